@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { runCli } from './cli.js';
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+});
+process.exitCode = code;

@@ -1,0 +1,256 @@
+/**
+ * The `kube-system/aws-auth` ConfigMap data: reading it the way the authenticator does, and
+ * rendering it deterministically.
+ *
+ * The authenticator reads `mapRoles` / `mapUsers` with a YAML 1.1 parser into JSON, then into Go
+ * structs (entry keys matched case-insensitively, unknown keys ignored); invalid YAML drops the whole
+ * key; a key holding only white space, "``" or `""` is empty; duplicate ARNs: the last one wins,
+ * compared without case. This module reads the same way but reports, instead of ignoring, everything
+ * it had to skip, so the guard can refuse to write over content it does not understand.
+ */
+import { isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { arnKey } from './arn.js';
+import type { RoleMapping, UserMapping } from './model.js';
+
+export const AWS_AUTH_KEYS = ['mapRoles', 'mapUsers', 'mapAccounts'] as const;
+export type AwsAuthKey = (typeof AWS_AUTH_KEYS)[number];
+
+/** A mapping entry of any of the three keys. */
+export type Entry =
+  | { readonly kind: 'role'; readonly rolearn: string; readonly username: string; readonly groups: readonly string[] }
+  | { readonly kind: 'user'; readonly userarn: string; readonly username: string; readonly groups: readonly string[] }
+  | { readonly kind: 'account'; readonly account: string };
+
+/** Identity of an entry as the authenticator sees it: kind + ARN (lower case) or account. */
+export function entryKey(entry: Entry): string {
+  switch (entry.kind) {
+    case 'role':
+      return `role:${arnKey(entry.rolearn)}`;
+    case 'user':
+      return `user:${arnKey(entry.userarn)}`;
+    case 'account':
+      return `account:${entry.account}`;
+  }
+}
+
+/** The ARN or account an entry names, as written. */
+export function entrySubject(entry: Entry): string {
+  return entry.kind === 'role' ? entry.rolearn : entry.kind === 'user' ? entry.userarn : entry.account;
+}
+
+/** Groups as a set: order and repetition do not count. */
+export function groupSet(groups: readonly string[]): string[] {
+  return [...new Set(groups)].sort();
+}
+
+/** Whether two entries with the same key grant the same thing. */
+export function sameGrant(a: Entry, b: Entry): boolean {
+  if (a.kind === 'account' || b.kind === 'account') return a.kind === b.kind;
+  if (a.username !== b.username) return false;
+  const ga = groupSet(a.groups);
+  const gb = groupSet(b.groups);
+  return ga.length === gb.length && ga.every((g, i) => g === gb[i]);
+}
+
+export type LiveProblemSeverity = 'error' | 'warning';
+
+export interface LiveProblem {
+  readonly key: string;
+  /** Index of the entry within the key's list, when the problem concerns one entry. */
+  readonly index?: number;
+  readonly severity: LiveProblemSeverity;
+  readonly message: string;
+}
+
+export interface ParsedAwsAuth {
+  /** Effective entries: what the authenticator would use, duplicates resolved (last wins). */
+  readonly mapRoles: readonly Extract<Entry, { kind: 'role' }>[];
+  readonly mapUsers: readonly Extract<Entry, { kind: 'user' }>[];
+  readonly mapAccounts: readonly Extract<Entry, { kind: 'account' }>[];
+  /** Errors: content the authenticator drops or misreads. Warnings: content it reads, oddly written. */
+  readonly problems: readonly LiveProblem[];
+  /** Keys whose whole content could not be read (their entries are unknown, not empty). */
+  readonly unreadableKeys: readonly AwsAuthKey[];
+}
+
+export function allEntries(parsed: Pick<ParsedAwsAuth, 'mapRoles' | 'mapUsers' | 'mapAccounts'>): Entry[] {
+  return [...parsed.mapRoles, ...parsed.mapUsers, ...parsed.mapAccounts];
+}
+
+function isSkippable(value: string): boolean {
+  const trimmed = value.trim();
+  return trimmed === '' || trimmed === '``' || trimmed === '""';
+}
+
+type Problems = LiveProblem[];
+
+/** Parses one YAML value the way the authenticator's YAML 1.1 reader would, or reports why not. */
+function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok: true; value: unknown; source: unknown } | { ok: false } {
+  let doc;
+  try {
+    doc = parseDocument(textValue, { version: '1.1', uniqueKeys: true, prettyErrors: false });
+  } catch (error) {
+    problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
+    return { ok: false };
+  }
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    problems.push({ key, severity: 'error', message: `invalid YAML: ${first?.message.split('\n')[0] ?? 'unreadable'}` });
+    return { ok: false };
+  }
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }), source: doc.contents };
+  } catch (error) {
+    problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
+    return { ok: false };
+  }
+}
+
+const ENTRY_FIELDS: Readonly<Record<'role' | 'user', readonly string[]>> = {
+  role: ['rolearn', 'username', 'groups'],
+  user: ['userarn', 'username', 'groups'],
+};
+
+function readMappings<K extends 'role' | 'user'>(
+  key: AwsAuthKey,
+  kind: K,
+  value: unknown,
+  problems: Problems,
+): Extract<Entry, { kind: K }>[] | undefined {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ key, severity: 'error', message: 'expected a YAML list of mappings' });
+    return undefined;
+  }
+  const arnField = kind === 'role' ? 'rolearn' : 'userarn';
+  const byKey = new Map<string, Extract<Entry, { kind: K }>>();
+  value.forEach((raw: unknown, index) => {
+    const at = (severity: LiveProblemSeverity, message: string): void => {
+      problems.push({ key, index, severity, message });
+    };
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      at('error', 'entry is not a mapping');
+      return;
+    }
+    // Field names are matched without case, as Go's JSON decoding does.
+    const fields = new Map<string, unknown>();
+    for (const [name, fieldValue] of Object.entries(raw as Record<string, unknown>)) {
+      const lower = name.toLowerCase();
+      if (!ENTRY_FIELDS[kind].includes(lower)) {
+        at('warning', `unknown field "${name}" is ignored by the authenticator`);
+        continue;
+      }
+      if (fields.has(lower)) at('warning', `field "${lower}" is given twice; the last one counts`);
+      fields.set(lower, fieldValue);
+    }
+    const arn = fields.get(arnField);
+    const username = fields.get('username') ?? '';
+    const groups = fields.get('groups') ?? [];
+    if (typeof arn !== 'string' || arn === '') {
+      at('error', `entry has no ${arnField}`);
+      return;
+    }
+    if (typeof username !== 'string') {
+      at('error', 'username is not a string');
+      return;
+    }
+    if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) {
+      at('error', 'groups is not a list of strings');
+      return;
+    }
+    if (username === '') at('warning', `${arnField} ${arn} has no username`);
+    if (kind === 'role' && /:role\/.+\/./.test(arn)) {
+      at('warning', `rolearn ${arn} carries a path; the authenticator never matches it`);
+    }
+    const entry = (
+      kind === 'role'
+        ? { kind: 'role', rolearn: arn, username, groups: [...groups] }
+        : { kind: 'user', userarn: arn, username, groups: [...groups] }
+    ) as Extract<Entry, { kind: K }>;
+    const k = entryKey(entry);
+    if (byKey.has(k)) {
+      at('warning', `${arnField} ${arn} is mapped more than once; the authenticator uses the last entry`);
+      byKey.delete(k); // keep the position of the last occurrence
+    }
+    byKey.set(k, entry);
+  });
+  return [...byKey.values()];
+}
+
+function readAccounts(key: AwsAuthKey, value: unknown, source: unknown, problems: Problems): Extract<Entry, { kind: 'account' }>[] | undefined {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value) || !isSeq(source)) {
+    problems.push({ key, severity: 'error', message: 'expected a YAML list of account IDs' });
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const out: Extract<Entry, { kind: 'account' }>[] = [];
+  source.items.forEach((item, index) => {
+    // The source text, not the number: an unquoted account ID with a leading zero must not lose it.
+    const account = isScalar(item) ? (typeof item.value === 'string' ? item.value : (item.source ?? String(item.value))) : undefined;
+    if (account === undefined || !/^[0-9]{12}$/.test(account)) {
+      problems.push({ key, index, severity: 'error', message: 'entry is not a 12-digit account ID' });
+      return;
+    }
+    if (isScalar(item) && typeof item.value !== 'string') {
+      problems.push({ key, index, severity: 'warning', message: `account ${account} is not quoted` });
+    }
+    if (seen.has(account)) return;
+    seen.add(account);
+    out.push({ kind: 'account', account });
+  });
+  return out;
+}
+
+/** Reads aws-auth data as the authenticator does, reporting what it would skip or misread. */
+export function parseAwsAuth(data: Readonly<Record<string, string>>): ParsedAwsAuth {
+  const problems: Problems = [];
+  const unreadableKeys: AwsAuthKey[] = [];
+  const read = <T>(key: AwsAuthKey, convert: (value: unknown, source: unknown) => T[] | undefined): T[] => {
+    // Top-level keys are case-sensitive for the authenticator: `maproles` is simply not read.
+    const raw = data[key];
+    if (raw === undefined || isSkippable(raw)) return [];
+    const parsed = readYaml(key, raw, problems);
+    const converted = parsed.ok ? convert(parsed.value, parsed.source) : undefined;
+    if (converted === undefined) {
+      unreadableKeys.push(key);
+      return [];
+    }
+    return converted;
+  };
+  for (const name of Object.keys(data)) {
+    const lower = name.toLowerCase();
+    const match = AWS_AUTH_KEYS.find((k) => k.toLowerCase() === lower);
+    if (match !== undefined && match !== name) {
+      problems.push({ key: name, severity: 'error', message: `key "${name}" is not read by the authenticator; it expects "${match}"` });
+    }
+  }
+  const mapRoles = read('mapRoles', (v) => readMappings('mapRoles', 'role', v, problems));
+  const mapUsers = read('mapUsers', (v) => readMappings('mapUsers', 'user', v, problems));
+  const mapAccounts = read('mapAccounts', (v, s) => readAccounts('mapAccounts', v, s, problems));
+  return { mapRoles, mapUsers, mapAccounts, problems, unreadableKeys };
+}
+
+function renderList(value: unknown[]): string {
+  return stringify(value, { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true });
+}
+
+/**
+ * Renders entries into aws-auth data keys. Deterministic: the same entries give the same bytes.
+ * Keys without entries are left out (the authenticator reads a missing key as empty).
+ */
+export function renderAwsAuth(entries: readonly Entry[]): Partial<Record<AwsAuthKey, string>> {
+  const roles: RoleMapping[] = [];
+  const users: UserMapping[] = [];
+  const accounts: string[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'role') roles.push({ rolearn: entry.rolearn, username: entry.username, groups: [...entry.groups] });
+    else if (entry.kind === 'user') users.push({ userarn: entry.userarn, username: entry.username, groups: [...entry.groups] });
+    else accounts.push(entry.account);
+  }
+  const out: Partial<Record<AwsAuthKey, string>> = {};
+  if (roles.length > 0) out.mapRoles = renderList(roles);
+  if (users.length > 0) out.mapUsers = renderList(users);
+  if (accounts.length > 0) out.mapAccounts = renderList(accounts);
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * The root error of the hub. Every error the hub raises on purpose is a HubError:
+ * - `kind` says who can fix it: `user` (the file, a flag, live content), `transient`
+ *   (retry later: throttling, 5xx, conflicts), `terminal` (retrying will not help: access denied,
+ *   not found).
+ * - `code` is stable and machine-readable (metrics, logs, tests match on it).
+ * - `cause` keeps the underlying error for debugging; it is never shown to users as a stack.
+ */
+export type ErrorKind = 'user' | 'transient' | 'terminal';
+
+export interface HubErrorOptions {
+  readonly cause?: unknown;
+}
+
+export class HubError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+
+  constructor(kind: ErrorKind, code: string, message: string, options: HubErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HubError';
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+/** A place in a source file, 1-based. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One problem found in a desired-state file. */
+export interface ConfigIssue {
+  readonly location: SourceLocation;
+  /** Field path as written, e.g. `clusters[0].mapRoles[2].rolearn`; empty for the document. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = `${issue.location.file}:${issue.location.line}:${issue.location.column}`;
+  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+}
+
+/** The desired-state file is invalid; `issues` holds every problem found, in file order. */
+export class ConfigError extends HubError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(file: string, issues: readonly ConfigIssue[]) {
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    super('user', 'config.invalid', `${file}: ${count}\n${issues.map(formatConfigIssue).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function isHubError(value: unknown): value is HubError {
+  return value instanceof HubError;
+}

@@ -1,0 +1,268 @@
+/**
+ * Planning one cluster (pure): desired mappings + the account's SSO roles + the cluster's node
+ * roles + the observed aws-auth → the change set, the data to write, and the guard's verdict.
+ */
+import { arnKey } from './arn.js';
+import {
+  allEntries,
+  entryKey,
+  parseAwsAuth,
+  renderAwsAuth,
+  sameGrant,
+  AWS_AUTH_KEYS,
+  type Entry,
+  type ParsedAwsAuth,
+} from './aws-auth.js';
+import { checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
+import type { ClusterSpec, GuardSettings } from './model.js';
+import { isNodeEntry, nodeMappings, type NodeRoleSource } from './node-mappings.js';
+import { SsoRoleIndex, permissionSetOfRoleName, type IamRole, type Resolution } from './sso.js';
+
+export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
+/** JSON list of entry keys the hub wrote (the ownership record used by `merge`). */
+export const OWNED_ANNOTATION = `${ANNOTATION_PREFIX}owned`;
+/** sha256 of the cluster's desired state the last write came from. */
+export const DESIRED_HASH_ANNOTATION = `${ANNOTATION_PREFIX}desired-hash`;
+/** When the last write was planned (ISO 8601, from the caller's clock). */
+export const APPLIED_AT_ANNOTATION = `${ANNOTATION_PREFIX}applied-at`;
+
+/** The aws-auth ConfigMap as read from the cluster. */
+export interface ObservedAwsAuth {
+  readonly data: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly resourceVersion: string;
+}
+
+/** A listing is either complete (every page) or failed; a failed listing is never an empty one. */
+export type Listing<T> = { readonly complete: true; readonly items: readonly T[] } | { readonly complete: false; readonly reason: string };
+
+export interface PlanInput {
+  readonly cluster: ClusterSpec;
+  /** The SSO roles of the cluster's account (`ListRoles` under the SSO path). */
+  readonly roles: Listing<IamRole>;
+  /** Node roles discovered from node groups and Fargate profiles (the file's `nodeRoles` are added here). */
+  readonly nodes: Listing<NodeRoleSource>;
+  /** null: the cluster has no aws-auth yet. */
+  readonly observed: ObservedAwsAuth | null;
+  /** Canonical ARN of the principal the hub authenticates to the cluster as. */
+  readonly hubPrincipalArn?: string;
+  readonly guard: GuardSettings;
+  /** Rewrite live content the hub cannot read (an operator's explicit choice). */
+  readonly allowRepair?: boolean;
+  /** The caller's clock; recorded in an annotation on write. */
+  readonly now: Date;
+}
+
+export interface EntryChange {
+  readonly before: Entry;
+  readonly after: Entry;
+}
+
+export interface ChangeSet {
+  readonly added: readonly Entry[];
+  readonly removed: readonly Entry[];
+  readonly changed: readonly EntryChange[];
+}
+
+export type PlanAction = 'noop' | 'write' | 'blocked';
+
+export interface Plan {
+  readonly clusterId: string;
+  readonly action: PlanAction;
+  /** True when the ConfigMap does not exist yet and the write creates it. */
+  readonly create: boolean;
+  readonly changes: ChangeSet;
+  /** The whole new ConfigMap data (keys other than the three mapping keys kept as they were). */
+  readonly data: Readonly<Record<string, string>> | undefined;
+  /** Annotations the write sets (others on the ConfigMap are kept). */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** resourceVersion the write must be conditioned on (undefined on create). */
+  readonly resourceVersion: string | undefined;
+  readonly resolutions: readonly Resolution[];
+  readonly unresolved: readonly string[];
+  readonly ambiguous: readonly { readonly permissionSet: string; readonly candidates: readonly string[] }[];
+  readonly refusals: readonly GuardRefusal[];
+  readonly warnings: readonly string[];
+  readonly desiredHash: string;
+}
+
+const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
+
+/** The ownership record: which entry keys the hub wrote. */
+export function readOwnership(annotations: Readonly<Record<string, string>>): { keys: ReadonlySet<string> } | { problem: string } {
+  const raw = annotations[OWNED_ANNOTATION];
+  if (raw === undefined) return { keys: new Set() };
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return { keys: new Set(value) };
+  } catch {
+    // fall through
+  }
+  return { problem: `annotation ${OWNED_ANNOTATION} is not a JSON list of strings; ownership of live entries is unknown` };
+}
+
+export function plan(input: PlanInput): Plan {
+  const { cluster, observed } = input;
+  const live: ParsedAwsAuth | null = observed === null ? null : parseAwsAuth(observed.data);
+  const ownership = observed === null ? { keys: new Set<string>() } : readOwnership(observed.annotations);
+  const ownershipProblems = 'problem' in ownership && cluster.ownership === 'merge' ? [ownership.problem] : [];
+  const owned: ReadonlySet<string> = 'keys' in ownership ? ownership.keys : new Set();
+  const warnings: string[] = [];
+  for (const problem of live?.problems ?? []) {
+    if (problem.severity === 'warning') {
+      warnings.push(`live aws-auth ${problem.key}${problem.index === undefined ? '' : `[${problem.index}]`}: ${problem.message}`);
+    }
+  }
+  if ('problem' in ownership && cluster.ownership === 'full') warnings.push(ownership.problem);
+
+  const incompleteListings = [
+    ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
+    ...(input.nodes.complete ? [] : [`listing the node roles of cluster ${cluster.name} failed: ${input.nodes.reason}`]),
+  ];
+  const base = {
+    clusterId: cluster.id,
+    create: observed === null,
+    resourceVersion: observed?.resourceVersion,
+    desiredHash: cluster.desiredHash,
+    warnings,
+  };
+  const preconditions = checkPreconditions({
+    cluster,
+    incompleteListings,
+    live,
+    ownershipProblems,
+    allowRepair: input.allowRepair === true,
+  });
+  if (preconditions.length > 0 || !input.roles.complete || !input.nodes.complete) {
+    return {
+      ...base,
+      action: 'blocked',
+      changes: EMPTY_CHANGES,
+      data: undefined,
+      annotations: {},
+      resolutions: [],
+      unresolved: [],
+      ambiguous: [],
+      refusals: preconditions,
+    };
+  }
+
+  // Resolve the desired role mappings.
+  const index = new SsoRoleIndex(input.roles.items, cluster.partition, cluster.account);
+  const resolutions: Resolution[] = [];
+  const desired: Entry[] = [];
+  const keepLive = new Set<string>();
+  for (const mapping of cluster.mapRoles) {
+    if (mapping.kind === 'rolearn') {
+      desired.push({ kind: 'role', rolearn: mapping.rolearn, username: mapping.username, groups: mapping.groups });
+      continue;
+    }
+    const resolution = index.resolve(mapping.permissionSet);
+    resolutions.push(resolution);
+    if (resolution.status === 'resolved') {
+      desired.push({ kind: 'role', rolearn: resolution.roleArn, username: mapping.username, groups: mapping.groups });
+    } else if (resolution.status === 'ambiguous') {
+      // Never guess: whatever is live for any candidate stays as it is.
+      for (const candidate of resolution.candidates) keepLive.add(`role:${arnKey(candidate)}`);
+    }
+  }
+  for (const user of cluster.mapUsers) desired.push({ kind: 'user', ...user });
+  for (const account of cluster.mapAccounts) desired.push({ kind: 'account', account });
+
+  const nodes = nodeMappings([...input.nodes.items, ...cluster.nodeRoles.map((roleArn) => ({ kind: 'extra' as const, roleArn }))]);
+  warnings.push(...nodes.warnings);
+
+  // What the hub itself writes: the file's entries win over node mappings for the same role.
+  const next = new Map<string, Entry>();
+  for (const entry of desired) next.set(entryKey(entry), entry);
+  for (const entry of nodes.entries) if (!next.has(entryKey(entry))) next.set(entryKey(entry), entry);
+  const hubWritten = new Set(next.keys());
+
+  // What stays from live.
+  const liveEntries = live === null ? [] : allEntries(live);
+  const hubKey = input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`;
+  for (const entry of liveEntries) {
+    const key = entryKey(entry);
+    if (next.has(key)) continue;
+    const foreign = cluster.ownership === 'merge' && !owned.has(key);
+    if (foreign || isNodeEntry(entry) || key === hubKey || keepLive.has(key)) next.set(key, entry);
+  }
+
+  const changes = diff(liveEntries, [...next.values()], cluster.account);
+  const entries = [...next.values()];
+  const ownedAfter = JSON.stringify([...hubWritten].sort());
+  const ownershipChanged =
+    cluster.ownership === 'merge' && observed !== null && observed.annotations[OWNED_ANNOTATION] !== ownedAfter;
+  const rendered = renderAwsAuth(entries);
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(observed?.data ?? {})) {
+    if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) data[key] = value;
+  }
+  Object.assign(data, rendered);
+
+  const unresolved = resolutions.filter((r) => r.status === 'unresolved').map((r) => r.permissionSet);
+  const ambiguous = resolutions.flatMap((r) => (r.status === 'ambiguous' ? [{ permissionSet: r.permissionSet, candidates: r.candidates }] : []));
+  const annotations = {
+    [OWNED_ANNOTATION]: ownedAfter,
+    [DESIRED_HASH_ANNOTATION]: cluster.desiredHash,
+    [APPLIED_AT_ANNOTATION]: input.now.toISOString(),
+  };
+  const common = { ...base, resolutions, unresolved, ambiguous, annotations, data };
+
+  const changed = changes.added.length + changes.removed.length + changes.changed.length > 0;
+  if (!changed && !ownershipChanged) {
+    return { ...common, action: 'noop', changes, refusals: [] };
+  }
+  const refusals = checkWrite({
+    live: liveEntries,
+    next: entries,
+    hubWritten,
+    removed: changes.removed,
+    rendered,
+    hubPrincipalArn: input.hubPrincipalArn,
+    maxRemovalRatio: input.guard.maxRemovalRatio,
+  });
+  return { ...common, action: refusals.length > 0 ? 'blocked' : 'write', changes, refusals };
+}
+
+/**
+ * The semantic difference between live and next entries. An SSO role replaced by the same permission
+ * set's new role (a new suffix) is a change, not a removal plus an addition.
+ */
+export function diff(live: readonly Entry[], next: readonly Entry[], account: string): ChangeSet {
+  const liveByKey = new Map(live.map((e) => [entryKey(e), e] as const));
+  const nextByKey = new Map(next.map((e) => [entryKey(e), e] as const));
+  let added: Entry[] = next.filter((e) => !liveByKey.has(entryKey(e)));
+  let removed: Entry[] = live.filter((e) => !nextByKey.has(entryKey(e)));
+  const changed: EntryChange[] = [];
+  for (const entry of next) {
+    const before = liveByKey.get(entryKey(entry));
+    if (before !== undefined && !sameGrant(before, entry)) changed.push({ before, after: entry });
+  }
+  // Pair re-provisioned SSO roles.
+  const ssoKey = (entry: Entry): string | undefined => {
+    if (entry.kind !== 'role') return undefined;
+    const match = /^arn:[^:]+:iam::([0-9]{12}):role\/(?:.*\/)?([^/]+)$/i.exec(entry.rolearn);
+    if (match === null || match[1] !== account) return undefined;
+    const set = permissionSetOfRoleName(match[2] ?? '');
+    return set === undefined ? undefined : set;
+  };
+  const addedBySet = new Map<string, Entry>();
+  for (const entry of added) {
+    const set = ssoKey(entry);
+    if (set !== undefined && !addedBySet.has(set)) addedBySet.set(set, entry);
+  }
+  const pairedAdded = new Set<Entry>();
+  const pairedRemoved = new Set<Entry>();
+  for (const entry of removed) {
+    const set = ssoKey(entry);
+    const after = set === undefined ? undefined : addedBySet.get(set);
+    if (set === undefined || after === undefined || pairedAdded.has(after)) continue;
+    pairedAdded.add(after);
+    pairedRemoved.add(entry);
+    changed.push({ before: entry, after });
+  }
+  added = added.filter((e) => !pairedAdded.has(e));
+  removed = removed.filter((e) => !pairedRemoved.has(e));
+  return { added, removed, changed };
+}

@@ -1,0 +1,454 @@
+/**
+ * The schema of the desired-state file (`config/hub.yaml`). It is the contract: the loader
+ * validates with it, and `config/hub.schema.json` is generated from it for editors.
+ *
+ * Every leaf carries its "allowed form" so an error says what would have been accepted. Checks that
+ * span fields run even when other fields failed (`when: always`), so a user sees every problem in
+ * one run.
+ */
+import { z } from 'zod';
+import {
+  ACCOUNT_PATTERN,
+  ACCOUNT_PLACEHOLDER,
+  IAM_NAME_PATTERN,
+  PARTITIONS,
+  REGION_PATTERN,
+  parseIamArn,
+  partitionOfRegion,
+  roleArnWithoutPath,
+  type Partition,
+} from './arn.js';
+import { ALLOWED_TEMPLATES_TEXT, checkMappedName } from './templates.js';
+import { parseDuration } from './duration.js';
+
+export const API_VERSION = 'eks-auth-hub/v1';
+
+/** Permission set names: 1–32 of `[\w+=,.@-]`, as IAM Identity Center allows. */
+export const PERMISSION_SET_PATTERN = /^[\w+=,.@-]{1,32}$/;
+export const CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
+
+const always = { when: (): boolean => true };
+
+function show(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') return JSON.stringify(input.length > 80 ? `${input.slice(0, 77)}...` : input);
+  return `${typeof input} ${String(input)}`;
+}
+
+/** An error function for a leaf: "required: FORM" or "expected FORM, got X". */
+function expect(form: string): (issue: { input?: unknown }) => string {
+  return (issue) => (issue.input === undefined ? `required: ${form}` : `expected ${form}; got ${show(issue.input)}`);
+}
+
+function text(form: string): z.ZodString {
+  return z.string({ error: expect(form) });
+}
+
+function addIssue(ctx: z.RefinementCtx, message: string, path: readonly PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path: [...path] });
+}
+
+const ACCOUNT_FORM = 'a 12-digit AWS account ID in quotes, e.g. "111122223333"';
+
+export const accountId = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === 'number'
+        ? `expected ${ACCOUNT_FORM}; got the number ${String(issue.input)} (quote account IDs: YAML drops leading zeros of numbers)`
+        : expect(ACCOUNT_FORM)(issue),
+  })
+  .regex(ACCOUNT_PATTERN)
+  .meta({ description: 'AWS account ID: 12 digits, quoted.', examples: ['111122223333'] });
+
+const region = text('an AWS region such as "eu-west-1", "us-gov-west-1" or "cn-north-1"')
+  .regex(REGION_PATTERN)
+  .meta({ description: 'AWS region of the cluster; it also decides the partition (aws, aws-cn, aws-us-gov).' });
+
+/** A mapped username or group: printable, templates limited to the authenticator's variables. */
+function mappedName(what: 'username' | 'group'): z.ZodString {
+  return text(
+    what === 'username'
+      ? `a username, optionally with templates ${ALLOWED_TEMPLATES_TEXT}`
+      : 'a Kubernetes group name such as "system:masters"',
+  )
+    .check((ctx) => {
+      const reason = checkMappedName(ctx.value, what);
+      if (reason !== undefined) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
+      else if (ctx.value.includes(ACCOUNT_PLACEHOLDER)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: `${ACCOUNT_PLACEHOLDER} is only allowed as an ARN's account field; in a ${what} use {{AccountID}}`,
+        });
+      }
+    })
+    .meta({ pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufeff]+$' });
+}
+
+const ROLE_ARN_FORM = `arn:<partition>:iam::<12-digit account or ${ACCOUNT_PLACEHOLDER}>:role/<name> without a path`;
+const USER_ARN_FORM = `arn:<partition>:iam::<12-digit account or ${ACCOUNT_PLACEHOLDER}>:user/<path/name> or :root`;
+const ARN_JSON_PATTERN = `^arn:(${PARTITIONS.join('|')}):iam::([0-9]{12}|\\$ACCOUNTID):`;
+
+function roleArn(): z.ZodString {
+  return text(ROLE_ARN_FORM)
+    .check((ctx) => {
+      const parsed = parseIamArn(ctx.value, { allowPlaceholder: true });
+      if (!parsed.ok) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${parsed.reason}; expected ${ROLE_ARN_FORM}` });
+      } else if (parsed.arn.type !== 'role') {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a role ARN (${ROLE_ARN_FORM}); put users under mapUsers` });
+      } else if (parsed.arn.path !== '/') {
+        const stripped = roleArnWithoutPath(parsed.arn.partition, parsed.arn.account, parsed.arn.name);
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: `a role ARN in aws-auth must not carry a path (the authenticator never matches it); write ${stripped}`,
+        });
+      }
+    })
+    .meta({ pattern: `${ARN_JSON_PATTERN}role/[\\w+=,.@-]{1,64}$`, examples: ['arn:aws:iam::$ACCOUNTID:role/ci-deployer'] });
+}
+
+function userArn(): z.ZodString {
+  return text(USER_ARN_FORM)
+    .check((ctx) => {
+      const parsed = parseIamArn(ctx.value, { allowPlaceholder: true });
+      if (!parsed.ok) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${parsed.reason}; expected ${USER_ARN_FORM}` });
+      } else if (parsed.arn.type === 'role') {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a user ARN (${USER_ARN_FORM}); put roles under mapRoles` });
+      }
+    })
+    .meta({ pattern: `${ARN_JSON_PATTERN}(user/.+|root)$` });
+}
+
+const permissionSetName = text('an IAM Identity Center permission set name: 1-32 of letters, digits and _+=,.@-')
+  .regex(PERMISSION_SET_PATTERN)
+  .meta({ description: 'Permission set name; resolved per account to its AWSReservedSSO_<name>_<suffix> role.' });
+
+const groups = z
+  .array(mappedName('group'), { error: expect('a list of group names') })
+  .max(64, { error: 'at most 64 groups per mapping' })
+  .optional()
+  .meta({ description: 'Kubernetes groups the mapped identity belongs to.' });
+
+const username = mappedName('username').meta({
+  description: `Kubernetes username. Templates: ${ALLOWED_TEMPLATES_TEXT}.`,
+});
+
+export const roleMappingSchema = z
+  .strictObject(
+    {
+      rolearn: roleArn().optional().meta({ description: 'IAM role ARN; $ACCOUNTID stands for the cluster account.' }),
+      permissionset: permissionSetName.optional(),
+      username,
+      groups,
+    },
+    { error: expect('a mapping with rolearn or permissionset, username and groups') },
+  )
+  .superRefine((value, ctx) => {
+    if (typeof value !== 'object' || value === null) return;
+    const hasArn = value.rolearn !== undefined;
+    const hasSet = value.permissionset !== undefined;
+    if (hasArn && hasSet) addIssue(ctx, 'give either rolearn or permissionset, not both', ['permissionset']);
+    if (!hasArn && !hasSet) addIssue(ctx, 'required: one of rolearn or permissionset');
+  }, always)
+  .meta({ description: 'A role mapping; exactly one of rolearn and permissionset.' });
+
+export const userMappingSchema = z.strictObject(
+  { userarn: userArn(), username, groups },
+  { error: expect('a mapping with userarn, username and groups') },
+);
+
+const mapAccounts = z
+  .array(accountId, { error: expect('a list of quoted 12-digit account IDs') })
+  .optional()
+  .meta({ description: 'Accounts whose IAM users are all mapped to their own ARN (aws-auth mapAccounts).' });
+
+const mappings = {
+  mapRoles: z.array(roleMappingSchema, { error: expect('a list of role mappings') }).optional(),
+  mapUsers: z.array(userMappingSchema, { error: expect('a list of user mappings') }).optional(),
+  mapAccounts,
+};
+
+export const clusterSchema = z.strictObject(
+  {
+    name: text('an EKS cluster name: a letter or digit, then up to 99 of letters, digits, - and _').regex(
+      CLUSTER_NAME_PATTERN,
+    ),
+    account: accountId,
+    region,
+    ownership: z
+      .enum(['full', 'merge'], { error: expect('"full" or "merge"') })
+      .default('full')
+      .meta({
+        description:
+          'full: the file owns every mapping and hand edits are reverted; merge: only entries the hub wrote are changed.',
+      }),
+    inheritDefaults: z
+      .boolean({ error: expect('true or false') })
+      .default(true)
+      .meta({ description: 'Whether the defaults apply to this cluster (default true).' }),
+    nodeRoles: z
+      .array(roleArn(), { error: expect('a list of role ARNs') })
+      .optional()
+      .meta({ description: 'Node roles beyond managed nodegroups and Fargate (Karpenter, self-managed nodes).' }),
+    ...mappings,
+  },
+  { error: expect('a cluster mapping with name, account and region') },
+);
+
+const durationText = text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
+  const ms = parseDuration(ctx.value);
+  if (ms === undefined) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
+  } else if (ms < 10_000 || ms > 24 * 3_600_000) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'interval must be between 10s and 24h' });
+  }
+});
+
+function integer(min: number, max: number, description: string): z.ZodNumber {
+  return z
+    .number({ error: expect(`an integer from ${min} to ${max}`) })
+    .int()
+    .min(min)
+    .max(max)
+    .meta({ description });
+}
+
+export const hubSettingsSchema = z.strictObject(
+  {
+    roleName: text('an IAM role name: 1-64 of letters, digits and _+=,.@-')
+      .regex(IAM_NAME_PATTERN)
+      .meta({ description: 'Role the hub assumes in every target account (arn:<partition>:iam::<account>:role/<roleName>).' }),
+    externalId: text('an ExternalId: 2-1224 of letters, digits and _+=,.@:/-')
+      .regex(EXTERNAL_ID_PATTERN)
+      .optional()
+      .meta({ description: 'ExternalId passed to sts:AssumeRole.' }),
+    sessionName: text('a role session name: 2-64 of letters, digits and _+=,.@-')
+      .regex(SESSION_NAME_PATTERN)
+      .default('eks-auth-hub')
+      .meta({ description: 'Role session name of the hub in target accounts.' }),
+    interval: durationText.default('10m').meta({ description: 'Time between passes in run mode.' }),
+    concurrency: integer(1, 256, 'Clusters in flight at once.').default(16),
+    accountConcurrency: integer(1, 64, 'Clusters of one account in flight at once.').default(4),
+    guard: z
+      .strictObject(
+        {
+          maxRemovalRatio: z
+            .number({ error: expect('a number from 0 to 1') })
+            .min(0)
+            .max(1)
+            .default(0.5)
+            .meta({ description: 'Largest share of live entries one write may remove.' }),
+        },
+        { error: expect('a mapping with maxRemovalRatio') },
+      )
+      .default({ maxRemovalRatio: 0.5 }),
+  },
+  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, concurrency, guard') },
+);
+
+export const hubFileSchema = z
+  .strictObject(
+    {
+      apiVersion: z.literal(API_VERSION, { error: expect(`"${API_VERSION}"`) }),
+      hub: hubSettingsSchema,
+      defaults: z
+        .strictObject(mappings, { error: expect('a mapping with mapRoles, mapUsers, mapAccounts') })
+        .optional()
+        .meta({ description: 'Mappings every cluster gets before its own.' }),
+      clusters: z
+        .array(clusterSchema, { error: expect('a list of clusters') })
+        .min(1, { error: 'required: at least one cluster' }),
+    },
+    { error: expect(`a mapping with apiVersion, hub and clusters`) },
+  )
+  .superRefine((value, ctx) => crossFieldChecks(value, ctx), always)
+  .meta({ title: 'eks-auth-hub desired state', description: 'Desired aws-auth mappings for every EKS cluster.' });
+
+export type HubFileInput = z.input<typeof hubFileSchema>;
+export type HubFile = z.output<typeof hubFileSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field checks. They read the value defensively: parts of it may have failed their schema.
+
+type Path = readonly PropertyKey[];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+interface EffectiveArn {
+  readonly arn: string;
+  readonly path: Path;
+}
+
+function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(value)) return;
+  const defaults = isRecord(value['defaults']) ? value['defaults'] : {};
+  const seen = new Map<string, number>();
+  list(value['clusters']).forEach((cluster, index) => {
+    if (!isRecord(cluster)) return;
+    const name = str(cluster['name']);
+    const account = str(cluster['account']);
+    const region = str(cluster['region']);
+    if (name !== undefined && account !== undefined && region !== undefined) {
+      const key = `${account}/${region}/${name}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        addIssue(ctx, `duplicate cluster: clusters[${first}] already names ${name} in account ${account}, ${region}`, [
+          'clusters',
+          index,
+          'name',
+        ]);
+      } else {
+        seen.set(key, index);
+      }
+    }
+    const partition = region !== undefined && REGION_PATTERN.test(region) ? partitionOfRegion(region) : undefined;
+    const inherit = cluster['inheritDefaults'] !== false;
+    checkClusterMappings(ctx, index, cluster, inherit ? defaults : {}, partition, account, name ?? `clusters[${index}]`);
+  });
+}
+
+function checkClusterMappings(
+  ctx: z.RefinementCtx,
+  index: number,
+  cluster: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  partition: Partition | undefined,
+  account: string | undefined,
+  clusterName: string,
+): void {
+  const own: Path = ['clusters', index];
+  const fromDefaults: Path = ['defaults'];
+  const concreteAccount = account !== undefined && ACCOUNT_PATTERN.test(account) ? account : undefined;
+  const substitute = (arn: string): string =>
+    concreteAccount === undefined ? arn : arn.replace(`::${ACCOUNT_PLACEHOLDER}:`, `::${concreteAccount}:`);
+
+  const roleArns: EffectiveArn[] = [];
+  const permissionSets: { name: string; path: Path }[] = [];
+  const userArns: EffectiveArn[] = [];
+  const accounts: { account: string; path: Path }[] = [];
+  for (const [base, source] of [
+    [fromDefaults, defaults],
+    [own, cluster],
+  ] as const) {
+    list(source['mapRoles']).forEach((entry, i) => {
+      if (!isRecord(entry)) return;
+      const arn = str(entry['rolearn']);
+      const set = str(entry['permissionset']);
+      if (arn !== undefined) roleArns.push({ arn: substitute(arn), path: [...base, 'mapRoles', i, 'rolearn'] });
+      if (set !== undefined) permissionSets.push({ name: set, path: [...base, 'mapRoles', i, 'permissionset'] });
+    });
+    list(source['mapUsers']).forEach((entry, i) => {
+      if (!isRecord(entry)) return;
+      const arn = str(entry['userarn']);
+      if (arn !== undefined) userArns.push({ arn: substitute(arn), path: [...base, 'mapUsers', i, 'userarn'] });
+    });
+    list(source['mapAccounts']).forEach((acct, i) => {
+      if (typeof acct === 'string') accounts.push({ account: acct, path: [...base, 'mapAccounts', i] });
+    });
+  }
+  const nodeRoles: EffectiveArn[] = list(cluster['nodeRoles']).flatMap((arn, i) =>
+    typeof arn === 'string' ? [{ arn: substitute(arn), path: [...own, 'nodeRoles', i] }] : [],
+  );
+
+  const where = (path: Path): string => (path[0] === 'defaults' ? ` (for cluster ${clusterName})` : '');
+
+  // Partition: every ARN must live in the cluster's partition.
+  if (partition !== undefined) {
+    for (const item of [...roleArns, ...userArns, ...nodeRoles]) {
+      const parsed = parseIamArn(item.arn, { allowPlaceholder: true });
+      if (parsed.ok && parsed.arn.partition !== partition) {
+        addIssue(
+          ctx,
+          `partition ${parsed.arn.partition} does not match the cluster's region (partition ${partition})${where(item.path)}`,
+          item.path,
+        );
+      }
+    }
+  }
+
+  const duplicates = <T>(items: readonly T[], key: (item: T) => string, path: (item: T) => Path, what: (item: T) => string): void => {
+    const first = new Map<string, T>();
+    for (const item of items) {
+      const k = key(item);
+      const earlier = first.get(k);
+      if (earlier === undefined) {
+        first.set(k, item);
+      } else {
+        addIssue(
+          ctx,
+          `${what(item)} is mapped twice${where(path(item))}: already at ${formatPath(path(earlier))}; the authenticator would silently keep only the last`,
+          path(item),
+        );
+      }
+    }
+  };
+  duplicates(roleArns, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `role ${r.arn}`);
+  duplicates(userArns, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `user ${r.arn}`);
+  duplicates(permissionSets, (p) => p.name, (p) => p.path, (p) => `permission set ${p.name}`);
+  duplicates(accounts, (a) => a.account, (a) => a.path, (a) => `account ${a.account}`);
+  duplicates(nodeRoles, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `node role ${r.arn}`);
+
+  const nodeKeys = new Map(nodeRoles.map((r) => [r.arn.toLowerCase(), r] as const));
+  for (const role of roleArns) {
+    const node = nodeKeys.get(role.arn.toLowerCase());
+    if (node !== undefined) {
+      addIssue(
+        ctx,
+        `role ${role.arn} is also a node role (${formatPath(node.path)}); node roles are mapped with the node groups automatically${where(role.path)}`,
+        role.path,
+      );
+    }
+  }
+}
+
+/** `['clusters', 0, 'mapRoles', 2]` → `clusters[0].mapRoles[2]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+/** The keys the strict mapping at `path` accepts (for "did you mean" hints), read from the schema. */
+export function allowedKeys(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = hubFileSchema;
+  for (const segment of path) {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodArray && typeof segment === 'number') schema = inner.element as z.ZodType;
+    else if (inner instanceof z.ZodObject && typeof segment === 'string' && segment in inner.shape) {
+      schema = inner.shape[segment] as z.ZodType;
+    } else return [];
+  }
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
+  return current;
+}
+
+/** The JSON Schema of the file, for editors (`config/hub.schema.json`). */
+export function hubJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(hubFileSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

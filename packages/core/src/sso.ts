@@ -1,0 +1,78 @@
+/**
+ * Resolving IAM Identity Center permission set names to the role that Identity Center created for
+ * them in one account. Pure: the caller lists the account's roles and passes them in.
+ */
+import { REGION_PATTERN, roleArnWithoutPath, type Partition } from './arn.js';
+
+/** An IAM role as `ListRoles` returns it. */
+export interface IamRole {
+  readonly roleName: string;
+  readonly path: string;
+  readonly arn: string;
+  readonly roleId: string;
+  readonly createDate: Date | string;
+}
+
+export const SSO_PATH_PREFIX = '/aws-reserved/sso.amazonaws.com/';
+const SSO_ROLE_NAME = /^AWSReservedSSO_(.+)_([0-9a-f]{16})$/;
+
+export type Resolution =
+  | {
+      readonly status: 'resolved';
+      readonly permissionSet: string;
+      /** Role ARN as aws-auth must hold it: the cluster's partition and account, no path. */
+      readonly roleArn: string;
+      readonly roleName: string;
+    }
+  | { readonly status: 'unresolved'; readonly permissionSet: string }
+  | {
+      readonly status: 'ambiguous';
+      readonly permissionSet: string;
+      /** Every matching role ARN (no path), sorted. The planner keeps live entries for them. */
+      readonly candidates: readonly string[];
+    };
+
+/** Whether `path` is an Identity Center role path: the SSO prefix, or it plus one region segment. */
+export function isSsoPath(path: string): boolean {
+  if (path === SSO_PATH_PREFIX) return true;
+  if (!path.startsWith(SSO_PATH_PREFIX) || !path.endsWith('/')) return false;
+  return REGION_PATTERN.test(path.slice(SSO_PATH_PREFIX.length, -1));
+}
+
+/** The permission set name of an Identity Center role name, or undefined. */
+export function permissionSetOfRoleName(roleName: string): string | undefined {
+  return SSO_ROLE_NAME.exec(roleName)?.[1];
+}
+
+/** The Identity Center roles of one account, indexed by permission set name (exact, case-sensitive). */
+export class SsoRoleIndex {
+  private readonly byPermissionSet = new Map<string, string[]>();
+
+  constructor(roles: Iterable<IamRole>, partition: Partition, account: string) {
+    for (const role of roles) {
+      if (!isSsoPath(role.path)) continue;
+      const permissionSet = permissionSetOfRoleName(role.roleName);
+      if (permissionSet === undefined) continue;
+      const arn = roleArnWithoutPath(partition, account, role.roleName);
+      const existing = this.byPermissionSet.get(permissionSet);
+      if (existing === undefined) this.byPermissionSet.set(permissionSet, [arn]);
+      else if (!existing.includes(arn)) existing.push(arn);
+    }
+    for (const arns of this.byPermissionSet.values()) arns.sort();
+  }
+
+  resolve(permissionSet: string): Resolution {
+    const arns = this.byPermissionSet.get(permissionSet) ?? [];
+    const [only] = arns;
+    if (arns.length === 1 && only !== undefined) {
+      return { status: 'resolved', permissionSet, roleArn: only, roleName: only.slice(only.lastIndexOf('/') + 1) };
+    }
+    if (arns.length === 0) return { status: 'unresolved', permissionSet };
+    return { status: 'ambiguous', permissionSet, candidates: [...arns] };
+  }
+
+  /** Number of distinct permission sets seen. */
+  get size(): number {
+    return this.byPermissionSet.size;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Username and group templates that the authenticator expands. Anything else between `{{` and `}}`
+ * is left literally in the username by the authenticator, which is never what the author meant.
+ */
+export const TEMPLATE_VARIABLES = [
+  'AccountID',
+  'SessionName',
+  'SessionNameRaw',
+  'AccessKeyID',
+  'EC2PrivateDNSName',
+] as const;
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
+
+/**
+ * Characters that may not appear in a username or group: control characters (newlines, tabs, NUL,
+ * DEL, C1), Unicode line/paragraph separators, and the byte-order mark. Any of them could break the
+ * YAML they are rendered into or make two entries look equal to a reader while they differ.
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u;
+
+export const ALLOWED_TEMPLATES_TEXT = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ');
+
+/** Returns a reason when `value` is not an acceptable username or group, else undefined. */
+export function checkMappedName(value: string, what: 'username' | 'group'): string | undefined {
+  if (value.length === 0) return `${what} must not be empty`;
+  if (value.trim() !== value) return `${what} must not start or end with white space`;
+  const bad = FORBIDDEN_CHARS.exec(value);
+  if (bad !== null) {
+    const code = bad[0].codePointAt(0) ?? 0;
+    return `${what} contains the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}; only printable characters are allowed`;
+  }
+  if (value.length > 256) return `${what} is longer than 256 characters`;
+  // Scan the template markers: every `{{` must close with `}}` around an allowed variable, and no
+  // stray `}}` may appear.
+  let rest = value;
+  for (;;) {
+    const open = rest.indexOf('{{');
+    const close = rest.indexOf('}}');
+    if (open < 0) {
+      if (close >= 0) return `${what} has "}}" without a matching "{{"; allowed templates: ${ALLOWED_TEMPLATES_TEXT}`;
+      return undefined;
+    }
+    if (close >= 0 && close < open) {
+      return `${what} has "}}" without a matching "{{"; allowed templates: ${ALLOWED_TEMPLATES_TEXT}`;
+    }
+    const end = rest.indexOf('}}', open + 2);
+    if (end < 0) return `${what} has "{{" without a closing "}}"; allowed templates: ${ALLOWED_TEMPLATES_TEXT}`;
+    const name = rest.slice(open + 2, end);
+    if (!ALLOWED.has(name)) {
+      return `${what} uses the unknown template {{${name}}}; allowed templates: ${ALLOWED_TEMPLATES_TEXT}`;
+    }
+    rest = rest.slice(end + 2);
+  }
+}
