@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryLineReporter } from './test/summary-reporter.js';
 
 // Tests import workspace packages from their TypeScript sources through the
 // "source" export condition, so no build is needed between edit and test.
@@ -9,5 +10,6 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     allowOnly: false,
     passWithNoTests: false,
+    reporters: ['default', new SummaryLineReporter()],
   },
 });

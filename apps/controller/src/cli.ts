@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatConfigIssue, hubJsonSchema, isHubError, loadDesiredState, type DesiredState } from '@eks-auth-hub/core';
+import { ConfigError, HubError, formatConfigIssue, hubJsonSchema, isHubError, loadDesiredState, type DesiredState } from '@eks-auth-hub/core';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -82,7 +82,7 @@ export async function loadConfigFile(file: string): Promise<DesiredState> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw new UsageError(`cannot read the desired-state file ${file}: ${why}`);
+    throw new HubError('user', 'config.unreadable', `cannot read the desired-state file ${file}: ${why}`, { cause: error });
   }
   const result = loadDesiredState(text, file);
   if (!result.ok) throw result.error;

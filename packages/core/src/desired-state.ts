@@ -73,6 +73,9 @@ function collectIssues(textValue: string, file: string): Collected {
     };
   }
 
+  if (doc.contents === null) {
+    return { issues: [{ location: at(1, 1), path: '', message: 'the file is empty; expected a mapping with apiVersion, hub and clusters' }] };
+  }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

@@ -2,7 +2,7 @@
  * Planning one cluster (pure): desired mappings + the account's SSO roles + the cluster's node
  * roles + the observed aws-auth → the change set, the data to write, and the guard's verdict.
  */
-import { arnKey } from './arn.js';
+import { arnKey, parseIamArn } from './arn.js';
 import {
   allEntries,
   entryKey,
@@ -242,10 +242,9 @@ export function diff(live: readonly Entry[], next: readonly Entry[], account: st
   // Pair re-provisioned SSO roles.
   const ssoKey = (entry: Entry): string | undefined => {
     if (entry.kind !== 'role') return undefined;
-    const match = /^arn:[^:]+:iam::([0-9]{12}):role\/(?:.*\/)?([^/]+)$/i.exec(entry.rolearn);
-    if (match === null || match[1] !== account) return undefined;
-    const set = permissionSetOfRoleName(match[2] ?? '');
-    return set === undefined ? undefined : set;
+    const parsed = parseIamArn(entry.rolearn);
+    if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.account !== account) return undefined;
+    return permissionSetOfRoleName(parsed.arn.name);
   };
   const addedBySet = new Map<string, Entry>();
   for (const entry of added) {

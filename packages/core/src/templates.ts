@@ -26,12 +26,12 @@ export const ALLOWED_TEMPLATES_TEXT = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).
 /** Returns a reason when `value` is not an acceptable username or group, else undefined. */
 export function checkMappedName(value: string, what: 'username' | 'group'): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;
-  if (value.trim() !== value) return `${what} must not start or end with white space`;
   const bad = FORBIDDEN_CHARS.exec(value);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) ?? 0;
     return `${what} contains the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}; only printable characters are allowed`;
   }
+  if (value.trim() !== value) return `${what} must not start or end with white space`;
   if (value.length > 256) return `${what} is longer than 256 characters`;
   // Scan the template markers: every `{{` must close with `}}` around an allowed variable, and no
   // stray `}}` may appear.

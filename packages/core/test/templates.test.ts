@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { checkMappedName, parseDuration } from '../src/index.js';
+
+describe('checkMappedName', () => {
+  it.each([
+    'admin',
+    'admin:{{SessionName}}',
+    '{{AccountID}}:{{SessionNameRaw}}:{{AccessKeyID}}',
+    'system:node:{{EC2PrivateDNSName}}',
+    'système:ünïcode',
+    'a{b}c',
+  ])('accepts %s', (value) => {
+    expect(checkMappedName(value, 'username')).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'must not be empty'],
+    [' admin', 'white space'],
+    ['a\nb', 'U+000A'],
+    ['a\tb', 'U+0009'],
+    ['a\u0000b', 'U+0000'],
+    ['a\u2028b', 'U+2028'],
+    ['a\u0085b', 'U+0085'],
+    ['\ufeffadmin', 'U+FEFF'],
+    ['{{SessionId}}', 'unknown template {{SessionId}}'],
+    ['{{ SessionName }}', 'unknown template {{ SessionName }}'],
+    ['{{sessionname}}', 'unknown template {{sessionname}}'],
+    ['{{SessionName', 'without a closing'],
+    ['SessionName}}', 'without a matching'],
+    ['}}{{SessionName}}', 'without a matching'],
+    ['{{{SessionName}}}', 'unknown template'],
+    ['x'.repeat(257), 'longer than 256'],
+  ])('refuses %j', (value, reason) => {
+    expect(checkMappedName(value, 'group')).toContain(reason);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['2h', 7_200_000],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '10', 'm', '1.5h', '-1m', '10 m', '1d'])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
