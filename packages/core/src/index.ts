@@ -5,6 +5,7 @@ export * from './duration.js';
 export * from './model.js';
 export * from './hash.js';
 export * from './schema.js';
+export * from './yaml-source.js';
 export * from './desired-state.js';
 export * from './sso.js';
 export * from './aws-auth.js';

@@ -7,6 +7,7 @@
  * one run.
  */
 import { z } from 'zod';
+import { formatPath } from './yaml-source.js';
 import {
   ACCOUNT_PATTERN,
   ACCOUNT_PLACEHOLDER,
@@ -416,36 +417,6 @@ function checkClusterMappings(
       );
     }
   }
-}
-
-/** `['clusters', 0, 'mapRoles', 2]` → `clusters[0].mapRoles[2]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
-}
-
-/** The keys the strict mapping at `path` accepts (for "did you mean" hints), read from the schema. */
-export function allowedKeys(path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType = hubFileSchema;
-  for (const segment of path) {
-    const inner = unwrap(schema);
-    if (inner instanceof z.ZodArray && typeof segment === 'number') schema = inner.element as z.ZodType;
-    else if (inner instanceof z.ZodObject && typeof segment === 'string' && segment in inner.shape) {
-      schema = inner.shape[segment] as z.ZodType;
-    } else return [];
-  }
-  const inner = unwrap(schema);
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
-  return current;
 }
 
 /** The JSON Schema of the file, for editors (`config/hub.schema.json`). */
