@@ -1,0 +1,186 @@
+/**
+ * What an EKS control plane does with a bearer token, done offline: verify the presigned-STS token
+ * with the authenticator's rules, find the caller, and map it through the cluster's live aws-auth.
+ *
+ * Written independently of the hub's own aws-auth reader on purpose: the simulator is the other side
+ * of the wire, and agreeing with the hub by sharing its code would prove nothing.
+ */
+import { parse } from 'yaml';
+import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
+import type { Cluster, Credential, World } from './world.js';
+
+export const TOKEN_PREFIX = 'k8s-aws-v1.';
+const MAX_TOKEN_LENGTH = 4096;
+const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+const ALLOWED_QUERY_KEYS = new Set([
+  'action',
+  'version',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-signedheaders',
+]);
+const STS_HOST = /^sts(?:\.((?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?))?\.amazonaws\.com(\.cn)?$/;
+
+export interface Identity {
+  /** Canonical ARN: `arn:<p>:iam::<acct>:role/<name>` for role sessions, the user ARN for users. */
+  readonly arn: string;
+  readonly account: string;
+  readonly userId: string;
+  readonly accessKeyId: string;
+  readonly sessionName: string | undefined;
+}
+
+export type TokenVerdict = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string };
+
+function refuse(reason: string): TokenVerdict {
+  return { ok: false, reason };
+}
+
+/** Verifies a `k8s-aws-v1.` token for the cluster named `clusterName`, as the authenticator and STS would. */
+export async function verifyToken(token: string, clusterName: string, world: World): Promise<TokenVerdict> {
+  if (token.length > MAX_TOKEN_LENGTH) return refuse('token is too large');
+  if (!token.startsWith(TOKEN_PREFIX)) return refuse('token has no k8s-aws-v1. prefix');
+  const encoded = token.slice(TOKEN_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return refuse('token is not unpadded base64url');
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    return refuse('token does not hold a URL');
+  }
+  if (url.protocol !== 'https:') return refuse(`unexpected scheme ${url.protocol}`);
+  const host = STS_HOST.exec(url.host);
+  if (host === null) return refuse(`unexpected hostname ${url.host}`);
+  if (url.pathname !== '/') return refuse(`unexpected path ${url.pathname}`);
+
+  const query = new Map<string, string>();
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    const lower = key.toLowerCase();
+    if (!ALLOWED_QUERY_KEYS.has(lower)) return refuse(`non-whitelisted query parameter ${key}`);
+    if (values.length !== 1 || query.has(lower)) return refuse(`query parameter ${key} is given more than once`);
+    query.set(lower, values[0] ?? '');
+  }
+  if (query.get('action') !== 'GetCallerIdentity') return refuse('unexpected action');
+  const signedHeaders = (query.get('x-amz-signedheaders') ?? '').split(';');
+  if (!signedHeaders.includes('x-k8s-aws-id')) return refuse('x-k8s-aws-id is not signed');
+  const expiresText = query.get('x-amz-expires') ?? '';
+  const expires = /^[0-9]+$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  if (!(expires >= 0 && expires <= 900)) return refuse('X-Amz-Expires is not an integer from 0 to 900');
+  const date = parseAmzDate(query.get('x-amz-date'));
+  if (date === undefined) return refuse('X-Amz-Date is missing or malformed');
+  const now = world.now();
+  if (now - date.getTime() > TOKEN_LIFETIME_MS) return refuse('token is expired');
+  if (date.getTime() - now > TOKEN_LIFETIME_MS) return refuse('token is not yet valid');
+
+  // What STS does with the URL, sent with the server's own x-k8s-aws-id.
+  const credentialScope = /^([^/]+)\/([0-9]{8})\/([a-z0-9-]+)\/sts\/aws4_request$/.exec(query.get('x-amz-credential') ?? '');
+  if (credentialScope === null) return refuse('X-Amz-Credential is malformed');
+  const [, accessKeyId = '', , region = ''] = credentialScope;
+  const credential = world.credentials.get(accessKeyId);
+  if (credential === undefined) return refuse('STS: InvalidClientTokenId');
+  if (credential.sessionToken !== undefined && query.get('x-amz-security-token') !== credential.sessionToken) {
+    return refuse('STS: InvalidClientTokenId (session token)');
+  }
+  if (credential.expiresAt !== undefined && credential.expiresAt < now) return refuse('STS: ExpiredToken');
+  const expected = await presignedTokenSignature(
+    { host: url.host, region, clusterName, signingDate: date, expiresIn: expires },
+    credential,
+  );
+  if (!signaturesEqual(expected, query.get('x-amz-signature') ?? '')) return refuse('STS: SignatureDoesNotMatch');
+  return { ok: true, identity: identityOf(credential) };
+}
+
+export function identityOf(credential: Credential): Identity {
+  const assumed = /^arn:([^:]+):sts::([0-9]{12}):assumed-role\/([^/]+)\/(.+)$/.exec(credential.arn);
+  if (assumed !== null) {
+    const [, partition, account = '', role, session] = assumed;
+    return { arn: `arn:${partition}:iam::${account}:role/${role}`, account, userId: credential.userId, accessKeyId: credential.accessKeyId, sessionName: session };
+  }
+  return { arn: credential.arn, account: credential.account, userId: credential.userId, accessKeyId: credential.accessKeyId, sessionName: undefined };
+}
+
+export interface Mapping {
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+type Fields = Record<string, unknown>;
+
+/** Entries of one aws-auth key, read like the authenticator: YAML 1.1, fields without case, last wins. */
+function readList(text: string | undefined): Fields[] {
+  if (text === undefined) return [];
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === '``' || trimmed === '""') return [];
+  let value: unknown;
+  try {
+    value = parse(text, { version: '1.1', maxAliasCount: 100 });
+  } catch {
+    return []; // invalid YAML drops the whole key
+  }
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
+    const fields: Fields = {};
+    for (const [key, v] of Object.entries(entry as Fields)) fields[key.toLowerCase()] = v;
+    return [fields];
+  });
+}
+
+function asMapping(fields: Fields): Mapping | undefined {
+  const username = fields['username'] ?? '';
+  const groups = fields['groups'] ?? [];
+  if (typeof username !== 'string' || !Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) return undefined;
+  return { username, groups: groups as string[] };
+}
+
+/** The mapping the cluster's live aws-auth gives `identity`, or undefined when it is unmapped. */
+export function mapIdentity(cluster: Cluster, identity: Identity): Mapping | undefined {
+  const configMap = cluster.configMaps.get('kube-system/aws-auth');
+  if (configMap === undefined) return undefined;
+  const arn = identity.arn.toLowerCase();
+  const find = (key: string, arnField: string): Mapping | undefined => {
+    let found: Mapping | undefined;
+    for (const fields of readList(configMap.data[key])) {
+      const entryArn = fields[arnField];
+      if (typeof entryArn !== 'string' || entryArn.toLowerCase() !== arn) continue;
+      const mapping = asMapping(fields);
+      if (mapping !== undefined) found = mapping; // the last one wins
+    }
+    return found;
+  };
+  const role = find('mapRoles', 'rolearn');
+  if (role !== undefined) return role;
+  const user = find('mapUsers', 'userarn');
+  if (user !== undefined) return user;
+  let accounts: unknown;
+  try {
+    accounts = parse(configMap.data['mapAccounts'] ?? '[]', { version: '1.1' });
+  } catch {
+    accounts = [];
+  }
+  if (Array.isArray(accounts) && accounts.map(String).includes(identity.account)) return { username: identity.arn, groups: [] };
+  return undefined;
+}
+
+export type Authorisation = { readonly status: 200 } | { readonly status: 401 | 403; readonly reason: string };
+
+/** Whether `identity` may read and write ConfigMaps in `cluster`: creator, or `system:masters` in live aws-auth. */
+export function authorise(cluster: Cluster, identity: Identity): Authorisation {
+  const creator = cluster.creator === undefined ? undefined : canonicalRoleArn(cluster.creator);
+  if (creator !== undefined && creator.toLowerCase() === identity.arn.toLowerCase()) return { status: 200 };
+  if (cluster.authenticationMode === 'API') return { status: 401, reason: 'Unauthorized' };
+  const mapping = mapIdentity(cluster, identity);
+  if (mapping === undefined) return { status: 401, reason: 'Unauthorized' };
+  if (mapping.groups.includes('system:masters')) return { status: 200 };
+  return { status: 403, reason: `${mapping.username} is not in system:masters` };
+}
+
+function canonicalRoleArn(arn: string): string {
+  const match = /^arn:([^:]+):iam::([0-9]{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return match === null ? arn : `arn:${match[1]}:iam::${match[2]}:role/${match[3]}`;
+}

@@ -1,0 +1,220 @@
+/**
+ * The control API: what tests, the demo and the benchmark do to the world between (or during)
+ * passes. The same operations are offered in-process (`SimControl`) and as JSON over HTTP under
+ * `/_sim/` on the AWS endpoint.
+ */
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
+import { SimError, type Cluster, type World } from './world.js';
+
+export interface ClusterRef {
+  readonly account: string;
+  readonly region: string;
+  readonly cluster: string;
+}
+
+export interface AwsAuthState {
+  readonly data: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly resourceVersion: string;
+}
+
+export class SimControl {
+  constructor(
+    private readonly world: World,
+    private readonly faults: Faults,
+    private readonly counts: Counters,
+  ) {}
+
+  private cluster(ref: ClusterRef): Cluster {
+    return this.world.cluster(ref.account, ref.region, ref.cluster);
+  }
+
+  /** Removes a permission set's role and creates one with a new suffix; returns the new role ARN. */
+  reprovisionPermissionSet(account: string, permissionSet: string): { removed: string[]; roleArn: string } {
+    const { removed, created } = this.world.reprovisionPermissionSet(account, permissionSet);
+    return { removed: removed.map((r) => r.arn), roleArn: created.arn };
+  }
+
+  provisionPermissionSet(account: string, permissionSet: string, region?: string): { roleArn: string } {
+    return { roleArn: this.world.provisionPermissionSet(account, permissionSet, { region }).arn };
+  }
+
+  createRole(account: string, name: string, path = '/', trust: readonly { principal: string; externalId?: string }[] = []): { roleArn: string } {
+    return { roleArn: this.world.addRole(account, { name, path, trust }).arn };
+  }
+
+  deleteRole(account: string, name: string): void {
+    this.world.deleteRole(account, name);
+  }
+
+  addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
+    const cluster = this.cluster(ref);
+    if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
+    cluster.nodegroups.set(name, { name, nodeRole, amiType, createdAt: new Date(this.world.now()) });
+  }
+
+  removeNodegroup(ref: ClusterRef, name: string): void {
+    if (!this.cluster(ref).nodegroups.delete(name)) throw new SimError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`);
+  }
+
+  addFargateProfile(ref: ClusterRef, name: string, podExecutionRoleArn: string): void {
+    const cluster = this.cluster(ref);
+    if (cluster.fargateProfiles.has(name)) throw new SimError(409, 'ResourceInUseException', `Fargate Profile already exists with name ${name}`);
+    cluster.fargateProfiles.set(name, { name, podExecutionRoleArn, createdAt: new Date(this.world.now()) });
+  }
+
+  removeFargateProfile(ref: ClusterRef, name: string): void {
+    if (!this.cluster(ref).fargateProfiles.delete(name)) throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${name}.`);
+  }
+
+  /** The live `kube-system/aws-auth`, or null when the cluster has none. */
+  readAwsAuth(ref: ClusterRef): AwsAuthState | null {
+    const object = this.cluster(ref).configMaps.get('kube-system/aws-auth');
+    return object === undefined ? null : { data: { ...object.data }, annotations: { ...object.annotations }, resourceVersion: object.resourceVersion };
+  }
+
+  /** A hand edit: replaces the data (annotations kept unless given); null deletes the ConfigMap. */
+  editAwsAuth(ref: ClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
+    const cluster = this.cluster(ref);
+    if (data === null) {
+      cluster.configMaps.delete('kube-system/aws-auth');
+      cluster.resourceVersion += 1;
+      return null;
+    }
+    this.world.putConfigMap(cluster, 'kube-system', 'aws-auth', { data, ...(annotations === undefined ? {} : { annotations }) });
+    return this.readAwsAuth(ref);
+  }
+
+  counters(): Record<string, OperationCount> {
+    return this.counts.snapshot();
+  }
+
+  resetCounters(): void {
+    this.counts.reset();
+  }
+
+  setFault(operation: string, spec: FaultSpec): void {
+    this.faults.set(operation, spec);
+  }
+
+  clearFaults(seed?: number): void {
+    this.faults.clear(seed);
+  }
+
+  faultsInjected(): Record<string, number> {
+    return { ...this.faults.injected };
+  }
+
+  /** Moves the simulator's clock forward: credentials and tokens expire as they would. */
+  advanceClock(seconds: number): void {
+    this.world.clockOffsetMs += seconds * 1000;
+  }
+
+  clusters(): ClusterRef[] {
+    return [...this.world.clustersById.values()].map((c) => ({ account: c.account, region: c.region, cluster: c.name }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: POST/GET/PUT/DELETE under /_sim/, JSON bodies, JSON answers.
+
+const ref = z.strictObject({ account: z.string(), region: z.string(), cluster: z.string() });
+const faultSpec = z.strictObject({
+  latencyMs: z.number().min(0).optional(),
+  throttleRate: z.number().min(0).max(1).optional(),
+  errorRate: z.number().min(0).max(1).optional(),
+  resetRate: z.number().min(0).max(1).optional(),
+  hangRate: z.number().min(0).max(1).optional(),
+});
+
+type Handler = (control: SimControl, body: unknown, query: URLSearchParams) => unknown;
+
+const ROUTES: Record<string, Handler> = {
+  'POST /_sim/permission-sets/reprovision': (c, b) => {
+    const { account, permissionSet } = z.strictObject({ account: z.string(), permissionSet: z.string() }).parse(b);
+    return c.reprovisionPermissionSet(account, permissionSet);
+  },
+  'POST /_sim/permission-sets/provision': (c, b) => {
+    const { account, permissionSet, region } = z.strictObject({ account: z.string(), permissionSet: z.string(), region: z.string().optional() }).parse(b);
+    return c.provisionPermissionSet(account, permissionSet, region);
+  },
+  'POST /_sim/roles': (c, b) => {
+    const r = z
+      .strictObject({ account: z.string(), name: z.string(), path: z.string().default('/'), trust: z.array(z.strictObject({ principal: z.string(), externalId: z.string().optional() })).default([]) })
+      .parse(b);
+    return c.createRole(r.account, r.name, r.path, r.trust.map((t) => ({ principal: t.principal, ...(t.externalId === undefined ? {} : { externalId: t.externalId }) })));
+  },
+  'DELETE /_sim/roles': (c, b) => {
+    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
+    c.deleteRole(account, name);
+    return {};
+  },
+  'POST /_sim/nodegroups': (c, b) => {
+    const r = ref.extend({ name: z.string(), nodeRole: z.string(), amiType: z.string().optional() }).parse(b);
+    c.addNodegroup(r, r.name, r.nodeRole, r.amiType);
+    return {};
+  },
+  'DELETE /_sim/nodegroups': (c, b) => {
+    const r = ref.extend({ name: z.string() }).parse(b);
+    c.removeNodegroup(r, r.name);
+    return {};
+  },
+  'POST /_sim/fargate-profiles': (c, b) => {
+    const r = ref.extend({ name: z.string(), podExecutionRoleArn: z.string() }).parse(b);
+    c.addFargateProfile(r, r.name, r.podExecutionRoleArn);
+    return {};
+  },
+  'DELETE /_sim/fargate-profiles': (c, b) => {
+    const r = ref.extend({ name: z.string() }).parse(b);
+    c.removeFargateProfile(r, r.name);
+    return {};
+  },
+  'GET /_sim/aws-auth': (c, _b, q) => c.readAwsAuth(ref.parse({ account: q.get('account'), region: q.get('region'), cluster: q.get('cluster') })),
+  'PUT /_sim/aws-auth': (c, b) => {
+    const r = ref.extend({ data: z.record(z.string(), z.string()).nullable(), annotations: z.record(z.string(), z.string()).optional() }).parse(b);
+    return c.editAwsAuth(r, r.data, r.annotations);
+  },
+  'GET /_sim/counters': (c) => c.counters(),
+  'POST /_sim/counters/reset': (c) => {
+    c.resetCounters();
+    return {};
+  },
+  'GET /_sim/faults/injected': (c) => c.faultsInjected(),
+  'PUT /_sim/faults': (c, b) => {
+    const specs = z.record(z.string(), faultSpec).parse(b);
+    for (const [operation, spec] of Object.entries(specs)) c.setFault(operation, spec as FaultSpec);
+    return {};
+  },
+  'DELETE /_sim/faults': (c, _b, q) => {
+    const seed = q.get('seed');
+    c.clearFaults(seed === null ? undefined : Number(seed));
+    return {};
+  },
+  'POST /_sim/clock': (c, b) => {
+    const { advanceSeconds } = z.strictObject({ advanceSeconds: z.number() }).parse(b);
+    c.advanceClock(advanceSeconds);
+    return {};
+  },
+  'GET /_sim/clusters': (c) => c.clusters(),
+};
+
+export function handleControlRequest(control: SimControl, method: string, rawPath: string, rawQuery: string, body: Buffer, res: ServerResponse): void {
+  const handler = ROUTES[`${method} ${rawPath}`];
+  const reply = (status: number, value: unknown): void => {
+    const text = JSON.stringify(value ?? null);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  if (handler === undefined) return reply(404, { error: 'NotFound', message: `no control route ${method} ${rawPath}` });
+  try {
+    const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    reply(200, handler(control, parsed, new URLSearchParams(rawQuery)));
+  } catch (error) {
+    if (error instanceof SimError) return reply(error.status, { error: error.code, message: error.message });
+    if (error instanceof z.ZodError) return reply(400, { error: 'BadRequest', message: z.prettifyError(error) });
+    if (error instanceof SyntaxError || error instanceof RangeError) return reply(400, { error: 'BadRequest', message: error.message });
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The world file of the simulator: who the hub is, which accounts exist, which permission sets are
+ * provisioned where, which other roles exist and who may assume them, and which clusters run where.
+ */
+import { z } from 'zod';
+import { loadYaml, type ConfigIssue } from '@eks-auth-hub/core';
+
+const ACCOUNT = /^[0-9]{12}$/;
+const REGION = /^(?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?$/;
+const NAME = /^[\w+=,.@-]{1,64}$/;
+const PERMISSION_SET = /^[\w+=,.@-]{1,32}$/;
+const PATH = /^\/(?:[\x21-\x7e]+\/)?$/;
+const ARN = /^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::[0-9]{12}:[\x21-\x7e]+$/;
+
+const account = z.string({ error: 'expected a quoted 12-digit account ID' }).regex(ACCOUNT, { error: 'expected a quoted 12-digit account ID' });
+const arn = z.string({ error: 'expected an IAM ARN' }).regex(ARN, { error: 'expected an IAM ARN such as arn:aws:iam::111122223333:role/name' });
+
+export const trustSchema = z.strictObject({
+  /** The principal ARN allowed to assume the role (a user, a role, or an account root). */
+  principal: arn,
+  externalId: z.string().min(2).max(1224).optional(),
+});
+
+export const roleSchema = z.strictObject({
+  name: z.string().regex(NAME, { error: 'expected an IAM role name' }),
+  path: z.string().regex(PATH, { error: 'expected an IAM path such as / or /eks/' }).default('/'),
+  trust: z.array(trustSchema).default([]),
+  maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).default(3600),
+});
+
+export const permissionSetSchema = z.strictObject({
+  name: z.string().regex(PERMISSION_SET, { error: 'expected a permission set name: 1-32 of letters, digits and _+=,.@-' }),
+  /** Region of the Identity Center instance when the role lives under the regional path. */
+  region: z.string().regex(REGION).optional(),
+  /** A fixed suffix (16 lower-case hex); random (seeded) when omitted. */
+  suffix: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  /** Extra principals allowed to assume the role (so tests can act as a person signed in through SSO). */
+  trust: z.array(trustSchema).default([]),
+});
+
+export const nodegroupSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+  nodeRole: arn,
+  amiType: z.string().default('AL2023_x86_64_STANDARD'),
+});
+
+export const fargateProfileSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+  podExecutionRoleArn: arn,
+});
+
+export const clusterSchema = z.strictObject({
+  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+  region: z.string().regex(REGION, { error: 'expected an AWS region such as eu-west-1' }),
+  version: z.string().default('1.31'),
+  authenticationMode: z.enum(['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API']).default('API_AND_CONFIG_MAP'),
+  /** The principal that created the cluster: it is admin without any aws-auth entry. */
+  creator: arn.optional(),
+  nodegroups: z.array(nodegroupSchema).default([]),
+  fargateProfiles: z.array(fargateProfileSchema).default([]),
+  /** Initial `kube-system/aws-auth` data; omitted: the cluster has none yet. */
+  awsAuth: z.record(z.string(), z.string()).optional(),
+});
+
+export const accountSchema = z.strictObject({
+  id: account,
+  permissionSets: z.array(permissionSetSchema).default([]),
+  roles: z.array(roleSchema).default([]),
+  clusters: z.array(clusterSchema).default([]),
+});
+
+export const worldSchema = z
+  .strictObject({
+    apiVersion: z.literal('eks-auth-hub-sim/v1', { error: 'expected "eks-auth-hub-sim/v1"' }),
+    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws'),
+    seed: z.number().int().default(1),
+    management: z.strictObject({
+      account,
+      /** The hub's own principal: an IAM user with a static access key. */
+      principal: z.strictObject({
+        userName: z.string().regex(NAME).default('eks-auth-hub'),
+        accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/, { error: 'expected an access key id: AKIA and 16 upper-case letters or digits' }),
+        secretAccessKey: z.string().min(40).max(40),
+      }),
+    }),
+    settings: z
+      .strictObject({
+        /** Largest ListRoles page the simulator returns, whatever MaxItems asks for. */
+        maxListRolesPageSize: z.number().int().min(1).max(1000).default(1000),
+        /** Largest page of the EKS list operations. */
+        maxEksPageSize: z.number().int().min(1).max(100).default(100),
+      })
+      .default({ maxListRolesPageSize: 1000, maxEksPageSize: 100 }),
+    accounts: z.array(accountSchema).default([]),
+  })
+  .superRefine((world, ctx) => {
+    const seen = new Set<string>([world.management.account]);
+    world.accounts.forEach((acct, i) => {
+      if (seen.has(acct.id)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `account ${acct.id} appears twice` });
+      seen.add(acct.id);
+      const clusters = new Set<string>();
+      acct.clusters.forEach((cluster, j) => {
+        const key = `${cluster.region}/${cluster.name}`;
+        if (clusters.has(key)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'clusters', j, 'name'], message: `cluster ${cluster.name} appears twice in ${cluster.region}` });
+        clusters.add(key);
+      });
+      const roles = new Set<string>();
+      acct.roles.forEach((role, j) => {
+        if (roles.has(role.name.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'roles', j, 'name'], message: `role ${role.name} appears twice` });
+        roles.add(role.name.toLowerCase());
+      });
+      const sets = new Set<string>();
+      acct.permissionSets.forEach((set, j) => {
+        if (sets.has(set.name)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'permissionSets', j, 'name'], message: `permission set ${set.name} appears twice` });
+        sets.add(set.name);
+      });
+    });
+  });
+
+export type WorldFile = z.output<typeof worldSchema>;
+export type WorldFileInput = z.input<typeof worldSchema>;
+
+export type WorldLoadResult = { readonly ok: true; readonly world: WorldFile } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/** Parses and validates a world file; every problem located at file:line:col. */
+export function loadWorldFile(text: string, file: string): WorldLoadResult {
+  const loaded = loadYaml(text, file, worldSchema, {
+    expected: 'a mapping with apiVersion, management and accounts',
+    what: 'a world file',
+    maxBytes: 512 * 1024 * 1024,
+  });
+  return loaded.ok ? { ok: true, world: loaded.value } : { ok: false, issues: loaded.issues };
+}

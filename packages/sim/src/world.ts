@@ -1,0 +1,312 @@
+/**
+ * The simulated world's state: accounts, IAM roles, issued credentials, clusters and their
+ * ConfigMaps. Mutated by the wire handlers (AssumeRole, ConfigMap writes) and the control API.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Random } from './random.js';
+import type { WorldFile } from './world-schema.js';
+
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+
+export interface Trust {
+  readonly principal: string;
+  readonly externalId?: string | undefined;
+}
+
+export interface Role {
+  readonly name: string;
+  readonly path: string;
+  readonly roleId: string;
+  readonly arn: string;
+  readonly createDate: Date;
+  readonly trust: readonly Trust[];
+  readonly maxSessionDurationSeconds: number;
+  /** Set for Identity Center roles. */
+  readonly permissionSet?: string;
+}
+
+export interface Account {
+  readonly id: string;
+  /** Roles by lower-case name, in creation order. */
+  readonly roles: Map<string, Role>;
+  /** Clusters by `<region>/<name>`. */
+  readonly clusters: Map<string, Cluster>;
+}
+
+export interface Nodegroup {
+  readonly name: string;
+  readonly nodeRole: string;
+  readonly amiType: string;
+  readonly createdAt: Date;
+}
+
+export interface FargateProfile {
+  readonly name: string;
+  readonly podExecutionRoleArn: string;
+  readonly createdAt: Date;
+}
+
+export interface ConfigMapObject {
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  data: Record<string, string>;
+}
+
+export interface Cluster {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  /** Opaque id used in the simulated API server's URL path. */
+  readonly id: string;
+  readonly arn: string;
+  readonly version: string;
+  readonly authenticationMode: 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
+  readonly creator: string | undefined;
+  readonly createdAt: Date;
+  readonly nodegroups: Map<string, Nodegroup>;
+  readonly fargateProfiles: Map<string, FargateProfile>;
+  /** ConfigMaps by `<namespace>/<name>`. */
+  readonly configMaps: Map<string, ConfigMapObject>;
+  resourceVersion: number;
+}
+
+/** Credentials the simulator knows: the hub's static key, and every session it issued. */
+export interface Credential {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** Epoch ms; undefined for static keys. */
+  readonly expiresAt?: number;
+  readonly account: string;
+  /** The caller ARN GetCallerIdentity reports. */
+  readonly arn: string;
+  readonly userId: string;
+  /** For sessions: the role assumed. */
+  readonly roleArn?: string;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export class World {
+  readonly partition: Partition;
+  readonly managementAccount: string;
+  readonly hub: Credential;
+  readonly accounts = new Map<string, Account>();
+  readonly credentials = new Map<string, Credential>();
+  readonly clustersById = new Map<string, Cluster>();
+  readonly settings: { maxListRolesPageSize: number; maxEksPageSize: number };
+  readonly random: Random;
+  /** Added to the real clock: lets tests expire credentials and tokens without waiting. */
+  clockOffsetMs = 0;
+
+  constructor(file: WorldFile) {
+    this.partition = file.partition;
+    this.random = new Random(file.seed);
+    this.settings = { ...file.settings };
+    this.managementAccount = file.management.account;
+    const hubArn = `arn:${this.partition}:iam::${file.management.account}:user/${file.management.principal.userName}`;
+    this.hub = {
+      accessKeyId: file.management.principal.accessKeyId,
+      secretAccessKey: file.management.principal.secretAccessKey,
+      account: file.management.account,
+      arn: hubArn,
+      userId: this.newId('AIDA'),
+    };
+    this.credentials.set(this.hub.accessKeyId, this.hub);
+    const created = new Date(Date.UTC(2025, 0, 1));
+    this.accounts.set(file.management.account, { id: file.management.account, roles: new Map(), clusters: new Map() });
+    for (const acct of file.accounts) {
+      const account: Account = { id: acct.id, roles: new Map(), clusters: new Map() };
+      this.accounts.set(acct.id, account);
+      for (const role of acct.roles) {
+        this.addRole(acct.id, { name: role.name, path: role.path, trust: role.trust, maxSessionDurationSeconds: role.maxSessionDurationSeconds }, created);
+      }
+      for (const set of acct.permissionSets) {
+        this.provisionPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
+      }
+      for (const c of acct.clusters) {
+        const id = createHash('sha256').update(`${acct.id}/${c.region}/${c.name}`).digest('hex').slice(0, 16);
+        const cluster: Cluster = {
+          account: acct.id,
+          region: c.region,
+          name: c.name,
+          id,
+          arn: `arn:${this.partition}:eks:${c.region}:${acct.id}:cluster/${c.name}`,
+          version: c.version,
+          authenticationMode: c.authenticationMode,
+          creator: c.creator,
+          createdAt: created,
+          nodegroups: new Map(c.nodegroups.map((n) => [n.name, { ...n, createdAt: created }])),
+          fargateProfiles: new Map(c.fargateProfiles.map((f) => [f.name, { ...f, createdAt: created }])),
+          configMaps: new Map(),
+          resourceVersion: 1,
+        };
+        account.clusters.set(`${c.region}/${c.name}`, cluster);
+        this.clustersById.set(id, cluster);
+        if (c.awsAuth !== undefined) this.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: c.awsAuth });
+      }
+    }
+  }
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  newId(prefix: string): string {
+    let id = prefix;
+    for (let i = 0; i < 17; i++) id += ID_ALPHABET[this.random.int(ID_ALPHABET.length)];
+    return id;
+  }
+
+  account(id: string): Account {
+    const account = this.accounts.get(id);
+    if (account === undefined) throw new SimError(404, 'NoSuchAccount', `account ${id} does not exist in this world`);
+    return account;
+  }
+
+  roleArn(account: string, path: string, name: string): string {
+    return `arn:${this.partition}:iam::${account}:role${path}${name}`;
+  }
+
+  addRole(
+    accountId: string,
+    spec: { name: string; path?: string; trust?: readonly Trust[]; maxSessionDurationSeconds?: number; permissionSet?: string },
+    createdAt = new Date(this.now()),
+  ): Role {
+    const account = this.account(accountId);
+    const key = spec.name.toLowerCase();
+    if (account.roles.has(key)) throw new SimError(409, 'EntityAlreadyExists', `Role with name ${spec.name} already exists.`);
+    const path = spec.path ?? '/';
+    const role: Role = {
+      name: spec.name,
+      path,
+      roleId: this.newId('AROA'),
+      arn: this.roleArn(accountId, path, spec.name),
+      createDate: createdAt,
+      trust: spec.trust ?? [],
+      maxSessionDurationSeconds: spec.maxSessionDurationSeconds ?? 3600,
+      ...(spec.permissionSet === undefined ? {} : { permissionSet: spec.permissionSet }),
+    };
+    account.roles.set(key, role);
+    return role;
+  }
+
+  deleteRole(accountId: string, name: string): Role {
+    const account = this.account(accountId);
+    const role = account.roles.get(name.toLowerCase());
+    if (role === undefined) throw new SimError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+    account.roles.delete(name.toLowerCase());
+    return role;
+  }
+
+  /** Creates the Identity Center role of a permission set (a new random suffix), as an assignment does. */
+  provisionPermissionSet(
+    accountId: string,
+    permissionSet: string,
+    options: { region?: string | undefined; suffix?: string | undefined; trust?: readonly Trust[]; createdAt?: Date } = {},
+  ): Role {
+    const suffix = options.suffix ?? this.random.hex(16);
+    const path = options.region === undefined ? '/aws-reserved/sso.amazonaws.com/' : `/aws-reserved/sso.amazonaws.com/${options.region}/`;
+    return this.addRole(
+      accountId,
+      { name: `AWSReservedSSO_${permissionSet}_${suffix}`, path, trust: options.trust ?? [], permissionSet },
+      options.createdAt,
+    );
+  }
+
+  /** The Identity Center roles of a permission set in an account. */
+  permissionSetRoles(accountId: string, permissionSet: string): Role[] {
+    return [...this.account(accountId).roles.values()].filter((r) => r.permissionSet === permissionSet);
+  }
+
+  /** Removes the permission set's role and creates a new one with a new suffix (same path form). */
+  reprovisionPermissionSet(accountId: string, permissionSet: string): { removed: Role[]; created: Role } {
+    const removed = this.permissionSetRoles(accountId, permissionSet);
+    if (removed.length === 0) throw new SimError(404, 'NoSuchEntity', `permission set ${permissionSet} is not provisioned in ${accountId}`);
+    const first = removed[0];
+    for (const role of removed) this.deleteRole(accountId, role.name);
+    const region = first === undefined ? undefined : /^\/aws-reserved\/sso\.amazonaws\.com\/([^/]+)\/$/.exec(first.path)?.[1];
+    return { removed, created: this.provisionPermissionSet(accountId, permissionSet, { region, trust: first?.trust ?? [] }) };
+  }
+
+  cluster(accountId: string, region: string, name: string): Cluster {
+    const cluster = this.accounts.get(accountId)?.clusters.get(`${region}/${name}`);
+    if (cluster === undefined) throw new SimError(404, 'ResourceNotFoundException', `No cluster found for name: ${name}.`);
+    return cluster;
+  }
+
+  /** Issues temporary credentials for a role session. */
+  issueSession(role: Role, account: string, sessionName: string, durationSeconds: number): Credential {
+    const accessKeyId = `ASIA${randomBytes(12).toString('hex').toUpperCase().slice(0, 16)}`;
+    const credential: Credential = {
+      accessKeyId,
+      secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
+      sessionToken: randomBytes(96).toString('base64'),
+      expiresAt: this.now() + durationSeconds * 1000,
+      account,
+      arn: `arn:${this.partition}:sts::${account}:assumed-role/${role.name}/${sessionName}`,
+      userId: `${role.roleId}:${sessionName}`,
+      roleArn: role.arn,
+    };
+    this.pruneExpiredSessions();
+    this.credentials.set(accessKeyId, credential);
+    return credential;
+  }
+
+  private pruned = 0;
+  private pruneExpiredSessions(): void {
+    // Amortised: look at the whole table only every 1,000 issues.
+    this.pruned += 1;
+    if (this.pruned % 1000 !== 0) return;
+    const cutoff = this.now() - 3_600_000;
+    for (const [key, credential] of this.credentials) {
+      if (credential.expiresAt !== undefined && credential.expiresAt < cutoff) this.credentials.delete(key);
+    }
+  }
+
+  /** Creates or replaces a ConfigMap (used by the world loader and hand edits). */
+  putConfigMap(
+    cluster: Cluster,
+    namespace: string,
+    name: string,
+    content: { data: Record<string, string>; annotations?: Record<string, string>; labels?: Record<string, string> },
+  ): ConfigMapObject {
+    const key = `${namespace}/${name}`;
+    const existing = cluster.configMaps.get(key);
+    cluster.resourceVersion += 1;
+    const object: ConfigMapObject = {
+      name,
+      namespace,
+      uid: existing?.uid ?? this.uid(),
+      resourceVersion: String(cluster.resourceVersion),
+      creationTimestamp: existing?.creationTimestamp ?? new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      labels: content.labels ?? existing?.labels ?? {},
+      annotations: content.annotations ?? existing?.annotations ?? {},
+      data: { ...content.data },
+    };
+    cluster.configMaps.set(key, object);
+    return object;
+  }
+
+  uid(): string {
+    const h = this.random.hex(32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  }
+}
+
+/** An error the simulator answers with: an HTTP status, an AWS/Kubernetes error code and a message. */
+export class SimError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SimError';
+  }
+}
