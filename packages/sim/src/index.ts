@@ -6,3 +6,4 @@ export * from './sigv4.js';
 export * from './authenticator.js';
 export * from './control.js';
 export * from './simulator.js';
+export * from './generate.js';
