@@ -74,15 +74,21 @@ export const worldSchema = z
     apiVersion: z.literal('eks-auth-hub-sim/v1', { error: 'expected "eks-auth-hub-sim/v1"' }),
     partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws'),
     seed: z.number().int().default(1),
-    management: z.strictObject({
-      account,
-      /** The hub's own principal: an IAM user with a static access key. */
-      principal: z.strictObject({
-        userName: z.string().regex(NAME).default('eks-auth-hub'),
-        accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/, { error: 'expected an access key id: AKIA and 16 upper-case letters or digits' }),
-        secretAccessKey: z.string().min(40).max(40),
-      }),
-    }),
+    management: z.strictObject(
+      {
+        account,
+        /** The hub's own principal: an IAM user with a static access key. */
+        principal: z.strictObject(
+          {
+            userName: z.string().regex(NAME).default('eks-auth-hub'),
+            accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/, { error: 'expected an access key id: AKIA and 16 upper-case letters or digits' }),
+            secretAccessKey: z.string().min(40).max(40),
+          },
+          { error: 'required: a mapping with accessKeyId and secretAccessKey (and optional userName)' },
+        ),
+      },
+      { error: 'required: a mapping with account and principal (the hub)' },
+    ),
     settings: z
       .strictObject({
         /** Largest ListRoles page the simulator returns, whatever MaxItems asks for. */

@@ -1,0 +1,73 @@
+/**
+ * The simulator as a user starts it: `pnpm sim --world FILE` prints one JSON line with the hub
+ * principal's environment first, and the real SDK works with exactly that environment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function start(command: string, args: string[]): { child: ChildProcess; firstLine: Promise<string>; stderr: () => string } {
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`exited with ${String(code)}: ${err}`)));
+  });
+  firstLine.catch(() => undefined); // a test that expects an exit does not read the line
+
+  return { child, firstLine, stderr: () => err };
+}
+
+describe('pnpm sim', () => {
+  it('prints the env first and serves the real SDK with it', async () => {
+    const { firstLine } = start('pnpm', ['sim', '--world', 'config/sim/demo-world.yaml']);
+    const info = JSON.parse(await firstLine) as { env: Record<string, string> };
+    expect(Object.keys(info.env).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ENDPOINT_URL_EKS',
+      'AWS_ENDPOINT_URL_IAM',
+      'AWS_ENDPOINT_URL_STS',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    const env = info.env;
+    const client = new STSClient({
+      region: env['AWS_REGION'] ?? '',
+      endpoint: env['AWS_ENDPOINT_URL_STS'] ?? '',
+      credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '' },
+      maxAttempts: 1,
+    });
+    const me = await client.send(new GetCallerIdentityCommand({}));
+    expect(me.Arn).toBe('arn:aws:iam::999988887777:user/eks-auth-hub');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const { child, firstLine } = start(process.execPath, ['packages/sim/dist/main.js', '--world', 'config/sim/demo-world.yaml']);
+    await firstLine;
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it('refuses a bad world file with located errors and exit 1', async () => {
+    const { child, stderr } = start(process.execPath, ['packages/sim/dist/main.js', '--world', 'config/hub.yaml']);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr()).toMatch(/^config\/hub\.yaml:9:13: apiVersion: expected "eks-auth-hub-sim\/v1"/m);
+    expect(stderr()).not.toMatch(/\n\s+at /);
+  });
+});
