@@ -3,9 +3,26 @@
  * Exit codes: 0 success, 1 error (bad file, bad arguments, failure), 2 reserved for `plan` with
  * pending changes.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, HubError, formatConfigIssue, hubJsonSchema, isHubError, loadDesiredState, type DesiredState } from '@eks-auth-hub/core';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { createAwsPorts, execCredential, fromAwsError, mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
+import {
+  ConfigError,
+  HubError,
+  formatConfigIssue,
+  hubJsonSchema,
+  isHubError,
+  isRegion,
+  loadDesiredState,
+  reconcile,
+  type DesiredState,
+  type PassReport,
+  type Ports,
+} from '@eks-auth-hub/core';
+import { renderReport } from './report.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -14,12 +31,24 @@ export interface CliIo {
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
+/** `plan`: changes are pending. */
+export const EXIT_CHANGES = 2;
 
 const USAGE = `Usage: eks-auth-hub <command> [options]
 
 Commands:
   validate --config FILE   check a desired-state file offline; prints a summary or every problem
+  plan --config FILE [--cluster NAME]... [--output text|json]
+                           read every cluster and show what a pass would change (writes nothing);
+                           exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed
+  apply --config FILE [--cluster NAME]... [--output text|json] [--allow-repair]
+                           one pass that writes; exit 0 when every cluster is unchanged or applied
+  token --cluster NAME --region REGION [--role-arn ARN]
+                           print an ExecCredential with a cluster token, like \`aws eks get-token\`
   schema [--out FILE]      print (or write) the JSON Schema of the desired-state file
+
+AWS endpoints, credentials and region come from the SDK's standard settings (AWS_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL_STS/_IAM/_EKS, the ECS or Lambda role).
 
 Options:
   -h, --help               show this help`;
@@ -34,6 +63,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await validate(rest, io);
       case 'schema':
         return await schema(rest, io);
+      case 'plan':
+        return await pass(rest, io, true);
+      case 'apply':
+        return await pass(rest, io, false);
+      case 'token':
+        return await token(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -66,7 +101,7 @@ function report(error: unknown, io: CliIo): number {
   return EXIT_ERROR;
 }
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: readonly string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(args: readonly string[], options: T) {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
   } catch (error) {
@@ -129,4 +164,93 @@ async function schema(args: readonly string[], io: CliIo): Promise<number> {
     io.stdout(`wrote ${values.out}`);
   }
   return EXIT_OK;
+}
+
+/** Builds the ports a pass uses; tests may pass their own. */
+export type PortsFactory = (state: DesiredState) => Ports;
+
+const defaultPorts: PortsFactory = (state) => createAwsPorts({ hub: state.hub });
+
+async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePorts: PortsFactory = defaultPorts): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string', short: 'c' },
+    cluster: { type: 'string', multiple: true },
+    output: { type: 'string', short: 'o' },
+    'allow-repair': { type: 'boolean' },
+  });
+  if (values.config === undefined) throw new UsageError(`${dryRun ? 'plan' : 'apply'} needs --config FILE`);
+  const output = values.output ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new UsageError('--output is text or json');
+  if (dryRun && values['allow-repair'] === true) throw new UsageError('--allow-repair goes with apply');
+  const state = await loadConfigFile(values.config);
+  const only = values.cluster ?? [];
+  const known = new Set(state.clusters.map((c) => c.name));
+  const unknown = only.filter((name) => !known.has(name));
+  if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
+  const report = await reconcile(state, makePorts(state), {
+    passId: randomUUID(),
+    dryRun,
+    only,
+    allowRepair: values['allow-repair'] === true,
+  });
+  io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
+  return exitCode(report);
+}
+
+/** plan: 1 when any cluster blocked or failed, else 2 when changes are pending, else 0. apply: 0 only when all are unchanged or applied. */
+export function exitCode(report: PassReport): number {
+  if (report.counts.failed > 0 || report.counts.blocked > 0) return EXIT_ERROR;
+  if (report.dryRun && report.counts.planned > 0) return EXIT_CHANGES;
+  return EXIT_OK;
+}
+
+/** Runs plan or apply with the given ports (tests use this to inject a clock or limits). */
+export async function runPass(args: readonly string[], io: CliIo, dryRun: boolean, makePorts: PortsFactory): Promise<number> {
+  try {
+    return await pass(args, io, dryRun, makePorts);
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+async function token(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    cluster: { type: 'string' },
+    region: { type: 'string' },
+    'role-arn': { type: 'string' },
+  });
+  if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
+  if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
+  let credentials: Credentials;
+  try {
+    if (values['role-arn'] === undefined) {
+      const c = await fromNodeProviderChain()();
+      credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
+    } else {
+      const out = await new STSClient({ region: values.region }).send(
+        new AssumeRoleCommand({ RoleArn: values['role-arn'], RoleSessionName: 'eks-auth-hub-token' }),
+      );
+      const c = out.Credentials;
+      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');
+      credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken === undefined ? {} : { sessionToken: c.SessionToken }) };
+    }
+  } catch (error) {
+    const translated = fromAwsError(error, values['role-arn'] === undefined ? 'loading credentials' : `sts:AssumeRole ${values['role-arn']}`);
+    throw new HubError('user', translated.code, translated.message, { cause: error });
+  }
+  const minted = await mintClusterToken(credentials, values.cluster, values.region, new Date());
+  io.stdout(JSON.stringify(execCredential(minted, execApiVersion(process.env['KUBERNETES_EXEC_INFO']))));
+  return EXIT_OK;
+}
+
+/** The ExecCredential apiVersion kubectl asked for in KUBERNETES_EXEC_INFO (v1 or v1beta1). */
+export function execApiVersion(info: string | undefined): string {
+  const fallback = 'client.authentication.k8s.io/v1beta1';
+  if (info === undefined || info === '') return fallback;
+  try {
+    const version = (JSON.parse(info) as { apiVersion?: unknown }).apiVersion;
+    return version === 'client.authentication.k8s.io/v1' || version === 'client.authentication.k8s.io/v1beta1' ? version : fallback;
+  } catch {
+    return fallback;
+  }
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './env-defaults.js';
 import { runCli } from './cli.js';
 
 const code = await runCli(process.argv.slice(2), {

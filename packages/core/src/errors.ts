@@ -59,3 +59,17 @@ export class ConfigError extends HubError {
 export function isHubError(value: unknown): value is HubError {
   return value instanceof HubError;
 }
+
+/** The object changed since it was read (HTTP 409): re-read and re-plan. */
+export class ConflictError extends HubError {
+  constructor(message: string, options: HubErrorOptions = {}) {
+    super('transient', 'kube.conflict', message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The kind, code and message of any error, for reports; never a stack. */
+export function describeError(error: unknown): { readonly kind: ErrorKind; readonly code: string; readonly message: string } {
+  if (error instanceof HubError) return { kind: error.kind, code: error.code, message: error.message };
+  return { kind: 'terminal', code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

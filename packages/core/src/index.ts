@@ -12,3 +12,5 @@ export * from './aws-auth.js';
 export * from './node-mappings.js';
 export * from './guard.js';
 export * from './plan.js';
+export * from './ports.js';
+export * from './reconcile.js';

@@ -70,9 +70,9 @@ describe('packages/core purity', () => {
     });
   }
 
-  it('depends on nothing but yaml and zod', () => {
+  it('depends on nothing but p-limit, yaml and zod', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(['yaml', 'zod']);
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(['p-limit', 'yaml', 'zod']);
   });
 
   it.each([

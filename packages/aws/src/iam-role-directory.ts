@@ -1,0 +1,56 @@
+/** The Identity Center roles of an account, listed with IAM ListRoles (every page, MaxItems 1000). */
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
+import { fromAwsError } from './errors.js';
+import { clientSettings, iamRegion, type SdkOptions } from './sdk-options.js';
+import type { StsAccountSessions } from './sessions.js';
+
+const MAX_PAGES = 1000;
+
+export class IamRoleDirectory implements RoleDirectory {
+  private readonly clients = new Map<string, IAMClient>();
+  /** ListRoles calls made (for tests and the benchmark). */
+  listRolesCalls = 0;
+
+  constructor(
+    private readonly sessions: StsAccountSessions,
+    private readonly options: SdkOptions = {},
+  ) {}
+
+  private client(account: string, partition: Partition): IAMClient {
+    const key = `${partition}/${account}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = new IAMClient({ ...clientSettings(this.options), region: iamRegion(partition), credentials: this.sessions.provider(account, partition) });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]> {
+    const client = this.client(account, partition);
+    const roles: IamRole[] = [];
+    let marker: string | undefined;
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      this.listRolesCalls += 1;
+      let out;
+      try {
+        out = await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
+      } catch (error) {
+        throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
+      }
+      for (const role of out.Roles ?? []) {
+        if (role.RoleName === undefined || role.Path === undefined || role.Arn === undefined) {
+          throw new HubError('terminal', 'aws.error', `iam:ListRoles in ${account}: a role without name, path or ARN`);
+        }
+        roles.push({ roleName: role.RoleName, path: role.Path, arn: role.Arn, roleId: role.RoleId ?? '', createDate: role.CreateDate ?? '' });
+      }
+      if (out.IsTruncated !== true) return roles;
+      if (out.Marker === undefined || out.Marker === '') {
+        throw new HubError('transient', 'aws.partial-listing', `iam:ListRoles in ${account}: page ${page} is truncated but has no Marker`);
+      }
+      marker = out.Marker;
+    }
+    throw new HubError('transient', 'aws.partial-listing', `iam:ListRoles in ${account}: more than ${MAX_PAGES} pages`);
+  }
+}

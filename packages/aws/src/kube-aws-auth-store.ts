@@ -1,0 +1,127 @@
+/**
+ * `kube-system/aws-auth` through the Kubernetes API with @kubernetes/client-node: the cluster CA from
+ * DescribeCluster (TLS is always verified), a presigned-STS bearer token, a timeout on every request.
+ * A write replaces the object read, with its resourceVersion, so fields the hub does not manage
+ * (labels, owner references, binary data) stay as they were.
+ */
+import { CoreV1Api, KubeConfig, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
+import type { AwsAuthStore, AwsAuthWrite, ClusterEndpoint, ClusterRef, ObservedAwsAuth } from '@eks-auth-hub/core';
+import type { ClusterTokens } from './cluster-token.js';
+import { fromKubeError } from './errors.js';
+
+export const AWS_AUTH_NAMESPACE = 'kube-system';
+export const AWS_AUTH_NAME = 'aws-auth';
+
+export interface KubeStoreOptions {
+  /** No answer within this many ms fails the request. */
+  readonly requestTimeoutMs?: number;
+}
+
+export class KubeAwsAuthStore implements AwsAuthStore {
+  /** The last object read per cluster, so a write can keep what the hub does not manage. */
+  private readonly lastRead = new Map<string, V1ConfigMap>();
+  /** Requests made per verb (for tests and the benchmark). */
+  readonly calls: Record<string, number> = {};
+
+  constructor(
+    private readonly tokens: ClusterTokens,
+    private readonly options: KubeStoreOptions = {},
+  ) {}
+
+  private key(cluster: ClusterRef): string {
+    return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
+  }
+
+  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
+    const token = await this.tokens.token(cluster);
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: cluster.name, server: endpoint.endpoint, caData: Buffer.from(endpoint.caPem).toString('base64'), skipTLSVerify: false }],
+      users: [{ name: 'eks-auth-hub', token }],
+      contexts: [{ name: cluster.name, cluster: cluster.name, user: 'eks-auth-hub' }],
+      currentContext: cluster.name,
+    });
+    const timeoutMs = this.options.requestTimeoutMs ?? 15_000;
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(endpoint.endpoint, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [
+        {
+          pre: async (context) => {
+            context.setSignal(AbortSignal.timeout(timeoutMs));
+            return context;
+          },
+          post: async (response) => response,
+        },
+      ],
+    });
+    return new CoreV1Api(configuration);
+  }
+
+  private count(verb: string): void {
+    this.calls[verb] = (this.calls[verb] ?? 0) + 1;
+  }
+
+  private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>): Promise<T> {
+    this.count(verb);
+    try {
+      return await run();
+    } catch (error) {
+      const translated = fromKubeError(error, `${what} ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`);
+      if (translated.code === 'kube.unauthorized') this.tokens.forget(cluster);
+      throw translated;
+    }
+  }
+
+  async read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null> {
+    const api = await this.api(cluster, endpoint);
+    try {
+      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      this.lastRead.set(this.key(cluster), object);
+      return {
+        data: { ...(object.data ?? {}) },
+        annotations: { ...(object.metadata?.annotations ?? {}) },
+        resourceVersion: object.metadata?.resourceVersion ?? '',
+      };
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') {
+        this.lastRead.delete(this.key(cluster));
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
+    const api = await this.api(cluster, endpoint);
+    if (change.create) {
+      const body: V1ConfigMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, annotations: { ...change.annotations } },
+        data: { ...change.data },
+      };
+      const created = await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
+      this.lastRead.set(this.key(cluster), created);
+      return;
+    }
+    const base = this.lastRead.get(this.key(cluster));
+    const sameVersion = base?.metadata?.resourceVersion === change.resourceVersion;
+    const body: V1ConfigMap = {
+      ...(sameVersion && base !== undefined ? base : {}),
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        ...(sameVersion ? (base?.metadata ?? {}) : {}),
+        name: AWS_AUTH_NAME,
+        namespace: AWS_AUTH_NAMESPACE,
+        ...(change.resourceVersion === undefined ? {} : { resourceVersion: change.resourceVersion }),
+        annotations: { ...change.annotations },
+      },
+      data: { ...change.data },
+    };
+    delete body.metadata?.managedFields;
+    const replaced = await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
+    this.lastRead.set(this.key(cluster), replaced);
+  }
+}

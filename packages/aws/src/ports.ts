@@ -1,0 +1,49 @@
+/** The hub's ports wired to AWS and the clusters. */
+import type { Clock, HubSettings, Ports } from '@eks-auth-hub/core';
+import { ClusterTokens } from './cluster-token.js';
+import { EksClusterDirectory } from './eks-cluster-directory.js';
+import { IamRoleDirectory } from './iam-role-directory.js';
+import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
+import type { SdkOptions } from './sdk-options.js';
+import { StsAccountSessions } from './sessions.js';
+
+export interface AwsPortsOptions extends SdkOptions {
+  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName'>;
+  readonly clock?: Clock;
+}
+
+export interface AwsPorts extends Ports {
+  readonly sessions: StsAccountSessions;
+  readonly roles: IamRoleDirectory;
+  readonly clusters: EksClusterDirectory;
+  readonly awsAuth: KubeAwsAuthStore;
+  readonly tokens: ClusterTokens;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now().getTime();
+  const sdk: SdkOptions = {
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+  };
+  const sessions = new StsAccountSessions({
+    ...sdk,
+    roleName: options.hub.roleName,
+    sessionName: options.hub.sessionName,
+    ...(options.hub.externalId === undefined ? {} : { externalId: options.hub.externalId }),
+    now,
+  });
+  const tokens = new ClusterTokens(sessions, now);
+  return {
+    sessions,
+    roles: new IamRoleDirectory(sessions, sdk),
+    clusters: new EksClusterDirectory(sessions, sdk),
+    awsAuth: new KubeAwsAuthStore(tokens, sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+    tokens,
+    clock,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The ports the reconcile pass is written against. Adapters (packages/aws) implement them over the
+ * network; tests may implement them in memory. Every method either returns complete data or throws
+ * a HubError: a failed or partial listing is never returned as a short one.
+ */
+import type { Partition } from './arn.js';
+import type { NodeRoleSource } from './node-mappings.js';
+import type { ObservedAwsAuth } from './plan.js';
+import type { IamRole } from './sso.js';
+
+/** Identifies one cluster. */
+export interface ClusterRef {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly partition: Partition;
+}
+
+export type AuthenticationMode = 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
+
+/** What DescribeCluster says about how to reach a cluster. */
+export interface ClusterEndpoint {
+  readonly endpoint: string;
+  /** PEM of the cluster's certificate authority. */
+  readonly caPem: string;
+  readonly authenticationMode: AuthenticationMode;
+}
+
+/** Opens (and caches) the hub's session in a target account; fails when the account cannot be entered. */
+export interface AccountSessions {
+  open(account: string, partition: Partition): Promise<void>;
+}
+
+/** The Identity Center roles of an account: every page, or an error. */
+export interface RoleDirectory {
+  listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]>;
+}
+
+/** EKS reads about one cluster. */
+export interface ClusterDirectory {
+  describe(cluster: ClusterRef): Promise<ClusterEndpoint>;
+  /** Node roles of managed node groups and Fargate profiles: every page, or an error. */
+  nodeRoles(cluster: ClusterRef): Promise<readonly NodeRoleSource[]>;
+}
+
+/** A write of `kube-system/aws-auth`, conditioned on what was read. */
+export interface AwsAuthWrite {
+  /** Create (the ConfigMap did not exist) or replace (at `resourceVersion`). */
+  readonly create: boolean;
+  readonly resourceVersion: string | undefined;
+  readonly data: Readonly<Record<string, string>>;
+  /** The complete annotations to store (the caller keeps the ones it did not set). */
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** `kube-system/aws-auth` of one cluster. A stale `resourceVersion` or an existing object on create throws a ConflictError. */
+export interface AwsAuthStore {
+  read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null>;
+  write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ports {
+  readonly sessions: AccountSessions;
+  readonly roles: RoleDirectory;
+  readonly clusters: ClusterDirectory;
+  readonly awsAuth: AwsAuthStore;
+  readonly clock: Clock;
+}

@@ -1,0 +1,268 @@
+/**
+ * One reconcile pass over every cluster of the desired state, written against the ports (pure: no
+ * I/O of its own, time from the injected clock).
+ *
+ * Clusters are grouped by account: the hub enters each account once and lists its Identity Center
+ * roles once, however many clusters the account has. Work is bounded twice: `hub.concurrency`
+ * clusters in flight overall and `hub.accountConcurrency` per account. A failure stays with its
+ * account or cluster. Dry-run is one switch around the write.
+ */
+import pLimit from 'p-limit';
+import type { Partition } from './arn.js';
+import type { Entry } from './aws-auth.js';
+import { ConflictError, describeError, type ErrorKind } from './errors.js';
+import type { GuardRefusal } from './guard.js';
+import type { ClusterSpec, DesiredState } from './model.js';
+import type { NodeRoleSource } from './node-mappings.js';
+import { plan, type ChangeSet, type Listing, type Plan } from './plan.js';
+import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
+import type { IamRole, Resolution } from './sso.js';
+
+export type ClusterOutcome = 'unchanged' | 'applied' | 'planned' | 'blocked' | 'failed';
+export const CLUSTER_OUTCOMES: readonly ClusterOutcome[] = ['unchanged', 'applied', 'planned', 'blocked', 'failed'];
+
+export interface ClusterResult {
+  readonly clusterId: string;
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly outcome: ClusterOutcome;
+  /** What changed (applied), would change (planned, blocked), or nothing. */
+  readonly changes: ChangeSet;
+  readonly resolutions: readonly Resolution[];
+  readonly unresolved: readonly string[];
+  readonly ambiguous: readonly { readonly permissionSet: string; readonly candidates: readonly string[] }[];
+  readonly refusals: readonly GuardRefusal[];
+  readonly warnings: readonly string[];
+  readonly error?: { readonly kind: ErrorKind; readonly code: string; readonly message: string };
+  /** Whether the write created the ConfigMap. */
+  readonly created: boolean;
+  /** Plans made (more than one after write conflicts). */
+  readonly attempts: number;
+  readonly durationMs: number;
+}
+
+export interface PassReport {
+  readonly passId: string;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly desiredHash: string;
+  readonly clusters: readonly ClusterResult[];
+  readonly counts: Readonly<Record<ClusterOutcome, number>>;
+}
+
+export interface ReconcileOptions {
+  readonly passId: string;
+  readonly dryRun: boolean;
+  /** Only these cluster names (all when empty or absent). */
+  readonly only?: readonly string[];
+  readonly allowRepair?: boolean;
+  /** Re-reads and re-plans after a write conflict, at most. */
+  readonly maxConflictRetries?: number;
+}
+
+const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
+
+/** The role the hub authenticates to clusters as in `account`: its spoke role, without path. */
+export function hubPrincipalArn(partition: Partition, account: string, roleName: string): string {
+  return `arn:${partition}:iam::${account}:role/${roleName}`;
+}
+
+function countChanges(changes: ChangeSet): number {
+  return changes.added.length + changes.removed.length + changes.changed.length;
+}
+
+export async function reconcile(state: DesiredState, ports: Ports, options: ReconcileOptions): Promise<PassReport> {
+  const clock = ports.clock;
+  const startedAt = clock.now();
+  const selected = state.clusters.filter((c) => options.only === undefined || options.only.length === 0 || options.only.includes(c.name));
+  const byAccount = new Map<string, ClusterSpec[]>();
+  for (const cluster of selected) byAccount.set(cluster.account, [...(byAccount.get(cluster.account) ?? []), cluster]);
+
+  const overall = pLimit(state.hub.concurrency);
+  const results = await Promise.all(
+    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall)),
+  );
+  const order = new Map(state.clusters.map((c, i) => [c.id, i]));
+  const flat = results.flat().sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
+  const counts = Object.fromEntries(CLUSTER_OUTCOMES.map((o) => [o, flat.filter((r) => r.outcome === o).length])) as Record<ClusterOutcome, number>;
+  const finishedAt = clock.now();
+  return {
+    passId: options.passId,
+    dryRun: options.dryRun,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    desiredHash: state.hash,
+    clusters: flat,
+    counts,
+  };
+}
+
+async function reconcileAccount(
+  state: DesiredState,
+  ports: Ports,
+  options: ReconcileOptions,
+  account: string,
+  clusters: readonly ClusterSpec[],
+  overall: ReturnType<typeof pLimit>,
+): Promise<ClusterResult[]> {
+  const clock = ports.clock;
+  const started = clock.now();
+  const partition = clusters[0]?.partition ?? 'aws';
+  const failAll = (error: unknown): ClusterResult[] =>
+    clusters.map((c) => result(c, { outcome: 'failed', error: describeError(error), durationMs: clock.now().getTime() - started.getTime() }));
+
+  try {
+    await ports.sessions.open(account, partition);
+  } catch (error) {
+    return failAll(error);
+  }
+  // One listing for all clusters of the account; a failure is carried as an incomplete listing.
+  let roles: Listing<IamRole>;
+  try {
+    roles = { complete: true, items: await ports.roles.listSsoRoles(account, partition) };
+  } catch (error) {
+    const described = describeError(error);
+    roles = { complete: false, reason: `${described.code}: ${described.message}` };
+  }
+  const perAccount = pLimit(state.hub.accountConcurrency);
+  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles)))));
+}
+
+interface ResultFields {
+  readonly outcome: ClusterOutcome;
+  readonly plan?: Plan;
+  readonly error?: ClusterResult['error'];
+  readonly attempts?: number;
+  readonly durationMs: number;
+}
+
+function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
+  const p = fields.plan;
+  return {
+    clusterId: cluster.id,
+    name: cluster.name,
+    account: cluster.account,
+    region: cluster.region,
+    outcome: fields.outcome,
+    changes: p?.changes ?? EMPTY_CHANGES,
+    resolutions: p?.resolutions ?? [],
+    unresolved: p?.unresolved ?? [],
+    ambiguous: p?.ambiguous ?? [],
+    refusals: p?.refusals ?? [],
+    warnings: p?.warnings ?? [],
+    ...(fields.error === undefined ? {} : { error: fields.error }),
+    created: p?.create === true && fields.outcome === 'applied',
+    attempts: fields.attempts ?? (p === undefined ? 0 : 1),
+    durationMs: fields.durationMs,
+  };
+}
+
+async function reconcileCluster(
+  state: DesiredState,
+  ports: Ports,
+  options: ReconcileOptions,
+  cluster: ClusterSpec,
+  roles: Listing<IamRole>,
+): Promise<ClusterResult> {
+  const clock = ports.clock;
+  const started = clock.now().getTime();
+  const elapsed = (): number => clock.now().getTime() - started;
+  const ref: ClusterRef = { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
+  const hubPrincipal = hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName);
+  let attempts = 0;
+  let lastPlan: Plan | undefined;
+  try {
+    // Nothing in this cluster may be written from a failed listing: do not even read it.
+    if (!roles.complete) {
+      lastPlan = planFor(cluster, roles, { complete: true, items: [] }, null, hubPrincipal, state, options, clock.now());
+      return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
+    }
+    const endpoint: ClusterEndpoint = await ports.clusters.describe(ref);
+    if (endpoint.authenticationMode === 'API') {
+      return result(cluster, {
+        outcome: 'failed',
+        error: {
+          kind: 'user',
+          code: 'cluster.api-only',
+          message: `cluster ${cluster.name} uses authentication mode API: EKS ignores aws-auth there; use access entries or switch it to API_AND_CONFIG_MAP`,
+        },
+        durationMs: elapsed(),
+      });
+    }
+    let nodes: Listing<NodeRoleSource>;
+    try {
+      nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+    } catch (error) {
+      const described = describeError(error);
+      nodes = { complete: false, reason: `${described.code}: ${described.message}` };
+    }
+    const maxAttempts = 1 + (options.maxConflictRetries ?? 3);
+    for (;;) {
+      attempts += 1;
+      const observed = await ports.awsAuth.read(ref, endpoint);
+      const p = planFor(cluster, roles, nodes, observed, hubPrincipal, state, options, clock.now());
+      lastPlan = p;
+      if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
+      if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
+      if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
+      try {
+        await ports.awsAuth.write(ref, endpoint, {
+          create: p.create,
+          resourceVersion: p.resourceVersion,
+          data: p.data ?? {},
+          annotations: { ...(observed?.annotations ?? {}), ...p.annotations },
+        });
+        return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempts >= maxAttempts) throw error;
+        // Someone wrote in between: read again and plan again.
+      }
+    }
+  } catch (error) {
+    return result(cluster, {
+      outcome: 'failed',
+      error: describeError(error),
+      attempts,
+      durationMs: elapsed(),
+      ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
+    });
+  }
+}
+
+function planFor(
+  cluster: ClusterSpec,
+  roles: Listing<IamRole>,
+  nodes: Listing<NodeRoleSource>,
+  observed: Parameters<typeof plan>[0]['observed'],
+  hubPrincipal: string,
+  state: DesiredState,
+  options: ReconcileOptions,
+  now: Date,
+): Plan {
+  return plan({
+    cluster,
+    roles,
+    nodes,
+    observed,
+    hubPrincipalArn: hubPrincipal,
+    guard: state.hub.guard,
+    allowRepair: options.allowRepair === true,
+    now,
+  });
+}
+
+/** Number of entry changes a result carries. */
+export function changeCount(result: Pick<ClusterResult, 'changes'>): number {
+  return countChanges(result.changes);
+}
+
+/** A one-line description of an entry for reports. */
+export function describeEntry(entry: Entry): string {
+  if (entry.kind === 'account') return `account ${entry.account}`;
+  const arn = entry.kind === 'role' ? entry.rolearn : entry.userarn;
+  return `${arn} → ${entry.username} [${entry.groups.join(', ')}]`;
+}
