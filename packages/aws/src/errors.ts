@@ -34,13 +34,15 @@ export function fromAwsError(error: unknown, what: string): HubError {
   if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError' || e.code === 'ETIMEDOUT') return make('transient', 'aws.timeout');
   if ((e.code !== undefined && NETWORK.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(e.message ?? '')) return make('transient', 'aws.network');
   if (e.$fault === 'server' || (status !== undefined && status >= 500)) return make('transient', 'aws.unavailable');
-  if (/AccessDenied/.test(name) || status === 403 && /Unauthorized|Forbidden/.test(name)) return make('terminal', 'aws.access-denied');
+  if (/AccessDenied/.test(name) || (status === 403 && /Unauthorized|Forbidden/.test(name))) return make('terminal', 'aws.access-denied');
   if (['InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'InvalidSignatureException', 'ExpiredToken', 'ExpiredTokenException', 'MissingAuthenticationToken', 'CredentialsProviderError'].includes(name)) {
     return make('terminal', 'aws.credentials');
   }
   if (/NotFound|NoSuchEntity/.test(name) || status === 404) return make('terminal', 'aws.not-found');
   return make('terminal', 'aws.error');
 }
+
+const STATUS_REASONS: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests' };
 
 interface ApiExceptionLike {
   code?: number | string;
@@ -57,15 +59,21 @@ export function fromKubeError(error: unknown, what: string): HubError {
   if (typeof e.code === 'number') {
     let reason = '';
     let detail = '';
+    let status: unknown = e.body;
     if (typeof e.body === 'string') {
       try {
-        const status = JSON.parse(e.body) as { reason?: string; message?: string };
-        reason = status.reason ?? '';
-        detail = status.message ?? '';
+        status = JSON.parse(e.body);
       } catch {
         detail = firstLine(e.body);
       }
     }
+    if (typeof status === 'object' && status !== null) {
+      const s = status as { reason?: unknown; message?: unknown };
+      reason = typeof s.reason === 'string' ? s.reason : '';
+      detail = typeof s.message === 'string' ? firstLine(s.message) : '';
+    }
+    // client-node drops the body of a 401; the status says enough.
+    if (reason === '') reason = STATUS_REASONS[e.code] ?? '';
     const message = `${what}: HTTP ${e.code}${reason === '' ? '' : ` ${reason}`}${detail === '' ? '' : `: ${detail}`}`;
     if (e.code === 409) return new ConflictError(message, { cause: error });
     if (e.code === 401) return new HubError('terminal', 'kube.unauthorized', message, { cause: error });

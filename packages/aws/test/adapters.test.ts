@@ -1,0 +1,199 @@
+/**
+ * The adapters against the simulator over real sockets: the real SDK clients and client-node, with
+ * endpoints taken only from the SDK's standard environment settings.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, HubError, type ClusterRef } from '@eks-auth-hub/core';
+import { loadWorldFile, startSimulator, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
+import { createAwsPorts, type AwsPorts } from '../src/index.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
+const prod: ClusterRef = { account: '111122223333', region: 'eu-west-1', name: 'payments-prod', partition: 'aws' };
+const staging: ClusterRef = { ...prod, name: 'payments-staging' };
+const analytics: ClusterRef = { account: '444455556666', region: 'us-east-1', name: 'analytics', partition: 'aws' };
+
+function world(pageSize: number): WorldFile {
+  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
+  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
+  if (!loaded.ok) throw new Error('demo world does not load');
+  return { ...loaded.world, settings: { maxListRolesPageSize: pageSize, maxEksPageSize: 1 } };
+}
+
+let sim: Simulator;
+let clock = Date.now();
+const saved = { ...process.env };
+const ports = (): AwsPorts => createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, clock: { now: () => new Date(clock) } });
+
+beforeAll(async () => {
+  sim = await startSimulator({ world: world(2) });
+  Object.assign(process.env, sim.env('eu-west-1'));
+});
+afterAll(async () => {
+  process.env = saved;
+  await sim.close();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<HubError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HubError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('StsAccountSessions', () => {
+  it('assumes the spoke role once per account and reuses the session until shortly before expiry', async () => {
+    const p = ports();
+    await p.sessions.open('111122223333', 'aws');
+    const first = await p.sessions.credentials('111122223333', 'aws');
+    await Promise.all([p.sessions.open('111122223333', 'aws'), p.sessions.open('111122223333', 'aws')]);
+    expect(p.sessions.assumeRoleCalls).toBe(1);
+    expect(first.accessKeyId).toMatch(/^ASIA/);
+    clock += 56 * 60_000; // within 5 minutes of the one-hour expiry
+    const second = await p.sessions.credentials('111122223333', 'aws');
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+    expect(second.accessKeyId).not.toBe(first.accessKeyId);
+    clock = Date.now();
+  });
+
+  it('fails a refused account with a terminal error and does not cache the failure', async () => {
+    const p = createAwsPorts({ hub: { ...hub, externalId: 'wrong' }, maxAttempts: 1 });
+    const error = await rejection(p.sessions.open('111122223333', 'aws'));
+    expect(error).toMatchObject({ kind: 'terminal', code: 'aws.access-denied' });
+    expect(error.message).toContain('sts:AssumeRole arn:aws:iam::111122223333:role/eks-auth-hub-spoke: AccessDenied');
+    await rejection(p.sessions.open('111122223333', 'aws'));
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+  });
+});
+
+describe('IamRoleDirectory', () => {
+  it('lists every SSO role across pages (simulator pages of 2), paths included', async () => {
+    const p = ports();
+    const roles = await p.roles.listSsoRoles('111122223333', 'aws');
+    const expected = [...sim.world.account('111122223333').roles.values()].filter((r) => r.permissionSet !== undefined);
+    expect(roles.map((r) => r.arn).sort()).toEqual(expected.map((r) => r.arn).sort());
+    expect(roles.some((r) => r.path === '/aws-reserved/sso.amazonaws.com/eu-west-1/')).toBe(true);
+    expect(p.roles.listRolesCalls).toBe(Math.ceil(expected.length / 2));
+  });
+
+  it('turns a throttled listing into a transient error, never a short list', async () => {
+    sim.control.setFault('iam:ListRoles', { throttleRate: 1 });
+    try {
+      const error = await rejection(ports().roles.listSsoRoles('111122223333', 'aws'));
+      expect(error).toMatchObject({ kind: 'transient', code: 'aws.throttled' });
+    } finally {
+      sim.control.clearFaults();
+    }
+  });
+});
+
+describe('EksClusterDirectory', () => {
+  it('describes a cluster: endpoint, CA and authentication mode', async () => {
+    const endpoint = await ports().clusters.describe(prod);
+    expect(endpoint.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/k8s\/[0-9a-f]+$/);
+    expect(endpoint.caPem).toBe(sim.caPem);
+    expect(endpoint.authenticationMode).toBe('API_AND_CONFIG_MAP');
+  });
+
+  it('lists node roles of node groups and Fargate profiles across pages', async () => {
+    const roles = await ports().clusters.nodeRoles(prod);
+    expect([...roles].sort((a, b) => (a.roleArn < b.roleArn ? -1 : 1))).toEqual([
+      { kind: 'nodegroup', name: 'linux-general', roleArn: 'arn:aws:iam::111122223333:role/eks/payments-node', amiType: 'AL2023_x86_64_STANDARD' },
+      { kind: 'fargate', name: 'batch', roleArn: 'arn:aws:iam::111122223333:role/payments-pod-exec' },
+      { kind: 'nodegroup', name: 'windows', roleArn: 'arn:aws:iam::111122223333:role/payments-windows-node', amiType: 'WINDOWS_CORE_2022_x86_64' },
+    ]);
+  });
+
+  it('reports a missing cluster as not found', async () => {
+    const error = await rejection(ports().clusters.describe({ ...prod, name: 'nope' }));
+    expect(error).toMatchObject({ kind: 'terminal', code: 'aws.not-found' });
+  });
+});
+
+describe('KubeAwsAuthStore', () => {
+  it('reads, creates, replaces at the read version, and reports a stale write as a conflict', async () => {
+    const p = ports();
+    const endpoint = await p.clusters.describe(analytics);
+    expect(await p.awsAuth.read(analytics, endpoint)).toBeNull();
+    const data = { mapRoles: '- rolearn: arn:aws:iam::444455556666:role/eks-auth-hub-spoke\n  username: hub\n  groups: [system:masters]\n' };
+    await p.awsAuth.write(analytics, endpoint, { create: true, resourceVersion: undefined, data, annotations: { a: '1' } });
+    const read = await p.awsAuth.read(analytics, endpoint);
+    expect(read).toMatchObject({ data, annotations: { a: '1' } });
+    await p.awsAuth.write(analytics, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { ...data, notes: 'x' }, annotations: { a: '2' } });
+    expect(sim.control.readAwsAuth({ account: analytics.account, region: analytics.region, cluster: analytics.name })).toMatchObject({ data: { notes: 'x' }, annotations: { a: '2' } });
+    const conflict = await rejection(p.awsAuth.write(analytics, endpoint, { create: false, resourceVersion: read?.resourceVersion, data, annotations: {} }));
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect(conflict.kind).toBe('transient');
+    const exists = await rejection(p.awsAuth.write(analytics, endpoint, { create: true, resourceVersion: undefined, data, annotations: {} }));
+    expect(exists).toBeInstanceOf(ConflictError);
+  });
+
+  it('keeps labels it does not manage when it replaces', async () => {
+    const ref = { account: staging.account, region: staging.region, cluster: staging.name };
+    const p = ports();
+    const endpoint = await p.clusters.describe(staging);
+    const cluster = sim.world.cluster(staging.account, staging.region, staging.name);
+    const live = cluster.configMaps.get('kube-system/aws-auth');
+    if (live === undefined) throw new Error('no aws-auth');
+    live.labels = { team: 'payments' };
+    const read = await p.awsAuth.read(staging, endpoint);
+    await p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: read?.data ?? {}, annotations: { b: '1' } });
+    expect(cluster.configMaps.get('kube-system/aws-auth')?.labels).toEqual({ team: 'payments' });
+    expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ b: '1' });
+  });
+
+  it('is refused with a terminal error when the live aws-auth does not map the hub', async () => {
+    // payments-prod was created by another role: only its aws-auth lets the hub in.
+    const ref = { account: prod.account, region: prod.region, cluster: prod.name };
+    const before = sim.control.readAwsAuth(ref);
+    sim.control.editAwsAuth(ref, { mapRoles: '[]' });
+    try {
+      const p = ports();
+      const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
+      expect(error).toMatchObject({ kind: 'terminal', code: 'kube.unauthorized' });
+      expect(error.message).toContain('HTTP 401 Unauthorized');
+    } finally {
+      sim.control.editAwsAuth(ref, before?.data ?? {});
+    }
+  });
+
+  it('verifies TLS with the cluster CA: another CA fails as a TLS error', async () => {
+    const p = ports();
+    const endpoint = await p.clusters.describe(prod);
+    const otherCa = readFileSync(join(repo, 'packages', 'aws', 'test', 'fixtures', 'other-ca.pem'), 'utf8');
+    const error = await rejection(p.awsAuth.read(prod, { ...endpoint, caPem: otherCa }));
+    expect(error).toMatchObject({ kind: 'terminal', code: 'kube.tls' });
+  });
+
+  it('gives up on a hanging API server after its timeout, as a transient error', async () => {
+    sim.control.setFault('k8s:get', { hangRate: 1 });
+    try {
+      const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 300 });
+      const endpoint = await p.clusters.describe(prod);
+      const error = await rejection(p.awsAuth.read(prod, endpoint));
+      expect(error).toMatchObject({ kind: 'transient', code: 'kube.timeout' });
+    } finally {
+      sim.control.clearFaults();
+    }
+  });
+
+  it('never leaks a secret or token into an error message', async () => {
+    sim.control.setFault('k8s:get', { errorRate: 1 });
+    try {
+      const p = ports();
+      const endpoint = await p.clusters.describe(prod);
+      const error = await rejection(p.awsAuth.read(prod, endpoint));
+      expect(error).toMatchObject({ kind: 'transient', code: 'kube.unavailable' });
+      const creds = await p.sessions.credentials(prod.account, 'aws');
+      for (const secret of [creds.secretAccessKey, creds.sessionToken, await p.tokens.token(prod)]) expect(error.message).not.toContain(secret);
+    } finally {
+      sim.control.clearFaults();
+    }
+  });
+});

@@ -1,0 +1,238 @@
+/** The reconcile pass against in-memory ports that behave like the real backends (versions, conflicts, failures). */
+import { describe, expect, it } from 'vitest';
+import {
+  ConflictError,
+  HubError,
+  parseAwsAuth,
+  parseDesiredState,
+  reconcile,
+  type AwsAuthStore,
+  type AwsAuthWrite,
+  type ClusterEndpoint,
+  type ClusterRef,
+  type IamRole,
+  type NodeRoleSource,
+  type ObservedAwsAuth,
+  type Ports,
+} from '../src/index.js';
+
+const A = '111122223333';
+const B = '444455556666';
+
+function hubFile(extra = ''): string {
+  return `apiVersion: eks-auth-hub/v1
+hub: { roleName: spoke, concurrency: 2, accountConcurrency: 1 }
+defaults:
+  mapRoles:
+    - permissionset: Admin
+      username: admin
+      groups: [system:masters]
+clusters:
+  - { name: a1, account: "${A}", region: eu-west-1 }
+  - { name: a2, account: "${A}", region: eu-west-1 }
+  - { name: a3, account: "${A}", region: us-east-1 }
+  - { name: b1, account: "${B}", region: eu-west-1 }
+${extra}`;
+}
+
+const ssoRole = (account: string, set: string, suffix: string): IamRole => ({
+  roleName: `AWSReservedSSO_${set}_${suffix}`,
+  path: '/aws-reserved/sso.amazonaws.com/',
+  arn: `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_${set}_${suffix}`,
+  roleId: 'AROA',
+  createDate: '2025-01-01T00:00:00Z',
+});
+
+class InMemoryAwsAuthStore implements AwsAuthStore {
+  readonly objects = new Map<string, ObservedAwsAuth>();
+  private version = 1;
+  writes = 0;
+  /** Called before each write: lets a test change the object in between (another writer). */
+  beforeWrite: ((key: string) => void) | undefined;
+
+  static key(c: ClusterRef): string {
+    return `${c.account}/${c.region}/${c.name}`;
+  }
+
+  put(key: string, data: Record<string, string>, annotations: Record<string, string> = {}): void {
+    this.objects.set(key, { data: { ...data }, annotations: { ...annotations }, resourceVersion: String(++this.version) });
+  }
+
+  async read(c: ClusterRef): Promise<ObservedAwsAuth | null> {
+    const o = this.objects.get(InMemoryAwsAuthStore.key(c));
+    return o === undefined ? null : { data: { ...o.data }, annotations: { ...o.annotations }, resourceVersion: o.resourceVersion };
+  }
+
+  async write(c: ClusterRef, _e: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
+    const key = InMemoryAwsAuthStore.key(c);
+    this.beforeWrite?.(key);
+    const current = this.objects.get(key);
+    if (change.create ? current !== undefined : current?.resourceVersion !== change.resourceVersion) {
+      throw new ConflictError(`conflict on ${key}`);
+    }
+    this.writes += 1;
+    this.put(key, { ...change.data }, { ...change.annotations });
+  }
+}
+
+function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOnly?: string[]; nodes?: Record<string, NodeRoleSource[]> } = {}) {
+  const calls = { open: 0, list: [] as string[], inFlightPerAccount: new Map<string, number>(), maxPerAccount: 0, inFlight: 0, maxInFlight: 0 };
+  let tick = 0;
+  const store = new InMemoryAwsAuthStore();
+  const ports: Ports = {
+    clock: { now: () => new Date(Date.UTC(2026, 0, 1) + tick++ * 1000) },
+    sessions: {
+      async open(account) {
+        calls.open += 1;
+        if (options.refused?.includes(account)) throw new HubError('terminal', 'aws.access-denied', `sts:AssumeRole in ${account}: AccessDenied`);
+      },
+    },
+    roles: {
+      async listSsoRoles(account) {
+        calls.list.push(account);
+        if (options.listingFails?.includes(account)) throw new HubError('transient', 'aws.throttled', 'iam:ListRoles: Throttling');
+        return [ssoRole(account, 'Admin', '0123456789abcdef')];
+      },
+    },
+    clusters: {
+      async describe(c) {
+        const n = (calls.inFlightPerAccount.get(c.account) ?? 0) + 1;
+        calls.inFlightPerAccount.set(c.account, n);
+        calls.maxPerAccount = Math.max(calls.maxPerAccount, n);
+        calls.inFlight += 1;
+        calls.maxInFlight = Math.max(calls.maxInFlight, calls.inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        calls.inFlightPerAccount.set(c.account, n - 1);
+        calls.inFlight -= 1;
+        return { endpoint: `https://${c.name}`, caPem: 'PEM', authenticationMode: options.apiOnly?.includes(c.name) ? 'API' : 'API_AND_CONFIG_MAP' };
+      },
+      async nodeRoles(c) {
+        return options.nodes?.[c.name] ?? [];
+      },
+    },
+    awsAuth: store,
+  };
+  return { ports, store, calls };
+}
+
+const state = parseDesiredState(hubFile(), 'hub.yaml');
+
+describe('reconcile', () => {
+  it('converges every cluster, entering and listing each account once, within the concurrency bounds', async () => {
+    const { ports, store, calls } = fakePorts();
+    const report = await reconcile(state, ports, { passId: 'p1', dryRun: false });
+    expect(report.counts).toEqual({ unchanged: 0, applied: 4, planned: 0, blocked: 0, failed: 0 });
+    expect(report.clusters.map((c) => c.name)).toEqual(['a1', 'a2', 'a3', 'b1']);
+    expect(calls.open).toBe(2);
+    expect(calls.list.sort()).toEqual([A, B]);
+    expect(calls.maxPerAccount).toBe(1);
+    expect(calls.maxInFlight).toBeLessThanOrEqual(2);
+    const a1 = store.objects.get(`${A}/eu-west-1/a1`);
+    expect(parseAwsAuth(a1?.data ?? {}).mapRoles.map((r) => r.rolearn)).toEqual([`arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef`]);
+    expect(report.clusters[0]).toMatchObject({ outcome: 'applied', created: true, attempts: 1 });
+    expect(report.durationMs).toBeGreaterThan(0);
+
+    const again = await reconcile(state, ports, { passId: 'p2', dryRun: false });
+    expect(again.counts.unchanged).toBe(4);
+    expect(store.writes).toBe(4);
+  });
+
+  it('plans without writing in dry-run', async () => {
+    const { ports, store } = fakePorts();
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: true });
+    expect(report.counts.planned).toBe(4);
+    expect(report.dryRun).toBe(true);
+    expect(store.writes).toBe(0);
+    expect(report.clusters[0]?.changes.added).toHaveLength(1);
+  });
+
+  it('keeps a refused account to itself', async () => {
+    const { ports, store } = fakePorts({ refused: [A] });
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false });
+    expect(report.clusters.map((c) => [c.name, c.outcome])).toEqual([
+      ['a1', 'failed'],
+      ['a2', 'failed'],
+      ['a3', 'failed'],
+      ['b1', 'applied'],
+    ]);
+    expect(report.clusters[0]?.error).toEqual({ kind: 'terminal', code: 'aws.access-denied', message: `sts:AssumeRole in ${A}: AccessDenied` });
+    expect(store.writes).toBe(1);
+  });
+
+  it('blocks every cluster of an account whose listing failed, without reading or writing them', async () => {
+    const { ports, store } = fakePorts({ listingFails: [A] });
+    store.put(`${A}/eu-west-1/a1`, { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/x\n  username: x\n' });
+    const before = store.objects.get(`${A}/eu-west-1/a1`);
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false });
+    expect(report.clusters.filter((c) => c.account === A).map((c) => c.outcome)).toEqual(['blocked', 'blocked', 'blocked']);
+    expect(report.clusters[0]?.refusals.map((r) => r.rule)).toEqual(['incomplete-listing']);
+    expect(store.objects.get(`${A}/eu-west-1/a1`)).toEqual(before);
+    expect(report.counts.applied).toBe(1);
+  });
+
+  it('re-reads and re-plans after a write conflict', async () => {
+    const { ports, store } = fakePorts();
+    store.put(`${A}/eu-west-1/a1`, { mapRoles: '[]' });
+    let interfered = false;
+    store.beforeWrite = (key) => {
+      if (key === `${A}/eu-west-1/a1` && !interfered) {
+        interfered = true;
+        store.put(key, {
+          mapRoles: [
+            '- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef',
+            '  username: admin',
+            '  groups: [system:masters]',
+            '- rolearn: arn:aws:iam::111122223333:role/other',
+            '  username: other',
+            '  groups: [g]',
+            '',
+          ].join('\n'),
+        });
+      }
+    };
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'] });
+    expect(report.clusters).toHaveLength(1);
+    expect(report.clusters[0]).toMatchObject({ outcome: 'applied', attempts: 2 });
+    // The second plan saw the other writer's entry and removed it (full ownership).
+    expect(report.clusters[0]?.changes.removed.map((e) => (e.kind === 'role' ? e.rolearn : ''))).toEqual(['arn:aws:iam::111122223333:role/other']);
+  });
+
+  it('gives up after a bounded number of conflicts, as a transient failure', async () => {
+    const { ports, store } = fakePorts();
+    store.put(`${A}/eu-west-1/a1`, { mapRoles: '[]' });
+    store.beforeWrite = (key) => store.put(key, { mapRoles: '[]' });
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'], maxConflictRetries: 2 });
+    expect(report.clusters[0]).toMatchObject({ outcome: 'failed', attempts: 3, error: { kind: 'transient', code: 'kube.conflict' } });
+  });
+
+  it('fails a cluster in authentication mode API with a message saying why', async () => {
+    const { ports } = fakePorts({ apiOnly: ['a2'] });
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false });
+    expect(report.clusters[1]).toMatchObject({ outcome: 'failed', error: { kind: 'user', code: 'cluster.api-only' } });
+    expect(report.counts.applied).toBe(3);
+  });
+
+  it('blocks a cluster whose node listing failed', async () => {
+    const { ports, store } = fakePorts();
+    ports.clusters.nodeRoles = async (c) => {
+      if (c.name === 'b1') throw new HubError('transient', 'aws.unavailable', 'eks:ListNodegroups: 503');
+      return [];
+    };
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false });
+    expect(report.clusters[3]).toMatchObject({ outcome: 'blocked' });
+    expect(report.clusters[3]?.refusals[0]?.message).toContain('eks:ListNodegroups: 503');
+    expect(store.objects.has(`${B}/eu-west-1/b1`)).toBe(false);
+  });
+
+  it('keeps annotations it does not own', async () => {
+    const { ports, store } = fakePorts();
+    store.put(`${A}/eu-west-1/a1`, { mapRoles: '[]' }, { 'kubectl.kubernetes.io/last-applied-configuration': '{}' });
+    await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'] });
+    expect(Object.keys(store.objects.get(`${A}/eu-west-1/a1`)?.annotations ?? {}).sort()).toEqual([
+      'eks-auth-hub.io/applied-at',
+      'eks-auth-hub.io/desired-hash',
+      'eks-auth-hub.io/owned',
+      'kubectl.kubernetes.io/last-applied-configuration',
+    ]);
+  });
+});
