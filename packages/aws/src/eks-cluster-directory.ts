@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { clientSettings, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MODES: readonly AuthenticationMode[] = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];
@@ -37,11 +37,13 @@ export class EksClusterDirectory implements ClusterDirectory {
 
   private async send<T>(cluster: ClusterRef, operation: string, run: (client: EKSClient) => Promise<T>): Promise<T> {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
-    try {
-      return await run(this.client(cluster));
-    } catch (error) {
-      throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
-    }
+    return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
+      try {
+        return await run(this.client(cluster));
+      } catch (error) {
+        throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
+      }
+    });
   }
 
   async describe(cluster: ClusterRef): Promise<ClusterEndpoint> {

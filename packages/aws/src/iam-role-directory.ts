@@ -2,7 +2,7 @@
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { clientSettings, iamRegion, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, clientSettings, iamRegion, observed, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;
@@ -33,12 +33,13 @@ export class IamRoleDirectory implements RoleDirectory {
     let marker: string | undefined;
     for (let page = 1; page <= MAX_PAGES; page++) {
       this.listRolesCalls += 1;
-      let out;
-      try {
-        out = await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
-      } catch (error) {
-        throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
-      }
+      const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
+        try {
+          return await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
+        } catch (error) {
+          throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
+        }
+      });
       for (const role of out.Roles ?? []) {
         if (role.RoleName === undefined || role.Path === undefined || role.Arn === undefined) {
           throw new HubError('terminal', 'aws.error', `iam:ListRoles in ${account}: a role without name, path or ARN`);

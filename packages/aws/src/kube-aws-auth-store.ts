@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig, ServerConfiguration, createConfiguration, type V
 import type { AwsAuthStore, AwsAuthWrite, ClusterEndpoint, ClusterRef, ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
 import { fromKubeError } from './errors.js';
+import { NO_OBSERVER, type RequestObserver } from './sdk-options.js';
 
 export const AWS_AUTH_NAMESPACE = 'kube-system';
 export const AWS_AUTH_NAME = 'aws-auth';
@@ -15,7 +16,10 @@ export const AWS_AUTH_NAME = 'aws-auth';
 export interface KubeStoreOptions {
   /** No answer within this many ms fails the request. */
   readonly requestTimeoutMs?: number;
+  readonly observer?: RequestObserver;
 }
+
+const SUCCESS_CODE: Readonly<Record<string, string>> = { get: '200', create: '201', update: '200' };
 
 export class KubeAwsAuthStore implements AwsAuthStore {
   /** The last object read per cluster, so a write can keep what the hub does not manage. */
@@ -64,10 +68,16 @@ export class KubeAwsAuthStore implements AwsAuthStore {
 
   private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>): Promise<T> {
     this.count(verb);
+    const observer = this.options.observer ?? NO_OBSERVER;
+    const started = performance.now();
     try {
-      return await run();
+      const result = await run();
+      observer.kube(verb, SUCCESS_CODE[verb] ?? '200', performance.now() - started);
+      return result;
     } catch (error) {
+      const status = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' ? String(error.code) : undefined;
       const translated = fromKubeError(error, `${what} ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`);
+      observer.kube(verb, status ?? translated.code.replace(/^kube\./, ''), performance.now() - started);
       if (translated.code === 'kube.unauthorized') this.tokens.forget(cluster);
       throw translated;
     }

@@ -29,6 +29,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   };
   const sessions = new StsAccountSessions({
     ...sdk,
@@ -42,7 +43,10 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
     clusters: new EksClusterDirectory(sessions, sdk),
-    awsAuth: new KubeAwsAuthStore(tokens, sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+    awsAuth: new KubeAwsAuthStore(tokens, {
+      ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+      ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
+    }),
     tokens,
     clock,
   };

@@ -3,6 +3,7 @@ import type { Partition } from '@eks-auth-hub/core';
 
 /** Settings shared by every AWS SDK client the hub makes. */
 export interface SdkOptions {
+  readonly observer?: RequestObserver;
   /** Attempts per call, with the SDK's standard retry strategy (backoff with jitter). */
   readonly maxAttempts?: number;
   readonly connectionTimeoutMs?: number;
@@ -28,4 +29,26 @@ export function clientSettings(options: SdkOptions): {
 /** The region IAM (a global service) is called in for a partition. */
 export function iamRegion(partition: Partition): string {
   return partition === 'aws-cn' ? 'cn-north-1' : partition === 'aws-us-gov' ? 'us-gov-west-1' : 'us-east-1';
+}
+
+/** Told about every request the adapters make, for metrics. Outcome: `ok` or the error code without its prefix. */
+export interface RequestObserver {
+  aws(service: string, operation: string, outcome: string, durationMs: number): void;
+  kube(verb: string, code: string, durationMs: number): void;
+}
+
+export const NO_OBSERVER: RequestObserver = { aws: () => undefined, kube: () => undefined };
+
+/** Runs one AWS call, telling the observer how it ended. */
+export async function observed<T>(observer: RequestObserver, service: string, operation: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await run();
+    observer.aws(service, operation, 'ok', performance.now() - started);
+    return result;
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code.replace(/^aws\./, '') : 'error';
+    observer.aws(service, operation, code, performance.now() - started);
+    throw error;
+  }
 }

@@ -7,7 +7,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { HubError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { clientSettings, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -75,19 +75,20 @@ export class StsAccountSessions implements AccountSessions {
   private async assume(account: string, partition: Partition): Promise<SessionCredentials> {
     const roleArn = this.roleArn(account, partition);
     this.assumeRoleCalls += 1;
-    let out;
-    try {
-      out = await this.sts.send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: this.options.sessionName,
-          DurationSeconds: this.options.durationSeconds ?? 3600,
-          ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
-        }),
-      );
-    } catch (error) {
-      throw fromAwsError(error, `sts:AssumeRole ${roleArn}`);
-    }
+    const out = await observed(this.options.observer ?? NO_OBSERVER, 'sts', 'AssumeRole', async () => {
+      try {
+        return await this.sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: this.options.sessionName,
+            DurationSeconds: this.options.durationSeconds ?? 3600,
+            ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
+          }),
+        );
+      } catch (error) {
+        throw fromAwsError(error, `sts:AssumeRole ${roleArn}`);
+      }
+    });
     const c = out.Credentials;
     if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined) {
       throw new HubError('terminal', 'aws.error', `sts:AssumeRole ${roleArn}: the answer holds no credentials`);

@@ -14,6 +14,7 @@ import {
   type ParsedAwsAuth,
 } from './aws-auth.js';
 import { checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
+import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
 import { isNodeEntry, nodeMappings, type NodeRoleSource } from './node-mappings.js';
 import { SsoRoleIndex, permissionSetOfRoleName, type IamRole, type Resolution } from './sso.js';
@@ -25,6 +26,13 @@ export const OWNED_ANNOTATION = `${ANNOTATION_PREFIX}owned`;
 export const DESIRED_HASH_ANNOTATION = `${ANNOTATION_PREFIX}desired-hash`;
 /** When the last write was planned (ISO 8601, from the caller's clock). */
 export const APPLIED_AT_ANNOTATION = `${ANNOTATION_PREFIX}applied-at`;
+/** sha256 of the mapping data the hub wrote: a live value that no longer matches it was edited by hand. */
+export const DATA_HASH_ANNOTATION = `${ANNOTATION_PREFIX}data-hash`;
+
+/** The hash recorded in DATA_HASH_ANNOTATION: over the three mapping keys only. */
+export function mappingDataHash(data: Readonly<Record<string, string>>): string {
+  return hashOf(AWS_AUTH_KEYS.map((key) => [key, data[key] ?? null]));
+}
 
 /** The aws-auth ConfigMap as read from the cluster. */
 export interface ObservedAwsAuth {
@@ -84,6 +92,8 @@ export interface Plan {
   readonly refusals: readonly GuardRefusal[];
   readonly warnings: readonly string[];
   readonly desiredHash: string;
+  /** The live mappings differ from what the hub last wrote (edited by someone else). */
+  readonly drift: boolean;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -119,7 +129,9 @@ export function plan(input: PlanInput): Plan {
     ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
     ...(input.nodes.complete ? [] : [`listing the node roles of cluster ${cluster.name} failed: ${input.nodes.reason}`]),
   ];
+  const writtenHash = observed?.annotations[DATA_HASH_ANNOTATION];
   const base = {
+    drift: observed !== null && writtenHash !== undefined && writtenHash !== mappingDataHash(observed.data),
     clusterId: cluster.id,
     create: observed === null,
     resourceVersion: observed?.resourceVersion,
@@ -206,6 +218,7 @@ export function plan(input: PlanInput): Plan {
     [OWNED_ANNOTATION]: ownedAfter,
     [DESIRED_HASH_ANNOTATION]: cluster.desiredHash,
     [APPLIED_AT_ANNOTATION]: input.now.toISOString(),
+    [DATA_HASH_ANNOTATION]: mappingDataHash(data),
   };
   const common = { ...base, resolutions, unresolved, ambiguous, annotations, data };
 

@@ -37,6 +37,8 @@ export interface ClusterResult {
   readonly error?: { readonly kind: ErrorKind; readonly code: string; readonly message: string };
   /** Whether the write created the ConfigMap. */
   readonly created: boolean;
+  /** The live mappings had been edited since the hub's last write (and, if applied, were set back). */
+  readonly drift: boolean;
   /** Plans made (more than one after write conflicts). */
   readonly attempts: number;
   readonly durationMs: number;
@@ -156,6 +158,7 @@ function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
     warnings: p?.warnings ?? [],
     ...(fields.error === undefined ? {} : { error: fields.error }),
     created: p?.create === true && fields.outcome === 'applied',
+    drift: p?.drift === true,
     attempts: fields.attempts ?? (p === undefined ? 0 : 1),
     durationMs: fields.durationMs,
   };

@@ -230,9 +230,23 @@ describe('reconcile', () => {
     await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'] });
     expect(Object.keys(store.objects.get(`${A}/eu-west-1/a1`)?.annotations ?? {}).sort()).toEqual([
       'eks-auth-hub.io/applied-at',
+      'eks-auth-hub.io/data-hash',
       'eks-auth-hub.io/desired-hash',
       'eks-auth-hub.io/owned',
       'kubectl.kubernetes.io/last-applied-configuration',
     ]);
+  });
+
+  it('notices a hand edit since its last write as drift, and sets it back', async () => {
+    const { ports, store } = fakePorts();
+    await reconcile(state, ports, { passId: 'p1', dryRun: false, only: ['a1'] });
+    const key = `${A}/eu-west-1/a1`;
+    const written = store.objects.get(key);
+    if (written === undefined) throw new Error('not written');
+    expect((await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] })).clusters[0]).toMatchObject({ outcome: 'unchanged', drift: false });
+    store.put(key, { mapRoles: `${written.data['mapRoles'] ?? ''}- rolearn: arn:aws:iam::111122223333:role/intruder\n  username: intruder\n  groups: [system:masters]\n` }, written.annotations);
+    const report = await reconcile(state, ports, { passId: 'p3', dryRun: false, only: ['a1'] });
+    expect(report.clusters[0]).toMatchObject({ outcome: 'applied', drift: true });
+    expect(store.objects.get(key)?.data).toEqual(written.data);
   });
 });
