@@ -23,6 +23,8 @@ import {
   type Ports,
 } from '@eks-auth-hub/core';
 import { renderReport } from './report.js';
+import { runUntilSignalled } from './run.js';
+import { parseListen } from './server.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -43,6 +45,9 @@ Commands:
                            exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed
   apply --config FILE [--cluster NAME]... [--output text|json] [--allow-repair]
                            one pass that writes; exit 0 when every cluster is unchanged or applied
+  run --config FILE [--listen HOST:PORT]
+                           the service: a pass now and every hub.interval; serves /metrics, /healthz,
+                           /readyz, /status and a status page (default listen 0.0.0.0:9090)
   token --cluster NAME --region REGION [--role-arn ARN]
                            print an ExecCredential with a cluster token, like \`aws eks get-token\`
   schema [--out FILE]      print (or write) the JSON Schema of the desired-state file
@@ -69,6 +74,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await pass(rest, io, false);
       case 'token':
         return await token(rest, io);
+      case 'run':
+        return await run(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -253,4 +260,13 @@ export function execApiVersion(info: string | undefined): string {
   } catch {
     return fallback;
   }
+}
+
+async function run(args: readonly string[]): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' } });
+  if (values.config === undefined) throw new UsageError('run needs --config FILE');
+  const where = parseListen(values.listen ?? '0.0.0.0:9090');
+  if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
+  const state = await loadConfigFile(values.config);
+  return runUntilSignalled({ state, listen: where });
 }

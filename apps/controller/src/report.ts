@@ -1,5 +1,5 @@
 /** Pass reports for people: one block per cluster, then a summary line. */
-import { entrySubject, type ClusterResult, type Entry, type PassReport } from '@eks-auth-hub/core';
+import { entrySubject, sameGrant, type ClusterResult, type Entry, type PassReport } from '@eks-auth-hub/core';
 
 function grant(entry: Entry): string {
   return entry.kind === 'account' ? '(all IAM users of the account)' : `${entry.username} [${entry.groups.join(', ')}]`;
@@ -29,7 +29,8 @@ export function renderClusterResult(result: ClusterResult): string[] {
     const from = entrySubject(before);
     const to = entrySubject(after);
     const subject = from.toLowerCase() === to.toLowerCase() ? to : `${from} → ${to}`;
-    lines.push(`  ~ ${subject}  ${grant(before)} → ${grant(after)}${permissionSetOf(result, after)}`);
+    const grants = sameGrant(before, after) ? grant(after) : `${grant(before)} → ${grant(after)}`;
+    lines.push(`  ~ ${subject}  ${grants}${permissionSetOf(result, after)}`);
   }
   for (const entry of removed) lines.push(`  - ${entrySubject(entry)}  ${grant(entry)}`);
   for (const name of result.unresolved) lines.push(`  ? permission set ${name}: no Identity Center role in ${result.account}; its entry is left out`);

@@ -63,6 +63,8 @@ export interface ReconcileOptions {
   readonly allowRepair?: boolean;
   /** Re-reads and re-plans after a write conflict, at most. */
   readonly maxConflictRetries?: number;
+  /** Once aborted, clusters not yet started are skipped (failed, transient `hub.stopping`); started ones finish. */
+  readonly signal?: AbortSignal;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -178,6 +180,9 @@ async function reconcileCluster(
   const hubPrincipal = hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName);
   let attempts = 0;
   let lastPlan: Plan | undefined;
+  if (options.signal?.aborted === true) {
+    return result(cluster, { outcome: 'failed', error: { kind: 'transient', code: 'hub.stopping', message: 'the hub is stopping; the cluster was not started' }, durationMs: 0 });
+  }
   try {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {

@@ -1,0 +1,110 @@
+/**
+ * The Lambda mode: one pass per invocation (an EventBridge schedule), metrics as CloudWatch Embedded
+ * Metric Format log lines, and a failed invocation when any cluster failed. The config is read once
+ * per container from EKS_AUTH_HUB_CONFIG (default: hub.yaml beside the function code).
+ */
+import './env-defaults.js';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createAwsPorts } from '@eks-auth-hub/aws';
+import { HubError, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { loadConfigFile } from './cli.js';
+import { createLogger, logPass, type Logger } from './logging.js';
+
+export interface PassSummary {
+  readonly passId: string;
+  readonly dryRun: boolean;
+  readonly durationMs: number;
+  readonly counts: PassReport['counts'];
+  readonly failed: readonly { readonly cluster: string; readonly code: string }[];
+  readonly blocked: readonly { readonly cluster: string; readonly rules: readonly string[] }[];
+}
+
+export interface HandlerDeps {
+  readonly configFile?: () => string;
+  readonly makePorts?: (state: DesiredState) => Ports;
+  readonly logger?: Logger;
+  /** Where EMF lines go (stdout in Lambda). */
+  readonly emit?: (line: string) => void;
+}
+
+export const EMF_NAMESPACE = 'EksAuthHub';
+
+/** One EMF line for a pass: CloudWatch turns its fields into metrics. */
+export function emfLine(report: PassReport, timestampMs: number): string {
+  const values: Record<string, number> = {
+    PassDuration: report.durationMs / 1000,
+    ClustersUnchanged: report.counts.unchanged,
+    ClustersApplied: report.counts.applied,
+    ClustersPlanned: report.counts.planned,
+    ClustersBlocked: report.counts.blocked,
+    ClustersFailed: report.counts.failed,
+    GuardRefusals: report.clusters.reduce((n, c) => n + c.refusals.length, 0),
+    DriftCorrections: report.clusters.filter((c) => c.outcome === 'applied' && c.drift).length,
+    UnresolvedPermissionSets: report.clusters.reduce((n, c) => n + c.unresolved.length, 0),
+    AmbiguousPermissionSets: report.clusters.reduce((n, c) => n + c.ambiguous.length, 0),
+  };
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: EMF_NAMESPACE,
+          Dimensions: [[]],
+          Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: name === 'PassDuration' ? 'Seconds' : 'Count' })),
+        },
+      ],
+    },
+    passId: report.passId,
+    ...values,
+  });
+}
+
+export function summarizePass(report: PassReport): PassSummary {
+  return {
+    passId: report.passId,
+    dryRun: report.dryRun,
+    durationMs: report.durationMs,
+    counts: report.counts,
+    failed: report.clusters.filter((c) => c.outcome === 'failed').map((c) => ({ cluster: c.name, code: c.error?.code ?? 'unknown' })),
+    blocked: report.clusters.filter((c) => c.outcome === 'blocked').map((c) => ({ cluster: c.name, rules: c.refusals.map((r) => r.rule) })),
+  };
+}
+
+function eventDryRun(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun === true;
+}
+
+export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promise<PassSummary> {
+  let loaded: Promise<{ state: DesiredState; ports: Ports }> | undefined;
+  const logger = deps.logger ?? createLogger();
+  const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
+  return async (event) => {
+    // Load once per container; a failed load is retried on the next invocation.
+    loaded ??= (async () => {
+      const state = await loadConfigFile(configFile());
+      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state) };
+    })();
+    let context;
+    try {
+      context = await loaded;
+    } catch (error) {
+      loaded = undefined;
+      const message = error instanceof HubError ? error.message : String(error);
+      logger.error({ err: { message } }, 'config not loaded');
+      throw new Error(`eks-auth-hub: the desired-state file cannot be used: ${message}`);
+    }
+    const report = await reconcile(context.state, context.ports, { passId: randomUUID(), dryRun: eventDryRun(event) });
+    logPass(logger, report);
+    emit(emfLine(report, Date.now()));
+    const summary = summarizePass(report);
+    if (report.counts.failed > 0) {
+      throw new Error(`eks-auth-hub: ${report.counts.failed} of ${report.clusters.length} clusters failed: ${summary.failed.map((f) => `${f.cluster} (${f.code})`).join(', ')}`);
+    }
+    return summary;
+  };
+}
+
+/** The Lambda entry point. */
+export const handler: (event: unknown) => Promise<PassSummary> = createHandler();

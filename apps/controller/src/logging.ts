@@ -1,0 +1,70 @@
+/**
+ * JSON logs with pino: constant messages, facts in fields. One line per cluster per pass, one per
+ * pass. Secret-bearing keys are redacted wherever they appear, as a second line of defence: nothing
+ * the hub logs is meant to hold one.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { changeCount, type ClusterResult, type PassReport } from '@eks-auth-hub/core';
+
+export type { Logger } from 'pino';
+
+const REDACT = [
+  '*.secretAccessKey',
+  '*.sessionToken',
+  '*.token',
+  '*.authorization',
+  '*.Authorization',
+  '*.credentials',
+  'secretAccessKey',
+  'sessionToken',
+  'token',
+  'credentials',
+];
+
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
+      base: { service: 'eks-auth-hub' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination,
+  );
+}
+
+function clusterFields(result: ClusterResult, passId: string): Record<string, unknown> {
+  return {
+    passId,
+    cluster: result.name,
+    account: result.account,
+    region: result.region,
+    outcome: result.outcome,
+    added: result.changes.added.length,
+    removed: result.changes.removed.length,
+    changed: result.changes.changed.length,
+    drift: result.drift,
+    unresolved: result.unresolved,
+    ambiguous: result.ambiguous.map((a) => a.permissionSet),
+    refusals: result.refusals.map((r) => ({ rule: r.rule, message: r.message })),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    attempts: result.attempts,
+    durationMs: result.durationMs,
+  };
+}
+
+/** One line per cluster (warn for blocked, error for failed), then one for the pass. */
+export function logPass(logger: Logger, report: PassReport): void {
+  for (const result of report.clusters) {
+    const fields = clusterFields(result, report.passId);
+    if (result.outcome === 'failed') logger.error(fields, 'cluster failed');
+    else if (result.outcome === 'blocked') logger.warn(fields, 'cluster blocked');
+    else logger.info(fields, 'cluster reconciled');
+    if (result.warnings.length > 0) logger.debug({ passId: report.passId, cluster: result.name, warnings: result.warnings }, 'cluster warnings');
+    if (changeCount(result) > 0) {
+      logger.debug({ passId: report.passId, cluster: result.name, changes: result.changes }, 'cluster changes');
+    }
+  }
+  logger.info({ passId: report.passId, dryRun: report.dryRun, durationMs: report.durationMs, counts: report.counts, desiredHash: report.desiredHash }, 'pass finished');
+}

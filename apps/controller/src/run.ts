@@ -1,0 +1,72 @@
+/** `run`: the service: passes on an interval, and the HTTP server for metrics, health and status. */
+import { Registry } from 'prom-client';
+import { createAwsPorts } from '@eks-auth-hub/aws';
+import type { DesiredState, Ports } from '@eks-auth-hub/core';
+import { createLogger, type Logger } from './logging.js';
+import { HubMetrics } from './metrics.js';
+import { createApp, listen, type Listen } from './server.js';
+import { HubService } from './service.js';
+import { VERSION } from './version.js';
+
+export interface RunningHub {
+  readonly service: HubService;
+  readonly metrics: HubMetrics;
+  readonly url: string;
+  /** Stops taking work, lets started clusters finish (bounded), closes the server. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly state: DesiredState;
+  readonly listen: Listen;
+  readonly logger?: Logger;
+  /** Build the ports with the metrics' request observer; default: AWS adapters from the SDK's settings. */
+  readonly makePorts?: (observer: HubMetrics['observer']) => Ports;
+  readonly intervalMs?: number;
+}
+
+export async function startHub(options: StartOptions): Promise<RunningHub> {
+  const logger = options.logger ?? createLogger();
+  const registry = new Registry();
+  const metrics = new HubMetrics(registry, { version: VERSION });
+  const ports = (options.makePorts ?? ((observer) => createAwsPorts({ hub: options.state.hub, observer })))(metrics.observer);
+  const service = new HubService({
+    state: options.state,
+    ports,
+    metrics,
+    logger,
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+  });
+  const { server, url } = await listen(createApp({ registry, status: () => service.status() }), options.listen);
+  logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
+  service.start();
+  return {
+    service,
+    metrics,
+    url,
+    async stop(graceMs = 30_000) {
+      await service.stop(graceMs);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      logger.info({}, 'hub stopped');
+    },
+  };
+}
+
+/** Runs until SIGTERM or SIGINT, then stops gracefully. */
+export async function runUntilSignalled(options: StartOptions): Promise<number> {
+  const hub = await startHub(options);
+  await new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await hub.stop();
+  return 0;
+}

@@ -1,0 +1,109 @@
+/**
+ * The long-running mode: a pass at start, then one every `hub.interval` (±10% jitter), never two at
+ * once. Stopping takes no new work, lets clusters already started finish (bounded), then returns.
+ */
+import { reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { randomUUID } from 'node:crypto';
+import { logPass, type Logger } from './logging.js';
+import type { HubMetrics } from './metrics.js';
+import type { StatusView } from './status.js';
+
+export interface HubServiceOptions {
+  readonly state: DesiredState;
+  readonly ports: Ports;
+  readonly metrics: HubMetrics;
+  readonly logger: Logger;
+  /** A number in [0, 1) for the jitter; injectable for tests. */
+  readonly random?: () => number;
+  readonly intervalMs?: number;
+}
+
+export class HubService {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<PassReport> | undefined;
+  private abort = new AbortController();
+  private stopped = false;
+  private passes = 0;
+  private lastReport: PassReport | null = null;
+  private nextPassAt: Date | null = null;
+
+  constructor(private readonly options: HubServiceOptions) {
+    options.metrics.knowClusters(options.state.clusters);
+  }
+
+  get ready(): boolean {
+    return this.lastReport !== null;
+  }
+
+  /** Runs the first pass now and schedules the next ones. */
+  start(): void {
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    try {
+      await this.runPass();
+    } catch (error) {
+      this.options.logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pass crashed');
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const interval = this.options.intervalMs ?? this.options.state.hub.intervalMs;
+    const jitter = 0.9 + 0.2 * (this.options.random ?? Math.random)();
+    const delay = Math.round(interval * jitter);
+    this.nextPassAt = new Date(Date.now() + delay);
+    this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  /** One pass; when a pass is already running, its result (never two at once). */
+  runPass(): Promise<PassReport> {
+    if (this.current !== undefined) return this.current;
+    const pass = (async () => {
+      const report = await reconcile(this.options.state, this.options.ports, { passId: randomUUID(), dryRun: false, signal: this.abort.signal });
+      this.passes += 1;
+      this.lastReport = report;
+      this.options.metrics.recordPass(report);
+      logPass(this.options.logger, report);
+      return report;
+    })();
+    this.current = pass;
+    void pass.finally(() => {
+      if (this.current === pass) this.current = undefined;
+    }).catch(() => undefined);
+    return pass;
+  }
+
+  /** Takes no new work; waits up to `graceMs` for the running pass (its started clusters) to finish. */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextPassAt = null;
+    this.abort.abort();
+    const running = this.current;
+    if (running === undefined) return;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      running.then(() => undefined, () => undefined),
+      new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    if (timeout !== undefined) clearTimeout(timeout);
+  }
+
+  status(): StatusView {
+    return {
+      ready: this.ready,
+      config: { file: this.options.state.file, clusters: this.options.state.clusters.length, desiredHash: this.options.state.hash },
+      passes: this.passes,
+      lastPass: this.lastReport,
+      nextPassAt: this.nextPassAt?.toISOString() ?? null,
+      running: this.current !== undefined,
+    };
+  }
+}
