@@ -22,7 +22,7 @@ describe('project', () => {
   it('the README opens with the set-up and test commands, and .ci/run runs exactly those', () => {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
     const [setup, tests] = shellBlocks(readme);
-    expect(setup).toBe('npm i -g pnpm@12.4.2 && pnpm install --frozen-lockfile && pnpm build && pnpm hub validate --config config/hub.yaml');
+    expect(setup).toBe('npm i -g pnpm@12.4.2 && pnpm install --frozen-lockfile && pnpm build && pnpm demo');
     expect(tests).toBe('pnpm test');
     expect(readme.indexOf(setup ?? '')).toBeLessThan(300);
     const ci = readFileSync(join(repo, '.ci', 'run'), 'utf8').split('\n');
