@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { SummaryLineReporter } from './test/summary-reporter.js';
 
 // Tests import workspace packages from their TypeScript sources through the
@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // the real-CLI interop suite runs on its own: `pnpm test:interop` (vitest.interop.config.ts)
+    exclude: [...configDefaults.exclude, 'test/interop/**'],
     allowOnly: false,
     passWithNoTests: false,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
