@@ -46,7 +46,14 @@ export class HubMetrics {
   ) {
     const registers = [registry];
     const p = 'eks_auth_hub_';
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: p });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: registry, prefix: p });
+      // prom-client also exports these sums as gauges named `_total`, which Prometheus reserves for
+      // counters; the per-type gauges without the suffix (nodejs_active_handles{type}, …) remain.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        registry.removeSingleMetric(`${p}${name}`);
+      }
+    }
     this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
     this.passDuration = new Histogram({
       name: `${p}pass_duration_seconds`,
