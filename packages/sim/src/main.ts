@@ -80,6 +80,15 @@ if (args.world !== undefined) {
 
 const started = Date.now();
 const sim = await startSimulator({ world, awsPort: port(args.port, 'port'), kubePort: port(args['kube-port'], 'kube-port') });
+// Handlers first: a client may signal as soon as it has read the first line.
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    void sim.close().then(() => process.exit(0));
+  });
+}
 const env = sim.env(args.region ?? 'eu-west-1');
 process.stdout.write(`${JSON.stringify({ env, awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint, control: `${sim.awsEndpoint}/_sim/` })}\n`);
 process.stdout.write(
@@ -93,11 +102,3 @@ process.stdout.write(
   ].join('\n'),
 );
 
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    void sim.close().then(() => process.exit(0));
-  });
-}
