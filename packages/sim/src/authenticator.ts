@@ -81,6 +81,9 @@ export async function verifyToken(token: string, clusterName: string, world: Wor
   const credentialScope = /^([^/]+)\/([0-9]{8})\/([a-z0-9-]+)\/sts\/aws4_request$/.exec(query.get('x-amz-credential') ?? '');
   if (credentialScope === null) return refuse('X-Amz-Credential is malformed');
   const [, accessKeyId = '', , region = ''] = credentialScope;
+  // STS checks the scope against the endpoint it serves: a regional host its own region, the global
+  // host us-east-1 ("Credential should be scoped to a valid region").
+  if (region !== (host[1] ?? 'us-east-1')) return refuse('STS: SignatureDoesNotMatch (credential scope region)');
   const credential = world.credentials.get(accessKeyId);
   if (credential === undefined) return refuse('STS: InvalidClientTokenId');
   if (credential.sessionToken !== undefined && query.get('x-amz-security-token') !== credential.sessionToken) {

@@ -74,7 +74,7 @@ const ERRORS = {
   throttle: { query: [400, 'Throttling', 'Rate exceeded'], 'rest-json': [429, 'ThrottlingException', 'Rate exceeded'] },
   error: { query: [500, 'InternalFailure', 'We encountered an internal error. Please try again.'], 'rest-json': [500, 'ServerException', 'Internal server error'] },
   unknownKey: { query: [403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'], 'rest-json': [403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'] },
-  expired: { query: [400, 'ExpiredToken', 'The security token included in the request is expired'], 'rest-json': [403, 'ExpiredTokenException', 'The security token included in the request is expired'] },
+  expired: { query: [403, 'ExpiredToken', 'The security token included in the request is expired'], 'rest-json': [403, 'ExpiredTokenException', 'The security token included in the request is expired'] },
   badSignature: {
     query: [403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'],
     'rest-json': [403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.'],
@@ -149,7 +149,9 @@ async function authenticate(world: World, request: RawRequest, auth: NonNullable
   if (credential.expiresAt !== undefined && credential.expiresAt < world.now()) throw protocolError('expired', protocol);
   const date = parseAmzDate(typeof request.headers['x-amz-date'] === 'string' ? request.headers['x-amz-date'] : undefined);
   if (date === undefined || !auth.signedHeaders.includes('host')) throw protocolError('badSignature', protocol);
-  if (Math.abs(date.getTime() - world.now()) > SKEW_MS) {
+  // Skew is measured against the real clock (clients sign with it); lifetimes against the world's
+  // clock, which tests may move forward to expire sessions.
+  if (Math.abs(date.getTime() - Date.now()) > SKEW_MS) {
     throw new SimError(403, protocol === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'Signature expired: the request time is too far from the server time.');
   }
   const ok = await verifyHeaderSignature(
@@ -304,7 +306,13 @@ function paginate<T>(items: readonly T[], query: Record<string, string | string[
   const max = maxText === undefined ? cap : Number(maxText);
   if (!Number.isInteger(max) || max < 1 || max > 100) throw new SimError(400, 'InvalidParameterException', 'maxResults must be between 1 and 100');
   const tokenText = query['nextToken'];
-  const start = tokenText === undefined ? 0 : decodeMarker(String(tokenText));
+  let start = 0;
+  try {
+    if (tokenText !== undefined) start = decodeMarker(String(tokenText));
+  } catch {
+    // EKS has no ValidationError: a token it did not issue is an invalid parameter.
+    throw new SimError(400, 'InvalidParameterException', 'The nextToken provided is invalid.');
+  }
   const size = Math.min(max, cap);
   const page = items.slice(start, start + size);
   return { page, nextToken: start + size < items.length ? encodeMarker(start + size) : undefined };

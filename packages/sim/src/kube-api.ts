@@ -325,7 +325,8 @@ function checkNamespace(body: Record<string, unknown>, namespace: string): void 
 
 function checkResourceVersion(body: Record<string, unknown>, existing: ConfigMapObject, name: string): void {
   const rv = metadata(body)['resourceVersion'];
-  if (rv !== undefined && rv !== null && rv !== existing.resourceVersion) throw conflict(name);
+  // An empty resourceVersion is no precondition (the API server reads "" as 0: unconditional).
+  if (rv !== undefined && rv !== null && rv !== '' && rv !== existing.resourceVersion) throw conflict(name);
 }
 
 function stringMap(value: unknown, field: string, name: string): Record<string, string> {

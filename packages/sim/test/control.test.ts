@@ -1,0 +1,150 @@
+/** The control API over HTTP (`/_sim/...`), observed through the real SDK clients and client-node. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeNodegroupCommand, ListNodegroupsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { startSimulator, type AwsAuthState, type OperationCount, type Simulator } from '../src/index.js';
+import { assumeSpoke, demoWorld, eks, hubCreds, iam, sts, type Creds } from './helpers.js';
+import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
+
+const PAYMENTS = '111122223333';
+const SSO = '/aws-reserved/sso.amazonaws.com/';
+const STAGING = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
+
+let sim: Simulator;
+let spoke: Creds;
+beforeAll(async () => {
+  sim = await startSimulator({ world: demoWorld() });
+  spoke = await assumeSpoke(sim, PAYMENTS);
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+async function roles(prefix = '/'): Promise<Role[]> {
+  const out = await iam(sim, spoke).send(new ListRolesCommand({ PathPrefix: prefix, MaxItems: 1000 }));
+  expect(out.IsTruncated).toBe(false);
+  return out.Roles ?? [];
+}
+
+describe('permission sets and roles', () => {
+  it('re-provisioning a permission set replaces its role with a new suffix, visible through ListRoles', async () => {
+    const before = (await roles(SSO)).find((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'));
+    expect(before?.Path).toBe(`${SSO}eu-west-1/`);
+    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', { account: PAYMENTS, permissionSet: 'ReadOnly' });
+    expect(status).toBe(200);
+    const answer = json as { removed: string[]; roleArn: string };
+    expect(answer.removed).toEqual([before?.Arn]);
+    expect(answer.roleArn).toMatch(new RegExp(`^arn:aws:iam::${PAYMENTS}:role/aws-reserved/sso\\.amazonaws\\.com/eu-west-1/AWSReservedSSO_ReadOnly_[0-9a-f]{16}$`));
+    expect(answer.roleArn).not.toBe(before?.Arn);
+
+    const after = (await roles(SSO)).filter((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'));
+    expect(after.map((r) => r.Arn)).toEqual([answer.roleArn]);
+    expect(after[0]?.Path).toBe(`${SSO}eu-west-1/`);
+    expect(after[0]?.RoleId).not.toBe(before?.RoleId);
+  });
+
+  it('provisioning a new permission set and creating or deleting a role show up in ListRoles', async () => {
+    const provisioned = await control(sim, 'POST', 'permission-sets/provision', { account: PAYMENTS, permissionSet: 'Auditors' });
+    expect(provisioned.status).toBe(200);
+    const { roleArn } = provisioned.json as { roleArn: string };
+    expect((await roles(SSO)).map((r) => r.Arn)).toContain(roleArn);
+
+    expect((await control(sim, 'POST', 'roles', { account: PAYMENTS, name: 'made-by-test', path: '/tests/' })).status).toBe(200);
+    expect((await roles('/tests/')).map((r) => r.RoleName)).toEqual(['made-by-test']);
+    const duplicate = await control(sim, 'POST', 'roles', { account: PAYMENTS, name: 'MADE-BY-TEST' });
+    expect(duplicate).toMatchObject({ status: 409, json: { error: 'EntityAlreadyExists' } });
+    expect((await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).status).toBe(200);
+    expect(await roles('/tests/')).toEqual([]);
+    expect(await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).toMatchObject({ status: 404, json: { error: 'NoSuchEntity' } });
+  });
+
+  it('re-provisioning a permission set that is not provisioned is a 404', async () => {
+    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', { account: PAYMENTS, permissionSet: 'NeverAssigned' });
+    expect(status).toBe(404);
+    expect(json).toMatchObject({ error: 'NoSuchEntity' });
+  });
+});
+
+describe('node groups', () => {
+  it('added and removed node groups show up in EKS', async () => {
+    const ref = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
+    const nodeRole = `arn:aws:iam::${PAYMENTS}:role/karpenter-node`;
+    expect((await control(sim, 'POST', 'nodegroups', { ...ref, name: 'arm', nodeRole, amiType: 'AL2023_ARM_64_STANDARD' })).status).toBe(200);
+    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-staging' }))).nodegroups).toEqual(['linux', 'arm']);
+    const ng = (await eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' }))).nodegroup;
+    expect(ng).toMatchObject({ nodeRole, amiType: 'AL2023_ARM_64_STANDARD' });
+    expect((await control(sim, 'DELETE', 'nodegroups', { ...ref, name: 'arm' })).status).toBe(200);
+    const gone = await caught(eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })));
+    expect(gone).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe('aws-auth hand edits', () => {
+  it('an edit is what client-node reads next; deleting it makes the read 404', async () => {
+    const api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
+    const before = await readAwsAuth(api);
+    const data = { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/ci-deployer\n  username: edited\n  groups: [system:masters]\n' };
+    const edited = await control(sim, 'PUT', 'aws-auth', { ...STAGING, data, annotations: { 'edited-by': 'hand' } });
+    expect(edited.status).toBe(200);
+    const state = edited.json as AwsAuthState;
+    expect(state.data).toEqual(data);
+
+    const read = await readAwsAuth(api);
+    expect(read.data).toEqual(data);
+    expect(read.metadata?.annotations).toEqual({ 'edited-by': 'hand' });
+    expect(read.metadata?.resourceVersion).toBe(state.resourceVersion);
+    expect(read.metadata?.resourceVersion).not.toBe(before.metadata?.resourceVersion);
+    expect(read.metadata?.uid).toBe(before.metadata?.uid);
+
+    const fetched = await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`);
+    expect(fetched).toEqual({ status: 200, json: state });
+
+    expect(await control(sim, 'PUT', 'aws-auth', { ...STAGING, data: null })).toEqual({ status: 200, json: null });
+    expectStatus(await caught(readAwsAuth(api)), 404, 'NotFound');
+    expect((await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`)).json).toBeNull();
+  });
+
+  it('refuses an unknown cluster and a malformed body', async () => {
+    const unknown = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'nope', data: {} });
+    expect(unknown).toMatchObject({ status: 404, json: { error: 'ResourceNotFoundException' } });
+    const malformed = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { k: 1 } });
+    expect(malformed).toMatchObject({ status: 400, json: { error: 'BadRequest' } });
+    expect((await control(sim, 'GET', 'no-such-route')).status).toBe(404);
+  });
+});
+
+describe('counters and clock', () => {
+  it('counts calls per operation, by outcome', async () => {
+    expect((await control(sim, 'POST', 'counters/reset')).status).toBe(200);
+    await roles();
+    await roles('/eks/');
+    await sts(sim, spoke).send(new GetCallerIdentityCommand({}));
+    await caught(sts(sim, { ...hubCreds(sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    await caught(eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
+    const { status, json } = await control(sim, 'GET', 'counters');
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      'eks:DescribeNodegroup': { calls: 1, outcomes: { ResourceNotFoundException: 1 } },
+      'iam:ListRoles': { calls: 2, outcomes: { ok: 2 } },
+      'sts:GetCallerIdentity': { calls: 2, outcomes: { ok: 1, SignatureDoesNotMatch: 1 } },
+    } satisfies Record<string, OperationCount>);
+  });
+
+  it('moving the clock forward expires sessions', async () => {
+    const session = await assumeSpoke(sim, PAYMENTS);
+    expect((await control(sim, 'POST', 'clock', { advanceSeconds: 3700 })).status).toBe(200);
+    try {
+      expectSdkError(await caught(sts(sim, session).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', 403);
+    } finally {
+      await control(sim, 'POST', 'clock', { advanceSeconds: -3700 });
+    }
+    expect((await sts(sim, session).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);
+  });
+
+  it('lists every cluster', async () => {
+    const { json } = await control(sim, 'GET', 'clusters');
+    expect(json).toHaveLength(6);
+    expect(json).toContainEqual({ account: '555566667777', region: 'eu-central-1', cluster: 'sandbox' });
+  });
+});
