@@ -7,6 +7,7 @@ import {
   allEntries,
   entryKey,
   parseAwsAuth,
+  entrySubject,
   renderAwsAuth,
   sameGrant,
   AWS_AUTH_KEYS,
@@ -185,13 +186,28 @@ export function plan(input: PlanInput): Plan {
   warnings.push(...nodes.warnings);
 
   // What the hub itself writes: the file's entries win over node mappings for the same role.
+  const liveEntries = live === null ? [] : allEntries(live);
+  const liveByKey = new Map(liveEntries.map((entry) => [entryKey(entry), entry] as const));
   const next = new Map<string, Entry>();
-  for (const entry of desired) next.set(entryKey(entry), entry);
-  for (const entry of nodes.entries) if (!next.has(entryKey(entry))) next.set(entryKey(entry), entry);
+  const leftAlone = new Set<string>();
+  const write = (entry: Entry): void => {
+    const key = entryKey(entry);
+    if (next.has(key) || leftAlone.has(key)) return;
+    const current = liveByKey.get(key);
+    // Under merge, an entry someone else wrote is never changed: an identical one is adopted, a
+    // different one stays as it is and the file's version waits (reported).
+    if (cluster.ownership === 'merge' && current !== undefined && !owned.has(key) && !sameGrant(current, entry)) {
+      warnings.push(`${entrySubject(entry)} is mapped in aws-auth by someone else (not in the hub's ownership record); under merge ownership the hub leaves it as it is`);
+      leftAlone.add(key);
+      return;
+    }
+    next.set(key, entry);
+  };
+  for (const entry of desired) write(entry);
+  for (const entry of nodes.entries) write(entry);
   const hubWritten = new Set(next.keys());
 
   // What stays from live.
-  const liveEntries = live === null ? [] : allEntries(live);
   const hubKey = input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`;
   for (const entry of liveEntries) {
     const key = entryKey(entry);
