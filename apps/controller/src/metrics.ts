@@ -7,11 +7,12 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { RequestObserver } from '@eks-auth-hub/aws';
 import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterSpec, type PassReport } from '@eks-auth-hub/core';
 
-export const PASS_RESULTS = ['success', 'partial', 'failure'] as const;
+export const PASS_RESULTS = ['success', 'partial', 'failure', 'interrupted'] as const;
 export type PassResult = (typeof PASS_RESULTS)[number];
 
-/** success: no cluster failed or was blocked; failure: none converged; partial: in between. */
+/** success: no cluster failed or was blocked; failure: none converged; partial: in between; interrupted: stopped before every cluster started. */
 export function passResult(report: PassReport): PassResult {
+  if (report.skipped.length > 0) return 'interrupted';
   const bad = report.counts.failed + report.counts.blocked;
   if (bad === 0) return 'success';
   return bad === report.clusters.length ? 'failure' : 'partial';
@@ -23,6 +24,7 @@ export interface BuildInfo {
 
 export class HubMetrics {
   readonly passes: Counter<'result'>;
+  readonly passErrors: Counter;
   readonly passDuration: Histogram;
   readonly lastPassTimestamp: Gauge;
   readonly clusterResults: Counter<'outcome'>;
@@ -55,6 +57,7 @@ export class HubMetrics {
       }
     }
     this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
+    this.passErrors = new Counter({ name: `${p}pass_errors_total`, help: 'Passes that ended in an unexpected error (a bug; see the error log).', registers });
     this.passDuration = new Histogram({
       name: `${p}pass_duration_seconds`,
       help: 'Duration of a reconcile pass.',
@@ -114,6 +117,7 @@ export class HubMetrics {
     for (const kind of ['create', 'replace']) this.writes.inc({ kind }, 0);
     for (const change of ['added', 'removed', 'changed']) this.entryChanges.inc({ change }, 0);
     this.driftCorrections.inc(0);
+    this.passErrors.inc(0);
   }
 
   /** Creates the per-cluster series of a desired state at 0, so dashboards see every cluster before its first pass. */

@@ -2,7 +2,7 @@
  * The long-running mode: a pass at start, then one every `hub.interval` (±10% jitter), never two at
  * once. Stopping takes no new work, lets clusters already started finish (bounded), then returns.
  */
-import { reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { HubError, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
 import { logPass, type Logger } from './logging.js';
 import type { HubMetrics } from './metrics.js';
@@ -45,7 +45,10 @@ export class HubService {
     try {
       await this.runPass();
     } catch (error) {
-      this.options.logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pass crashed');
+      if (!this.stopped) {
+        this.options.metrics.passErrors.inc();
+        this.options.logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pass crashed');
+      }
     }
     this.schedule();
   }
@@ -62,6 +65,7 @@ export class HubService {
   /** One pass; when a pass is already running, its result (never two at once). */
   runPass(): Promise<PassReport> {
     if (this.current !== undefined) return this.current;
+    if (this.stopped) return Promise.reject(new HubError('transient', 'hub.stopping', 'the hub is stopping; no new pass starts'));
     const pass = (async () => {
       const report = await reconcile(this.options.state, this.options.ports, { passId: randomUUID(), dryRun: false, signal: this.abort.signal });
       this.passes += 1;

@@ -53,6 +53,8 @@ export interface PassReport {
   readonly desiredHash: string;
   readonly clusters: readonly ClusterResult[];
   readonly counts: Readonly<Record<ClusterOutcome, number>>;
+  /** Clusters not started because the pass was stopped (ids); empty for a whole pass. */
+  readonly skipped: readonly string[];
 }
 
 export interface ReconcileOptions {
@@ -63,11 +65,14 @@ export interface ReconcileOptions {
   readonly allowRepair?: boolean;
   /** Re-reads and re-plans after a write conflict, at most. */
   readonly maxConflictRetries?: number;
-  /** Once aborted, clusters not yet started are skipped (failed, transient `hub.stopping`); started ones finish. */
+  /** Once aborted, clusters not yet started are skipped (listed in `skipped`, not in `clusters`); started ones finish. */
   readonly signal?: AbortSignal;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
+/** Returned for a cluster not started because the pass was stopped. */
+const SKIPPED = Symbol('skipped');
+type Skipped = typeof SKIPPED;
 
 /** The role the hub authenticates to clusters as in `account`: its spoke role, without path. */
 export function hubPrincipalArn(partition: Partition, account: string, roleName: string): string {
@@ -90,7 +95,12 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
     [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall)),
   );
   const order = new Map(state.clusters.map((c, i) => [c.id, i]));
-  const flat = results.flat().sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
+  const all = [...byAccount.values()].flat();
+  const outcomes = results.flat();
+  const skipped = all.filter((_, i) => outcomes[i] === SKIPPED).map((c) => c.id);
+  const flat = outcomes
+    .filter((r): r is ClusterResult => r !== SKIPPED)
+    .sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
   const counts = Object.fromEntries(CLUSTER_OUTCOMES.map((o) => [o, flat.filter((r) => r.outcome === o).length])) as Record<ClusterOutcome, number>;
   const finishedAt = clock.now();
   return {
@@ -102,6 +112,7 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
     desiredHash: state.hash,
     clusters: flat,
     counts,
+    skipped,
   };
 }
 
@@ -112,10 +123,11 @@ async function reconcileAccount(
   account: string,
   clusters: readonly ClusterSpec[],
   overall: ReturnType<typeof pLimit>,
-): Promise<ClusterResult[]> {
+): Promise<(ClusterResult | Skipped)[]> {
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
+  if (options.signal?.aborted === true) return clusters.map(() => SKIPPED);
   const failAll = (error: unknown): ClusterResult[] =>
     clusters.map((c) => result(c, { outcome: 'failed', error: describeError(error), durationMs: clock.now().getTime() - started.getTime() }));
 
@@ -172,7 +184,7 @@ async function reconcileCluster(
   options: ReconcileOptions,
   cluster: ClusterSpec,
   roles: Listing<IamRole>,
-): Promise<ClusterResult> {
+): Promise<ClusterResult | Skipped> {
   const clock = ports.clock;
   const started = clock.now().getTime();
   const elapsed = (): number => clock.now().getTime() - started;
@@ -180,9 +192,7 @@ async function reconcileCluster(
   const hubPrincipal = hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName);
   let attempts = 0;
   let lastPlan: Plan | undefined;
-  if (options.signal?.aborted === true) {
-    return result(cluster, { outcome: 'failed', error: { kind: 'transient', code: 'hub.stopping', message: 'the hub is stopping; the cluster was not started' }, durationMs: 0 });
-  }
+  if (options.signal?.aborted === true) return SKIPPED;
   try {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
