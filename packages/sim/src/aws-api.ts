@@ -43,14 +43,14 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
   if (protocol === 'query') {
     const type = error.status >= 500 ? 'Receiver' : 'Sender';
     const body = `<ErrorResponse xmlns="${XMLNS[service] ?? XMLNS['sts']}"><Error><Type>${type}</Type>${el('Code', error.code)}${el('Message', error.message)}</Error>${el('RequestId', requestId)}</ErrorResponse>`;
-    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
     res.end(body);
     return;
   }
   const body = JSON.stringify({ message: error.message });
   res.writeHead(error.status, {
     'content-type': 'application/json',
-    'x-amzn-requestid': requestId,
+    'x-amzn-requestid': requestId, date: new Date().toUTCString(),
     'x-amzn-errortype': error.code,
     'content-length': Buffer.byteLength(body),
   });
@@ -59,13 +59,13 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
 
 function sendXml(res: ServerResponse, service: string, action: string, result: string, requestId: string): void {
   const body = `<${action}Response xmlns="${XMLNS[service] ?? ''}"><${action}Result>${result}</${action}Result><ResponseMetadata>${el('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
-  res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 function sendJson(res: ServerResponse, value: unknown, requestId: string): void {
   const body = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -44,7 +44,8 @@ class StatusError extends Error {
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private' });
+  // The Date header from the same clock the simulator judges signatures and tokens by (clients correct skew with it).
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', date: new Date().toUTCString() });
   res.end(body);
 }
 
