@@ -48,7 +48,7 @@ Commands:
   run --config FILE [--listen HOST:PORT]
                            the service: a pass now and every hub.interval; serves /metrics, /healthz,
                            /readyz, /status and a status page (default listen 0.0.0.0:9090)
-  token --cluster NAME --region REGION [--role-arn ARN]
+  token --cluster NAME --region REGION [--role-arn ARN [--external-id ID]]
                            print an ExecCredential with a cluster token, like \`aws eks get-token\`
   schema [--out FILE]      print (or write) the JSON Schema of the desired-state file
 
@@ -225,8 +225,10 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
     cluster: { type: 'string' },
     region: { type: 'string' },
     'role-arn': { type: 'string' },
+    'external-id': { type: 'string' },
   });
   if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
+  if (values['external-id'] !== undefined && values['role-arn'] === undefined) throw new UsageError('--external-id goes with --role-arn');
   if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
   let credentials: Credentials;
   try {
@@ -235,7 +237,11 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
       credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
     } else {
       const out = await new STSClient({ region: values.region }).send(
-        new AssumeRoleCommand({ RoleArn: values['role-arn'], RoleSessionName: 'eks-auth-hub-token' }),
+        new AssumeRoleCommand({
+          RoleArn: values['role-arn'],
+          RoleSessionName: 'eks-auth-hub-token',
+          ...(values['external-id'] === undefined ? {} : { ExternalId: values['external-id'] }),
+        }),
       );
       const c = out.Credentials;
       if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counters, Faults } from './faults.js';
+import { injectFault, type Counters, type Faults } from './faults.js';
 import { parseAmzDate, parseAuthorization, parseRawQuery, verifyHeaderSignature } from './sigv4.js';
 import { SimError, type Cluster, type Credential, type Role, type World } from './world.js';
 
@@ -108,21 +108,10 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
     sendError(res, protocol, service, error, requestId);
   };
 
-  const decision = ctx.faults.decide(operation);
-  if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
-  if (decision.action === 'reset') {
-    ctx.counters.record(operation, 'reset');
-    res.socket?.destroy();
-    return;
-  }
-  if (decision.action === 'hang') {
-    ctx.counters.record(operation, 'hang');
-    ctx.hanging.add(res);
-    res.on('close', () => ctx.hanging.delete(res));
-    return;
-  }
-  if (decision.action === 'throttle') return fail(protocolError('throttle', protocol));
-  if (decision.action === 'error') return fail(protocolError('error', protocol));
+  const fault = await injectFault(ctx.faults, ctx.counters, ctx.hanging, operation, res);
+  if (fault === 'done') return;
+  if (fault === 'throttle') return fail(protocolError('throttle', protocol));
+  if (fault === 'error') return fail(protocolError('error', protocol));
 
   try {
     if (auth === undefined) throw protocolError('missingAuth', protocol);

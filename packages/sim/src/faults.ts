@@ -5,6 +5,7 @@
  * `sts:AssumeRole`) or `k8s:<verb>` (`k8s:get`, `k8s:update`, …). A fault spec applies to one
  * operation, to a service (`eks:*`), or to everything (`*`); the most specific one wins.
  */
+import type { ServerResponse } from 'node:http';
 import { Random } from './random.js';
 
 export interface FaultSpec {
@@ -117,4 +118,32 @@ export class Counters {
   reset(): void {
     this.byOperation.clear();
   }
+}
+
+/**
+ * Applies the fault decided for `operation` to a request: waits the added latency, then resets the
+ * connection or leaves it hanging (both answered here: `done`), or tells the caller to answer with
+ * its protocol's throttling or server error.
+ */
+export async function injectFault(
+  faults: Faults,
+  counters: Counters,
+  hanging: Set<ServerResponse>,
+  operation: string,
+  res: ServerResponse,
+): Promise<'done' | 'throttle' | 'error' | 'none'> {
+  const decision = faults.decide(operation);
+  if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+  if (decision.action === 'reset') {
+    counters.record(operation, 'reset');
+    res.socket?.destroy();
+    return 'done';
+  }
+  if (decision.action === 'hang') {
+    counters.record(operation, 'hang');
+    hanging.add(res);
+    res.on('close', () => hanging.delete(res));
+    return 'done';
+  }
+  return decision.action;
 }

@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { authorise, verifyToken, type Identity } from './authenticator.js';
-import type { Counters, Faults } from './faults.js';
+import { injectFault, type Counters, type Faults } from './faults.js';
 import type { Cluster, ConfigMapObject, World } from './world.js';
 
 export interface KubeApiContext {
@@ -130,22 +130,11 @@ export async function handleKubeRequest(ctx: KubeApiContext, request: KubeReques
     return;
   }
   const operation = `k8s:${r.verb}`;
-  const decision = ctx.faults.decide(operation);
-  if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
-  if (decision.action === 'reset') {
-    ctx.counters.record(operation, 'reset');
-    res.socket?.destroy();
-    return;
-  }
-  if (decision.action === 'hang') {
-    ctx.counters.record(operation, 'hang');
-    ctx.hanging.add(res);
-    res.on('close', () => ctx.hanging.delete(res));
-    return;
-  }
+  const fault = await injectFault(ctx.faults, ctx.counters, ctx.hanging, operation, res);
+  if (fault === 'done') return;
   try {
-    if (decision.action === 'throttle') throw new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.');
-    if (decision.action === 'error') throw new StatusError(500, 'InternalError', 'Internal error occurred: simulated fault');
+    if (fault === 'throttle') throw new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.');
+    if (fault === 'error') throw new StatusError(500, 'InternalError', 'Internal error occurred: simulated fault');
     if (r.discovery === 'version') {
       const [major = '1', minor = '31'] = r.cluster.version.split('.');
       send(res, 200, { major, minor, gitVersion: `v${major}.${minor}.0-eks`, platform: 'linux/amd64' });
