@@ -5,7 +5,7 @@
  * (labels, owner references, binary data) stay as they were.
  */
 import { CoreV1Api, KubeConfig, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
-import type { AwsAuthStore, AwsAuthWrite, ClusterEndpoint, ClusterRef, ObservedAwsAuth } from '@eks-auth-hub/core';
+import { HISTORY_CONFIGMAP, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
 import { fromKubeError } from './errors.js';
 import { NO_OBSERVER, type RequestObserver } from './sdk-options.js';
@@ -66,7 +66,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     this.calls[verb] = (this.calls[verb] ?? 0) + 1;
   }
 
-  private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>): Promise<T> {
+  private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`): Promise<T> {
     this.count(verb);
     const observer = this.options.observer ?? NO_OBSERVER;
     const started = performance.now();
@@ -76,7 +76,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       return result;
     } catch (error) {
       const status = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' ? String(error.code) : undefined;
-      const translated = fromKubeError(error, `${what} ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`);
+      const translated = fromKubeError(error, `${what} ${object} of ${cluster.name}`);
       observer.kube(verb, status ?? translated.code.replace(/^kube\./, ''), performance.now() - started);
       if (translated.code === 'kube.unauthorized') this.tokens.forget(cluster);
       throw translated;
@@ -133,5 +133,43 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     delete body.metadata?.managedFields;
     const replaced = await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
     this.lastRead.set(this.key(cluster), replaced);
+  }
+
+  async verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void> {
+    // A token made now, not the cached one: the check is whether the hub can still get in.
+    this.tokens.forget(cluster);
+    await this.read(cluster, endpoint);
+  }
+
+  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
+    const api = await this.api(cluster, endpoint);
+    try {
+      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;
+      throw error;
+    }
+  }
+
+  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
+    const api = await this.api(cluster, endpoint);
+    const what = `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`;
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: HISTORY_CONFIGMAP,
+        namespace: AWS_AUTH_NAMESPACE,
+        labels: { 'app.kubernetes.io/managed-by': 'eks-auth-hub' },
+        ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      },
+      data: renderHistory(entries),
+    };
+    if (resourceVersion === undefined) {
+      await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
+    } else {
+      await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
+    }
   }
 }

@@ -8,7 +8,7 @@ import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
 export interface AwsPortsOptions extends SdkOptions {
-  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName'>;
+  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'>;
   readonly clock?: Clock;
 }
 
@@ -18,6 +18,7 @@ export interface AwsPorts extends Ports {
   readonly clusters: EksClusterDirectory;
   readonly awsAuth: KubeAwsAuthStore;
   readonly tokens: ClusterTokens;
+  readonly recovery?: KubeAwsAuthStore;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -39,14 +40,34 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     now,
   });
   const tokens = new ClusterTokens(sessions, now);
+  const storeOptions = {
+    ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+    ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
+  };
+  // The recovery principal: its own sessions and tokens, used only to undo a lockout.
+  const recoveryRole = options.hub.recoveryRoleName;
+  const recovery =
+    recoveryRole === undefined
+      ? undefined
+      : new KubeAwsAuthStore(
+          new ClusterTokens(
+            new StsAccountSessions({
+              ...sdk,
+              roleName: recoveryRole,
+              sessionName: options.hub.sessionName,
+              ...(options.hub.externalId === undefined ? {} : { externalId: options.hub.externalId }),
+              now,
+            }),
+            now,
+          ),
+          storeOptions,
+        );
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
     clusters: new EksClusterDirectory(sessions, sdk),
-    awsAuth: new KubeAwsAuthStore(tokens, {
-      ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
-      ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
-    }),
+    awsAuth: new KubeAwsAuthStore(tokens, storeOptions),
+    ...(recovery === undefined ? {} : { recovery }),
     tokens,
     clock,
   };

@@ -70,6 +70,7 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
     hub: {
       roleName: hub.roleName,
       ...(hub.externalId === undefined ? {} : { externalId: hub.externalId }),
+      ...(hub.recoveryRoleName === undefined ? {} : { recoveryRoleName: hub.recoveryRoleName }),
       sessionName: hub.sessionName,
       interval: hub.interval,
       intervalMs: parseDuration(hub.interval) ?? 600_000,

@@ -14,3 +14,4 @@ export * from './guard.js';
 export * from './plan.js';
 export * from './ports.js';
 export * from './reconcile.js';
+export * from './history.js';

@@ -33,6 +33,8 @@ export interface GuardSettings {
 export interface HubSettings {
   readonly roleName: string;
   readonly externalId?: string;
+  /** Role (in each account) the hub may use only to undo a lockout it caused: the clusters' creator. */
+  readonly recoveryRoleName?: string;
   readonly sessionName: string;
   readonly interval: string;
   readonly intervalMs: number;

@@ -7,6 +7,7 @@ import type { Partition } from './arn.js';
 import type { NodeRoleSource } from './node-mappings.js';
 import type { ObservedAwsAuth } from './plan.js';
 import type { IamRole } from './sso.js';
+import type { HistoryEntry } from './history.js';
 
 /** Identifies one cluster. */
 export interface ClusterRef {
@@ -57,6 +58,11 @@ export interface AwsAuthWrite {
 export interface AwsAuthStore {
   read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null>;
   write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void>;
+  /** Reads aws-auth with a freshly made credential: throws (kube.unauthorized / kube.forbidden) when locked out. */
+  verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void>;
+  /** The kept versions (newest first) and the history ConfigMap's resourceVersion; null when there is none. */
+  readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ readonly entries: readonly HistoryEntry[]; readonly resourceVersion: string } | null>;
+  writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void>;
 }
 
 export interface Clock {
@@ -68,5 +74,7 @@ export interface Ports {
   readonly roles: RoleDirectory;
   readonly clusters: ClusterDirectory;
   readonly awsAuth: AwsAuthStore;
+  /** The same store reached as another principal (the clusters' creator), used only to undo a lockout. */
+  readonly recovery?: AwsAuthStore;
   readonly clock: Clock;
 }

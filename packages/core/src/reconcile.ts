@@ -14,7 +14,8 @@ import { ConflictError, describeError, type ErrorKind } from './errors.js';
 import type { GuardRefusal } from './guard.js';
 import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
-import { plan, type ChangeSet, type Listing, type Plan } from './plan.js';
+import { plan, type ChangeSet, type Listing, type ObservedAwsAuth, type Plan } from './plan.js';
+import { appendHistory } from './history.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
 import type { IamRole, Resolution } from './sso.js';
 
@@ -39,6 +40,8 @@ export interface ClusterResult {
   readonly created: boolean;
   /** The live mappings had been edited since the hub's last write (and, if applied, were set back). */
   readonly drift: boolean;
+  /** Set when the hub could not authenticate after its own write: whether the previous data was put back. */
+  readonly lockout?: { readonly restored: boolean; readonly message: string };
   /** Plans made (more than one after write conflicts). */
   readonly attempts: number;
   readonly durationMs: number;
@@ -152,6 +155,7 @@ interface ResultFields {
   readonly outcome: ClusterOutcome;
   readonly plan?: Plan;
   readonly error?: ClusterResult['error'];
+  readonly lockout?: ClusterResult['lockout'];
   readonly attempts?: number;
   readonly durationMs: number;
 }
@@ -171,6 +175,7 @@ function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
     refusals: p?.refusals ?? [],
     warnings: p?.warnings ?? [],
     ...(fields.error === undefined ? {} : { error: fields.error }),
+    ...(fields.lockout === undefined ? {} : { lockout: fields.lockout }),
     created: p?.create === true && fields.outcome === 'applied',
     drift: p?.drift === true,
     attempts: fields.attempts ?? (p === undefined ? 0 : 1),
@@ -227,6 +232,8 @@ async function reconcileCluster(
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
       if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
+      // Keep the version being replaced first: no write without a way back.
+      if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId);
       try {
         await ports.awsAuth.write(ref, endpoint, {
           create: p.create,
@@ -234,11 +241,23 @@ async function reconcileCluster(
           data: p.data ?? {},
           annotations: { ...(observed?.annotations ?? {}), ...p.annotations },
         });
-        return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
       } catch (error) {
         if (!(error instanceof ConflictError) || attempts >= maxAttempts) throw error;
         // Someone wrote in between: read again and plan again.
+        continue;
       }
+      const lockout = await verifyAccess(ports, ref, endpoint, observed);
+      if (lockout !== undefined) {
+        return result(cluster, {
+          outcome: 'failed',
+          plan: p,
+          attempts,
+          durationMs: elapsed(),
+          lockout,
+          error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message },
+        });
+      }
+      return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
   } catch (error) {
     return result(cluster, {
@@ -249,6 +268,56 @@ async function reconcileCluster(
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
   }
+}
+
+/** Appends the live version to the cluster's history (re-read once on a conflict). */
+async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, observed: ObservedAwsAuth, now: Date, passId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const history = await ports.awsAuth.readHistory(ref, endpoint);
+    try {
+      await ports.awsAuth.writeHistory(ref, endpoint, appendHistory(history?.entries ?? [], observed, now, passId), history?.resourceVersion);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * After a write the hub must still get in with a freshly made token. If it cannot, that is a lockout:
+ * reported, and undone through the recovery principal (the cluster's creator) when there is one.
+ * Returns undefined when access is fine (or cannot be judged: a timeout is not a lockout).
+ */
+async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, previous: ObservedAwsAuth | null): Promise<ClusterResult['lockout']> {
+  const lockedOut = async (): Promise<string | undefined> => {
+    try {
+      await ports.awsAuth.verify(ref, endpoint);
+      return undefined;
+    } catch (error) {
+      const described = describeError(error);
+      return described.code === 'kube.unauthorized' || described.code === 'kube.forbidden' ? described.message : undefined;
+    }
+  };
+  const reason = await lockedOut();
+  if (reason === undefined) return undefined;
+  const lost = `the hub can no longer authenticate to ${ref.name} after its write (${reason})`;
+  if (ports.recovery === undefined) return { restored: false, message: `${lost}; no recovery role is configured: restore it from kube-system/eks-auth-hub-history` };
+  if (previous === null) return { restored: false, message: `${lost}; the ConfigMap did not exist before, nothing to restore` };
+  try {
+    const now = await ports.recovery.read(ref, endpoint);
+    await ports.recovery.write(ref, endpoint, {
+      create: now === null,
+      resourceVersion: now?.resourceVersion,
+      data: previous.data,
+      annotations: previous.annotations,
+    });
+  } catch (error) {
+    return { restored: false, message: `${lost}; restoring through the recovery role failed: ${describeError(error).message}` };
+  }
+  const still = await lockedOut();
+  return still === undefined
+    ? { restored: true, message: `${lost}; the previous aws-auth was restored through the recovery role` }
+    : { restored: false, message: `${lost}; the previous aws-auth was restored but the hub is still locked out (${still})` };
 }
 
 function planFor(

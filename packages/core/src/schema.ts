@@ -230,6 +230,13 @@ export const hubSettingsSchema = z.strictObject(
       .regex(EXTERNAL_ID_PATTERN)
       .optional()
       .meta({ description: 'ExternalId passed to sts:AssumeRole.' }),
+    recoveryRoleName: text('an IAM role name: 1-64 of letters, digits and _+=,.@-')
+      .regex(IAM_NAME_PATTERN)
+      .optional()
+      .meta({
+        description:
+          'Optional role in each target account, used only to restore aws-auth when a write locked the hub out (the role that created the clusters).',
+      }),
     sessionName: text('a role session name: 2-64 of letters, digits and _+=,.@-')
       .regex(SESSION_NAME_PATTERN)
       .default('eks-auth-hub')

@@ -9,6 +9,7 @@ import {
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
+  type HistoryEntry,
   type ClusterRef,
   type IamRole,
   type NodeRoleSource,
@@ -45,8 +46,11 @@ const ssoRole = (account: string, set: string, suffix: string): IamRole => ({
 
 class InMemoryAwsAuthStore implements AwsAuthStore {
   readonly objects = new Map<string, ObservedAwsAuth>();
+  readonly histories = new Map<string, { entries: readonly HistoryEntry[]; resourceVersion: string }>();
   private version = 1;
   writes = 0;
+  /** The principal the store authenticates as: verify() fails, as the API server would, when live aws-auth does not map it to system:masters. */
+  principal: string | undefined;
   /** Called before each write: lets a test change the object in between (another writer). */
   beforeWrite: ((key: string) => void) | undefined;
 
@@ -61,6 +65,23 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
   async read(c: ClusterRef): Promise<ObservedAwsAuth | null> {
     const o = this.objects.get(InMemoryAwsAuthStore.key(c));
     return o === undefined ? null : { data: { ...o.data }, annotations: { ...o.annotations }, resourceVersion: o.resourceVersion };
+  }
+
+  async verify(c: ClusterRef): Promise<void> {
+    if (this.principal === undefined) return;
+    const data = this.objects.get(InMemoryAwsAuthStore.key(c))?.data ?? {};
+    const mapped = parseAwsAuth(data).mapRoles.some((r) => r.rolearn.toLowerCase() === this.principal?.toLowerCase() && r.groups.includes('system:masters'));
+    if (!mapped) throw new HubError('terminal', 'kube.unauthorized', `read kube-system/aws-auth of ${c.name}: HTTP 401 Unauthorized`);
+  }
+
+  async readHistory(c: ClusterRef): Promise<{ entries: readonly HistoryEntry[]; resourceVersion: string } | null> {
+    return this.histories.get(InMemoryAwsAuthStore.key(c)) ?? null;
+  }
+
+  async writeHistory(c: ClusterRef, _e: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
+    const key = InMemoryAwsAuthStore.key(c);
+    if (this.histories.get(key)?.resourceVersion !== resourceVersion) throw new ConflictError(`history conflict on ${key}`);
+    this.histories.set(key, { entries: [...entries], resourceVersion: String(++this.version) });
   }
 
   async write(c: ClusterRef, _e: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
@@ -248,5 +269,49 @@ describe('reconcile', () => {
     const report = await reconcile(state, ports, { passId: 'p3', dryRun: false, only: ['a1'] });
     expect(report.clusters[0]).toMatchObject({ outcome: 'applied', drift: true });
     expect(store.objects.get(key)?.data).toEqual(written.data);
+  });
+
+  it('keeps the replaced version in the history before every write, newest first, at most 10', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: '[]', notes: 'kept' });
+    for (let i = 0; i < 12; i++) {
+      // Someone edits it between passes: every pass writes, and keeps what it replaced.
+      const current = store.objects.get(key);
+      store.put(key, { ...(current?.data ?? {}), mapRoles: `- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin-${i}\n  groups: [system:masters]\n` }, current?.annotations);
+      const report = await reconcile(state, ports, { passId: `p${i}`, dryRun: false, only: ['a1'] });
+      expect(report.clusters[0]?.outcome).toBe('applied');
+    }
+    const history = store.histories.get(key)?.entries ?? [];
+    expect(history).toHaveLength(10);
+    expect(history[0]?.passId).toBe('p11');
+    expect(history[0]?.data['mapRoles']).toContain('username: admin-11');
+    // Only the mapping keys are kept; other data keys are never changed by the hub.
+    expect(history[0]?.data).not.toHaveProperty('notes');
+    expect(store.objects.get(key)?.data['notes']).toBe('kept');
+    expect(history[9]?.passId).toBe('p2');
+  });
+
+  it('detects that its own write locked it out, and restores the previous data through the recovery principal', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    // The guard protects the role the file names (spoke); the hub really authenticates as real-spoke,
+    // which the file does not map: the guard cannot see this write lock the hub out.
+    const realSpoke = 'arn:aws:iam::111122223333:role/real-spoke';
+    const before = { mapRoles: `- rolearn: ${realSpoke}\n  username: hub\n  groups: [system:masters]\n- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin\n  groups: [system:masters]\n` };
+    store.put(key, before);
+    store.principal = realSpoke;
+    const recovery = new InMemoryAwsAuthStore();
+    // The recovery principal sees the same objects (it is the same cluster).
+    Object.assign(recovery, { objects: store.objects });
+    const report = await reconcile(state, { ...ports, recovery }, { passId: 'p', dryRun: false, only: ['a1'] });
+    expect(report.clusters[0]).toMatchObject({ outcome: 'failed', error: { code: 'hub.lockout' }, lockout: { restored: true } });
+    expect(store.objects.get(key)?.data).toEqual(before);
+
+    // Without a recovery principal: reported, not restored.
+    store.put(key, before);
+    const unrecovered = await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] });
+    expect(unrecovered.clusters[0]).toMatchObject({ outcome: 'failed', lockout: { restored: false } });
+    expect(unrecovered.clusters[0]?.lockout?.message).toContain('eks-auth-hub-history');
   });
 });

@@ -1,0 +1,123 @@
+/**
+ * The last versions of a cluster's aws-auth, kept before every write in
+ * `kube-system/eks-auth-hub-history` so an operator can roll back. Pure: the caller reads and writes
+ * the ConfigMap.
+ */
+import { AWS_AUTH_KEYS, entryKey, parseAwsAuth, allEntries, type Entry } from './aws-auth.js';
+import { checkWrite, type GuardRefusal } from './guard.js';
+import { HubError } from './errors.js';
+import { DESIRED_HASH_ANNOTATION } from './plan.js';
+
+export const HISTORY_CONFIGMAP = 'eks-auth-hub-history';
+export const HISTORY_KEY = 'history.json';
+/** Versions kept. */
+export const HISTORY_LIMIT = 10;
+/** Bytes the history may take, well under the 1 MiB ConfigMap limit. */
+export const HISTORY_MAX_BYTES = 512 * 1024;
+
+export interface HistoryEntry {
+  /** When it was replaced (ISO 8601). */
+  readonly replacedAt: string;
+  /** The pass that replaced it. */
+  readonly passId: string;
+  /** The desired-state hash it had been written from (empty when not written by the hub). */
+  readonly desiredHash: string;
+  /** The aws-auth mapping keys as they were. */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** Only the mapping keys are kept: other data keys are never changed by the hub. */
+function mappingData(data: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of AWS_AUTH_KEYS) if (data[key] !== undefined) out[key] = data[key];
+  return out;
+}
+
+/** Newest first. Anything unreadable is dropped rather than trusted. */
+export function readHistory(data: Readonly<Record<string, string>> | undefined): HistoryEntry[] {
+  const text = data?.[HISTORY_KEY];
+  if (text === undefined) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item: unknown): HistoryEntry[] => {
+    if (typeof item !== 'object' || item === null) return [];
+    const e = item as Record<string, unknown>;
+    const d = e['data'];
+    if (typeof e['replacedAt'] !== 'string' || typeof e['passId'] !== 'string' || typeof d !== 'object' || d === null) return [];
+    if (!Object.values(d).every((v) => typeof v === 'string')) return [];
+    return [{ replacedAt: e['replacedAt'], passId: e['passId'], desiredHash: typeof e['desiredHash'] === 'string' ? e['desiredHash'] : '', data: d as Record<string, string> }];
+  });
+}
+
+/** The history after `previous` was replaced: newest first, at most HISTORY_LIMIT versions and HISTORY_MAX_BYTES. */
+export function appendHistory(
+  history: readonly HistoryEntry[],
+  previous: { readonly data: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> },
+  replacedAt: Date,
+  passId: string,
+): HistoryEntry[] {
+  const entry: HistoryEntry = {
+    replacedAt: replacedAt.toISOString(),
+    passId,
+    desiredHash: previous.annotations[DESIRED_HASH_ANNOTATION] ?? '',
+    data: mappingData(previous.data),
+  };
+  const next = [entry, ...history].slice(0, HISTORY_LIMIT);
+  const size = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length;
+  while (next.length > 1 && size(next) > HISTORY_MAX_BYTES) next.pop();
+  return next;
+}
+
+export function renderHistory(history: readonly HistoryEntry[]): Record<string, string> {
+  return { [HISTORY_KEY]: JSON.stringify(history) };
+}
+
+export interface RollbackPlan {
+  readonly data: Record<string, string>;
+  readonly refusals: readonly GuardRefusal[];
+  readonly noop: boolean;
+}
+
+/**
+ * Plans putting back version `to` (1 = the most recent one replaced) over the live data, through the
+ * same write checks as a pass (node mappings, the hub's own mapping, removal ratio, rendering).
+ */
+export function planRollback(
+  live: { readonly data: Readonly<Record<string, string>> } | null,
+  history: readonly HistoryEntry[],
+  to: number,
+  options: { readonly hubPrincipalArn: string | undefined; readonly maxRemovalRatio: number },
+): RollbackPlan {
+  const target = history[to - 1];
+  if (target === undefined) {
+    throw new HubError('user', 'history.no-version', `there is no version ${to}: the history holds ${history.length}`);
+  }
+  const current = live === null ? null : parseAwsAuth(live.data);
+  const wanted = parseAwsAuth(target.data);
+  if (wanted.problems.some((p) => p.severity === 'error')) {
+    return { data: {}, noop: false, refusals: [{ rule: 'render-invalid', message: `version ${to} is not valid aws-auth data` }] };
+  }
+  const liveEntries: Entry[] = current === null ? [] : allEntries(current);
+  const next = allEntries(wanted);
+  const nextKeys = new Set(next.map(entryKey));
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(live?.data ?? {})) if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) data[key] = value;
+  Object.assign(data, target.data);
+  const refusals = checkWrite({
+    live: liveEntries,
+    next,
+    // Restoring puts back what was there: none of it counts as the hub's own new writing.
+    hubWritten: new Set(),
+    removed: liveEntries.filter((e) => !nextKeys.has(entryKey(e))),
+    rendered: mappingData(target.data),
+    hubPrincipalArn: options.hubPrincipalArn,
+    maxRemovalRatio: options.maxRemovalRatio,
+  });
+  const noop = AWS_AUTH_KEYS.every((key) => (live?.data[key] ?? undefined) === target.data[key]);
+  return { data, refusals, noop };
+}
