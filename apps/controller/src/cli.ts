@@ -17,7 +17,10 @@ import {
   isHubError,
   isRegion,
   loadDesiredState,
+  parseAwsAuth,
   reconcile,
+  rollbackCluster,
+  type ClusterRef,
   type DesiredState,
   type PassReport,
   type Ports,
@@ -45,6 +48,10 @@ Commands:
                            exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed
   apply --config FILE [--cluster NAME]... [--output text|json] [--allow-repair]
                            one pass that writes; exit 0 when every cluster is unchanged or applied
+  history --config FILE --cluster NAME
+                           list the kept versions of the cluster's aws-auth (1 = the last replaced)
+  rollback --config FILE --cluster NAME [--to N]
+                           put back version N (default 1) through the guard and access verification
   run --config FILE [--listen HOST:PORT]
                            the service: a pass now and every hub.interval; serves /metrics, /healthz,
                            /readyz, /status and a status page (default listen 0.0.0.0:9090)
@@ -76,6 +83,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await token(rest, io);
       case 'run':
         return await run(rest);
+      case 'history':
+        return await history(rest, io);
+      case 'rollback':
+        return await rollback(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -275,4 +286,64 @@ async function run(args: readonly string[]): Promise<number> {
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
   const state = await loadConfigFile(values.config);
   return runUntilSignalled({ state, listen: where });
+}
+
+function clusterRefOf(state: DesiredState, name: string): ClusterRef {
+  const cluster = state.clusters.find((c) => c.name === name);
+  if (cluster === undefined) throw new UsageError(`no cluster named ${name} in ${state.file}; known: ${state.clusters.map((c) => c.name).join(', ')}`);
+  return { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
+}
+
+async function history(args: readonly string[], io: CliIo, makePorts: PortsFactory = defaultPorts): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string', short: 'c' }, cluster: { type: 'string' } });
+  if (values.config === undefined || values.cluster === undefined) throw new UsageError('history needs --config FILE and --cluster NAME');
+  const state = await loadConfigFile(values.config);
+  const ref = clusterRefOf(state, values.cluster);
+  const ports = makePorts(state);
+  let kept;
+  try {
+    await ports.sessions.open(ref.account, ref.partition);
+    const endpoint = await ports.clusters.describe(ref);
+    kept = await ports.awsAuth.readHistory(ref, endpoint);
+  } catch (error) {
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_ERROR;
+  }
+  const entries = kept?.entries ?? [];
+  if (entries.length === 0) {
+    io.stdout(`${ref.name}: no versions kept yet (the hub keeps one before each of its writes)`);
+    return EXIT_OK;
+  }
+  io.stdout(`${ref.name}: ${entries.length} version${entries.length === 1 ? '' : 's'} kept (newest first)`);
+  entries.forEach((entry, i) => {
+    const parsed = parseAwsAuth(entry.data);
+    const counts = `${parsed.mapRoles.length} roles, ${parsed.mapUsers.length} users, ${parsed.mapAccounts.length} accounts`;
+    const hash = entry.desiredHash === '' ? 'not written by the hub' : `desired ${entry.desiredHash.slice(0, 12)}`;
+    io.stdout(`  ${String(i + 1).padStart(2)}  replaced ${entry.replacedAt} by pass ${entry.passId}  ${counts}  (${hash})`);
+  });
+  return EXIT_OK;
+}
+
+async function rollback(args: readonly string[], io: CliIo, makePorts: PortsFactory = defaultPorts): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string', short: 'c' }, cluster: { type: 'string' }, to: { type: 'string' } });
+  if (values.config === undefined || values.cluster === undefined) throw new UsageError('rollback needs --config FILE and --cluster NAME');
+  const to = values.to === undefined ? 1 : Number(values.to);
+  if (!Number.isInteger(to) || to < 1) throw new UsageError('--to is a version number from 1 (see `history`)');
+  const state = await loadConfigFile(values.config);
+  clusterRefOf(state, values.cluster);
+  const result = await rollbackCluster(state, makePorts(state), values.cluster, to, randomUUID());
+  switch (result.outcome) {
+    case 'applied':
+      io.stdout(`${result.cluster}: version ${to} put back; the version it replaced is kept in the history`);
+      return EXIT_OK;
+    case 'unchanged':
+      io.stdout(`${result.cluster}: aws-auth already equals version ${to}; nothing written`);
+      return EXIT_OK;
+    case 'blocked':
+      for (const refusal of result.refusals) io.stderr(`${result.cluster}: refused by guard (${refusal.rule}): ${refusal.message}`);
+      return EXIT_ERROR;
+    case 'failed':
+      io.stderr(`${result.cluster}: ${result.error?.code ?? 'failed'}: ${result.error?.message ?? ''}`);
+      return EXIT_ERROR;
+  }
 }

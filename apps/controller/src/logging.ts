@@ -49,6 +49,7 @@ function clusterFields(result: ClusterResult, passId: string): Record<string, un
     ambiguous: result.ambiguous.map((a) => a.permissionSet),
     refusals: result.refusals.map((r) => ({ rule: r.rule, message: r.message })),
     ...(result.error === undefined ? {} : { error: result.error }),
+    ...(result.lockout === undefined ? {} : { lockout: result.lockout }),
     attempts: result.attempts,
     durationMs: result.durationMs,
   };
@@ -58,7 +59,8 @@ function clusterFields(result: ClusterResult, passId: string): Record<string, un
 export function logPass(logger: Logger, report: PassReport): void {
   for (const result of report.clusters) {
     const fields = clusterFields(result, report.passId);
-    if (result.outcome === 'failed') logger.error(fields, 'cluster failed');
+    if (result.lockout !== undefined) logger.error(fields, 'lockout detected');
+    else if (result.outcome === 'failed') logger.error(fields, 'cluster failed');
     else if (result.outcome === 'blocked') logger.warn(fields, 'cluster blocked');
     else logger.info(fields, 'cluster reconciled');
     if (result.warnings.length > 0) logger.debug({ passId: report.passId, cluster: result.name, warnings: result.warnings }, 'cluster warnings');

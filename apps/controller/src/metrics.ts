@@ -36,6 +36,7 @@ export class HubMetrics {
   readonly writes: Counter<'kind'>;
   readonly entryChanges: Counter<'change'>;
   readonly driftCorrections: Counter;
+  readonly lockouts: Counter<'restored'>;
   readonly awsRequests: Counter<'service' | 'operation' | 'outcome'>;
   readonly awsRequestDuration: Histogram<'service' | 'operation'>;
   readonly kubeRequests: Counter<'verb' | 'code'>;
@@ -94,6 +95,12 @@ export class HubMetrics {
     this.writes = new Counter({ name: `${p}writes_total`, help: 'Writes of aws-auth, by kind (create, replace).', labelNames: ['kind'], registers });
     this.entryChanges = new Counter({ name: `${p}entry_changes_total`, help: 'aws-auth entries written, by change (added, removed, changed).', labelNames: ['change'], registers });
     this.driftCorrections = new Counter({ name: `${p}drift_corrections_total`, help: 'Writes that set back mappings edited since the hub last wrote them.', registers });
+    this.lockouts = new Counter({
+      name: `${p}lockouts_total`,
+      help: 'Writes after which the hub could no longer authenticate to the cluster, by whether the previous data was restored.',
+      labelNames: ['restored'],
+      registers,
+    });
     this.awsRequests = new Counter({
       name: `${p}aws_requests_total`,
       help: 'AWS API calls, by service, operation and outcome (ok or the error class).',
@@ -118,6 +125,7 @@ export class HubMetrics {
     for (const change of ['added', 'removed', 'changed']) this.entryChanges.inc({ change }, 0);
     this.driftCorrections.inc(0);
     this.passErrors.inc(0);
+    for (const restored of ['true', 'false']) this.lockouts.inc({ restored }, 0);
   }
 
   /** Creates the per-cluster series of a desired state at 0, so dashboards see every cluster before its first pass. */
@@ -155,6 +163,7 @@ export class HubMetrics {
         this.ambiguous.set(labels, r.ambiguous.length);
       }
       for (const refusal of r.refusals) this.guardRefusals.inc({ rule: refusal.rule });
+      if (r.lockout !== undefined) this.lockouts.inc({ restored: String(r.lockout.restored) });
       if (r.outcome === 'applied') {
         this.writes.inc({ kind: r.created ? 'create' : 'replace' });
         this.entryChanges.inc({ change: 'added' }, r.changes.added.length);

@@ -10,12 +10,12 @@
 import pLimit from 'p-limit';
 import type { Partition } from './arn.js';
 import type { Entry } from './aws-auth.js';
-import { ConflictError, describeError, type ErrorKind } from './errors.js';
+import { ConflictError, HubError, describeError, type ErrorKind } from './errors.js';
 import type { GuardRefusal } from './guard.js';
 import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
 import { plan, type ChangeSet, type Listing, type ObservedAwsAuth, type Plan } from './plan.js';
-import { appendHistory } from './history.js';
+import { appendHistory, planRollback } from './history.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
 import type { IamRole, Resolution } from './sso.js';
 
@@ -352,4 +352,49 @@ export function describeEntry(entry: Entry): string {
   if (entry.kind === 'account') return `account ${entry.account}`;
   const arn = entry.kind === 'role' ? entry.rolearn : entry.userarn;
   return `${arn} → ${entry.username} [${entry.groups.join(', ')}]`;
+}
+
+export interface RollbackResult {
+  readonly cluster: string;
+  readonly outcome: 'applied' | 'unchanged' | 'blocked' | 'failed';
+  readonly version: number;
+  readonly refusals: readonly GuardRefusal[];
+  readonly error?: { readonly kind: ErrorKind; readonly code: string; readonly message: string };
+  readonly lockout?: ClusterResult['lockout'];
+}
+
+/**
+ * Puts back version `to` of a cluster's aws-auth history (1 = the most recent one replaced), through
+ * the same guard checks, history keeping and access verification as a pass.
+ */
+export async function rollbackCluster(state: DesiredState, ports: Ports, clusterName: string, to: number, passId: string): Promise<RollbackResult> {
+  const cluster = state.clusters.find((c) => c.name === clusterName);
+  if (cluster === undefined) throw new HubError('user', 'config.unknown-cluster', `no cluster named ${clusterName} in ${state.file}`);
+  const ref: ClusterRef = { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
+  const base = { cluster: cluster.name, version: to };
+  try {
+    await ports.sessions.open(cluster.account, cluster.partition);
+    const endpoint = await ports.clusters.describe(ref);
+    const live = await ports.awsAuth.read(ref, endpoint);
+    const history = await ports.awsAuth.readHistory(ref, endpoint);
+    const planned = planRollback(live, history?.entries ?? [], to, {
+      hubPrincipalArn: hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName),
+      maxRemovalRatio: state.hub.guard.maxRemovalRatio,
+    });
+    if (planned.refusals.length > 0) return { ...base, outcome: 'blocked', refusals: planned.refusals };
+    if (planned.noop) return { ...base, outcome: 'unchanged', refusals: [] };
+    if (live !== null) await keepHistory(ports, ref, endpoint, live, ports.clock.now(), passId);
+    await ports.awsAuth.write(ref, endpoint, {
+      create: live === null,
+      resourceVersion: live?.resourceVersion,
+      data: planned.data,
+      annotations: live?.annotations ?? {},
+    });
+    const lockout = await verifyAccess(ports, ref, endpoint, live);
+    if (lockout !== undefined) return { ...base, outcome: 'failed', refusals: [], lockout, error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message } };
+    return { ...base, outcome: 'applied', refusals: [] };
+  } catch (error) {
+    if (error instanceof HubError && error.kind === 'user') throw error;
+    return { ...base, outcome: 'failed', refusals: [], error: describeError(error) };
+  }
 }
