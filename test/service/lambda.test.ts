@@ -129,7 +129,7 @@ describe('Lambda handler', () => {
     const applied = await lambda.handler({});
     expect(applied.dryRun).toBe(false);
     expect(applied.counts).toEqual({ unchanged: 4, applied: 1, planned: 0, blocked: 0, failed: 0 });
-    expect(writesSeen(h.sim)).toBe(writes + 1);
+    expect(writesSeen(h.sim)).toBe(writes + 2); // aws-auth, and the history version kept before it
   });
 
   it('a desired-state file that cannot be used fails the invocation with its located problems; the next one reads it again', async () => {

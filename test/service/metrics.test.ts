@@ -212,9 +212,11 @@ describe('/metrics', () => {
     expect(sum(m, 'cluster_results_total')).toBe(5);
 
     // Writes as the simulator saw them: analytics had no aws-auth (created), the others were replaced.
-    expect(counter(m, 'writes_total', { kind: 'create' })).toBe(simCount(h.sim, 'k8s:create', '201'));
-    expect(counter(m, 'writes_total', { kind: 'replace' })).toBe(simCount(h.sim, 'k8s:update', '200'));
+    // The simulator also saw the history writes: each replaced cluster first created its
+    // kube-system/eks-auth-hub-history (one kept version); writes_total counts aws-auth only.
     expect([counter(m, 'writes_total', { kind: 'create' }), counter(m, 'writes_total', { kind: 'replace' })]).toEqual([1, 4]);
+    expect(simCount(h.sim, 'k8s:create', '201')).toBe(counter(m, 'writes_total', { kind: 'create' }) + counter(m, 'writes_total', { kind: 'replace' }));
+    expect(simCount(h.sim, 'k8s:update', '200')).toBe(counter(m, 'writes_total', { kind: 'replace' }));
     expect(counter(m, 'drift_corrections_total')).toBe(0);
 
     // Last success per cluster, labelled with the cluster, its account and region.
@@ -237,8 +239,9 @@ describe('/metrics', () => {
       const labels = { service: s.labels['service'] ?? '', operation: s.labels['operation'] ?? '' };
       expect(counter(m, 'aws_request_duration_seconds_count', labels), JSON.stringify(labels)).toBe(sum(m, 'aws_requests_total', labels));
     }
-    expect(counter(m, 'kubernetes_requests_total', { verb: 'get', code: '404' })).toBe(1); // analytics had none
-    expect(counter(m, 'kubernetes_requests_total', { verb: 'create', code: '201' })).toBe(1);
+    // analytics had no aws-auth; the four replaced clusters had no history yet (read, then created).
+    expect(counter(m, 'kubernetes_requests_total', { verb: 'get', code: '404' })).toBe(5);
+    expect(counter(m, 'kubernetes_requests_total', { verb: 'create', code: '201' })).toBe(5);
     expectKubeRequestsMatchSimulator(m);
   });
 
