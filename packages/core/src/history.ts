@@ -24,6 +24,8 @@ export interface HistoryEntry {
   readonly desiredHash: string;
   /** The aws-auth mapping keys as they were. */
   readonly data: Readonly<Record<string, string>>;
+  /** The resourceVersion that version had: each version is kept once, however many writes raced to replace it. */
+  readonly resourceVersion?: string;
 }
 
 /** Only the mapping keys are kept: other data keys are never changed by the hub. */
@@ -50,18 +52,25 @@ export function readHistory(data: Readonly<Record<string, string>> | undefined):
     const d = e['data'];
     if (typeof e['replacedAt'] !== 'string' || typeof e['passId'] !== 'string' || typeof d !== 'object' || d === null) return [];
     if (!Object.values(d).every((v) => typeof v === 'string')) return [];
-    return [{ replacedAt: e['replacedAt'], passId: e['passId'], desiredHash: typeof e['desiredHash'] === 'string' ? e['desiredHash'] : '', data: d as Record<string, string> }];
+    const rv = typeof e['resourceVersion'] === 'string' ? { resourceVersion: e['resourceVersion'] } : {};
+    return [{ replacedAt: e['replacedAt'], passId: e['passId'], desiredHash: typeof e['desiredHash'] === 'string' ? e['desiredHash'] : '', data: d as Record<string, string>, ...rv }];
   });
 }
 
-/** The history after `previous` was replaced: newest first, at most HISTORY_LIMIT versions and HISTORY_MAX_BYTES. */
+/**
+ * The history with `previous` kept: newest first, at most HISTORY_LIMIT versions and HISTORY_MAX_BYTES.
+ * A version already kept (same resourceVersion: a write that lost a conflict, or another hub that got
+ * there first) is not kept twice; then the history is returned unchanged (the same array).
+ */
 export function appendHistory(
   history: readonly HistoryEntry[],
-  previous: { readonly data: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> },
+  previous: { readonly data: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>>; readonly resourceVersion: string },
   replacedAt: Date,
   passId: string,
-): HistoryEntry[] {
+): readonly HistoryEntry[] {
+  if (history.some((e) => e.resourceVersion === previous.resourceVersion)) return history;
   const entry: HistoryEntry = {
+    resourceVersion: previous.resourceVersion,
     replacedAt: replacedAt.toISOString(),
     passId,
     desiredHash: previous.annotations[DESIRED_HASH_ANNOTATION] ?? '',

@@ -274,8 +274,11 @@ async function reconcileCluster(
 async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, observed: ObservedAwsAuth, now: Date, passId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const history = await ports.awsAuth.readHistory(ref, endpoint);
+    const kept = history?.entries ?? [];
+    const next = appendHistory(kept, observed, now, passId);
+    if (next === kept) return; // this version is kept already
     try {
-      await ports.awsAuth.writeHistory(ref, endpoint, appendHistory(history?.entries ?? [], observed, now, passId), history?.resourceVersion);
+      await ports.awsAuth.writeHistory(ref, endpoint, next, history?.resourceVersion);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 3) throw error;
