@@ -5,7 +5,7 @@
 import { ACCOUNT_PATTERN, REGION_PATTERN, parseIamArn } from './arn.js';
 import { entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
 import type { ClusterSpec } from './model.js';
-import { isNodeEntry } from './node-mappings.js';
+import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';
 import { PERMISSION_SET_PATTERN } from './schema.js';
 import { checkMappedName } from './templates.js';
 
@@ -102,6 +102,12 @@ export interface WriteCheckInput {
   readonly next: readonly Entry[];
   /** Keys of `next` entries that the hub wrote from the file or node discovery (not kept from live). */
   readonly hubWritten: ReadonlySet<string>;
+  /**
+   * Keys of `next` entries that are node mappings the hub derived from EKS and the file's nodeRoles
+   * (not the file's own mappings). Such an entry may restore the username EKS writes over one edited
+   * by hand; it still has to keep every live group.
+   */
+  readonly nodeWritten?: ReadonlySet<string>;
   /** Entries the plan removes. */
   readonly removed: readonly Entry[];
   /** The aws-auth data keys as they will be sent. */
@@ -120,10 +126,21 @@ export function checkWrite(input: WriteCheckInput): GuardRefusal[] {
   const refusals: GuardRefusal[] = [];
   const next = new Map(input.next.map((entry) => [entryKey(entry), entry] as const));
 
-  // Rule 4: node mappings keep their username and groups.
+  // Rule 4: node mappings keep their username and groups. The one exception: the hub's own node
+  // mapping for a role EKS reports may put back the username EKS writes where a hand edit replaced it
+  // with one that nodes cannot register with.
   for (const entry of input.live) {
     if (entry.kind !== 'role' || !isNodeEntry(entry)) continue;
-    if (!keeps(entry, next.get(entryKey(entry)))) {
+    const key = entryKey(entry);
+    const after = next.get(key);
+    const restoresUsername =
+      after !== undefined &&
+      after.kind === 'role' &&
+      input.nodeWritten?.has(key) === true &&
+      !isCanonicalNodeUsername(entry.username) &&
+      isCanonicalNodeUsername(after.username);
+    const kept = restoresUsername ? entry.groups.every((g) => after.groups.includes(g)) : keeps(entry, after);
+    if (!kept) {
       refusals.push({
         rule: 'node-mapping-removed',
         message: `the write would remove or weaken the node mapping of ${entry.rolearn}; nodes using it could no longer join`,

@@ -17,7 +17,7 @@ import {
 import { checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
-import { isNodeEntry, nodeMappings, type NodeRoleSource } from './node-mappings.js';
+import { isNodeEntry, nodeMappings, reconcileNodeEntry, type NodeRoleSource } from './node-mappings.js';
 import { SsoRoleIndex, permissionSetOfRoleName, type IamRole, type Resolution } from './sso.js';
 
 export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
@@ -204,8 +204,10 @@ export function plan(input: PlanInput): Plan {
     next.set(key, entry);
   };
   for (const entry of desired) write(entry);
-  for (const entry of nodes.entries) write(entry);
+  const fromFile = new Set(next.keys());
+  for (const entry of nodes.entries) write(reconcileNodeEntry(entry, liveByKey.get(entryKey(entry))));
   const hubWritten = new Set(next.keys());
+  const nodeWritten = new Set([...hubWritten].filter((key) => !fromFile.has(key)));
 
   // What stays from live.
   const hubKey = input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`;
@@ -246,6 +248,7 @@ export function plan(input: PlanInput): Plan {
     live: liveEntries,
     next: entries,
     hubWritten,
+    nodeWritten,
     removed: changes.removed,
     rendered,
     hubPrincipalArn: input.hubPrincipalArn,

@@ -36,6 +36,20 @@ describe('checkWrite', () => {
     expect(rules(checkWrite(input([admin, node, hub], [admin, renamed, hub])))).toEqual(['node-mapping-removed']);
   });
 
+  it("rule 4: the hub's node mapping may restore a hand-edited username, never drop a group or replace EKS's username", () => {
+    const key = new Set([entryKey(node)]);
+    const edited: Entry = { ...node, username: 'node-{{EC2PrivateDNSName}}', groups: ['system:nodes', 'extra'] } as Entry;
+    const restored: Entry = { ...node, groups: ['system:bootstrappers', 'system:nodes', 'extra'] } as Entry;
+    expect(checkWrite(input([admin, edited, hub], [admin, restored, hub], { nodeWritten: key }))).toEqual([]);
+    // The same change from the file's own mappings (not node discovery) is refused.
+    expect(rules(checkWrite(input([admin, edited, hub], [admin, restored, hub])))).toEqual(['node-mapping-removed']);
+    // Restoring the username may not drop a live group.
+    expect(rules(checkWrite(input([admin, edited, hub], [admin, node, hub], { nodeWritten: key })))).toEqual(['node-mapping-removed']);
+    // A username EKS itself writes (here Fargate's) is never replaced, not even by node discovery.
+    const fargate: Entry = { ...node, username: 'system:node:{{SessionName}}' } as Entry;
+    expect(rules(checkWrite(input([admin, fargate, hub], [admin, node, hub], { nodeWritten: key })))).toEqual(['node-mapping-removed']);
+  });
+
   it("rule 5: refuses to drop or weaken the hub's own mapping", () => {
     expect(rules(checkWrite(input([admin, node, hub, dev], [admin, node, dev])))).toEqual(['hub-mapping-removed']);
     const weaker: Entry = { ...hub, groups: ['viewers'] } as Entry;
