@@ -42,6 +42,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   const tokens = new ClusterTokens(sessions, now);
   const storeOptions = {
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+    ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
   };
   // The recovery principal: its own sessions and tokens, used only to undo a lockout.

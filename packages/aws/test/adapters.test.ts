@@ -183,6 +183,53 @@ describe('KubeAwsAuthStore', () => {
     }
   });
 
+  it('tries a 5xx or a reset connection again within the pass, and succeeds once the server answers', async () => {
+    for (const fault of [{ errorRate: 1 }, { resetRate: 1 }]) {
+      sim.control.setFault('k8s:get', fault);
+      const outcomes: string[] = [];
+      try {
+        const observer = {
+          aws: (): void => undefined,
+          kube: (verb: string, code: string): void => {
+            outcomes.push(`${verb} ${code}`);
+            sim.control.clearFaults(); // the server recovers after the first failure
+          },
+        };
+        const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000, observer });
+        const endpoint = await p.clusters.describe(prod);
+        const observedAuth = await p.awsAuth.read(prod, endpoint);
+        expect(observedAuth?.data['mapRoles']).toContain('rolearn');
+        expect(outcomes).toEqual([fault.errorRate === 1 ? 'get 500' : 'get network', 'get 200']);
+      } finally {
+        sim.control.clearFaults();
+      }
+    }
+  });
+
+  it('gives up after maxAttempts and never retries a refusal', async () => {
+    sim.control.setFault('k8s:get', { errorRate: 1 });
+    try {
+      const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
+      const endpoint = await p.clusters.describe(prod);
+      const error = await rejection(p.awsAuth.read(prod, endpoint));
+      expect(error).toMatchObject({ kind: 'transient', code: 'kube.unavailable' });
+      expect(p.awsAuth.calls['get']).toBe(3);
+    } finally {
+      sim.control.clearFaults();
+    }
+    const ref = { account: prod.account, region: prod.region, cluster: prod.name };
+    const before = sim.control.readAwsAuth(ref);
+    sim.control.editAwsAuth(ref, { mapRoles: '[]' });
+    try {
+      const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
+      const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
+      expect(error).toMatchObject({ code: 'kube.unauthorized' });
+      expect(p.awsAuth.calls['get']).toBe(1);
+    } finally {
+      sim.control.editAwsAuth(ref, before?.data ?? {});
+    }
+  });
+
   it('never leaks a secret or token into an error message', async () => {
     sim.control.setFault('k8s:get', { errorRate: 1 });
     try {
