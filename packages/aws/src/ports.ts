@@ -8,7 +8,7 @@ import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
 export interface AwsPortsOptions extends SdkOptions {
-  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'>;
+  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
 }
 
@@ -26,10 +26,12 @@ const systemClock: Clock = { now: () => new Date() };
 export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   const clock = options.clock ?? systemClock;
   const now = (): number => clock.now().getTime();
+  // An explicit option (tests) wins over the file's hub.requestTimeout.
+  const requestTimeoutMs = options.requestTimeoutMs ?? options.hub.requestTimeoutMs;
   const sdk: SdkOptions = {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs }),
-    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(options.observer === undefined ? {} : { observer: options.observer }),
   };
   const sessions = new StsAccountSessions({

@@ -20,7 +20,7 @@ export function clientSettings(options: SdkOptions): {
     maxAttempts: options.maxAttempts ?? 3,
     retryMode: 'standard',
     requestHandler: new NodeHttpHandler({
-      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
       requestTimeout: options.requestTimeoutMs ?? 15_000,
     }),
   };

@@ -76,6 +76,8 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
       intervalMs: parseDuration(hub.interval) ?? 600_000,
       concurrency: hub.concurrency,
       accountConcurrency: hub.accountConcurrency,
+      requestTimeout: hub.requestTimeout,
+      requestTimeoutMs: parseDuration(hub.requestTimeout) ?? 15_000,
       guard: { maxRemovalRatio: hub.guard.maxRemovalRatio },
     },
     clusters,

@@ -203,14 +203,16 @@ export const clusterSchema = z.strictObject(
   { error: expect('a cluster mapping with name, account and region') },
 );
 
-const durationText = text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
-  const ms = parseDuration(ctx.value);
-  if (ms === undefined) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
-  } else if (ms < 10_000 || ms > 24 * 3_600_000) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'interval must be between 10s and 24h' });
-  }
-});
+function durationText(what: string, minMs: number, maxMs: number, range: string): z.ZodString {
+  return text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
+    const ms = parseDuration(ctx.value);
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
+    } else if (ms < minMs || ms > maxMs) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${what} must be between ${range}` });
+    }
+  });
+}
 
 function integer(min: number, max: number, description: string): z.ZodNumber {
   return z
@@ -241,7 +243,10 @@ export const hubSettingsSchema = z.strictObject(
       .regex(SESSION_NAME_PATTERN)
       .default('eks-auth-hub')
       .meta({ description: 'Role session name of the hub in target accounts.' }),
-    interval: durationText.default('10m').meta({ description: 'Time between passes in run mode.' }),
+    interval: durationText('interval', 10_000, 24 * 3_600_000, '10s and 24h').default('10m').meta({ description: 'Time between passes in run mode.' }),
+    requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m')
+      .default('15s')
+      .meta({ description: 'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).' }),
     concurrency: integer(1, 256, 'Clusters in flight at once.').default(16),
     accountConcurrency: integer(1, 64, 'Clusters of one account in flight at once.').default(4),
     guard: z
@@ -258,7 +263,7 @@ export const hubSettingsSchema = z.strictObject(
       )
       .default({ maxRemovalRatio: 0.5 }),
   },
-  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, concurrency, guard') },
+  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard') },
 );
 
 export const hubFileSchema = z

@@ -74,6 +74,8 @@ describe('loadDesiredState: the example file', () => {
       intervalMs: 600_000,
       concurrency: 16,
       accountConcurrency: 4,
+      requestTimeout: '15s',
+      requestTimeoutMs: 15_000,
       guard: { maxRemovalRatio: 0.5 },
     });
     const minimal = parseDesiredState(withCluster(''), 'x.yaml');
@@ -281,6 +283,13 @@ clusters:
     expect(issues[7]?.message).toContain('duplicate cluster: clusters[1] already names c1');
   });
 
+  it('bounds the durations: interval 10s–24h, requestTimeout 1s–5m', () => {
+    const text = (line: string): string => `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n  ${line}\nclusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
+    expect(issuesOf(text('interval: 5s')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.interval: interval must be between 10s and 24h']);
+    expect(issuesOf(text('requestTimeout: 10m')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.requestTimeout: requestTimeout must be between 1s and 5m']);
+    expect(parseDesiredState(text('requestTimeout: 2s'), 'x.yaml').hub).toMatchObject({ requestTimeout: '2s', requestTimeoutMs: 2_000 });
+  });
+
   it('names the cluster when a default does not fit it', () => {
     const head = `${HEAD}defaults:
   mapRoles:
@@ -296,7 +305,7 @@ clusters:
   it('a missing key points at its parent and says what is allowed', () => {
     const issues = issuesOf('apiVersion: eks-auth-hub/v1\nclusters: []\n');
     expect(issues.map((i) => `${formatConfigIssue(i)}`)).toEqual([
-      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, concurrency, guard',
+      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard',
       'hub.yaml:2:11: clusters: required: at least one cluster',
     ]);
   });
