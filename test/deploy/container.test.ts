@@ -96,9 +96,10 @@ const work = mkdtempSync(join(tmpdir(), 'hub-image-'));
 /** The image's file system, rooted here: /src (build context), /app, /config. */
 const root = (path: string): string => join(work, 'fs', ...path.split('/').filter((s) => s !== ''));
 
+// Two installs' worth of files: removing them takes a while on a busy machine.
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('deploy/Dockerfile, read', () => {
   it('has a build stage and a final stage, both on the pinned Node 20 slim image', () => {
