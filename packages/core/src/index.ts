@@ -15,3 +15,4 @@ export * from './plan.js';
 export * from './ports.js';
 export * from './reconcile.js';
 export * from './history.js';
+export * from './shard.js';

@@ -58,6 +58,8 @@ export interface PassReport {
   readonly counts: Readonly<Record<ClusterOutcome, number>>;
   /** Clusters not started because the pass was stopped (ids); empty for a whole pass. */
   readonly skipped: readonly string[];
+  /** The part of the fleet the pass covered (`selectionLabel`), when not all of it. */
+  readonly shard?: string;
 }
 
 export interface ReconcileOptions {
@@ -70,6 +72,8 @@ export interface ReconcileOptions {
   readonly maxConflictRetries?: number;
   /** Once aborted, clusters not yet started are skipped (listed in `skipped`, not in `clusters`); started ones finish. */
   readonly signal?: AbortSignal;
+  /** Names the part of the fleet `state` was reduced to (`selectClusters`), for the report. */
+  readonly shard?: string;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -116,6 +120,7 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
     clusters: flat,
     counts,
     skipped,
+    ...(options.shard === undefined ? {} : { shard: options.shard }),
   };
 }
 

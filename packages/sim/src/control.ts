@@ -91,6 +91,11 @@ export class SimControl {
     return this.counts.snapshot();
   }
 
+  /** Authenticated AWS calls by principal (a session's role ARN, or a user's ARN) and operation. */
+  principals(): Record<string, Record<string, number>> {
+    return this.counts.principals();
+  }
+
   resetCounters(): void {
     this.counts.reset();
   }
@@ -177,6 +182,7 @@ const ROUTES: Record<string, Handler> = {
     return c.editAwsAuth(r, r.data, r.annotations);
   },
   'GET /_sim/counters': (c) => c.counters(),
+  'GET /_sim/principals': (c) => c.principals(),
   'POST /_sim/counters/reset': (c) => {
     c.resetCounters();
     return {};

@@ -131,6 +131,21 @@ describe('counters and clock', () => {
     } satisfies Record<string, OperationCount>);
   });
 
+  it('counts authenticated calls per principal: a session under its role, a key under its user', async () => {
+    expect((await control(sim, 'POST', 'counters/reset')).status).toBe(200);
+    const session = await assumeSpoke(sim, PAYMENTS);
+    await roles();
+    await caught(eks(sim, session).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
+    // A request whose signature fails names no principal.
+    await caught(sts(sim, { ...hubCreds(sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    const { status, json } = await control(sim, 'GET', 'principals');
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      [`arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`]: { 'eks:DescribeNodegroup': 1, 'iam:ListRoles': 1 },
+      [sim.world.hub.arn]: { 'sts:AssumeRole': 1 },
+    });
+  });
+
   it('moving the clock forward expires sessions', async () => {
     const session = await assumeSpoke(sim, PAYMENTS);
     expect((await control(sim, 'POST', 'clock', { advanceSeconds: 3700 })).status).toBe(200);
