@@ -6,9 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { createAwsPorts, execCredential, fromAwsError, mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
+import type { Credentials } from '@eks-auth-hub/aws';
 import {
   ConfigError,
   HubError,
@@ -26,8 +24,6 @@ import {
   type Ports,
 } from '@eks-auth-hub/core';
 import { renderReport } from './report.js';
-import { runUntilSignalled } from './run.js';
-import { parseListen } from './server.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -187,9 +183,16 @@ async function schema(args: readonly string[], io: CliIo): Promise<number> {
 /** Builds the ports a pass uses; tests may pass their own. */
 export type PortsFactory = (state: DesiredState) => Ports;
 
-const defaultPorts: PortsFactory = (state) => createAwsPorts({ hub: state.hub });
+/**
+ * The AWS adapters (the SDK and client-node) load on first use, so `validate` and `schema` start
+ * without them and an invalid file is reported before any of them loads.
+ */
+async function awsPorts(): Promise<PortsFactory> {
+  const { createAwsPorts } = await import('@eks-auth-hub/aws');
+  return (state) => createAwsPorts({ hub: state.hub });
+}
 
-async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePorts: PortsFactory = defaultPorts): Promise<number> {
+async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePorts?: PortsFactory): Promise<number> {
   const { values } = parse(args, {
     config: { type: 'string', short: 'c' },
     cluster: { type: 'string', multiple: true },
@@ -205,7 +208,8 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   const known = new Set(state.clusters.map((c) => c.name));
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
-  const report = await reconcile(state, makePorts(state), {
+  const ports = (makePorts ?? (await awsPorts()))(state);
+  const report = await reconcile(state, ports, {
     passId: randomUUID(),
     dryRun,
     only,
@@ -241,6 +245,11 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
   if (values['external-id'] !== undefined && values['role-arn'] === undefined) throw new UsageError('--external-id goes with --role-arn');
   if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
+  const [{ AssumeRoleCommand, STSClient }, { fromNodeProviderChain }, { execCredential, fromAwsError, mintClusterToken }] = await Promise.all([
+    import('@aws-sdk/client-sts'),
+    import('@aws-sdk/credential-providers'),
+    import('@eks-auth-hub/aws'),
+  ]);
   let credentials: Credentials;
   try {
     if (values['role-arn'] === undefined) {
@@ -282,9 +291,11 @@ export function execApiVersion(info: string | undefined): string {
 async function run(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
+  const { parseListen } = await import('./server.js');
   const where = parseListen(values.listen ?? '0.0.0.0:9090');
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
   const state = await loadConfigFile(values.config);
+  const { runUntilSignalled } = await import('./run.js');
   return runUntilSignalled({ state, listen: where });
 }
 
@@ -294,12 +305,12 @@ function clusterRefOf(state: DesiredState, name: string): ClusterRef {
   return { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
 }
 
-async function history(args: readonly string[], io: CliIo, makePorts: PortsFactory = defaultPorts): Promise<number> {
+async function history(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, cluster: { type: 'string' } });
   if (values.config === undefined || values.cluster === undefined) throw new UsageError('history needs --config FILE and --cluster NAME');
   const state = await loadConfigFile(values.config);
   const ref = clusterRefOf(state, values.cluster);
-  const ports = makePorts(state);
+  const ports = (await awsPorts())(state);
   let kept;
   try {
     await ports.sessions.open(ref.account, ref.partition);
@@ -324,14 +335,14 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
   return EXIT_OK;
 }
 
-async function rollback(args: readonly string[], io: CliIo, makePorts: PortsFactory = defaultPorts): Promise<number> {
+async function rollback(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, cluster: { type: 'string' }, to: { type: 'string' } });
   if (values.config === undefined || values.cluster === undefined) throw new UsageError('rollback needs --config FILE and --cluster NAME');
   const to = values.to === undefined ? 1 : Number(values.to);
   if (!Number.isInteger(to) || to < 1) throw new UsageError('--to is a version number from 1 (see `history`)');
   const state = await loadConfigFile(values.config);
   clusterRefOf(state, values.cluster);
-  const result = await rollbackCluster(state, makePorts(state), values.cluster, to, randomUUID());
+  const result = await rollbackCluster(state, (await awsPorts())(state), values.cluster, to, randomUUID());
   switch (result.outcome) {
     case 'applied':
       io.stdout(`${result.cluster}: version ${to} put back; the version it replaced is kept in the history`);
