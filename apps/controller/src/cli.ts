@@ -10,10 +10,10 @@ import type { Credentials } from '@eks-auth-hub/aws';
 import {
   ConfigError,
   HubError,
-  formatConfigIssue,
   hubJsonSchema,
   isHubError,
   isRegion,
+  listConfigIssues,
   loadDesiredState,
   parseAwsAuth,
   reconcile,
@@ -101,7 +101,7 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
     io.stderr(`error: ${error.message}\n\n${USAGE}`);
   } else if (error instanceof ConfigError) {
-    for (const issue of error.issues) io.stderr(formatConfigIssue(issue));
+    for (const line of listConfigIssues(error.issues)) io.stderr(line);
     const count = error.issues.length === 1 ? '1 problem' : `${error.issues.length} problems`;
     io.stderr(`${error.issues[0]?.location.file ?? 'config'}: ${count}; nothing was changed`);
   } else if (isHubError(error) && error.kind === 'user') {
@@ -125,15 +125,15 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: st
 
 /** Reads and validates the desired-state file, or throws a user-facing error. */
 export async function loadConfigFile(file: string): Promise<DesiredState> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new HubError('user', 'config.unreadable', `cannot read the desired-state file ${file}: ${why}`, { cause: error });
   }
-  const result = loadDesiredState(text, file);
+  const result = loadDesiredState(bytes, file);
   if (!result.ok) throw result.error;
   return result.state;
 }
