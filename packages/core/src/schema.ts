@@ -88,7 +88,9 @@ export const KUBERNETES_SYSTEM_GROUPS = [
 function checkSystemGroup(group: string): string | undefined {
   if (!group.toLowerCase().startsWith('system:')) return undefined;
   if ((KUBERNETES_SYSTEM_GROUPS as readonly string[]).includes(group) || group.startsWith('system:serviceaccounts:')) return undefined;
-  return `"${group}" is not a Kubernetes group, and the system: prefix is reserved for Kubernetes' own groups${suggestion(group, KUBERNETES_SYSTEM_GROUPS)}; known: ${KUBERNETES_SYSTEM_GROUPS.join(', ')}, system:serviceaccounts:<namespace>`;
+  const hint = suggestion(group, KUBERNETES_SYSTEM_GROUPS);
+  const known = hint === '' ? `: ${KUBERNETES_SYSTEM_GROUPS.join(', ')}, system:serviceaccounts:<namespace>` : '';
+  return `"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`;
 }
 
 /** A mapped username or group: printable, templates limited to the authenticator's variables. */

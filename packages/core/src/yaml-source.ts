@@ -30,7 +30,7 @@ export const MAX_NESTING = 64;
 export const MAX_ALIAS_EXPANSION = 100_000;
 /** Longest field path and message shown; longer text taken from the file is cut. */
 const MAX_PATH_CHARS = 120;
-const MAX_MESSAGE_CHARS = 240;
+const MAX_MESSAGE_CHARS = 300;
 
 /**
  * How the YAML is read: YAML 1.2 core schema whatever `%YAML` says (no 1.1 timestamps, binary, sets
@@ -112,10 +112,11 @@ function loadUnchecked<S extends z.ZodType>(
   }
   if (parsed.kind === 'empty') return empty();
   const doc = parsed.doc;
+  const keyAt = keyIndex(doc);
   const yamlProblems: ConfigIssue[] = [...doc.errors, ...doc.warnings].map((problem) => ({
     location: locate(problem.pos[0]),
     path: '',
-    message: `YAML: ${yamlMessage(problem, doc)}`,
+    message: `YAML: ${yamlMessage(problem, keyAt)}`,
   }));
   if (parsed.kind === 'several') {
     yamlProblems.push({
@@ -243,16 +244,24 @@ function parseOne(text: string, lineCounter: LineCounter): Parsed {
 }
 
 /** The library's message, in the words of this file's reader where the library's are obscure. */
-function yamlMessage(problem: YAMLError, doc: Document.Parsed): string {
+function yamlMessage(problem: YAMLError, keyAt: (offset: number) => string | undefined): string {
   switch (problem.code) {
     case 'DUPLICATE_KEY': {
-      const key = keyStartingAt(doc, problem.pos[0]);
+      const key = keyAt(problem.pos[0]);
       return `${key === undefined ? 'this key' : `the key "${key}"`} appears twice in the same mapping; each key may appear once`;
     }
     case 'TAB_AS_INDENT':
       return 'a tab is used for indentation; YAML indents with spaces only';
     case 'NON_STRING_KEY':
-      return 'a key must be a plain name, not a list, a mapping or an alias';
+      return 'a key must be a plain name, not a list, a mapping or an alias (a value that starts with { or [ needs quotes, e.g. "{{SessionName}}")';
+    case 'BAD_INDENT':
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return `${firstLine(problem.message)} (check the indentation here, and quote a value that holds ": ")`;
+    case 'MISSING_CHAR':
+      return /^Missing closing .quote$/.test(firstLine(problem.message))
+        ? 'a quoted string is not closed: its closing quote is missing somewhere above'
+        : firstLine(problem.message);
     case 'TAG_RESOLVE_FAILED': {
       const tag = /^Unresolved tag: (.*)$/.exec(firstLine(problem.message))?.[1]?.replace(/^tag:yaml\.org,2002:/, '!!');
       return `${tag === undefined ? 'this tag' : `the tag ${tag}`} is not supported here; write a plain string, number, true/false, null, list or mapping`;
@@ -264,20 +273,30 @@ function yamlMessage(problem: YAMLError, doc: Document.Parsed): string {
   }
 }
 
-function keyStartingAt(doc: Document.Parsed, offset: number): string | undefined {
-  let found: string | undefined;
-  visit(doc, {
-    Pair: (_key, pair) => {
-      const key = pair.key;
-      const start = rangeStart(key);
-      if (found === undefined && isScalar(key) && start !== undefined && start >= offset && start < offset + 1024) {
-        found = String(key.value);
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+/** Finds the scalar key that starts at or just after an offset; the index is built once, on first use. */
+function keyIndex(doc: Document.Parsed): (offset: number) => string | undefined {
+  let keys: { readonly start: number; readonly text: string }[] | undefined;
+  return (offset) => {
+    if (keys === undefined) {
+      const found: { start: number; text: string }[] = [];
+      visit(doc, {
+        Pair: (_key, pair) => {
+          const start = rangeStart(pair.key);
+          if (isScalar(pair.key) && start !== undefined) found.push({ start, text: String(pair.key.value) });
+        },
+      });
+      keys = found.sort((a, b) => a.start - b.start);
+    }
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((keys[middle]?.start ?? 0) < offset) low = middle + 1;
+      else high = middle;
+    }
+    const key = keys[low];
+    return key !== undefined && key.start < offset + 1024 ? key.text : undefined;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
