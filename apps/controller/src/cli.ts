@@ -12,7 +12,7 @@ import type { Credentials } from '@eks-auth-hub/aws';
 import {
   ConfigError,
   HubError,
-  formatConfigIssue,
+  listConfigIssues,
   hubJsonSchema,
   isHubError,
   isRegion,
@@ -110,7 +110,7 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
     io.stderr(`error: ${error.message}\n\n${USAGE}`);
   } else if (error instanceof ConfigError) {
-    for (const issue of error.issues) io.stderr(formatConfigIssue(issue));
+    for (const line of listConfigIssues(error.issues)) io.stderr(line);
     const count = error.issues.length === 1 ? '1 problem' : `${error.issues.length} problems`;
     io.stderr(`${error.issues[0]?.location.file ?? 'config'}: ${count}; nothing was changed`);
   } else if (isHubError(error) && error.kind === 'user') {

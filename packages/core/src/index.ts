@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './arn.js';
+export * from './printable.js';
 export * from './templates.js';
 export * from './duration.js';
 export * from './model.js';
