@@ -120,7 +120,8 @@ const observed: fc.Arbitrary<ObservedAwsAuth | null> = fc.option(
   { nil: null },
 );
 
-describe('plan properties', () => {
+// Hundreds of generated plans: a generous limit, so a busy machine does not fail them (nothing here is timed).
+describe('plan properties', { timeout: 60_000 }, () => {
   it('planning again after applying a plan changes nothing', () => {
     const actions = { write: 0, noop: 0, blocked: 0 };
     fc.assert(
