@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { renderConfigMap } from './configmap.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
 import { SimError, type Cluster, type World } from './world.js';
-import { configMapManifestSchema, manifestContent, type ConfigMapManifest } from './world-schema.js';
+import { configMapManifestSchema, manifestContent, type ConfigMapManifest, type ConfigMapManifestInput } from './world-schema.js';
 
 export interface ClusterRef {
   readonly account: string;
@@ -102,7 +102,7 @@ export class SimControl {
    * tool) left behind. The API server's shape rules apply (keys, size, base64), not immutability.
    * Returns the object as a GET would.
    */
-  putConfigMap(ref: ClusterRef, manifest: z.input<typeof configMapManifestSchema>): Record<string, unknown> {
+  putConfigMap(ref: ClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
     const parsed: ConfigMapManifest = configMapManifestSchema.parse(manifest);
     const cluster = this.cluster(ref);
     const stored = this.world.putConfigMap(cluster, parsed.metadata.namespace, parsed.metadata.name, manifestContent(parsed));
@@ -206,7 +206,7 @@ const ROUTES: Record<string, Handler> = {
   },
   'PUT /_sim/configmaps': (c, b) => {
     const r = ref.extend({ object: z.unknown() }).parse(b);
-    return c.putConfigMap(r, r.object as z.input<typeof configMapManifestSchema>);
+    return c.putConfigMap(r, r.object as ConfigMapManifestInput);
   },
   'GET /_sim/configmaps': (c, _b, q) => {
     const r = ref.extend({ namespace: z.string(), name: z.string() }).parse(Object.fromEntries(q));

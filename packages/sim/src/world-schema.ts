@@ -98,6 +98,7 @@ export const configMapManifestSchema = z
   });
 
 export type ConfigMapManifest = z.output<typeof configMapManifestSchema>;
+export type ConfigMapManifestInput = z.input<typeof configMapManifestSchema>;
 
 /** What a manifest sets, in the form the world stores. */
 export function manifestContent(manifest: ConfigMapManifest): ConfigMapContent {
