@@ -6,6 +6,7 @@ import {
   parseAwsAuth,
   parseDesiredState,
   reconcile,
+  rollbackCluster,
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
@@ -299,6 +300,23 @@ describe('reconcile', () => {
     store.put(key, written?.data ?? {}, written?.annotations ?? {}, true);
     const report = await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] });
     expect(report.clusters[0]?.outcome).toBe('unchanged');
+  });
+
+  it('refuses to roll back an immutable aws-auth, writing nothing', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: `- rolearn: arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: old-admin\n  groups: [system:masters]\n` });
+    await reconcile(state, ports, { passId: 'p1', dryRun: false, only: ['a1'] });
+    const written = store.objects.get(key);
+    store.put(key, written?.data ?? {}, written?.annotations ?? {}, true);
+    const writes = store.writes;
+    const result = await rollbackCluster(state, ports, 'a1', 1, 'rb');
+    expect(result).toMatchObject({ outcome: 'failed', error: { code: 'kube.immutable' } });
+    expect(store.writes).toBe(writes);
+    expect(store.histories.get(key)?.entries).toHaveLength(1);
+    // The same rollback goes through once the object is no longer immutable.
+    store.put(key, written?.data ?? {}, written?.annotations ?? {});
+    expect((await rollbackCluster(state, ports, 'a1', 1, 'rb')).outcome).toBe('applied');
   });
 
   it('keeps the replaced version in the history before every write, newest first, at most 10', async () => {
