@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { renderConfigMap } from './configmap.js';
+import { invalidMessage, renderConfigMap, validateConfigMap, type ConfigMapContent } from './configmap.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
 import { SimError, type Cluster, type World } from './world.js';
 import { configMapManifestSchema, manifestContent, type ConfigMapManifest, type ConfigMapManifestInput } from './world-schema.js';
@@ -89,11 +89,14 @@ export class SimControl {
       return null;
     }
     const existing = cluster.configMaps.get('kube-system/aws-auth');
-    this.world.putConfigMap(cluster, 'kube-system', 'aws-auth', {
+    const content: ConfigMapContent = {
       ...(existing === undefined ? {} : existing),
       data,
       ...(annotations === undefined ? {} : { annotations }),
-    });
+    };
+    const errors = validateConfigMap(content);
+    if (errors.length > 0) throw new SimError(422, 'Invalid', invalidMessage('aws-auth', errors));
+    this.world.putConfigMap(cluster, 'kube-system', 'aws-auth', content);
     return this.readAwsAuth(ref);
   }
 

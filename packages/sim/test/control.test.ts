@@ -144,6 +144,8 @@ describe('aws-auth hand edits', () => {
     expect(unknown).toMatchObject({ status: 404, json: { error: 'ResourceNotFoundException' } });
     const malformed = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { k: 1 } });
     expect(malformed).toMatchObject({ status: 400, json: { error: 'BadRequest' } });
+    const invalid = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { 'not a key': 'x' } });
+    expect(invalid).toMatchObject({ status: 422, json: { error: 'Invalid', message: expect.stringContaining('data[not a key]: Invalid value') } });
     expect((await control(sim, 'GET', 'no-such-route')).status).toBe(404);
   });
 });
