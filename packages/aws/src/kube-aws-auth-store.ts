@@ -2,7 +2,8 @@
  * `kube-system/aws-auth` through the Kubernetes API with @kubernetes/client-node: the cluster CA from
  * DescribeCluster (TLS is always verified), a presigned-STS bearer token, a timeout on every request.
  * A write replaces the object read, with its resourceVersion, so fields the hub does not manage
- * (labels, owner references, binary data) stay as they were.
+ * (labels, owner references, finalizers, binaryData, immutable) stay as they were; managedFields are
+ * left out, which the API server reads as "keep them".
  *
  * A request that failed with a 429, a 5xx or a broken connection is tried again (`maxAttempts` in
  * all, backing off exponentially with jitter). A retried write is still safe: it carries the
@@ -117,6 +118,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         data: { ...(object.data ?? {}) },
         annotations: { ...(object.metadata?.annotations ?? {}) },
         resourceVersion: object.metadata?.resourceVersion ?? '',
+        ...(object.binaryData === undefined || Object.keys(object.binaryData).length === 0 ? {} : { binaryData: { ...object.binaryData } }),
+        ...(object.immutable === undefined ? {} : { immutable: object.immutable }),
       };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') {
@@ -140,14 +143,18 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       this.lastRead.set(this.key(cluster), created);
       return;
     }
-    const base = this.lastRead.get(this.key(cluster));
-    const sameVersion = base?.metadata?.resourceVersion === change.resourceVersion;
+    // The object the write replaces: what fields the hub does not manage are taken from. Not the one
+    // read last (another read came in between): read it now; if it changed, the server answers 409.
+    let base = this.lastRead.get(this.key(cluster));
+    if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
+      base = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+    }
     const body: V1ConfigMap = {
-      ...(sameVersion && base !== undefined ? base : {}),
+      ...base,
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {
-        ...(sameVersion ? (base?.metadata ?? {}) : {}),
+        ...(base.metadata ?? {}),
         name: AWS_AUTH_NAME,
         namespace: AWS_AUTH_NAMESPACE,
         ...(change.resourceVersion === undefined ? {} : { resourceVersion: change.resourceVersion }),

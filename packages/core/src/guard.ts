@@ -3,7 +3,7 @@
  * refusal names its rule, so it can be counted, logged and explained.
  */
 import { ACCOUNT_PATTERN, REGION_PATTERN, parseIamArn } from './arn.js';
-import { entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
+import { AWS_AUTH_KEYS, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
 import type { ClusterSpec } from './model.js';
 import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';
 import { PERMISSION_SET_PATTERN } from './schema.js';
@@ -71,6 +71,8 @@ export interface PreconditionInput {
   readonly ownershipProblems: readonly string[];
   /** Operator's explicit permission to rewrite live content the hub cannot read. */
   readonly allowRepair: boolean;
+  /** Keys of the live ConfigMap's binaryData (the hub never changes binaryData). */
+  readonly binaryDataKeys?: readonly string[];
 }
 
 export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
@@ -88,6 +90,14 @@ export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
       refusals.push({ rule: 'live-unparseable', message: `live aws-auth ${where}: ${problem.message}` });
     }
     for (const problem of input.ownershipProblems) refusals.push({ rule: 'live-unparseable', message: problem });
+  }
+  // Not repairable: the hub would have to drop binaryData, which it never does.
+  for (const key of input.binaryDataKeys ?? []) {
+    if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) continue;
+    refusals.push({
+      rule: 'live-unparseable',
+      message: `live aws-auth binaryData.${key}: the authenticator reads ${key} only from data, and the API server refuses data.${key} while binaryData holds that key; move it to data (or remove it) by hand`,
+    });
   }
   return refusals;
 }
@@ -115,6 +125,8 @@ export interface WriteCheckInput {
   /** Canonical ARN of the principal the hub authenticates to this cluster as. */
   readonly hubPrincipalArn: string | undefined;
   readonly maxRemovalRatio: number;
+  /** Bytes of what the write keeps as it is: other data values and binaryData (decoded). */
+  readonly keptBytes: number;
 }
 
 function keeps(before: Entry, after: Entry | undefined): boolean {
@@ -181,6 +193,13 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
   const refuse = (message: string): void => {
     refusals.push({ rule: 'render-invalid', message });
   };
+  const renderedBytes = configMapDataBytes(input.rendered);
+  if (renderedBytes + input.keptBytes > MAX_CONFIGMAP_DATA_BYTES) {
+    const parts = Object.entries(input.rendered).map(([key, value]) => `${key} ${configMapDataBytes({ value })}`);
+    refuse(
+      `the written aws-auth would hold ${renderedBytes + input.keptBytes} bytes of data (${[...parts, `kept keys and binaryData ${input.keptBytes}`].join(', ')}); the API server accepts at most ${MAX_CONFIGMAP_DATA_BYTES}`,
+    );
+  }
   const reread = parseAwsAuth(input.rendered);
   for (const problem of reread.problems) {
     const where = problem.index === undefined ? problem.key : `${problem.key}[${problem.index}]`;
@@ -199,9 +218,7 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
       const parsed = parseIamArn(entry.rolearn);
       if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.path !== '/') refuse(`rendered rolearn ${entry.rolearn} is not a role ARN without path`);
     }
-    for (const reason of [checkMappedName(entry.username, 'username'), ...entry.groups.map((g) => checkMappedName(g, 'group'))]) {
-      if (reason !== undefined) refuse(`rendered entry for ${key}: ${reason}`);
-    }
+    // Usernames and groups (templates, control characters) are checked by the re-read above.
   }
   const back = new Map([...reread.mapRoles, ...reread.mapUsers, ...reread.mapAccounts].map((e) => [entryKey(e), e] as const));
   if (back.size !== input.next.length || input.next.some((entry) => !sameAsRead(entry, back.get(entryKey(entry))))) {

@@ -11,6 +11,7 @@ import {
   renderAwsAuth,
   sameGrant,
   AWS_AUTH_KEYS,
+  configMapDataBytes,
   type Entry,
   type ParsedAwsAuth,
 } from './aws-auth.js';
@@ -40,6 +41,10 @@ export interface ObservedAwsAuth {
   readonly data: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly resourceVersion: string;
+  /** binaryData as read (standard base64): the authenticator never reads it and the hub never changes it. */
+  readonly binaryData?: Readonly<Record<string, string>>;
+  /** `immutable: true`: the API server refuses any change to data and binaryData. */
+  readonly immutable?: boolean;
 }
 
 /** A listing is either complete (every page) or failed; a failed listing is never an empty one. */
@@ -125,6 +130,10 @@ export function plan(input: PlanInput): Plan {
     }
   }
   if ('problem' in ownership && cluster.ownership === 'full') warnings.push(ownership.problem);
+  const binaryDataKeys = Object.keys(observed?.binaryData ?? {});
+  if (binaryDataKeys.length > 0) {
+    warnings.push(`live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`);
+  }
 
   const incompleteListings = [
     ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
@@ -145,6 +154,7 @@ export function plan(input: PlanInput): Plan {
     live,
     ownershipProblems,
     allowRepair: input.allowRepair === true,
+    binaryDataKeys,
   });
   if (preconditions.length > 0 || !input.roles.complete || !input.nodes.complete) {
     return {
@@ -228,6 +238,7 @@ export function plan(input: PlanInput): Plan {
   for (const [key, value] of Object.entries(observed?.data ?? {})) {
     if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) data[key] = value;
   }
+  const keptBytes = configMapDataBytes(data, observed?.binaryData);
   Object.assign(data, rendered);
 
   const unresolved = resolutions.filter((r) => r.status === 'unresolved').map((r) => r.permissionSet);
@@ -253,6 +264,7 @@ export function plan(input: PlanInput): Plan {
     rendered,
     hubPrincipalArn: input.hubPrincipalArn,
     maxRemovalRatio: input.guard.maxRemovalRatio,
+    keptBytes,
   });
   return { ...common, action: refusals.length > 0 ? 'blocked' : 'write', changes, refusals };
 }

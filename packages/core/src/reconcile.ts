@@ -236,6 +236,10 @@ async function reconcileCluster(
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
+      // The API server would refuse the write: say so, and change nothing (not even the history).
+      if (observed?.immutable === true) {
+        return result(cluster, { outcome: 'failed', plan: { ...p, changes: EMPTY_CHANGES }, attempts, durationMs: elapsed(), error: immutableError(cluster.name) });
+      }
       if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
       // Keep the version being replaced first: no write without a way back.
       if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId);
@@ -273,6 +277,14 @@ async function reconcileCluster(
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
   }
+}
+
+function immutableError(clusterName: string): NonNullable<ClusterResult['error']> {
+  return {
+    kind: 'user',
+    code: 'kube.immutable',
+    message: `kube-system/aws-auth of ${clusterName} is immutable (immutable: true): the API server refuses any change to its data, so the hub changes nothing; re-create it without immutable to let the hub manage it`,
+  };
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
@@ -391,6 +403,7 @@ export async function rollbackCluster(state: DesiredState, ports: Ports, cluster
     });
     if (planned.refusals.length > 0) return { ...base, outcome: 'blocked', refusals: planned.refusals };
     if (planned.noop) return { ...base, outcome: 'unchanged', refusals: [] };
+    if (live?.immutable === true) return { ...base, outcome: 'failed', refusals: [], error: immutableError(cluster.name) };
     if (live !== null) await keepHistory(ports, ref, endpoint, live, ports.clock.now(), passId);
     await ports.awsAuth.write(ref, endpoint, {
       create: live === null,

@@ -18,6 +18,7 @@ function input(live: Entry[], next: Entry[], overrides: Partial<WriteCheckInput>
     rendered: renderAwsAuth(next) as Record<string, string>,
     hubPrincipalArn: HUB,
     maxRemovalRatio: 0.5,
+    keptBytes: 0,
     ...overrides,
   };
 }
@@ -78,6 +79,19 @@ describe('checkWrite', () => {
     expect(rules(checkWrite(input([], [admin, { ...admin }])))).toContain('render-invalid');
   });
 
+  it('rule 7: refuses a write the API server would refuse for its size, counting what the write keeps', () => {
+    const rendered = renderAwsAuth([admin]) as Record<string, string>;
+    const size = new TextEncoder().encode(rendered['mapRoles'] ?? '').length;
+    expect(checkWrite(input([], [admin], { keptBytes: 1048576 - size }))).toEqual([]);
+    const refused = checkWrite(input([], [admin], { keptBytes: 1048576 - size + 1 }));
+    expect(refused).toEqual([
+      {
+        rule: 'render-invalid',
+        message: `the written aws-auth would hold 1048577 bytes of data (mapRoles ${size}, kept keys and binaryData ${1048576 - size + 1}); the API server accepts at most 1048576`,
+      },
+    ]);
+  });
+
   it('rule 7: entries kept verbatim from live are not held to the hub’s own rules', () => {
     const foreign: Entry = { kind: 'role', rolearn: `${ARN}/team/x`, username: 'x', groups: [] };
     expect(checkWrite(input([foreign], [foreign, admin], { hubWritten: new Set([entryKey(admin)]) }))).toEqual([]);
@@ -112,5 +126,11 @@ describe('checkPreconditions', () => {
     expect(rules(checkPreconditions({ ...base, live }))).toEqual(['live-unparseable']);
     expect(checkPreconditions({ ...base, live, allowRepair: true })).toEqual([]);
     expect(rules(checkPreconditions({ ...base, ownershipProblems: ['annotation unreadable'] }))).toEqual(['live-unparseable']);
+  });
+
+  it('rule 3: refuses a binaryData key named like a mapping key, even with repair allowed (binaryData is never dropped)', () => {
+    expect(checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'MapRoles'] })).toEqual([]);
+    const refused = checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'mapRoles'], allowRepair: true });
+    expect(refused).toEqual([{ rule: 'live-unparseable', message: expect.stringContaining('live aws-auth binaryData.mapRoles: the authenticator reads mapRoles only from data') }]);
   });
 });
