@@ -645,7 +645,12 @@ function convergence(model: Model, live: Map<string, Live | null>): { cluster: s
     for (const want of expected) {
       const got = find(now, want.rolearn);
       if (got === undefined) problems.push(`${want.rolearn} is not mapped`);
-      else if (got.username !== want.username || sorted(got.groups) !== sorted(want.groups)) {
+      else if (
+        got.username !== want.username ||
+        // A node mapping is never weakened: groups it already had (added by hand, or by a Windows node
+        // group since removed) stay, so a node entry converges when it holds at least the wanted groups.
+        (want.groups.includes('system:nodes') ? !want.groups.every((g) => got.groups.includes(g)) : sorted(got.groups) !== sorted(want.groups))
+      ) {
         problems.push(`${want.rolearn}: ${got.username} [${sorted(got.groups)}], want ${want.username} [${sorted(want.groups)}]`);
       }
     }
