@@ -14,11 +14,20 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  // Each child leads its own process group: `pnpm sim` runs the simulator under a shell, and killing
+  // only pnpm would leave that shell and the simulator running after the tests.
+  for (const child of children.splice(0)) {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
 });
 
 function start(command: string, args: string[]): { child: ChildProcess; firstLine: Promise<string>; stderr: () => string } {
-  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let err = '';
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
