@@ -7,7 +7,7 @@ import './env-defaults.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { HubError, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { HubError, PlanMemo, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { loadConfigFile } from './cli.js';
 import { createLogger, logPass, type Logger } from './logging.js';
 
@@ -76,7 +76,8 @@ function eventDryRun(event: unknown): boolean {
 }
 
 export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promise<PassSummary> {
-  let loaded: Promise<{ state: DesiredState; ports: Ports }> | undefined;
+  // A warm container keeps its ports (sessions, cluster descriptions) and no-op plans between invocations.
+  let loaded: Promise<{ state: DesiredState; ports: Ports; memo: PlanMemo }> | undefined;
   const logger = deps.logger ?? createLogger();
   const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
@@ -84,7 +85,7 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
     // Load once per container; a failed load is retried on the next invocation.
     loaded ??= (async () => {
       const state = await loadConfigFile(configFile());
-      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state) };
+      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state), memo: new PlanMemo(Math.max(1_000, 2 * state.clusters.length)) };
     })();
     let context;
     try {
@@ -95,7 +96,7 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
       logger.error({ err: { message } }, 'config not loaded');
       throw new Error(`eks-auth-hub: the desired-state file cannot be used: ${message}`);
     }
-    const report = await reconcile(context.state, context.ports, { passId: randomUUID(), dryRun: eventDryRun(event) });
+    const report = await reconcile(context.state, context.ports, { passId: randomUUID(), dryRun: eventDryRun(event), memo: context.memo });
     logPass(logger, report);
     emit(emfLine(report, Date.now()));
     const summary = summarizePass(report);

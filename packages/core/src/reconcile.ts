@@ -16,6 +16,8 @@ import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
 import { plan, type ChangeSet, type Listing, type ObservedAwsAuth, type Plan } from './plan.js';
 import { appendHistory, planRollback } from './history.js';
+import { hashOf } from './hash.js';
+import type { PlanMemo } from './plan-memo.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
 import type { IamRole, Resolution } from './sso.js';
 
@@ -70,6 +72,8 @@ export interface ReconcileOptions {
   readonly maxConflictRetries?: number;
   /** Once aborted, clusters not yet started are skipped (listed in `skipped`, not in `clusters`); started ones finish. */
   readonly signal?: AbortSignal;
+  /** No-op plans of earlier passes, reused when a cluster's inputs are all the same again (a long-lived hub keeps one). */
+  readonly memo?: PlanMemo;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -147,8 +151,10 @@ async function reconcileAccount(
     const described = describeError(error);
     roles = { complete: false, reason: `${described.code}: ${described.message}` };
   }
+  // What this pass listed, once per account, for the plan memo's keys.
+  const rolesKey = options.memo !== undefined && roles.complete ? hashOf(roles.items.map((r) => [r.roleName, r.path, r.arn])) : undefined;
   const perAccount = pLimit(state.hub.accountConcurrency);
-  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles)))));
+  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles, rolesKey)))));
 }
 
 interface ResultFields {
@@ -189,6 +195,7 @@ async function reconcileCluster(
   options: ReconcileOptions,
   cluster: ClusterSpec,
   roles: Listing<IamRole>,
+  rolesKey: string | undefined,
 ): Promise<ClusterResult | Skipped> {
   const clock = ports.clock;
   const started = clock.now().getTime();
@@ -201,11 +208,11 @@ async function reconcileCluster(
   try {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
-      lastPlan = planFor(cluster, roles, { complete: true, items: [] }, null, hubPrincipal, state, options, clock.now());
+      lastPlan = planFor(cluster, roles, { complete: true, items: [] }, null, hubPrincipal, state, options, clock.now(), undefined);
       return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
     }
-    const endpoint: ClusterEndpoint = await ports.clusters.describe(ref);
-    if (endpoint.authenticationMode === 'API') {
+    const reached = await reach(ports, ref);
+    if (reached === 'api-only') {
       return result(cluster, {
         outcome: 'failed',
         error: {
@@ -216,18 +223,12 @@ async function reconcileCluster(
         durationMs: elapsed(),
       });
     }
-    let nodes: Listing<NodeRoleSource>;
-    try {
-      nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
-    } catch (error) {
-      const described = describeError(error);
-      nodes = { complete: false, reason: `${described.code}: ${described.message}` };
-    }
+    const { endpoint, nodes } = reached;
     const maxAttempts = 1 + (options.maxConflictRetries ?? 3);
     for (;;) {
       attempts += 1;
-      const observed = await ports.awsAuth.read(ref, endpoint);
-      const p = planFor(cluster, roles, nodes, observed, hubPrincipal, state, options, clock.now());
+      const observed = attempts === 1 ? reached.observed : await ports.awsAuth.read(ref, endpoint);
+      const p = planFor(cluster, roles, nodes, observed, hubPrincipal, state, options, clock.now(), rolesKey);
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
@@ -268,6 +269,57 @@ async function reconcileCluster(
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
   }
+}
+
+interface Reached {
+  readonly endpoint: ClusterEndpoint;
+  readonly nodes: Listing<NodeRoleSource>;
+  readonly observed: ObservedAwsAuth | null;
+}
+
+type Gathered = { readonly endpoint: ClusterEndpoint; readonly nodes: Listing<NodeRoleSource>; readonly read: { ok: true; observed: ObservedAwsAuth | null } | { ok: false; error: unknown } };
+
+/** DescribeCluster, the node roles and the live aws-auth (a failed read is carried, not thrown). */
+async function gather(ports: Ports, ref: ClusterRef): Promise<Gathered | 'api-only'> {
+  const endpoint = await ports.clusters.describe(ref);
+  if (endpoint.authenticationMode === 'API') return 'api-only';
+  let nodes: Listing<NodeRoleSource>;
+  try {
+    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+  } catch (error) {
+    const described = describeError(error);
+    nodes = { complete: false, reason: `${described.code}: ${described.message}` };
+  }
+  try {
+    return { endpoint, nodes, read: { ok: true, observed: await ports.awsAuth.read(ref, endpoint) } };
+  } catch (error) {
+    return { endpoint, nodes, read: { ok: false, error } };
+  }
+}
+
+function settle(gathered: Gathered | 'api-only'): Reached | 'api-only' {
+  if (gathered === 'api-only') return gathered;
+  if (!gathered.read.ok) throw gathered.read.error;
+  return { endpoint: gathered.endpoint, nodes: gathered.nodes, observed: gathered.read.observed };
+}
+
+function sameEndpoint(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
+  return a.endpoint === b.endpoint && a.caPem === b.caPem && a.authenticationMode === b.authenticationMode;
+}
+
+/**
+ * Reaches the cluster with what the directory kept about it. When its aws-auth cannot be read or is
+ * missing, what was kept may be stale (a cluster deleted and created again under the same name has a
+ * new endpoint, CA and node groups): the directory forgets it and EKS is asked once more; with a new
+ * endpoint or CA the cluster is reached again from scratch, else the first answer stands.
+ */
+async function reach(ports: Ports, ref: ClusterRef): Promise<Reached | 'api-only'> {
+  const first = await gather(ports, ref);
+  if (first === 'api-only' || first.endpoint.cached !== true || (first.read.ok && first.read.observed !== null)) return settle(first);
+  ports.clusters.forget(ref);
+  const fresh = await ports.clusters.describe(ref);
+  if (sameEndpoint(fresh, first.endpoint)) return settle(first);
+  return settle(await gather(ports, ref));
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
@@ -324,6 +376,38 @@ async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndp
 }
 
 function planFor(
+  cluster: ClusterSpec,
+  roles: Listing<IamRole>,
+  nodes: Listing<NodeRoleSource>,
+  observed: Parameters<typeof plan>[0]['observed'],
+  hubPrincipal: string,
+  state: DesiredState,
+  options: ReconcileOptions,
+  now: Date,
+  rolesKey: string | undefined,
+): Plan {
+  const memo = options.memo;
+  if (memo === undefined || rolesKey === undefined || observed === null || !nodes.complete) return planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
+  const key = hashOf([
+    cluster.id,
+    cluster.desiredHash,
+    cluster.nodeRoles,
+    rolesKey,
+    nodes.items,
+    hubPrincipal,
+    state.hub.guard,
+    options.allowRepair === true,
+    observed.data,
+    observed.annotations,
+  ]);
+  const remembered = memo.get(cluster.id, key);
+  if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
+  const p = planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
+  memo.remember(cluster.id, key, p);
+  return p;
+}
+
+function planNow(
   cluster: ClusterSpec,
   roles: Listing<IamRole>,
   nodes: Listing<NodeRoleSource>,
