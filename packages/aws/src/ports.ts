@@ -3,6 +3,7 @@ import type { Clock, HubSettings, Ports } from '@eks-auth-hub/core';
 import { ClusterTokens } from './cluster-token.js';
 import { EksClusterDirectory } from './eks-cluster-directory.js';
 import { IamRoleDirectory } from './iam-role-directory.js';
+import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
 import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
@@ -40,6 +41,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     now,
   });
   const tokens = new ClusterTokens(sessions, now);
+  const agents = new KubeAgents();
   const storeOptions = {
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
@@ -61,12 +63,13 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
             now,
           ),
           storeOptions,
+          agents,
         );
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
     clusters: new EksClusterDirectory(sessions, sdk),
-    awsAuth: new KubeAwsAuthStore(tokens, storeOptions),
+    awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,
     clock,
