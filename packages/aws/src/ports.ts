@@ -1,7 +1,7 @@
 /** The hub's ports wired to AWS and the clusters. */
 import type { Clock, HubSettings, Ports } from '@eks-auth-hub/core';
 import { ClusterTokens } from './cluster-token.js';
-import { EksClusterDirectory } from './eks-cluster-directory.js';
+import { EksClusterDirectory, type ClusterCacheOptions } from './eks-cluster-directory.js';
 import { IamRoleDirectory } from './iam-role-directory.js';
 import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
@@ -11,6 +11,8 @@ import { StsAccountSessions } from './sessions.js';
 export interface AwsPortsOptions extends SdkOptions {
   readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'>;
   readonly clock?: Clock;
+  /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
+  readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
 }
 
 export interface AwsPorts extends Ports {
@@ -68,7 +70,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
-    clusters: new EksClusterDirectory(sessions, sdk),
+    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now }),
     awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,

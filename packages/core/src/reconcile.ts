@@ -277,30 +277,14 @@ interface Reached {
   readonly observed: ObservedAwsAuth | null;
 }
 
-type Gathered = { readonly endpoint: ClusterEndpoint; readonly nodes: Listing<NodeRoleSource>; readonly read: { ok: true; observed: ObservedAwsAuth | null } | { ok: false; error: unknown } };
+type Read = { readonly ok: true; readonly observed: ObservedAwsAuth | null } | { readonly ok: false; readonly error: unknown };
 
-/** DescribeCluster, the node roles and the live aws-auth (a failed read is carried, not thrown). */
-async function gather(ports: Ports, ref: ClusterRef): Promise<Gathered | 'api-only'> {
-  const endpoint = await ports.clusters.describe(ref);
-  if (endpoint.authenticationMode === 'API') return 'api-only';
-  let nodes: Listing<NodeRoleSource>;
+async function tryRead(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint): Promise<Read> {
   try {
-    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+    return { ok: true, observed: await ports.awsAuth.read(ref, endpoint) };
   } catch (error) {
-    const described = describeError(error);
-    nodes = { complete: false, reason: `${described.code}: ${described.message}` };
+    return { ok: false, error };
   }
-  try {
-    return { endpoint, nodes, read: { ok: true, observed: await ports.awsAuth.read(ref, endpoint) } };
-  } catch (error) {
-    return { endpoint, nodes, read: { ok: false, error } };
-  }
-}
-
-function settle(gathered: Gathered | 'api-only'): Reached | 'api-only' {
-  if (gathered === 'api-only') return gathered;
-  if (!gathered.read.ok) throw gathered.read.error;
-  return { endpoint: gathered.endpoint, nodes: gathered.nodes, observed: gathered.read.observed };
 }
 
 function sameEndpoint(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
@@ -308,18 +292,34 @@ function sameEndpoint(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
 }
 
 /**
- * Reaches the cluster with what the directory kept about it. When its aws-auth cannot be read or is
- * missing, what was kept may be stale (a cluster deleted and created again under the same name has a
- * new endpoint, CA and node groups): the directory forgets it and EKS is asked once more; with a new
- * endpoint or CA the cluster is reached again from scratch, else the first answer stands.
+ * DescribeCluster, the live aws-auth, then the node roles. When the description was kept from an
+ * earlier pass and aws-auth cannot be read or is missing, the description may be stale (a cluster
+ * deleted and created again under the same name has a new endpoint, CA and node groups): the
+ * directory forgets the cluster and EKS is asked once more; with a new endpoint or CA, aws-auth is read
+ * there, else the first answer stands.
  */
 async function reach(ports: Ports, ref: ClusterRef): Promise<Reached | 'api-only'> {
-  const first = await gather(ports, ref);
-  if (first === 'api-only' || first.endpoint.cached !== true || (first.read.ok && first.read.observed !== null)) return settle(first);
-  ports.clusters.forget(ref);
-  const fresh = await ports.clusters.describe(ref);
-  if (sameEndpoint(fresh, first.endpoint)) return settle(first);
-  return settle(await gather(ports, ref));
+  let endpoint = await ports.clusters.describe(ref);
+  if (endpoint.authenticationMode === 'API') return 'api-only';
+  let read = await tryRead(ports, ref, endpoint);
+  if (endpoint.cached === true && !(read.ok && read.observed !== null)) {
+    ports.clusters.forget(ref);
+    const fresh = await ports.clusters.describe(ref);
+    if (!sameEndpoint(fresh, endpoint)) {
+      endpoint = fresh;
+      if (endpoint.authenticationMode === 'API') return 'api-only';
+      read = await tryRead(ports, ref, endpoint);
+    }
+  }
+  if (!read.ok) throw read.error;
+  let nodes: Listing<NodeRoleSource>;
+  try {
+    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+  } catch (error) {
+    const described = describeError(error);
+    nodes = { complete: false, reason: `${described.code}: ${described.message}` };
+  }
+  return { endpoint, nodes, observed: read.observed };
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
