@@ -112,6 +112,8 @@ interface PassFigures {
   readonly writes: { readonly awsAuth: number; readonly history: number };
   readonly cpuMs: number;
   readonly peakRssMb: number;
+  /** V8 heap in use right after the pass. */
+  readonly heapUsedMb: number;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly errors: Readonly<Record<string, number>>;
 }
@@ -131,6 +133,7 @@ function figuresOf(kind: PassKind, run: SideRun['passes'][PassKind]): PassFigure
     writes: { awsAuth: (p['aws-auth-create'] ?? 0) + (p['aws-auth-update'] ?? 0), history: p['history-write'] ?? 0 },
     cpuMs: Math.round(run.child.cpuUserMs + run.child.cpuSystemMs),
     peakRssMb: Math.round(run.child.peakRssBytes / 1024 / 102.4) / 10,
+    heapUsedMb: Math.round(run.child.heapUsedBytes / 1024 / 102.4) / 10,
     outcomes: run.child.outcomes,
     errors: run.errors,
   };
@@ -226,7 +229,7 @@ async function main(): Promise<number> {
     say('');
     say(
       table([
-        ['hub pass', 'wall ms', 'bound ms', '÷bound', 'calls', 'minimum', '÷min', '+safety', '÷(min+safety)', 'IAM', 'writes', 'history', 'CPU ms', 'peak RSS MB'],
+        ['hub pass', 'wall ms', 'bound ms', '÷bound', 'calls', 'minimum', '÷min', '+safety', '÷(min+safety)', 'IAM', 'writes', 'history', 'CPU ms', 'peak RSS MB', 'heap MB'],
         ...hubPasses.map((p) => [
           p.pass,
           String(p.wallMs),
@@ -242,6 +245,7 @@ async function main(): Promise<number> {
           String(p.writes.history),
           String(p.cpuMs),
           fmt(p.peakRssMb, 1),
+          fmt(p.heapUsedMb, 1),
         ]),
       ]),
     );

@@ -258,6 +258,10 @@ async function reconcileCluster(
           error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message },
         });
       }
+      // What was written is what the next pass reads: with the same inputs, planning it again is a
+      // no-op (planning is idempotent), so that no-op is remembered now.
+      const key = memoKey(cluster, roles, rolesKey, nodes, { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations } }, hubPrincipal, state, options);
+      if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
   } catch (error) {
@@ -387,8 +391,28 @@ function planFor(
   rolesKey: string | undefined,
 ): Plan {
   const memo = options.memo;
-  if (memo === undefined || rolesKey === undefined || observed === null || !nodes.complete) return planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
-  const key = hashOf([
+  const key = observed === null ? undefined : memoKey(cluster, roles, rolesKey, nodes, observed, hubPrincipal, state, options);
+  if (memo === undefined || key === undefined || observed === null) return planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
+  const remembered = memo.get(cluster.id, key);
+  if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
+  const p = planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
+  memo.remember(cluster.id, key, p);
+  return p;
+}
+
+/** The key of every input of a cluster's plan but the clock (which a no-op does not use); undefined without a memo or a complete listing. */
+function memoKey(
+  cluster: ClusterSpec,
+  roles: Listing<IamRole>,
+  rolesKey: string | undefined,
+  nodes: Listing<NodeRoleSource>,
+  observed: Pick<ObservedAwsAuth, 'data' | 'annotations'>,
+  hubPrincipal: string,
+  state: DesiredState,
+  options: ReconcileOptions,
+): string | undefined {
+  if (options.memo === undefined || rolesKey === undefined || !roles.complete || !nodes.complete) return undefined;
+  return hashOf([
     cluster.id,
     cluster.desiredHash,
     cluster.nodeRoles,
@@ -400,11 +424,6 @@ function planFor(
     observed.data,
     observed.annotations,
   ]);
-  const remembered = memo.get(cluster.id, key);
-  if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
-  const p = planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
-  memo.remember(cluster.id, key, p);
-  return p;
 }
 
 function planNow(

@@ -402,16 +402,20 @@ describe('reconcile across passes', () => {
     const pass = async (id: string): Promise<Record<string, number>> => (await reconcile(state, ports, { passId: id, dryRun: false, memo })).counts;
 
     expect(await pass('p1')).toMatchObject({ applied: 4 });
-    expect([memo.hits, memo.size]).toEqual([0, 0]); // writes are not remembered
-    expect(await pass('p2')).toMatchObject({ unchanged: 4 });
-    expect([memo.hits, memo.size]).toEqual([0, 4]);
-    expect(await pass('p3')).toMatchObject({ unchanged: 4 });
+    expect([memo.hits, memo.size]).toEqual([0, 4]); // what was written is remembered as the next no-op
+    const remembered = await reconcile(state, ports, { passId: 'p2', dryRun: false, memo });
+    expect(remembered.counts).toMatchObject({ unchanged: 4 });
     expect(memo.hits).toBe(4);
+    // The same report as planning afresh.
+    const fresh = await reconcile(state, ports, { passId: 'p2', dryRun: false });
+    const strip = (r: typeof fresh): unknown => r.clusters.map(({ durationMs: _d, ...rest }) => rest);
+    expect(strip(remembered)).toEqual(strip(fresh));
 
     suffix = 'fedcba9876543210'; // re-provisioned: the listing differs, so every plan is made again
     expect(await pass('p4')).toMatchObject({ applied: 4 });
     expect(memo.hits).toBe(4);
     expect(await pass('p5')).toMatchObject({ unchanged: 4 });
+    expect(memo.hits).toBe(8);
 
     // A hand edit changes the live data: planned again (and set back).
     const key = `${A}/eu-west-1/a1`;
@@ -422,6 +426,8 @@ describe('reconcile across passes', () => {
     expect(report.clusters.map((c) => c.outcome)).toEqual(['applied', 'unchanged', 'unchanged', 'unchanged']);
     expect(report.clusters[0]?.drift).toBe(true);
     expect(memo.hits).toBe(hits + 3);
+    expect(await pass('p7')).toMatchObject({ unchanged: 4 });
+    expect(memo.hits).toBe(hits + 7);
   });
 
   it('bounds the memo', () => {
