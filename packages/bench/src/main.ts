@@ -26,7 +26,7 @@ interface Sim {
 }
 
 async function startSim(worldFile: string): Promise<Sim> {
-  const child = spawn(process.execPath, [join(here, 'sim-process.js'), worldFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, join(here, 'sim-process.js'), worldFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);

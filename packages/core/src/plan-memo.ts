@@ -32,7 +32,8 @@ export class PlanMemo {
   remember(clusterId: string, key: string, plan: Plan): void {
     this.entries.delete(clusterId);
     if (plan.action !== 'noop') return;
-    this.entries.set(clusterId, { key, plan });
+    // A no-op writes nothing: the data and annotations it would write are not kept (kilobytes per cluster).
+    this.entries.set(clusterId, { key, plan: { ...plan, data: undefined, annotations: {} } });
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
