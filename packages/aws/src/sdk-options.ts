@@ -24,9 +24,12 @@ export type ClientSettings = {
 export function clientSettings(options: SdkOptions): ClientSettings {
   let requestHandler = handlers.get(options);
   if (requestHandler === undefined) {
+    // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
     requestHandler = new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
       requestTimeout: options.requestTimeoutMs ?? 15_000,
+      httpAgent: { keepAlive: true, maxSockets: 512 },
+      httpsAgent: { keepAlive: true, maxSockets: 512 },
     });
     handlers.set(options, requestHandler);
   }

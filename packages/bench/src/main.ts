@@ -77,7 +77,8 @@ async function runSide(module: string, args: readonly string[], worldFile: strin
   const sim = await startSim(worldFile);
   const env: Record<string, string> = { ...sim.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) env[name] = '';
-  const child = await startChild(join(here, module), args, env).catch(async (error: unknown) => {
+  const flags = module === 'hub-process.js' && options.hubHeapMb > 0 ? [`--max-old-space-size=${options.hubHeapMb}`] : [];
+  const child = await startChild(join(here, module), args, env, flags).catch(async (error: unknown) => {
     await stopSim(sim);
     throw error;
   });
@@ -185,7 +186,7 @@ async function main(): Promise<number> {
     const hubFile = join(dir, 'hub.yaml');
     writeFileSync(worldFile, JSON.stringify(world));
     writeFileSync(hubFile, desiredHubYaml(world, o));
-    say(`world: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusters} clusters, ${o.ssoRoles} permission sets per account (all mapped), latency ${o.latencyMs} ms, concurrency ${o.concurrency}`);
+    say(`world: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusters} clusters, ${o.ssoRoles} permission sets per account (all mapped), latency ${o.latencyMs} ms, concurrency ${o.concurrency}${o.hubHeapMb > 0 ? `, hub --max-old-space-size=${o.hubHeapMb}` : ''}`);
     say(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, load ${machine.loadBefore.join(' ')}`);
     const hub = await runSide('hub-process.js', [hubFile], worldFile, o, picks, say);
     const model = o.perCluster ? await runSide('per-cluster-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say) : undefined;
@@ -275,7 +276,7 @@ async function main(): Promise<number> {
     say(`checks: ${Object.entries(checks).map(([name, ok]) => `${name} ${ok ? 'yes' : 'NO'}`).join(', ')}`);
     say(`load after: ${loadAfter.join(' ')}`);
     const summary = {
-      options: { accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRoles: o.ssoRoles, latencyMs: o.latencyMs, concurrency: o.concurrency, reprovisionShare: o.reprovisionShare, seed: o.seed },
+      options: { accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRoles: o.ssoRoles, latencyMs: o.latencyMs, concurrency: o.concurrency, reprovisionShare: o.reprovisionShare, seed: o.seed, hubHeapMb: o.hubHeapMb },
       world: { accounts: shape.accounts.length, clusters, reprovisioned: picks.length },
       machine: { ...machine, loadAfter },
       passes: hubPasses,

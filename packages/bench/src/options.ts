@@ -15,12 +15,14 @@ export interface BenchOptions {
   readonly seed: number;
   /** Also run the per-cluster model of the earlier in-cluster tool on the same world. */
   readonly perCluster: boolean;
+  /** `--max-old-space-size` for the hub process (what a container's memory limit does); 0: Node's default for the machine. */
+  readonly hubHeapMb: number;
   /** Print only the JSON line. */
   readonly json: boolean;
 }
 
 export const USAGE = `Usage: pnpm bench [--accounts N] [--clusters-per-account M] [--sso-roles R] [--latency-ms L]
-                  [--concurrency C] [--reprovision-share S] [--seed N] [--no-per-cluster] [--json]
+                  [--concurrency C] [--reprovision-share S] [--seed N] [--hub-heap-mb H] [--no-per-cluster] [--json]
 
   --accounts N              accounts in the generated world (200)
   --clusters-per-account M  clusters in each account (5)
@@ -29,6 +31,7 @@ export const USAGE = `Usage: pnpm bench [--accounts N] [--clusters-per-account M
   --concurrency C           hub.concurrency: clusters in flight (32)
   --reprovision-share S     share of permission sets re-provisioned before the third pass (0.01)
   --seed N                  world and re-provisioning seed (1)
+  --hub-heap-mb H           run the hub with --max-old-space-size=H, as a container memory limit would (0: Node's default)
   --no-per-cluster          skip the per-cluster model of the earlier tool
   --json                    print only the JSON line`;
 
@@ -41,6 +44,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   reprovisionShare: 0.01,
   seed: 1,
   perCluster: true,
+  hubHeapMb: 0,
   json: false,
 };
 
@@ -76,6 +80,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
         concurrency: { type: 'string' },
         'reprovision-share': { type: 'string' },
         seed: { type: 'string' },
+        'hub-heap-mb': { type: 'string' },
         'no-per-cluster': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -97,6 +102,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     reprovisionShare: share(values['reprovision-share'], 'reprovision-share', d.reprovisionShare),
     seed: whole(values.seed, 'seed', d.seed, 1, 2 ** 31 - 1),
     perCluster: values['no-per-cluster'] !== true,
+    hubHeapMb: whole(values['hub-heap-mb'], 'hub-heap-mb', d.hubHeapMb, 0, 65_536),
     json: values.json === true,
   };
 }

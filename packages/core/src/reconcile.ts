@@ -98,8 +98,11 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
   for (const cluster of selected) byAccount.set(cluster.account, [...(byAccount.get(cluster.account) ?? []), cluster]);
 
   const overall = pLimit(state.hub.concurrency);
+  // Accounts are entered and listed `hub.concurrency` at a time too: thousands of AssumeRole and
+  // ListRoles calls at once would only queue (and IAM throttles hard).
+  const entering = pLimit(state.hub.concurrency);
   const results = await Promise.all(
-    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall)),
+    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall, entering)),
   );
   const order = new Map(state.clusters.map((c, i) => [c.id, i]));
   const all = [...byAccount.values()].flat();
@@ -130,31 +133,43 @@ async function reconcileAccount(
   account: string,
   clusters: readonly ClusterSpec[],
   overall: ReturnType<typeof pLimit>,
+  entering: ReturnType<typeof pLimit>,
 ): Promise<(ClusterResult | Skipped)[]> {
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
-  if (options.signal?.aborted === true) return clusters.map(() => SKIPPED);
-  const failAll = (error: unknown): ClusterResult[] =>
-    clusters.map((c) => result(c, { outcome: 'failed', error: describeError(error), durationMs: clock.now().getTime() - started.getTime() }));
-
-  try {
-    await ports.sessions.open(account, partition);
-  } catch (error) {
-    return failAll(error);
+  const entered = await entering(() => enterAccount(ports, options, account, partition));
+  if (entered === SKIPPED) return clusters.map(() => SKIPPED);
+  if ('error' in entered) {
+    return clusters.map((c) => result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() }));
   }
-  // One listing for all clusters of the account; a failure is carried as an incomplete listing.
-  let roles: Listing<IamRole>;
-  try {
-    roles = { complete: true, items: await ports.roles.listSsoRoles(account, partition) };
-  } catch (error) {
-    const described = describeError(error);
-    roles = { complete: false, reason: `${described.code}: ${described.message}` };
-  }
+  const { roles } = entered;
   // What this pass listed, once per account, for the plan memo's keys.
   const rolesKey = options.memo !== undefined && roles.complete ? hashOf(roles.items.map((r) => [r.roleName, r.path, r.arn])) : undefined;
   const perAccount = pLimit(state.hub.accountConcurrency);
   return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles, rolesKey)))));
+}
+
+/** The account's session, then its Identity Center roles (a failed listing is carried as an incomplete one). */
+async function enterAccount(
+  ports: Ports,
+  options: ReconcileOptions,
+  account: string,
+  partition: Partition,
+): Promise<Skipped | { readonly error: unknown } | { readonly roles: Listing<IamRole> }> {
+  if (options.signal?.aborted === true) return SKIPPED;
+  try {
+    await ports.sessions.open(account, partition);
+  } catch (error) {
+    return { error };
+  }
+  // One listing for all clusters of the account; a failure is carried as an incomplete listing.
+  try {
+    return { roles: { complete: true, items: await ports.roles.listSsoRoles(account, partition) } };
+  } catch (error) {
+    const described = describeError(error);
+    return { roles: { complete: false, reason: `${described.code}: ${described.message}` } };
+  }
 }
 
 interface ResultFields {
