@@ -11,15 +11,15 @@
  * API server's address and CA (DescribeCluster once per cluster at start). Its IRSA credentials are an
  * AssumeRole per cluster on the first pass, kept afterwards as the SDK would.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { ListRolesCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
 import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import pLimit from 'p-limit';
-import { readFileSync } from 'node:fs';
 import { measure, peakRssBytes, serveRequests, type ChildPassResult } from './protocol.js';
 import { clusterId, ssoGroup, ssoUsername } from './world.js';
 

@@ -223,7 +223,7 @@ async function reconcileCluster(
   try {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
-      lastPlan = planFor(cluster, roles, { complete: true, items: [] }, null, hubPrincipal, state, options, clock.now(), undefined);
+      lastPlan = planFor({ cluster, roles, rolesKey: undefined, nodes: { complete: true, items: [] }, hubPrincipal, state, options }, null, clock.now());
       return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
     }
     const reached = await reach(ports, ref);
@@ -239,11 +239,12 @@ async function reconcileCluster(
       });
     }
     const { endpoint, nodes } = reached;
+    const ctx: PlanContext = { cluster, roles, rolesKey, nodes, hubPrincipal, state, options };
     const maxAttempts = 1 + (options.maxConflictRetries ?? 3);
     for (;;) {
       attempts += 1;
       const observed = attempts === 1 ? reached.observed : await ports.awsAuth.read(ref, endpoint);
-      const p = planFor(cluster, roles, nodes, observed, hubPrincipal, state, options, clock.now(), rolesKey);
+      const p = planFor(ctx, observed, clock.now());
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
@@ -275,7 +276,7 @@ async function reconcileCluster(
       }
       // What was written is what the next pass reads: with the same inputs, planning it again is a
       // no-op (planning is idempotent), so that no-op is remembered now.
-      const key = memoKey(cluster, roles, rolesKey, nodes, { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations } }, hubPrincipal, state, options);
+      const key = memoKey(ctx, { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations } });
       if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
@@ -394,38 +395,33 @@ async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndp
     : { restored: false, message: `${lost}; the previous aws-auth was restored but the hub is still locked out (${still})` };
 }
 
-function planFor(
-  cluster: ClusterSpec,
-  roles: Listing<IamRole>,
-  nodes: Listing<NodeRoleSource>,
-  observed: Parameters<typeof plan>[0]['observed'],
-  hubPrincipal: string,
-  state: DesiredState,
-  options: ReconcileOptions,
-  now: Date,
-  rolesKey: string | undefined,
-): Plan {
-  const memo = options.memo;
-  const key = observed === null ? undefined : memoKey(cluster, roles, rolesKey, nodes, observed, hubPrincipal, state, options);
-  if (memo === undefined || key === undefined || observed === null) return planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
-  const remembered = memo.get(cluster.id, key);
+/** What a cluster's plans in one pass are made from, besides the live aws-auth and the clock. */
+interface PlanContext {
+  readonly cluster: ClusterSpec;
+  readonly roles: Listing<IamRole>;
+  /** The hash of this pass's role listing (with a memo and a complete listing). */
+  readonly rolesKey: string | undefined;
+  readonly nodes: Listing<NodeRoleSource>;
+  readonly hubPrincipal: string;
+  readonly state: DesiredState;
+  readonly options: ReconcileOptions;
+}
+
+/** The plan, or the no-op the memo holds for exactly these inputs. */
+function planFor(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date): Plan {
+  const memo = ctx.options.memo;
+  const key = observed === null ? undefined : memoKey(ctx, observed);
+  if (memo === undefined || key === undefined || observed === null) return planNow(ctx, observed, now);
+  const remembered = memo.get(ctx.cluster.id, key);
   if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
-  const p = planNow(cluster, roles, nodes, observed, hubPrincipal, state, options, now);
-  memo.remember(cluster.id, key, p);
+  const p = planNow(ctx, observed, now);
+  memo.remember(ctx.cluster.id, key, p);
   return p;
 }
 
 /** The key of every input of a cluster's plan but the clock (which a no-op does not use); undefined without a memo or a complete listing. */
-function memoKey(
-  cluster: ClusterSpec,
-  roles: Listing<IamRole>,
-  rolesKey: string | undefined,
-  nodes: Listing<NodeRoleSource>,
-  observed: Pick<ObservedAwsAuth, 'data' | 'annotations'>,
-  hubPrincipal: string,
-  state: DesiredState,
-  options: ReconcileOptions,
-): string | undefined {
+function memoKey(ctx: PlanContext, observed: Pick<ObservedAwsAuth, 'data' | 'annotations'>): string | undefined {
+  const { cluster, roles, rolesKey, nodes, options } = ctx;
   if (options.memo === undefined || rolesKey === undefined || !roles.complete || !nodes.complete) return undefined;
   return hashOf([
     cluster.id,
@@ -433,32 +429,23 @@ function memoKey(
     cluster.nodeRoles,
     rolesKey,
     nodes.items,
-    hubPrincipal,
-    state.hub.guard,
+    ctx.hubPrincipal,
+    ctx.state.hub.guard,
     options.allowRepair === true,
     observed.data,
     observed.annotations,
   ]);
 }
 
-function planNow(
-  cluster: ClusterSpec,
-  roles: Listing<IamRole>,
-  nodes: Listing<NodeRoleSource>,
-  observed: Parameters<typeof plan>[0]['observed'],
-  hubPrincipal: string,
-  state: DesiredState,
-  options: ReconcileOptions,
-  now: Date,
-): Plan {
+function planNow(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date): Plan {
   return plan({
-    cluster,
-    roles,
-    nodes,
+    cluster: ctx.cluster,
+    roles: ctx.roles,
+    nodes: ctx.nodes,
     observed,
-    hubPrincipalArn: hubPrincipal,
-    guard: state.hub.guard,
-    allowRepair: options.allowRepair === true,
+    hubPrincipalArn: ctx.hubPrincipal,
+    guard: ctx.state.hub.guard,
+    allowRepair: ctx.options.allowRepair === true,
     now,
   });
 }
