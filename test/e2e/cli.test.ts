@@ -156,6 +156,25 @@ describe('eks-auth-hub plan / apply / token against the simulator', { timeout: 3
     }
   });
 
+  it("hub.requestTimeout from the file bounds a hanging API server: that cluster fails with kube.timeout, nothing is written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-e2e-'));
+    const file = join(dir, 'hub.yaml');
+    writeFileSync(file, readFileSync(demoHubFile, 'utf8').replace(/^hub:\n/m, 'hub:\n  requestTimeout: 1s\n'));
+    const before = snapshot(h.sim);
+    h.sim.control.setFault('k8s:get', { hangRate: 1 });
+    try {
+      const run = await cli('apply', '--config', file, '--cluster', 'payments-prod', '--output', 'json');
+      expect(run.code, show(run)).toBe(1);
+      const [result] = jsonReport(run).clusters;
+      expect(result).toMatchObject({ name: 'payments-prod', outcome: 'failed', error: { code: 'kube.timeout' } });
+      // A timeout is not retried: one request, cut off after the file's 1 s rather than the default 15 s.
+      expect(result?.durationMs).toBeLessThan(10_000);
+      expect(snapshot(h.sim)).toEqual(before);
+    } finally {
+      h.sim.control.clearFaults();
+    }
+  });
+
   it('token prints an ExecCredential whose token the API server accepts, for that cluster only', async () => {
     const run = await tokenRun;
     expect(run.code, show(run)).toBe(0);

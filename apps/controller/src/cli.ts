@@ -4,30 +4,34 @@
  * pending changes.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { createAwsPorts, execCredential, fromAwsError, mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
+// Only light modules are imported up front: the AWS SDK, client-node and the service's server load
+// inside the commands that use them (import() below), so `--help`, `validate` and `schema` start fast.
+import type { Credentials } from '@eks-auth-hub/aws';
 import {
   ConfigError,
   HubError,
-  formatConfigIssue,
+  listConfigIssues,
   hubJsonSchema,
   isHubError,
   isRegion,
-  loadDesiredState,
   parseAwsAuth,
+  parseShard,
   reconcile,
   rollbackCluster,
+  selectClusters,
+  selectionLabel,
   type ClusterRef,
+  type ClusterSelection,
   type DesiredState,
   type PassReport,
   type Ports,
 } from '@eks-auth-hub/core';
+import { loadConfigFile } from './config-file.js';
 import { renderReport } from './report.js';
-import { runUntilSignalled } from './run.js';
-import { parseListen } from './server.js';
+
+export { loadConfigFile } from './config-file.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -43,11 +47,12 @@ const USAGE = `Usage: eks-auth-hub <command> [options]
 
 Commands:
   validate --config FILE   check a desired-state file offline; prints a summary or every problem
-  plan --config FILE [--cluster NAME]... [--output text|json]
+  plan --config FILE [--cluster NAME... | --shard I/N] [--output text|json]
                            read every cluster and show what a pass would change (writes nothing);
                            exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed
-  apply --config FILE [--cluster NAME]... [--output text|json] [--allow-repair]
-                           one pass that writes; exit 0 when every cluster is unchanged or applied
+  apply --config FILE [--cluster NAME... | --shard I/N] [--output text|json] [--allow-repair]
+                           one pass that writes; exit 0 when every cluster is unchanged or applied;
+                           --shard 2/8: only the accounts of shard 2 of 8 (numbered from 1)
   history --config FILE --cluster NAME
                            list the kept versions of the cluster's aws-auth (1 = the last replaced)
   rollback --config FILE --cluster NAME [--to N]
@@ -105,7 +110,7 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
     io.stderr(`error: ${error.message}\n\n${USAGE}`);
   } else if (error instanceof ConfigError) {
-    for (const issue of error.issues) io.stderr(formatConfigIssue(issue));
+    for (const line of listConfigIssues(error.issues)) io.stderr(line);
     const count = error.issues.length === 1 ? '1 problem' : `${error.issues.length} problems`;
     io.stderr(`${error.issues[0]?.location.file ?? 'config'}: ${count}; nothing was changed`);
   } else if (isHubError(error) && error.kind === 'user') {
@@ -125,21 +130,6 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: st
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-}
-
-/** Reads and validates the desired-state file, or throws a user-facing error. */
-export async function loadConfigFile(file: string): Promise<DesiredState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw new HubError('user', 'config.unreadable', `cannot read the desired-state file ${file}: ${why}`, { cause: error });
-  }
-  const result = loadDesiredState(text, file);
-  if (!result.ok) throw result.error;
-  return result.state;
 }
 
 async function validate(args: readonly string[], io: CliIo): Promise<number> {
@@ -185,31 +175,45 @@ async function schema(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 /** Builds the ports a pass uses; tests may pass their own. */
-export type PortsFactory = (state: DesiredState) => Ports;
+export type PortsFactory = (state: DesiredState) => Ports | Promise<Ports>;
 
-const defaultPorts: PortsFactory = (state) => createAwsPorts({ hub: state.hub });
+const defaultPorts: PortsFactory = async (state) => {
+  const { createAwsPorts } = await import('@eks-auth-hub/aws');
+  return createAwsPorts({ hub: state.hub });
+};
 
 async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePorts: PortsFactory = defaultPorts): Promise<number> {
   const { values } = parse(args, {
     config: { type: 'string', short: 'c' },
     cluster: { type: 'string', multiple: true },
     output: { type: 'string', short: 'o' },
+    shard: { type: 'string' },
     'allow-repair': { type: 'boolean' },
   });
   if (values.config === undefined) throw new UsageError(`${dryRun ? 'plan' : 'apply'} needs --config FILE`);
   const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'json') throw new UsageError('--output is text or json');
   if (dryRun && values['allow-repair'] === true) throw new UsageError('--allow-repair goes with apply');
-  const state = await loadConfigFile(values.config);
+  let selection: ClusterSelection = { kind: 'all' };
+  if (values.shard !== undefined) {
+    if (values.cluster !== undefined) throw new UsageError('--shard and --cluster do not go together: a shard is a set of whole accounts');
+    const parsed = parseShard(values.shard);
+    if (!parsed.ok) throw new UsageError(`--shard: ${parsed.message}`);
+    selection = parsed.selection;
+  }
+  const whole = await loadConfigFile(values.config);
+  const state = selectClusters(whole, selection);
   const only = values.cluster ?? [];
   const known = new Set(state.clusters.map((c) => c.name));
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
-  const report = await reconcile(state, makePorts(state), {
+  const shard = selectionLabel(selection);
+  const report = await reconcile(state, await makePorts(state), {
     passId: randomUUID(),
     dryRun,
     only,
     allowRepair: values['allow-repair'] === true,
+    ...(shard === undefined ? {} : { shard }),
   });
   io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
   return exitCode(report);
@@ -241,12 +245,15 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
   if (values['external-id'] !== undefined && values['role-arn'] === undefined) throw new UsageError('--external-id goes with --role-arn');
   if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
+  const { execCredential, fromAwsError, mintClusterToken } = await import('@eks-auth-hub/aws');
   let credentials: Credentials;
   try {
     if (values['role-arn'] === undefined) {
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
       const c = await fromNodeProviderChain()();
       credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
     } else {
+      const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
       const out = await new STSClient({ region: values.region }).send(
         new AssumeRoleCommand({
           RoleArn: values['role-arn'],
@@ -282,9 +289,11 @@ export function execApiVersion(info: string | undefined): string {
 async function run(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
+  const { parseListen } = await import('./server.js');
   const where = parseListen(values.listen ?? '0.0.0.0:9090');
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
   const state = await loadConfigFile(values.config);
+  const { runUntilSignalled } = await import('./run.js');
   return runUntilSignalled({ state, listen: where });
 }
 
@@ -299,7 +308,7 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
   if (values.config === undefined || values.cluster === undefined) throw new UsageError('history needs --config FILE and --cluster NAME');
   const state = await loadConfigFile(values.config);
   const ref = clusterRefOf(state, values.cluster);
-  const ports = makePorts(state);
+  const ports = await makePorts(state);
   let kept;
   try {
     await ports.sessions.open(ref.account, ref.partition);
@@ -331,7 +340,7 @@ async function rollback(args: readonly string[], io: CliIo, makePorts: PortsFact
   if (!Number.isInteger(to) || to < 1) throw new UsageError('--to is a version number from 1 (see `history`)');
   const state = await loadConfigFile(values.config);
   clusterRefOf(state, values.cluster);
-  const result = await rollbackCluster(state, makePorts(state), values.cluster, to, randomUUID());
+  const result = await rollbackCluster(state, await makePorts(state), values.cluster, to, randomUUID());
   switch (result.outcome) {
     case 'applied':
       io.stdout(`${result.cluster}: version ${to} put back; the version it replaced is kept in the history`);

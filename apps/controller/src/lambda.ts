@@ -1,18 +1,22 @@
 /**
- * The Lambda mode: one pass per invocation (an EventBridge schedule), metrics as CloudWatch Embedded
- * Metric Format log lines, and a failed invocation when any cluster failed. The config is read once
- * per container from EKS_AUTH_HUB_CONFIG (default: hub.yaml beside the function code).
+ * The Lambda mode: one pass per invocation (an EventBridge schedule, or one shard of a Step Functions
+ * fan-out: see lambda-event.ts), metrics as CloudWatch Embedded Metric Format log lines, and a failed
+ * invocation when any cluster failed. The config is read once per container from EKS_AUTH_HUB_CONFIG
+ * (default: hub.yaml beside the function code).
  */
 import './env-defaults.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { HubError, PlanMemo, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
-import { loadConfigFile } from './cli.js';
+import { HubError, PlanMemo, reconcile, selectClusters, selectionLabel, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { loadConfigFile } from './config-file.js';
+import { parseHubEvent } from './lambda-event.js';
 import { createLogger, logPass, type Logger } from './logging.js';
 
 export interface PassSummary {
   readonly passId: string;
+  /** The part of the fleet the invocation covered (`2/8`, `accounts …`); absent for the whole fleet. */
+  readonly shard?: string;
   readonly dryRun: boolean;
   readonly durationMs: number;
   readonly counts: PassReport['counts'];
@@ -30,8 +34,12 @@ export interface HandlerDeps {
 
 export const EMF_NAMESPACE = 'EksAuthHub';
 
-/** One EMF line for a pass: CloudWatch turns its fields into metrics. */
+/**
+ * One EMF line for a pass: CloudWatch turns its fields into metrics. A shard's pass also reports
+ * each metric with a `Shard` dimension (`2/8`), beside the fleet-wide series.
+ */
 export function emfLine(report: PassReport, timestampMs: number): string {
+  const shard = report.shard !== undefined && /^\d+\/\d+$/.test(report.shard) ? report.shard : undefined;
   const values: Record<string, number> = {
     PassDuration: report.durationMs / 1000,
     ClustersUnchanged: report.counts.unchanged,
@@ -50,12 +58,14 @@ export function emfLine(report: PassReport, timestampMs: number): string {
       CloudWatchMetrics: [
         {
           Namespace: EMF_NAMESPACE,
-          Dimensions: [[]],
+          Dimensions: shard === undefined ? [[]] : [[], ['Shard']],
           Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: name === 'PassDuration' ? 'Seconds' : 'Count' })),
         },
       ],
     },
     passId: report.passId,
+    ...(report.shard === undefined ? {} : { shard: report.shard }),
+    ...(shard === undefined ? {} : { Shard: shard }),
     ...values,
   });
 }
@@ -63,16 +73,13 @@ export function emfLine(report: PassReport, timestampMs: number): string {
 export function summarizePass(report: PassReport): PassSummary {
   return {
     passId: report.passId,
+    ...(report.shard === undefined ? {} : { shard: report.shard }),
     dryRun: report.dryRun,
     durationMs: report.durationMs,
     counts: report.counts,
     failed: report.clusters.filter((c) => c.outcome === 'failed').map((c) => ({ cluster: c.name, code: c.error?.code ?? 'unknown' })),
     blocked: report.clusters.filter((c) => c.outcome === 'blocked').map((c) => ({ cluster: c.name, rules: c.refusals.map((r) => r.rule) })),
   };
-}
-
-function eventDryRun(event: unknown): boolean {
-  return typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun === true;
 }
 
 export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promise<PassSummary> {
@@ -82,6 +89,14 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
   const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
   return async (event) => {
+    let request;
+    try {
+      request = parseHubEvent(event);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error({ err: { message } }, 'event refused');
+      throw new Error(`eks-auth-hub: the event cannot be used: ${message}; no pass was run`);
+    }
     // Load once per container; a failed load is retried on the next invocation.
     loaded ??= (async () => {
       const state = await loadConfigFile(configFile());
@@ -96,7 +111,16 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
       logger.error({ err: { message } }, 'config not loaded');
       throw new Error(`eks-auth-hub: the desired-state file cannot be used: ${message}`);
     }
-    const report = await reconcile(context.state, context.ports, { passId: randomUUID(), dryRun: eventDryRun(event), memo: context.memo });
+    let state: DesiredState;
+    try {
+      state = selectClusters(context.state, request.selection);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error({ err: { message } }, 'event refused');
+      throw new Error(`eks-auth-hub: the event cannot be used: ${message}; no pass was run`);
+    }
+    const shard = selectionLabel(request.selection);
+    const report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, memo: context.memo, ...(shard === undefined ? {} : { shard }) });
     logPass(logger, report);
     emit(emfLine(report, Date.now()));
     const summary = summarizePass(report);

@@ -68,7 +68,14 @@ export function logPass(logger: Logger, report: PassReport): void {
       logger.debug({ passId: report.passId, cluster: result.name, changes: result.changes }, 'cluster changes');
     }
   }
-  const fields = { passId: report.passId, dryRun: report.dryRun, durationMs: report.durationMs, counts: report.counts, desiredHash: report.desiredHash };
+  const fields = {
+    passId: report.passId,
+    dryRun: report.dryRun,
+    durationMs: report.durationMs,
+    counts: report.counts,
+    desiredHash: report.desiredHash,
+    ...(report.shard === undefined ? {} : { shard: report.shard }),
+  };
   if (report.skipped.length > 0) logger.info({ ...fields, skipped: report.skipped.length }, 'pass interrupted');
   else logger.info(fields, 'pass finished');
 }

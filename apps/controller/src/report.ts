@@ -45,7 +45,8 @@ export function summaryLine(report: PassReport): string {
   const c = report.counts;
   const total = report.clusters.length;
   const changed = report.dryRun ? `${c.planned} with changes pending` : `${c.applied} applied`;
-  return `${total} cluster${total === 1 ? '' : 's'}: ${changed}, ${c.unchanged} unchanged, ${c.blocked} blocked, ${c.failed} failed (pass ${report.passId}, ${report.durationMs} ms)`;
+  const shard = report.shard === undefined ? '' : `${/^\d+\/\d+$/.test(report.shard) ? 'shard ' : ''}${report.shard}, `;
+  return `${total} cluster${total === 1 ? '' : 's'}: ${changed}, ${c.unchanged} unchanged, ${c.blocked} blocked, ${c.failed} failed (${shard}pass ${report.passId}, ${report.durationMs} ms)`;
 }
 
 export function renderReport(report: PassReport): string {

@@ -82,3 +82,27 @@ describe('schema', () => {
     expect(readFileSync(file, 'utf8')).toBe(schemaText());
   });
 });
+
+describe('plan and apply --shard', () => {
+  const hub = join(repo, 'config', 'hub.yaml');
+
+  it.each([
+    [['plan', '--config', hub, '--shard', '0/4'], '--shard: shard 0/4 does not exist: shards are numbered from 1, so the shards of 4 are 1/4 … 4/4'],
+    [['apply', '--config', hub, '--shard', '5/4'], '--shard: shard 5/4 does not exist'],
+    [['plan', '--config', hub, '--shard', '1/0'], '--shard: shard 1/0: the number of shards is 1 to 1000'],
+    [['plan', '--config', hub, '--shard', 'all'], '--shard: shard "all" is not i/n'],
+    [['plan', '--config', hub, '--shard', '1/2', '--cluster', 'analytics'], '--shard and --cluster do not go together'],
+  ])('refuses %j before any network call, with usage', async (argv, message) => {
+    const result = await run(...argv);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('');
+    expect(result.err).toContain(`error: ${message}`);
+    expect(result.err).toContain('Usage: eks-auth-hub');
+  });
+
+  it('is in the help', async () => {
+    const result = await run('--help');
+    expect(result.out).toContain('plan --config FILE [--cluster NAME... | --shard I/N]');
+    expect(result.out).toContain('--shard 2/8: only the accounts of shard 2 of 8 (numbered from 1)');
+  });
+});

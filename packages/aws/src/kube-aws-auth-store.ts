@@ -2,10 +2,18 @@
  * `kube-system/aws-auth` through the Kubernetes API with @kubernetes/client-node: the cluster CA from
  * DescribeCluster (TLS is always verified), a presigned-STS bearer token, a timeout on every request.
  * A write replaces the object read, with its resourceVersion, so fields the hub does not manage
- * (labels, owner references, binary data) stay as they were.
+ * (labels, owner references, finalizers, binaryData, immutable) stay as they were; managedFields are
+ * left out, which the API server reads as "keep them".
+ *
+ * A request that failed with a 429, a 5xx or a broken connection is tried again (`maxAttempts` in
+ * all, backing off exponentially with jitter). A retried write is still safe: it carries the
+ * resourceVersion it was planned from, so if the first attempt did land the retry gets a 409 and the
+ * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
+ * several timeouts.
  */
 import { CoreV1Api, ServerConfiguration, createConfiguration, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
-import { HISTORY_CONFIGMAP, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import pRetry from 'p-retry';
+import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
 import { fromKubeError } from './errors.js';
 import { KubeAgents } from './kube-agents.js';
@@ -17,8 +25,15 @@ export const AWS_AUTH_NAME = 'aws-auth';
 export interface KubeStoreOptions {
   /** No answer within this many ms fails the request. */
   readonly requestTimeoutMs?: number;
+  /** Attempts per request for 429, 5xx and connection errors (default 3; 1 = no retry). */
+  readonly maxAttempts?: number;
+  /** Delay before the first retry, in ms (doubled for each further one, with jitter; default 200). */
+  readonly retryDelayMs?: number;
   readonly observer?: RequestObserver;
 }
+
+/** Kubernetes errors worth another attempt within the same pass. */
+const RETRYABLE = new Set(['kube.unavailable', 'kube.network']);
 
 const SUCCESS_CODE: Readonly<Record<string, string>> = { get: '200', create: '201', update: '200' };
 
@@ -78,6 +93,17 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`): Promise<T> {
+    const attempts = Math.max(1, this.options.maxAttempts ?? 3);
+    return pRetry(() => this.attempt(cluster, verb, what, run, object), {
+      retries: attempts - 1,
+      minTimeout: this.options.retryDelayMs ?? 200,
+      factor: 2,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof HubError && RETRYABLE.has(error.code),
+    });
+  }
+
+  private async attempt<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object: string): Promise<T> {
     this.count(verb);
     const observer = this.options.observer ?? NO_OBSERVER;
     const started = performance.now();
@@ -103,6 +129,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         data: { ...(object.data ?? {}) },
         annotations: { ...(object.metadata?.annotations ?? {}) },
         resourceVersion: object.metadata?.resourceVersion ?? '',
+        ...(object.binaryData === undefined || Object.keys(object.binaryData).length === 0 ? {} : { binaryData: { ...object.binaryData } }),
+        ...(object.immutable === undefined ? {} : { immutable: object.immutable }),
       };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') {
@@ -126,14 +154,18 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
-    const base = this.lastRead.get(this.key(cluster));
-    const sameVersion = base?.metadata?.resourceVersion === change.resourceVersion;
+    // The object the write replaces: what fields the hub does not manage are taken from. Not the one
+    // read last (another read came in between): read it now; if it changed, the server answers 409.
+    let base = this.lastRead.get(this.key(cluster));
+    if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
+      base = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+    }
     const body: V1ConfigMap = {
-      ...(sameVersion && base !== undefined ? base : {}),
+      ...base,
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {
-        ...(sameVersion ? (base?.metadata ?? {}) : {}),
+        ...(base.metadata ?? {}),
         name: AWS_AUTH_NAME,
         namespace: AWS_AUTH_NAMESPACE,
         ...(change.resourceVersion === undefined ? {} : { resourceVersion: change.resourceVersion }),

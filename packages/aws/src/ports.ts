@@ -9,7 +9,7 @@ import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
 export interface AwsPortsOptions extends SdkOptions {
-  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'>;
+  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
   /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
   readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
@@ -29,10 +29,12 @@ const systemClock: Clock = { now: () => new Date() };
 export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   const clock = options.clock ?? systemClock;
   const now = (): number => clock.now().getTime();
+  // An explicit option (tests) wins over the file's hub.requestTimeout.
+  const requestTimeoutMs = options.requestTimeoutMs ?? options.hub.requestTimeoutMs;
   const sdk: SdkOptions = {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs }),
-    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(options.observer === undefined ? {} : { observer: options.observer }),
   };
   const sessions = new StsAccountSessions({
@@ -46,6 +48,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   const agents = new KubeAgents();
   const storeOptions = {
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
+    ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
   };
   // The recovery principal: its own sessions and tokens, used only to undo a lockout.

@@ -26,7 +26,7 @@ export function clientSettings(options: SdkOptions): ClientSettings {
   if (requestHandler === undefined) {
     // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
     requestHandler = new NodeHttpHandler({
-      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
       requestTimeout: options.requestTimeoutMs ?? 15_000,
       httpAgent: { keepAlive: true, maxSockets: 512 },
       httpsAgent: { keepAlive: true, maxSockets: 512 },

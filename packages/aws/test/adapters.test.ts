@@ -148,6 +148,55 @@ describe('KubeAwsAuthStore', () => {
     expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ b: '1' });
   });
 
+  it('reads binaryData and immutable, and keeps what it does not manage when it replaces, even without its own copy of the object', async () => {
+    const ref = { account: staging.account, region: staging.region, cluster: staging.name };
+    const owner = { apiVersion: 'v1', kind: 'ConfigMap', name: 'seed', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11' };
+    const managedFields = [{ manager: 'eksctl', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } }];
+    sim.control.putConfigMap(ref, {
+      metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { team: 'payments' }, ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields },
+      data: { mapRoles: '[]', 'notes.md': 'ask #platform' },
+      binaryData: { 'logo.png': 'iVBORw==' },
+      immutable: false,
+    });
+    const p = ports();
+    const endpoint = await p.clusters.describe(staging);
+    const read = await p.awsAuth.read(staging, endpoint);
+    expect(read).toMatchObject({ binaryData: { 'logo.png': 'iVBORw==' }, immutable: false });
+    // A store that did not read it itself (it has no copy to take the other fields from) still keeps every field.
+    const other = ports();
+    await other.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { mapRoles: '[]', 'notes.md': 'ask #platform' }, annotations: { b: '2' } });
+    const after = sim.control.readConfigMap(ref, 'kube-system', 'aws-auth');
+    expect(after).toMatchObject({
+      metadata: { labels: { team: 'payments' }, annotations: { b: '2' }, ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields },
+      binaryData: { 'logo.png': 'iVBORw==' },
+      immutable: false,
+    });
+    // The first store's write is stale now: 409, and nothing it holds is written.
+    const stale = await rejection(p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: {}, annotations: {} }));
+    expect(stale).toBeInstanceOf(ConflictError);
+    sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: read?.data ?? {} });
+  });
+
+  it('reports the API server refusing a write to an immutable aws-auth with its reason', async () => {
+    const ref = { account: staging.account, region: staging.region, cluster: staging.name };
+    const data = { mapRoles: '[]' };
+    sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data, immutable: true });
+    try {
+      const p = ports();
+      const endpoint = await p.clusters.describe(staging);
+      const read = await p.awsAuth.read(staging, endpoint);
+      expect(read?.immutable).toBe(true);
+      const error = await rejection(p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { mapRoles: '- rolearn: x\n' }, annotations: {} }));
+      expect(error).toMatchObject({ kind: 'terminal', code: 'kube.rejected' });
+      expect(error.message).toBe(
+        'replace kube-system/aws-auth of payments-staging: HTTP 422 Invalid: ConfigMap "aws-auth" is invalid: data: Forbidden: field is immutable when `immutable` is set',
+      );
+      expect(sim.control.readAwsAuth(ref)?.data).toEqual(data);
+    } finally {
+      sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data });
+    }
+  });
+
   it('is refused with a terminal error when the live aws-auth does not map the hub', async () => {
     // payments-prod was created by another role: only its aws-auth lets the hub in.
     const ref = { account: prod.account, region: prod.region, cluster: prod.name };
@@ -180,6 +229,53 @@ describe('KubeAwsAuthStore', () => {
       expect(error).toMatchObject({ kind: 'transient', code: 'kube.timeout' });
     } finally {
       sim.control.clearFaults();
+    }
+  });
+
+  it('tries a 5xx or a reset connection again within the pass, and succeeds once the server answers', async () => {
+    for (const fault of [{ errorRate: 1 }, { resetRate: 1 }]) {
+      sim.control.setFault('k8s:get', fault);
+      const outcomes: string[] = [];
+      try {
+        const observer = {
+          aws: (): void => undefined,
+          kube: (verb: string, code: string): void => {
+            outcomes.push(`${verb} ${code}`);
+            sim.control.clearFaults(); // the server recovers after the first failure
+          },
+        };
+        const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000, observer });
+        const endpoint = await p.clusters.describe(prod);
+        const observedAuth = await p.awsAuth.read(prod, endpoint);
+        expect(observedAuth?.data['mapRoles']).toContain('rolearn');
+        expect(outcomes).toEqual([fault.errorRate === 1 ? 'get 500' : 'get network', 'get 200']);
+      } finally {
+        sim.control.clearFaults();
+      }
+    }
+  });
+
+  it('gives up after maxAttempts and never retries a refusal', async () => {
+    sim.control.setFault('k8s:get', { errorRate: 1 });
+    try {
+      const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
+      const endpoint = await p.clusters.describe(prod);
+      const error = await rejection(p.awsAuth.read(prod, endpoint));
+      expect(error).toMatchObject({ kind: 'transient', code: 'kube.unavailable' });
+      expect(p.awsAuth.calls['get']).toBe(3);
+    } finally {
+      sim.control.clearFaults();
+    }
+    const ref = { account: prod.account, region: prod.region, cluster: prod.name };
+    const before = sim.control.readAwsAuth(ref);
+    sim.control.editAwsAuth(ref, { mapRoles: '[]' });
+    try {
+      const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
+      const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
+      expect(error).toMatchObject({ code: 'kube.unauthorized' });
+      expect(p.awsAuth.calls['get']).toBe(1);
+    } finally {
+      sim.control.editAwsAuth(ref, before?.data ?? {});
     }
   });
 

@@ -7,13 +7,34 @@
  * key; a key holding only white space, "``" or `""` is empty; duplicate ARNs: the last one wins,
  * compared without case. This module reads the same way but reports, instead of ignoring, everything
  * it had to skip, so the guard can refuse to write over content it does not understand.
+ *
+ * The authenticator's YAML reader is libyaml's (go-yaml v2). Where the `yaml` package reads text
+ * differently, the text is first brought to what libyaml sees: a leading byte-order mark is skipped,
+ * CR and CRLF line breaks are line breaks, and a tab where libyaml refuses one (indenting a line, or
+ * right after `-`, `?` or `:` outside a flow collection) makes the key unreadable.
  */
-import { isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { CST, Lexer, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { arnKey } from './arn.js';
 import type { RoleMapping, UserMapping } from './model.js';
+import { checkMappedName } from './templates.js';
 
 export const AWS_AUTH_KEYS = ['mapRoles', 'mapUsers', 'mapAccounts'] as const;
 export type AwsAuthKey = (typeof AWS_AUTH_KEYS)[number];
+
+/** The most a ConfigMap's values may hold (data in UTF-8 plus binaryData decoded); the API server refuses more. */
+export const MAX_CONFIGMAP_DATA_BYTES = 1024 * 1024;
+
+/** Bytes the API server's size limit counts: data values in UTF-8 and binaryData values decoded (keys do not count). */
+export function configMapDataBytes(data: Readonly<Record<string, string>>, binaryData: Readonly<Record<string, string>> = {}): number {
+  const encoder = new TextEncoder();
+  let size = 0;
+  for (const value of Object.values(data)) size += encoder.encode(value).length;
+  for (const value of Object.values(binaryData)) {
+    const text = value.replace(/[\r\n]/g, '');
+    size += Math.floor((text.length * 3) / 4) - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+  }
+  return size;
+}
 
 /** A mapping entry of any of the three keys. */
 export type Entry =
@@ -84,8 +105,64 @@ function isSkippable(value: string): boolean {
 
 type Problems = LiveProblem[];
 
+/** The text libyaml reads: a leading byte-order mark skipped, CR and CRLF line breaks as LF. Oddities are reported. */
+function asLibyamlReads(key: AwsAuthKey, textValue: string, problems: Problems): string {
+  let text = textValue;
+  if (text.startsWith('\ufeff')) {
+    text = text.slice(1);
+    problems.push({ key, severity: 'warning', message: 'starts with a byte-order mark (U+FEFF); the authenticator skips it' });
+  }
+  if (text.includes('\r')) {
+    text = text.replace(/\r\n?/g, '\n');
+    problems.push({ key, severity: 'warning', message: 'has CR or CRLF line breaks; the authenticator reads them as line breaks' });
+  }
+  return text;
+}
+
+/** Token types after which libyaml, outside flow collections, still expects a token to start: no tab allowed there. */
+const NO_TAB_AFTER = new Set(['newline', 'seq-item-ind', 'explicit-key-ind', 'map-value-ind', 'doc-start']);
+
+/**
+ * Where libyaml refuses a tab ("found character that cannot start any token"): outside flow
+ * collections, at the start of a line or right after `-`, `?` or `:`. The `yaml` package accepts a
+ * tab after `:`; libyaml drops the whole key. Returns the 1-based line and column, or undefined.
+ */
+export function refusedTab(text: string): { readonly line: number; readonly column: number } | undefined {
+  if (!text.includes('\t')) return undefined;
+  let flow = 0;
+  let previous = 'newline';
+  let scalarNext = false;
+  let offset = 0;
+  for (const source of new Lexer().lex(text)) {
+    // The lexer marks a document and each scalar with a control character that is not in the text.
+    const type: string = scalarNext ? 'scalar-source' : (CST.tokenType(source) ?? 'scalar-source');
+    scalarNext = type === 'scalar';
+    if (type === 'doc-mode' || type === 'scalar' || type === 'flow-error-end') continue;
+    if (type === 'flow-map-start' || type === 'flow-seq-start') flow += 1;
+    else if ((type === 'flow-map-end' || type === 'flow-seq-end') && flow > 0) flow -= 1;
+    const tab = source.indexOf('\t');
+    if (type === 'space' && tab >= 0 && flow === 0 && NO_TAB_AFTER.has(previous)) {
+      const before = text.slice(0, offset + tab);
+      const lineStart = before.lastIndexOf('\n') + 1;
+      return { line: before.split('\n').length, column: offset + tab - lineStart + 1 };
+    }
+    if (type !== 'space') previous = type;
+    offset += source.length;
+  }
+  return undefined;
+}
+
 /** Parses one YAML value the way the authenticator's YAML 1.1 reader would, or reports why not. */
 function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok: true; value: unknown; source: unknown } | { ok: false } {
+  const tab = refusedTab(textValue);
+  if (tab !== undefined) {
+    problems.push({
+      key,
+      severity: 'error',
+      message: `invalid YAML for the authenticator: a tab at line ${tab.line}, column ${tab.column}; its YAML reader (libyaml) refuses tabs that indent a line or follow "-", "?" or ":"`,
+    });
+    return { ok: false };
+  }
   let doc;
   try {
     doc = parseDocument(textValue, { version: '1.1', uniqueKeys: true, prettyErrors: false });
@@ -143,10 +220,14 @@ function readMappings<K extends 'role' | 'user'>(
       if (fields.has(lower)) at('warning', `field "${lower}" is given twice; the last one counts`);
       fields.set(lower, fieldValue);
     }
-    const arn = fields.get(arnField);
+    const arn = fields.get(arnField) ?? '';
     const username = fields.get('username') ?? '';
     const groups = fields.get('groups') ?? [];
-    if (typeof arn !== 'string' || arn === '') {
+    if (typeof arn !== 'string') {
+      at('error', `${arnField} is not a string`);
+      return;
+    }
+    if (arn === '') {
       at('error', `entry has no ${arnField}`);
       return;
     }
@@ -161,6 +242,14 @@ function readMappings<K extends 'role' | 'user'>(
     if (username === '') at('warning', `${arnField} ${arn} has no username`);
     if (kind === 'role' && /:role\/.+\/./.test(arn)) {
       at('warning', `rolearn ${arn} carries a path; the authenticator never matches it`);
+    }
+    if (/^arn:[^:]*:sts:/.test(arn)) {
+      at('warning', `${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`);
+    }
+    // Oddities the file's own entries can never have: unknown templates, control characters.
+    for (const [what, value] of [['username', username], ...groups.map((g) => ['group', g] as const)] as const) {
+      const reason = value === '' && what === 'username' ? undefined : checkMappedName(value, what);
+      if (reason !== undefined) at('warning', `${arnField} ${arn}: ${reason}`);
     }
     const entry = (
       kind === 'role'
@@ -210,7 +299,7 @@ export function parseAwsAuth(data: Readonly<Record<string, string>>): ParsedAwsA
     // Top-level keys are case-sensitive for the authenticator: `maproles` is simply not read.
     const raw = data[key];
     if (raw === undefined || isSkippable(raw)) return [];
-    const parsed = readYaml(key, raw, problems);
+    const parsed = readYaml(key, asLibyamlReads(key, raw, problems), problems);
     const converted = parsed.ok ? convert(parsed.value, parsed.source) : undefined;
     if (converted === undefined) {
       unreadableKeys.push(key);

@@ -14,9 +14,9 @@ export type LoadResult =
   | { readonly ok: true; readonly state: DesiredState }
   | { readonly ok: false; readonly error: ConfigError };
 
-/** Parses and validates a desired-state file. Never throws for bad input. */
-export function loadDesiredState(textValue: string, file: string): LoadResult {
-  const loaded = loadYaml(textValue, file, hubFileSchema, {
+/** Parses and validates a desired-state file (its text, or its bytes as read). Never throws for bad input. */
+export function loadDesiredState(source: string | Uint8Array, file: string): LoadResult {
+  const loaded = loadYaml(source, file, hubFileSchema, {
     expected: 'a mapping with apiVersion, hub and clusters',
     what: 'a desired-state file',
   });
@@ -25,8 +25,8 @@ export function loadDesiredState(textValue: string, file: string): LoadResult {
 }
 
 /** Like `loadDesiredState`, throwing the `ConfigError`. */
-export function parseDesiredState(textValue: string, file: string): DesiredState {
-  const result = loadDesiredState(textValue, file);
+export function parseDesiredState(source: string | Uint8Array, file: string): DesiredState {
+  const result = loadDesiredState(source, file);
   if (!result.ok) throw result.error;
   return result.state;
 }
@@ -82,6 +82,8 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
       intervalMs: parseDuration(hub.interval) ?? 600_000,
       concurrency: hub.concurrency,
       accountConcurrency: hub.accountConcurrency,
+      requestTimeout: hub.requestTimeout,
+      requestTimeoutMs: parseDuration(hub.requestTimeout) ?? 15_000,
       guard: { maxRemovalRatio: hub.guard.maxRemovalRatio },
     },
     clusters,

@@ -44,13 +44,25 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }
 
+/** Problems listed at most (a file of garbage has thousands); the rest are counted on one more line. */
+export const MAX_LISTED_ISSUES = 40;
+
+/** The issues as `file:line:col: path: message` lines: the first MAX_LISTED_ISSUES, then a count of the rest. */
+export function listConfigIssues(issues: readonly ConfigIssue[]): string[] {
+  const lines = issues.slice(0, MAX_LISTED_ISSUES).map(formatConfigIssue);
+  const rest = issues.length - lines.length;
+  const next = issues[lines.length];
+  if (next !== undefined) lines.push(`${next.location.file}: ... and ${rest} more problem${rest === 1 ? '' : 's'} after these`);
+  return lines;
+}
+
 /** The desired-state file is invalid; `issues` holds every problem found, in file order. */
 export class ConfigError extends HubError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-    super('user', 'config.invalid', `${file}: ${count}\n${issues.map(formatConfigIssue).join('\n')}`);
+    super('user', 'config.invalid', `${file}: ${count}\n${listConfigIssues(issues).join('\n')}`);
     this.name = 'ConfigError';
     this.issues = issues;
   }

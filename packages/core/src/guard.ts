@@ -3,9 +3,9 @@
  * refusal names its rule, so it can be counted, logged and explained.
  */
 import { ACCOUNT_PATTERN, REGION_PATTERN, parseIamArn } from './arn.js';
-import { entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
+import { AWS_AUTH_KEYS, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
 import type { ClusterSpec } from './model.js';
-import { isNodeEntry } from './node-mappings.js';
+import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';
 import { PERMISSION_SET_PATTERN } from './schema.js';
 import { checkMappedName } from './templates.js';
 
@@ -71,6 +71,8 @@ export interface PreconditionInput {
   readonly ownershipProblems: readonly string[];
   /** Operator's explicit permission to rewrite live content the hub cannot read. */
   readonly allowRepair: boolean;
+  /** Keys of the live ConfigMap's binaryData (the hub never changes binaryData). */
+  readonly binaryDataKeys?: readonly string[];
 }
 
 export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
@@ -89,6 +91,14 @@ export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
     }
     for (const problem of input.ownershipProblems) refusals.push({ rule: 'live-unparseable', message: problem });
   }
+  // Not repairable: the hub would have to drop binaryData, which it never does.
+  for (const key of input.binaryDataKeys ?? []) {
+    if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) continue;
+    refusals.push({
+      rule: 'live-unparseable',
+      message: `live aws-auth binaryData.${key}: the authenticator reads ${key} only from data, and the API server refuses data.${key} while binaryData holds that key; move it to data (or remove it) by hand`,
+    });
+  }
   return refusals;
 }
 
@@ -102,6 +112,12 @@ export interface WriteCheckInput {
   readonly next: readonly Entry[];
   /** Keys of `next` entries that the hub wrote from the file or node discovery (not kept from live). */
   readonly hubWritten: ReadonlySet<string>;
+  /**
+   * Keys of `next` entries that are node mappings the hub derived from EKS and the file's nodeRoles
+   * (not the file's own mappings). Such an entry may restore the username EKS writes over one edited
+   * by hand; it still has to keep every live group.
+   */
+  readonly nodeWritten?: ReadonlySet<string>;
   /** Entries the plan removes. */
   readonly removed: readonly Entry[];
   /** The aws-auth data keys as they will be sent. */
@@ -109,6 +125,8 @@ export interface WriteCheckInput {
   /** Canonical ARN of the principal the hub authenticates to this cluster as. */
   readonly hubPrincipalArn: string | undefined;
   readonly maxRemovalRatio: number;
+  /** Bytes of what the write keeps as it is: other data values and binaryData (decoded). */
+  readonly keptBytes: number;
 }
 
 function keeps(before: Entry, after: Entry | undefined): boolean {
@@ -120,10 +138,21 @@ export function checkWrite(input: WriteCheckInput): GuardRefusal[] {
   const refusals: GuardRefusal[] = [];
   const next = new Map(input.next.map((entry) => [entryKey(entry), entry] as const));
 
-  // Rule 4: node mappings keep their username and groups.
+  // Rule 4: node mappings keep their username and groups. The one exception: the hub's own node
+  // mapping for a role EKS reports may put back the username EKS writes where a hand edit replaced it
+  // with one that nodes cannot register with.
   for (const entry of input.live) {
     if (entry.kind !== 'role' || !isNodeEntry(entry)) continue;
-    if (!keeps(entry, next.get(entryKey(entry)))) {
+    const key = entryKey(entry);
+    const after = next.get(key);
+    const restoresUsername =
+      after !== undefined &&
+      after.kind === 'role' &&
+      input.nodeWritten?.has(key) === true &&
+      !isCanonicalNodeUsername(entry.username) &&
+      isCanonicalNodeUsername(after.username);
+    const kept = restoresUsername ? entry.groups.every((g) => after.groups.includes(g)) : keeps(entry, after);
+    if (!kept) {
       refusals.push({
         rule: 'node-mapping-removed',
         message: `the write would remove or weaken the node mapping of ${entry.rolearn}; nodes using it could no longer join`,
@@ -164,6 +193,13 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
   const refuse = (message: string): void => {
     refusals.push({ rule: 'render-invalid', message });
   };
+  const renderedBytes = configMapDataBytes(input.rendered);
+  if (renderedBytes + input.keptBytes > MAX_CONFIGMAP_DATA_BYTES) {
+    const parts = Object.entries(input.rendered).map(([key, value]) => `${key} ${configMapDataBytes({ value })}`);
+    refuse(
+      `the written aws-auth would hold ${renderedBytes + input.keptBytes} bytes of data (${[...parts, `kept keys and binaryData ${input.keptBytes}`].join(', ')}); the API server accepts at most ${MAX_CONFIGMAP_DATA_BYTES}`,
+    );
+  }
   const reread = parseAwsAuth(input.rendered);
   for (const problem of reread.problems) {
     const where = problem.index === undefined ? problem.key : `${problem.key}[${problem.index}]`;
@@ -182,9 +218,7 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
       const parsed = parseIamArn(entry.rolearn);
       if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.path !== '/') refuse(`rendered rolearn ${entry.rolearn} is not a role ARN without path`);
     }
-    for (const reason of [checkMappedName(entry.username, 'username'), ...entry.groups.map((g) => checkMappedName(g, 'group'))]) {
-      if (reason !== undefined) refuse(`rendered entry for ${key}: ${reason}`);
-    }
+    // Usernames and groups (templates, control characters) are checked by the re-read above.
   }
   const back = new Map([...reread.mapRoles, ...reread.mapUsers, ...reread.mapAccounts].map((e) => [entryKey(e), e] as const));
   if (back.size !== input.next.length || input.next.some((entry) => !sameAsRead(entry, back.get(entryKey(entry))))) {

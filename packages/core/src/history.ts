@@ -3,7 +3,7 @@
  * `kube-system/eks-auth-hub-history` so an operator can roll back. Pure: the caller reads and writes
  * the ConfigMap.
  */
-import { AWS_AUTH_KEYS, entryKey, parseAwsAuth, allEntries, type Entry } from './aws-auth.js';
+import { AWS_AUTH_KEYS, configMapDataBytes, entryKey, parseAwsAuth, allEntries, type Entry } from './aws-auth.js';
 import { checkWrite, type GuardRefusal } from './guard.js';
 import { HubError } from './errors.js';
 import { DESIRED_HASH_ANNOTATION } from './plan.js';
@@ -97,7 +97,7 @@ export interface RollbackPlan {
  * same write checks as a pass (node mappings, the hub's own mapping, removal ratio, rendering).
  */
 export function planRollback(
-  live: { readonly data: Readonly<Record<string, string>> } | null,
+  live: { readonly data: Readonly<Record<string, string>>; readonly binaryData?: Readonly<Record<string, string>> } | null,
   history: readonly HistoryEntry[],
   to: number,
   options: { readonly hubPrincipalArn: string | undefined; readonly maxRemovalRatio: number },
@@ -116,6 +116,7 @@ export function planRollback(
   const nextKeys = new Set(next.map(entryKey));
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(live?.data ?? {})) if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) data[key] = value;
+  const keptBytes = configMapDataBytes(data, live?.binaryData);
   Object.assign(data, target.data);
   const refusals = checkWrite({
     live: liveEntries,
@@ -126,6 +127,7 @@ export function planRollback(
     rendered: mappingData(target.data),
     hubPrincipalArn: options.hubPrincipalArn,
     maxRemovalRatio: options.maxRemovalRatio,
+    keptBytes,
   });
   const noop = AWS_AUTH_KEYS.every((key) => (live?.data[key] ?? undefined) === target.data[key]);
   return { data, refusals, noop };

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './arn.js';
+export * from './printable.js';
 export * from './templates.js';
 export * from './duration.js';
 export * from './model.js';
@@ -16,3 +17,4 @@ export * from './plan-memo.js';
 export * from './ports.js';
 export * from './reconcile.js';
 export * from './history.js';
+export * from './shard.js';

@@ -40,6 +40,9 @@ export interface HubSettings {
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly accountConcurrency: number;
+  /** No answer from an AWS or Kubernetes endpoint within this long fails that request. */
+  readonly requestTimeout: string;
+  readonly requestTimeoutMs: number;
   readonly guard: GuardSettings;
 }
 

@@ -84,3 +84,22 @@ export function nodeMappings(sources: readonly NodeRoleSource[]): NodeMappings {
     });
   return { entries, warnings };
 }
+
+/** Whether a username is one EKS itself writes for nodes (EC2 or Fargate). */
+export function isCanonicalNodeUsername(username: string): boolean {
+  return username === EC2_NODE_USERNAME || username === FARGATE_NODE_USERNAME;
+}
+
+/**
+ * The node mapping to write for a role that already has a live entry. The live entry's groups are
+ * kept (a node mapping is never weakened) and so is a live username that EKS itself writes; a
+ * username someone edited into something else (the nodes could not register with it) is restored.
+ */
+export function reconcileNodeEntry(
+  derived: Extract<Entry, { kind: 'role' }>,
+  live: Entry | undefined,
+): Extract<Entry, { kind: 'role' }> {
+  if (live === undefined || live.kind !== 'role') return derived;
+  const username = isCanonicalNodeUsername(live.username) ? live.username : derived.username;
+  return { ...derived, username, groups: orderGroups([...derived.groups, ...live.groups]) };
+}

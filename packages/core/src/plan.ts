@@ -11,13 +11,14 @@ import {
   renderAwsAuth,
   sameGrant,
   AWS_AUTH_KEYS,
+  configMapDataBytes,
   type Entry,
   type ParsedAwsAuth,
 } from './aws-auth.js';
 import { checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
-import { isNodeEntry, nodeMappings, type NodeRoleSource } from './node-mappings.js';
+import { isNodeEntry, nodeMappings, reconcileNodeEntry, type NodeRoleSource } from './node-mappings.js';
 import { SsoRoleIndex, permissionSetOfRoleName, type IamRole, type Resolution } from './sso.js';
 
 export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
@@ -40,6 +41,10 @@ export interface ObservedAwsAuth {
   readonly data: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly resourceVersion: string;
+  /** binaryData as read (standard base64): the authenticator never reads it and the hub never changes it. */
+  readonly binaryData?: Readonly<Record<string, string>>;
+  /** `immutable: true`: the API server refuses any change to data and binaryData. */
+  readonly immutable?: boolean;
 }
 
 /** A listing is either complete (every page) or failed; a failed listing is never an empty one. */
@@ -125,6 +130,10 @@ export function plan(input: PlanInput): Plan {
     }
   }
   if ('problem' in ownership && cluster.ownership === 'full') warnings.push(ownership.problem);
+  const binaryDataKeys = Object.keys(observed?.binaryData ?? {});
+  if (binaryDataKeys.length > 0) {
+    warnings.push(`live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`);
+  }
 
   const incompleteListings = [
     ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
@@ -145,6 +154,7 @@ export function plan(input: PlanInput): Plan {
     live,
     ownershipProblems,
     allowRepair: input.allowRepair === true,
+    binaryDataKeys,
   });
   if (preconditions.length > 0 || !input.roles.complete || !input.nodes.complete) {
     return {
@@ -204,8 +214,10 @@ export function plan(input: PlanInput): Plan {
     next.set(key, entry);
   };
   for (const entry of desired) write(entry);
-  for (const entry of nodes.entries) write(entry);
+  const fromFile = new Set(next.keys());
+  for (const entry of nodes.entries) write(reconcileNodeEntry(entry, liveByKey.get(entryKey(entry))));
   const hubWritten = new Set(next.keys());
+  const nodeWritten = new Set([...hubWritten].filter((key) => !fromFile.has(key)));
 
   // What stays from live.
   const hubKey = input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`;
@@ -226,6 +238,7 @@ export function plan(input: PlanInput): Plan {
   for (const [key, value] of Object.entries(observed?.data ?? {})) {
     if (!(AWS_AUTH_KEYS as readonly string[]).includes(key)) data[key] = value;
   }
+  const keptBytes = configMapDataBytes(data, observed?.binaryData);
   Object.assign(data, rendered);
 
   const unresolved = resolutions.filter((r) => r.status === 'unresolved').map((r) => r.permissionSet);
@@ -246,10 +259,12 @@ export function plan(input: PlanInput): Plan {
     live: liveEntries,
     next: entries,
     hubWritten,
+    nodeWritten,
     removed: changes.removed,
     rendered,
     hubPrincipalArn: input.hubPrincipalArn,
     maxRemovalRatio: input.guard.maxRemovalRatio,
+    keptBytes,
   });
   return { ...common, action: refusals.length > 0 ? 'blocked' : 'write', changes, refusals };
 }

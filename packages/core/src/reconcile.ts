@@ -60,6 +60,8 @@ export interface PassReport {
   readonly counts: Readonly<Record<ClusterOutcome, number>>;
   /** Clusters not started because the pass was stopped (ids); empty for a whole pass. */
   readonly skipped: readonly string[];
+  /** The part of the fleet the pass covered (`selectionLabel`), when not all of it. */
+  readonly shard?: string;
 }
 
 export interface ReconcileOptions {
@@ -74,6 +76,8 @@ export interface ReconcileOptions {
   readonly signal?: AbortSignal;
   /** No-op plans of earlier passes, reused when a cluster's inputs are all the same again (a long-lived hub keeps one). */
   readonly memo?: PlanMemo;
+  /** Names the part of the fleet `state` was reduced to (`selectClusters`), for the report. */
+  readonly shard?: string;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -123,6 +127,7 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
     clusters: flat,
     counts,
     skipped,
+    ...(options.shard === undefined ? {} : { shard: options.shard }),
   };
 }
 
@@ -248,6 +253,10 @@ async function reconcileCluster(
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
+      // The API server would refuse the write: say so, and change nothing (not even the history).
+      if (observed?.immutable === true) {
+        return result(cluster, { outcome: 'failed', plan: { ...p, changes: EMPTY_CHANGES }, attempts, durationMs: elapsed(), error: immutableError(cluster.name) });
+      }
       if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
       // Keep the version being replaced first: no write without a way back.
       if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId);
@@ -276,7 +285,8 @@ async function reconcileCluster(
       }
       // What was written is what the next pass reads: with the same inputs, planning it again is a
       // no-op (planning is idempotent), so that no-op is remembered now.
-      const key = memoKey(ctx, { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations } });
+      const written = { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations }, ...(observed?.binaryData === undefined ? {} : { binaryData: observed.binaryData }) };
+      const key = memoKey(ctx, written);
       if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
@@ -340,6 +350,14 @@ async function reach(ports: Ports, ref: ClusterRef): Promise<Reached | 'api-only
     nodes = { complete: false, reason: `${described.code}: ${described.message}` };
   }
   return { endpoint, nodes, observed: read.observed };
+}
+
+function immutableError(clusterName: string): NonNullable<ClusterResult['error']> {
+  return {
+    kind: 'user',
+    code: 'kube.immutable',
+    message: `kube-system/aws-auth of ${clusterName} is immutable (immutable: true): the API server refuses any change to its data, so the hub changes nothing; re-create it without immutable to let the hub manage it`,
+  };
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
@@ -420,7 +438,7 @@ function planFor(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date):
 }
 
 /** The key of every input of a cluster's plan but the clock (which a no-op does not use); undefined without a memo or a complete listing. */
-function memoKey(ctx: PlanContext, observed: Pick<ObservedAwsAuth, 'data' | 'annotations'>): string | undefined {
+function memoKey(ctx: PlanContext, observed: Omit<ObservedAwsAuth, 'resourceVersion'>): string | undefined {
   const { cluster, roles, rolesKey, nodes, options } = ctx;
   if (options.memo === undefined || rolesKey === undefined || !roles.complete || !nodes.complete) return undefined;
   return hashOf([
@@ -434,6 +452,8 @@ function memoKey(ctx: PlanContext, observed: Pick<ObservedAwsAuth, 'data' | 'ann
     options.allowRepair === true,
     observed.data,
     observed.annotations,
+    observed.binaryData ?? {},
+    observed.immutable === true,
   ]);
 }
 
@@ -491,6 +511,7 @@ export async function rollbackCluster(state: DesiredState, ports: Ports, cluster
     });
     if (planned.refusals.length > 0) return { ...base, outcome: 'blocked', refusals: planned.refusals };
     if (planned.noop) return { ...base, outcome: 'unchanged', refusals: [] };
+    if (live?.immutable === true) return { ...base, outcome: 'failed', refusals: [], error: immutableError(cluster.name) };
     if (live !== null) await keepHistory(ports, ref, endpoint, live, ports.clock.now(), passId);
     await ports.awsAuth.write(ref, endpoint, {
       create: live === null,

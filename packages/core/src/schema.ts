@@ -7,7 +7,8 @@
  * one run.
  */
 import { z } from 'zod';
-import { formatPath } from './yaml-source.js';
+import { formatPath, suggestion } from './yaml-source.js';
+import { VISIBLE_TEXT_PATTERN } from './printable.js';
 import {
   ACCOUNT_PATTERN,
   ACCOUNT_PLACEHOLDER,
@@ -69,6 +70,29 @@ const region = text('an AWS region such as "eu-west-1", "us-gov-west-1" or "cn-n
   .regex(REGION_PATTERN)
   .meta({ description: 'AWS region of the cluster; it also decides the partition (aws, aws-cn, aws-us-gov).' });
 
+/**
+ * Kubernetes' own groups. The `system:` prefix is reserved for them, so any other `system:` group
+ * binds nothing: almost always a typo of one of these.
+ */
+export const KUBERNETES_SYSTEM_GROUPS = [
+  'system:masters',
+  'system:nodes',
+  'system:bootstrappers',
+  'system:node-proxier',
+  'system:authenticated',
+  'system:unauthenticated',
+  'system:serviceaccounts',
+  'system:monitoring',
+] as const;
+
+function checkSystemGroup(group: string): string | undefined {
+  if (!group.toLowerCase().startsWith('system:')) return undefined;
+  if ((KUBERNETES_SYSTEM_GROUPS as readonly string[]).includes(group) || group.startsWith('system:serviceaccounts:')) return undefined;
+  const hint = suggestion(group, KUBERNETES_SYSTEM_GROUPS);
+  const known = hint === '' ? `: ${KUBERNETES_SYSTEM_GROUPS.join(', ')}, system:serviceaccounts:<namespace>` : '';
+  return `"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`;
+}
+
 /** A mapped username or group: printable, templates limited to the authenticator's variables. */
 function mappedName(what: 'username' | 'group'): z.ZodString {
   return text(
@@ -77,7 +101,7 @@ function mappedName(what: 'username' | 'group'): z.ZodString {
       : 'a Kubernetes group name such as "system:masters"',
   )
     .check((ctx) => {
-      const reason = checkMappedName(ctx.value, what);
+      const reason = checkMappedName(ctx.value, what) ?? (what === 'group' ? checkSystemGroup(ctx.value) : undefined);
       if (reason !== undefined) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
       else if (ctx.value.includes(ACCOUNT_PLACEHOLDER)) {
         ctx.issues.push({
@@ -87,7 +111,7 @@ function mappedName(what: 'username' | 'group'): z.ZodString {
         });
       }
     })
-    .meta({ pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufeff]+$' });
+    .meta({ pattern: VISIBLE_TEXT_PATTERN });
 }
 
 const ROLE_ARN_FORM = `arn:<partition>:iam::<12-digit account or ${ACCOUNT_PLACEHOLDER}>:role/<name> without a path`;
@@ -203,14 +227,16 @@ export const clusterSchema = z.strictObject(
   { error: expect('a cluster mapping with name, account and region') },
 );
 
-const durationText = text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
-  const ms = parseDuration(ctx.value);
-  if (ms === undefined) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
-  } else if (ms < 10_000 || ms > 24 * 3_600_000) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'interval must be between 10s and 24h' });
-  }
-});
+function durationText(what: string, minMs: number, maxMs: number, range: string): z.ZodString {
+  return text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
+    const ms = parseDuration(ctx.value);
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
+    } else if (ms < minMs || ms > maxMs) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${what} must be between ${range}` });
+    }
+  });
+}
 
 function integer(min: number, max: number, description: string): z.ZodNumber {
   return z
@@ -241,7 +267,10 @@ export const hubSettingsSchema = z.strictObject(
       .regex(SESSION_NAME_PATTERN)
       .default('eks-auth-hub')
       .meta({ description: 'Role session name of the hub in target accounts.' }),
-    interval: durationText.default('10m').meta({ description: 'Time between passes in run mode.' }),
+    interval: durationText('interval', 10_000, 24 * 3_600_000, '10s and 24h').default('10m').meta({ description: 'Time between passes in run mode.' }),
+    requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m')
+      .default('15s')
+      .meta({ description: 'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).' }),
     concurrency: integer(1, 256, 'Clusters in flight at once.').default(16),
     accountConcurrency: integer(1, 64, 'Clusters of one account in flight at once.').default(4),
     guard: z
@@ -258,7 +287,7 @@ export const hubSettingsSchema = z.strictObject(
       )
       .default({ maxRemovalRatio: 0.5 }),
   },
-  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, concurrency, guard') },
+  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard') },
 );
 
 export const hubFileSchema = z

@@ -2,6 +2,8 @@
  * Username and group templates that the authenticator expands. Anything else between `{{` and `}}`
  * is left literally in the username by the authenticator, which is never what the author meant.
  */
+import { INVISIBLE_CHAR, describeChar } from './printable.js';
+
 export const TEMPLATE_VARIABLES = [
   'AccountID',
   'SessionName',
@@ -13,24 +15,15 @@ export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
 
-/**
- * Characters that may not appear in a username or group: control characters (newlines, tabs, NUL,
- * DEL, C1), Unicode line/paragraph separators, and the byte-order mark. Any of them could break the
- * YAML they are rendered into or make two entries look equal to a reader while they differ.
- */
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u;
-
 export const ALLOWED_TEMPLATES_TEXT = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ');
 
 /** Returns a reason when `value` is not an acceptable username or group, else undefined. */
 export function checkMappedName(value: string, what: 'username' | 'group'): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;
-  const bad = FORBIDDEN_CHARS.exec(value);
-  if (bad !== null) {
-    const code = bad[0].codePointAt(0) ?? 0;
-    return `${what} contains the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}; only printable characters are allowed`;
-  }
+  // Control and invisible characters (newlines, NUL, zero-width spaces, bidirectional overrides)
+  // could break the YAML they are rendered into, or make two entries look equal while they differ.
+  const bad = INVISIBLE_CHAR.exec(value);
+  if (bad !== null) return `${what} contains ${describeChar(bad[0])}; only printable characters are allowed`;
   if (value.trim() !== value) return `${what} must not start or end with white space`;
   if (value.length > 256) return `${what} is longer than 256 characters`;
   // Scan the template markers: every `{{` must close with `}}` around an allowed variable, and no

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryKey, parseAwsAuth, renderAwsAuth, sameGrant, type Entry } from '../src/index.js';
+import { MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, entryKey, parseAwsAuth, refusedTab, renderAwsAuth, sameGrant, type Entry } from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 
@@ -91,6 +91,87 @@ describe('parseAwsAuth reads like the authenticator', () => {
     for (let i = 1; i < 10; i++) lines.push(`- &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
     const parsed = parseAwsAuth({ mapRoles: lines.join('\n') });
     expect(parsed.unreadableKeys).toEqual(['mapRoles']);
+  });
+
+  it('reports a rolearn that is not a string as such (not as a missing one)', () => {
+    const parsed = parseAwsAuth({ mapRoles: '- rolearn: 123456789012\n  username: n\n- rolearn: null\n  username: m\n' });
+    expect(parsed.problems).toEqual([
+      { key: 'mapRoles', index: 0, severity: 'error', message: 'rolearn is not a string' },
+      { key: 'mapRoles', index: 1, severity: 'error', message: 'entry has no rolearn' },
+    ]);
+  });
+
+  it('reads null username and groups as empty, as the authenticator does', () => {
+    const parsed = parseAwsAuth({ mapRoles: `- rolearn: ${ARN}/a\n  username: null\n  groups: ~\n` });
+    expect(parsed.mapRoles).toEqual([{ kind: 'role', rolearn: `${ARN}/a`, username: '', groups: [] }]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ severity: 'warning', message: `rolearn ${ARN}/a has no username` })]);
+  });
+
+  it('warns about an STS ARN, which never matches', () => {
+    const parsed = parseAwsAuth({ mapRoles: '- rolearn: arn:aws:sts::111122223333:assumed-role/ci/session\n  username: ci\n' });
+    expect(parsed.mapRoles).toHaveLength(1);
+    expect(parsed.problems).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('is an STS ARN') })]);
+  });
+
+  it('warns about templates the authenticator does not expand in live entries', () => {
+    const parsed = parseAwsAuth({ mapRoles: `- rolearn: ${ARN}/a\n  username: "dev:{{session_name}}"\n  groups: ["{{SessionName}}", ok]\n` });
+    expect(parsed.mapRoles).toHaveLength(1);
+    expect(parsed.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('username uses the unknown template {{session_name}}') }),
+    ]);
+  });
+});
+
+describe('parseAwsAuth reads the text as libyaml does', () => {
+  const entry = `- rolearn: ${ARN}/a\n  username: a\n  groups:\n    - g\n`;
+  const read = [{ kind: 'role', rolearn: `${ARN}/a`, username: 'a', groups: ['g'] }];
+
+  it('skips a leading byte-order mark, with a warning', () => {
+    const parsed = parseAwsAuth({ mapRoles: `\ufeff${entry}` });
+    expect(parsed.mapRoles).toEqual(read);
+    expect(parsed.problems).toEqual([{ key: 'mapRoles', severity: 'warning', message: 'starts with a byte-order mark (U+FEFF); the authenticator skips it' }]);
+  });
+
+  it.each([
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('reads %s line breaks as line breaks, with a warning', (_name, eol) => {
+    const parsed = parseAwsAuth({ mapRoles: entry.replaceAll('\n', eol) });
+    expect(parsed.mapRoles).toEqual(read);
+    expect(parsed.problems).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('CR or CRLF line breaks') })]);
+  });
+
+  it.each([
+    ['after ":"', `- rolearn: ${ARN}/a\n  username:\ta\n`, { line: 2, column: 12 }],
+    ['indenting a line', `- rolearn: ${ARN}/a\n\tusername: a\n`, { line: 2, column: 1 }],
+    ['before a comment at the start of a line', `- rolearn: ${ARN}/a\n\t# note\n  username: a\n`, { line: 2, column: 1 }],
+    ['after "-"', `-\trolearn: ${ARN}/a\n`, { line: 1, column: 2 }],
+  ])('refuses a tab %s, where libyaml refuses it (the whole key is unreadable)', (_name, text, at) => {
+    expect(refusedTab(text)).toEqual(at);
+    const parsed = parseAwsAuth({ mapRoles: text, mapUsers: '- userarn: arn:aws:iam::111122223333:user/u\n  username: u\n' });
+    expect(parsed.unreadableKeys).toEqual(['mapRoles']);
+    expect(parsed.mapUsers).toHaveLength(1);
+    expect(parsed.problems).toEqual([
+      expect.objectContaining({ key: 'mapRoles', severity: 'error', message: expect.stringContaining(`a tab at line ${at.line}, column ${at.column}`) }),
+    ]);
+  });
+
+  it.each([
+    ['inside a flow collection', `- {rolearn: ${ARN}/a,\tusername: a, groups: [g,\tg2]}\n`],
+    ['after a value', `- rolearn: ${ARN}/a\t\n  username: a\t# note\n`],
+    ['before ":"', `- rolearn: ${ARN}/a\n  username\t: a\n`],
+    ['inside quotes', `- rolearn: ${ARN}/a\n  username: "a\tb"\n`],
+  ])('accepts a tab %s, as libyaml does', (_name, text) => {
+    expect(refusedTab(text)).toBeUndefined();
+    expect(parseAwsAuth({ mapRoles: text }).unreadableKeys).toEqual([]);
+  });
+});
+
+describe('configMapDataBytes', () => {
+  it('counts data values in UTF-8 and binaryData decoded, not keys', () => {
+    expect(configMapDataBytes({ k: 'abc', é: 'é' })).toBe(5);
+    expect(configMapDataBytes({}, { a: 'AAEC', b: 'AAE=', c: 'AA==', d: '' })).toBe(6);
+    expect(MAX_CONFIGMAP_DATA_BYTES).toBe(1048576);
   });
 });
 

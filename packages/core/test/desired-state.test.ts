@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue, loadDesiredState, parseDesiredState, MAX_FILE_BYTES, type ConfigIssue } from '../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConfigError,
+  MAX_FILE_BYTES,
+  MAX_LISTED_ISSUES,
+  MAX_NESTING,
+  formatConfigIssue,
+  loadDesiredState,
+  parseDesiredState,
+  type ConfigIssue,
+} from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -74,6 +83,8 @@ describe('loadDesiredState: the example file', () => {
       intervalMs: 600_000,
       concurrency: 16,
       accountConcurrency: 4,
+      requestTimeout: '15s',
+      requestTimeoutMs: 15_000,
       guard: { maxRemovalRatio: 0.5 },
     });
     const minimal = parseDesiredState(withCluster(''), 'x.yaml');
@@ -281,6 +292,13 @@ clusters:
     expect(issues[7]?.message).toContain('duplicate cluster: clusters[1] already names c1');
   });
 
+  it('bounds the durations: interval 10s–24h, requestTimeout 1s–5m', () => {
+    const text = (line: string): string => `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n  ${line}\nclusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
+    expect(issuesOf(text('interval: 5s')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.interval: interval must be between 10s and 24h']);
+    expect(issuesOf(text('requestTimeout: 10m')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.requestTimeout: requestTimeout must be between 1s and 5m']);
+    expect(parseDesiredState(text('requestTimeout: 2s'), 'x.yaml').hub).toMatchObject({ requestTimeout: '2s', requestTimeoutMs: 2_000 });
+  });
+
   it('names the cluster when a default does not fit it', () => {
     const head = `${HEAD}defaults:
   mapRoles:
@@ -296,7 +314,7 @@ clusters:
   it('a missing key points at its parent and says what is allowed', () => {
     const issues = issuesOf('apiVersion: eks-auth-hub/v1\nclusters: []\n');
     expect(issues.map((i) => `${formatConfigIssue(i)}`)).toEqual([
-      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, concurrency, guard',
+      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard',
       'hub.yaml:2:11: clusters: required: at least one cluster',
     ]);
   });
@@ -307,11 +325,11 @@ describe('loadDesiredState: hostile YAML', () => {
     ['an empty file', '', 'the file is empty'],
     ['only comments', '# nothing\n', 'the file is empty'],
     ['a list at the top', '- a\n- b\n', 'expected a mapping with apiVersion, hub and clusters'],
-    ['two documents', `${HEAD}---\n${HEAD}`, 'YAML: Source contains multiple documents'],
-    ['a duplicate key', `${HEAD}hub:\n  roleName: x\n`, 'YAML: Map keys must be unique'],
+    ['two documents', `${HEAD}---\n${HEAD}`, 'YAML: a second document starts here; the file must hold exactly one YAML document'],
+    ['a duplicate key', `${HEAD}hub:\n  roleName: x\n`, 'YAML: the key "hub" appears twice in the same mapping'],
     ['broken YAML', 'apiVersion: [unclosed\n', 'YAML:'],
     ['a tab indent', 'hub:\n\troleName: x\n', 'YAML:'],
-    ['an unknown tag', `${HEAD}clusters: !weird []\n`, 'YAML: Unresolved tag: !weird'],
+    ['an unknown tag', `${HEAD}clusters: !weird []\n`, 'YAML: the tag !weird is not supported here'],
   ])('%s', (_name, text, fragment) => {
     const issues = issuesOf(text);
     expect(issues.length).toBeGreaterThan(0);
@@ -319,11 +337,17 @@ describe('loadDesiredState: hostile YAML', () => {
     for (const issue of issues) expect(issue.location.line).toBeGreaterThanOrEqual(1);
   });
 
-  it('refuses an alias bomb without expanding it', () => {
+  it('refuses an alias bomb without expanding it, at the alias that goes over the limit', () => {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
-    const [issue] = issuesOf(`${lines.join('\n')}\n`);
-    expect(issue?.message).toMatch(/cannot be turned into data: .*alias/i);
+    const issues = issuesOf(`${lines.join('\n')}\n`);
+    expect(issues).toHaveLength(1);
+    // a1..a3 add 10 * 11 + 10 * 111 + 10 * 1111 values; the 9th *a3 on line 5 passes 100000
+    expect(issues[0]).toEqual({
+      location: { file: 'hub.yaml', line: 5, column: 45 },
+      path: '',
+      message: 'YAML: with the alias *a3, aliases repeat more than 100000 values; write the values out or use fewer aliases (is this an alias bomb?)',
+    });
   });
 
   it('refuses a file over the size limit before parsing it', () => {
@@ -331,10 +355,21 @@ describe('loadDesiredState: hostile YAML', () => {
     expect(issue?.message).toMatch(/at most 1048576 bytes/);
   });
 
-  it('refuses deep nesting with a message, not a crash', () => {
-    const depth = 20_000;
-    const issues = issuesOf(`x: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
-    expect(issues.length).toBeGreaterThan(0);
+  it.each([
+    ['flow lists', (depth: number) => `x: ${'['.repeat(depth)}${']'.repeat(depth)}\n`, 1, 66],
+    ['unclosed flow lists', (depth: number) => `x: ${'['.repeat(depth)}\n`, 1, 66],
+    ['flow mappings', (depth: number) => `x: ${'{a: '.repeat(depth)}1${'}'.repeat(depth)}\n`, 1, 252],
+    ['compact block lists', (depth: number) => `${'- '.repeat(depth)}x\n`, 1, 127],
+    ['indented block mappings', (depth: number) => Array.from({ length: Math.min(depth, 200) }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'), 64, 64],
+  ])('refuses deep nesting (%s) where it goes past the limit, without exhausting the stack', (_name, make, line, column) => {
+    const issues = issuesOf(make(20_000));
+    expect(issues).toEqual([
+      {
+        location: { file: 'hub.yaml', line, column },
+        path: '',
+        message: `lists and mappings are nested more than ${MAX_NESTING} levels deep here; the file is not read further`,
+      },
+    ]);
   });
 
   it('throws a ConfigError with every issue from parseDesiredState', () => {
@@ -348,5 +383,169 @@ describe('loadDesiredState: hostile YAML', () => {
       expect(e.code).toBe('config.invalid');
       expect(e.message).toContain('f.yaml:1:13: apiVersion: expected "eks-auth-hub/v1"; got number 1');
     }
+  });
+});
+
+describe('loadDesiredState: text that is not what it looks like', () => {
+  const one = (text: string | Uint8Array): ConfigIssue => {
+    const result = loadDesiredState(text, 'hub.yaml');
+    if (result.ok) throw new Error('expected the file to be refused');
+    expect(result.error.issues).toHaveLength(1);
+    return result.error.issues[0] as ConfigIssue;
+  };
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+  const valid = withCluster('mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: [system:masters]');
+
+  it('accepts one leading UTF-8 byte-order mark, in text and in bytes', () => {
+    expect(loadDesiredState(`\ufeff${valid}`, 'hub.yaml').ok).toBe(true);
+    expect(loadDesiredState(new Uint8Array([0xef, 0xbb, 0xbf, ...utf8(valid)]), 'hub.yaml').ok).toBe(true);
+    expect(loadDesiredState(utf8(valid), 'hub.yaml').ok).toBe(true);
+  });
+
+  it('refuses bytes that are not UTF-8 where the first one is', () => {
+    const latin1 = utf8(valid.replace('username: admin', 'username: jos?'));
+    latin1[latin1.indexOf(0x3f)] = 0xe9; // "josé" saved as Latin-1
+    expect(one(latin1)).toEqual({
+      location: { file: 'hub.yaml', line: 10, column: 22 },
+      path: '',
+      message: `the file is not UTF-8 text: byte 0xE9 at byte offset ${valid.indexOf('admin\n') + 3} is not part of a UTF-8 character; save the file as UTF-8`,
+    });
+    // A real U+FFFD before it is text, not the bad byte.
+    const withReplacement = utf8(`# \ufffd\n${valid.replace('username: admin', 'username: jos?')}`);
+    withReplacement[withReplacement.lastIndexOf(0x3f)] = 0xe9;
+    expect(one(withReplacement).location).toEqual({ file: 'hub.yaml', line: 11, column: 22 });
+  });
+
+  it('refuses UTF-16 with its byte-order mark', () => {
+    expect(one(new Uint8Array([0xff, 0xfe, 0x61, 0x00])).message).toBe(
+      'the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8',
+    );
+  });
+
+  it.each([
+    ['NUL in a comment', `${valid}# a\u0000b\n`, 12, 4, 'the control character U+0000, which YAML text may not hold: a YAML file holds only printable text (is this a binary file?)'],
+    ['a right-to-left override in a comment', `# \u202eevil\n${valid}`, 1, 3, 'the bidirectional control character U+202E, which YAML text may not hold: it makes the text display in another order'],
+    ['a line separator', valid.replace('\nhub:', '\u2028hub:'), 1, 28, 'the line separator U+2028, which YAML text may not hold: YAML does not break lines there'],
+    ['old Mac line endings', valid.replace(/\n/g, '\r'), 1, 28, 'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings'],
+  ])('refuses %s anywhere in the file, located', (_name, text, line, column, fragment) => {
+    const issue = one(text);
+    expect(issue.location).toEqual({ file: 'hub.yaml', line, column });
+    expect(issue.message).toContain(fragment);
+  });
+
+  it('shows invisible characters of keys and values escaped, never raw', () => {
+    const issue = one(withCluster('"perm\\u001bission\\u200bset": x'));
+    expect(issue.path).toBe('clusters[0].perm\\u001Bission\\u200Bset');
+    expect(issue.message).toContain('unknown key "perm\\u001Bission\\u200Bset"');
+    const value = one(withCluster('mapRoles:\n  - permissionset: "Admin\\x85"\n    username: a'));
+    expect(value.message).toContain('got "Admin\\u0085"');
+  });
+
+  it.each([
+    ['a zero-width space', 'ad\\u200Bmin', 'the invisible character U+200B'],
+    ['a right-to-left override', 'ad\\u202Emin', 'the bidirectional control character U+202E'],
+    ['a newline', 'ad\\nmin', 'the control character U+000A'],
+  ])('refuses %s in a username, even escaped', (_name, escaped, fragment) => {
+    const issue = one(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: "${escaped}"`));
+    expect(issue.path).toBe('clusters[0].mapRoles[0].username');
+    expect(issue.message).toBe(`username contains ${fragment}; only printable characters are allowed`);
+  });
+
+  it('cuts long text taken from the file', () => {
+    const issue = one(withCluster(`? "${'k'.repeat(5000)}"\n: x`));
+    expect(issue.path.length).toBeLessThanOrEqual(120);
+    expect(issue.message.length).toBeLessThanOrEqual(300);
+    expect(issue.message).toMatch(/^unknown key "k{57}\.\.\."; allowed keys here: name, account/);
+  });
+
+  it.each([
+    ['system:master', ' (did you mean "system:masters"?)', ''],
+    ['System:Masters', ' (did you mean "system:masters"?)', ''],
+    [
+      'system:admins',
+      '',
+      ': system:masters, system:nodes, system:bootstrappers, system:node-proxier, system:authenticated, system:unauthenticated, system:serviceaccounts, system:monitoring, system:serviceaccounts:<namespace>',
+    ],
+  ])('refuses the group %s: the system: prefix belongs to Kubernetes', (group, hint, known) => {
+    const issue = one(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: ["${group}"]`));
+    expect(issue.path).toBe('clusters[0].mapRoles[0].groups[0]');
+    expect(issue.message).toBe(
+      `"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`,
+    );
+  });
+
+  it('accepts Kubernetes groups and service-account groups of a namespace', () => {
+    const groups = '[system:masters, system:nodes, system:authenticated, "system:serviceaccounts:team-a", eks:kube-proxy-windows]';
+    expect(loadDesiredState(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: ${groups}`), 'hub.yaml').ok).toBe(true);
+  });
+});
+
+describe('loadDesiredState: YAML features the file does not use', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('refuses a list as a key where it stands, without a process warning', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    const issues = issuesOf(`${HEAD}clusters: []\n? [a, b]\n: x\n`);
+    expect(issues.filter((i) => i.path === '')).toEqual([
+      {
+        location: { file: 'hub.yaml', line: 5, column: 3 },
+        path: '',
+        message: 'YAML: a key must be a plain name, not a list, a mapping or an alias (a value that starts with { or [ needs quotes, e.g. "{{SessionName}}")',
+      },
+    ]);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['!!binary', 'roleName: !!binary aGVsbG8=', 13],
+    ['!!timestamp', 'roleName: !!timestamp 2001-12-14', 13],
+    ['!!set', 'roleName: !!set {a, b}', 13],
+    ['!!omap', 'roleName: !!omap [a: 1]', 13],
+  ])('names the unsupported tag %s instead of reading it as a mapping', (tag, line, column) => {
+    const issues = issuesOf(HEAD.replace('roleName: eks-auth-hub-spoke', line));
+    expect(issues[0]).toEqual({
+      location: { file: 'hub.yaml', line: 3, column },
+      path: '',
+      message: `YAML: the tag ${tag} is not supported here; write a plain string, number, true/false, null, list or mapping`,
+    });
+  });
+
+  it('reads YAML 1.2 even under a %YAML 1.1 directive: no yes/no booleans, no timestamps', () => {
+    const issue = issuesOf(`%YAML 1.1\n---\n${withCluster('inheritDefaults: yes')}`)[0];
+    expect(issue?.path).toBe('clusters[0].inheritDefaults');
+    expect(issue?.message).toBe('expected true or false; got "yes"');
+  });
+
+  it('locates an alias without an anchor, and one inside its own value', () => {
+    expect(issuesOf(`${HEAD}clusters: *nope\n`)).toEqual([
+      { location: { file: 'hub.yaml', line: 4, column: 11 }, path: '', message: 'YAML: the alias *nope names no anchor &nope defined before it' },
+    ]);
+    expect(issuesOf(`${HEAD}clusters: &c [*c]\n`)).toEqual([
+      { location: { file: 'hub.yaml', line: 4, column: 15 }, path: '', message: 'YAML: the alias *c is inside the value it names, which would never end' },
+    ]);
+  });
+
+  it('accepts a group list shared through an alias by many clusters', () => {
+    const clusters = Array.from(
+      { length: 150 },
+      (_, i) => `  - name: c${i}\n    account: "111122223333"\n    region: eu-west-1\n    mapRoles:\n      - permissionset: P${i}\n        username: p\n        groups: *admins\n`,
+    );
+    const text = `${HEAD}defaults:\n  mapRoles:\n    - permissionset: Admin\n      username: admin\n      groups: &admins [system:masters, ops]\nclusters:\n${clusters.join('')}`;
+    const state = parseDesiredState(text, 'hub.yaml');
+    expect(state.clusters).toHaveLength(150);
+    expect(state.clusters[149]?.mapRoles[1]?.groups).toEqual(['system:masters', 'ops']);
+  });
+
+  it(`lists at most ${MAX_LISTED_ISSUES} problems in the error's message and counts the rest`, () => {
+    const text = `${HEAD}clusters:\n${Array.from({ length: 100 }, (_, i) => `  - {name: c${i}, account: "1", region: eu-west-1}\n`).join('')}`;
+    const result = loadDesiredState(text, 'hub.yaml');
+    if (result.ok) throw new Error('expected the file to be refused');
+    expect(result.error.issues).toHaveLength(100);
+    const lines = result.error.message.split('\n');
+    expect(lines[0]).toBe('hub.yaml: 100 problems');
+    expect(lines).toHaveLength(1 + MAX_LISTED_ISSUES + 1);
+    expect(lines.at(-1)).toBe(`hub.yaml: ... and ${100 - MAX_LISTED_ISSUES} more problems after these`);
   });
 });

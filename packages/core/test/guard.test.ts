@@ -18,6 +18,7 @@ function input(live: Entry[], next: Entry[], overrides: Partial<WriteCheckInput>
     rendered: renderAwsAuth(next) as Record<string, string>,
     hubPrincipalArn: HUB,
     maxRemovalRatio: 0.5,
+    keptBytes: 0,
     ...overrides,
   };
 }
@@ -34,6 +35,20 @@ describe('checkWrite', () => {
     expect(rules(checkWrite(input([admin, node, hub], [admin, weakened, hub])))).toEqual(['node-mapping-removed']);
     const renamed: Entry = { ...node, username: 'node' } as Entry;
     expect(rules(checkWrite(input([admin, node, hub], [admin, renamed, hub])))).toEqual(['node-mapping-removed']);
+  });
+
+  it("rule 4: the hub's node mapping may restore a hand-edited username, never drop a group or replace EKS's username", () => {
+    const key = new Set([entryKey(node)]);
+    const edited: Entry = { ...node, username: 'node-{{EC2PrivateDNSName}}', groups: ['system:nodes', 'extra'] } as Entry;
+    const restored: Entry = { ...node, groups: ['system:bootstrappers', 'system:nodes', 'extra'] } as Entry;
+    expect(checkWrite(input([admin, edited, hub], [admin, restored, hub], { nodeWritten: key }))).toEqual([]);
+    // The same change from the file's own mappings (not node discovery) is refused.
+    expect(rules(checkWrite(input([admin, edited, hub], [admin, restored, hub])))).toEqual(['node-mapping-removed']);
+    // Restoring the username may not drop a live group.
+    expect(rules(checkWrite(input([admin, edited, hub], [admin, node, hub], { nodeWritten: key })))).toEqual(['node-mapping-removed']);
+    // A username EKS itself writes (here Fargate's) is never replaced, not even by node discovery.
+    const fargate: Entry = { ...node, username: 'system:node:{{SessionName}}' } as Entry;
+    expect(rules(checkWrite(input([admin, fargate, hub], [admin, node, hub], { nodeWritten: key })))).toEqual(['node-mapping-removed']);
   });
 
   it("rule 5: refuses to drop or weaken the hub's own mapping", () => {
@@ -62,6 +77,19 @@ describe('checkWrite', () => {
     const badTemplate: Entry = { kind: 'role', rolearn: `${ARN}/x`, username: '{{Nope}}', groups: [] };
     expect(rules(checkWrite(input([], [badTemplate])))).toEqual(['render-invalid']);
     expect(rules(checkWrite(input([], [admin, { ...admin }])))).toContain('render-invalid');
+  });
+
+  it('rule 7: refuses a write the API server would refuse for its size, counting what the write keeps', () => {
+    const rendered = renderAwsAuth([admin]) as Record<string, string>;
+    const size = new TextEncoder().encode(rendered['mapRoles'] ?? '').length;
+    expect(checkWrite(input([], [admin], { keptBytes: 1048576 - size }))).toEqual([]);
+    const refused = checkWrite(input([], [admin], { keptBytes: 1048576 - size + 1 }));
+    expect(refused).toEqual([
+      {
+        rule: 'render-invalid',
+        message: `the written aws-auth would hold 1048577 bytes of data (mapRoles ${size}, kept keys and binaryData ${1048576 - size + 1}); the API server accepts at most 1048576`,
+      },
+    ]);
   });
 
   it('rule 7: entries kept verbatim from live are not held to the hub’s own rules', () => {
@@ -98,5 +126,11 @@ describe('checkPreconditions', () => {
     expect(rules(checkPreconditions({ ...base, live }))).toEqual(['live-unparseable']);
     expect(checkPreconditions({ ...base, live, allowRepair: true })).toEqual([]);
     expect(rules(checkPreconditions({ ...base, ownershipProblems: ['annotation unreadable'] }))).toEqual(['live-unparseable']);
+  });
+
+  it('rule 3: refuses a binaryData key named like a mapping key, even with repair allowed (binaryData is never dropped)', () => {
+    expect(checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'MapRoles'] })).toEqual([]);
+    const refused = checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'mapRoles'], allowRepair: true });
+    expect(refused).toEqual([{ rule: 'live-unparseable', message: expect.stringContaining('live aws-auth binaryData.mapRoles: the authenticator reads mapRoles only from data') }]);
   });
 });

@@ -120,7 +120,9 @@ const observed: fc.Arbitrary<ObservedAwsAuth | null> = fc.option(
   { nil: null },
 );
 
-describe('plan properties', () => {
+// Hundreds of generated cases each: CPU-bound, so on a busy machine they outlast vitest's 5 s default.
+// The timeout only guards against a hang; it is no speed check.
+describe('plan properties', { timeout: 60_000 }, () => {
   it('planning again after applying a plan changes nothing', () => {
     const actions = { write: 0, noop: 0, blocked: 0 };
     fc.assert(

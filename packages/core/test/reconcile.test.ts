@@ -7,6 +7,7 @@ import {
   parseDesiredState,
   PlanMemo,
   reconcile,
+  rollbackCluster,
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
@@ -59,13 +60,13 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
     return `${c.account}/${c.region}/${c.name}`;
   }
 
-  put(key: string, data: Record<string, string>, annotations: Record<string, string> = {}): void {
-    this.objects.set(key, { data: { ...data }, annotations: { ...annotations }, resourceVersion: String(++this.version) });
+  put(key: string, data: Record<string, string>, annotations: Record<string, string> = {}, immutable?: boolean): void {
+    this.objects.set(key, { data: { ...data }, annotations: { ...annotations }, resourceVersion: String(++this.version), ...(immutable === undefined ? {} : { immutable }) });
   }
 
   async read(c: ClusterRef): Promise<ObservedAwsAuth | null> {
     const o = this.objects.get(InMemoryAwsAuthStore.key(c));
-    return o === undefined ? null : { data: { ...o.data }, annotations: { ...o.annotations }, resourceVersion: o.resourceVersion };
+    return o === undefined ? null : { ...o, data: { ...o.data }, annotations: { ...o.annotations } };
   }
 
   async verify(c: ClusterRef): Promise<void> {
@@ -92,8 +93,11 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
     if (change.create ? current !== undefined : current?.resourceVersion !== change.resourceVersion) {
       throw new ConflictError(`conflict on ${key}`);
     }
+    if (current?.immutable === true) {
+      throw new HubError('terminal', 'kube.rejected', `replace kube-system/aws-auth of ${c.name}: HTTP 422 Invalid: data: Forbidden: field is immutable when \`immutable\` is set`);
+    }
     this.writes += 1;
-    this.put(key, { ...change.data }, { ...change.annotations });
+    this.put(key, { ...change.data }, { ...change.annotations }, current?.immutable);
   }
 }
 
@@ -273,6 +277,50 @@ describe('reconcile', () => {
     const report = await reconcile(state, ports, { passId: 'p3', dryRun: false, only: ['a1'] });
     expect(report.clusters[0]).toMatchObject({ outcome: 'applied', drift: true });
     expect(store.objects.get(key)?.data).toEqual(written.data);
+  });
+
+  it('fails a cluster whose aws-auth is immutable when it has something to write, writing nothing (not even the history)', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: '[]' }, {}, true);
+    for (const dryRun of [true, false]) {
+      const report = await reconcile(state, ports, { passId: 'p', dryRun, only: ['a1'] });
+      expect(report.clusters[0]).toMatchObject({
+        outcome: 'failed',
+        changes: { added: [], removed: [], changed: [] },
+        error: { kind: 'user', code: 'kube.immutable', message: expect.stringContaining('kube-system/aws-auth of a1 is immutable (immutable: true)') },
+      });
+    }
+    expect(store.writes).toBe(0);
+    expect(store.histories.size).toBe(0);
+    expect(store.objects.get(key)?.data).toEqual({ mapRoles: '[]' });
+  });
+
+  it('leaves an immutable aws-auth that already holds what the file asks for unchanged', async () => {
+    const { ports, store } = fakePorts();
+    await reconcile(state, ports, { passId: 'p1', dryRun: false, only: ['a1'] });
+    const key = `${A}/eu-west-1/a1`;
+    const written = store.objects.get(key);
+    store.put(key, written?.data ?? {}, written?.annotations ?? {}, true);
+    const report = await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] });
+    expect(report.clusters[0]?.outcome).toBe('unchanged');
+  });
+
+  it('refuses to roll back an immutable aws-auth, writing nothing', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: `- rolearn: arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: old-admin\n  groups: [system:masters]\n` });
+    await reconcile(state, ports, { passId: 'p1', dryRun: false, only: ['a1'] });
+    const written = store.objects.get(key);
+    store.put(key, written?.data ?? {}, written?.annotations ?? {}, true);
+    const writes = store.writes;
+    const result = await rollbackCluster(state, ports, 'a1', 1, 'rb');
+    expect(result).toMatchObject({ outcome: 'failed', error: { code: 'kube.immutable' } });
+    expect(store.writes).toBe(writes);
+    expect(store.histories.get(key)?.entries).toHaveLength(1);
+    // The same rollback goes through once the object is no longer immutable.
+    store.put(key, written?.data ?? {}, written?.annotations ?? {});
+    expect((await rollbackCluster(state, ports, 'a1', 1, 'rb')).outcome).toBe('applied');
   });
 
   it('keeps the replaced version in the history before every write, newest first, at most 10', async () => {

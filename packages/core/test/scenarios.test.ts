@@ -54,6 +54,7 @@ const scenarioSchema = z.strictObject({
       data: z.record(z.string(), z.string()).default({}),
       annotations: z.record(z.string(), z.string()).default({}),
       resourceVersion: z.string().default('1'),
+      binaryData: z.record(z.string(), z.string()).optional(),
     })
     .nullable()
     .default(null),
@@ -134,7 +135,9 @@ describe('planning scenarios', () => {
       if (!loaded.ok) throw loaded.error;
       const cluster = loaded.state.clusters[0];
       if (cluster === undefined) throw new Error('no cluster');
-      const observed: ObservedAwsAuth | null = scenario.observed;
+      const o = scenario.observed;
+      const observed: ObservedAwsAuth | null =
+        o === null ? null : { data: o.data, annotations: o.annotations, resourceVersion: o.resourceVersion, ...(o.binaryData === undefined ? {} : { binaryData: o.binaryData }) };
       const result = plan({
         cluster,
         roles: listing(toRoles(scenario.roles), scenario.rolesListing),
@@ -189,6 +192,7 @@ describe('planning scenarios', () => {
             data,
             annotations: { ...(observed?.annotations ?? {}), ...result.annotations },
             resourceVersion: 'after',
+            ...(observed?.binaryData === undefined ? {} : { binaryData: observed.binaryData }),
           },
           ...(scenario.hubPrincipal === undefined ? {} : { hubPrincipalArn: scenario.hubPrincipal }),
           guard: loaded.state.hub.guard,

@@ -5,7 +5,7 @@
  * Written independently of the hub's own aws-auth reader on purpose: the simulator is the other side
  * of the wire, and agreeing with the hub by sharing its code would prove nothing.
  */
-import { parse } from 'yaml';
+import { CST, Lexer, parse } from 'yaml';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
 import type { Cluster, Credential, World } from './world.js';
 
@@ -114,14 +114,43 @@ export interface Mapping {
 
 type Fields = Record<string, unknown>;
 
+/**
+ * YAML text as libyaml (go-yaml v2, the authenticator's reader) takes it, or undefined when libyaml
+ * refuses it where the `yaml` package would not: a leading byte-order mark is skipped, CR and CRLF
+ * are line breaks, and a tab is refused where a token must start in block context (line start, after
+ * "-", "?" or ":").
+ */
+function libyamlText(text: string): string | undefined {
+  const normalised = (text.startsWith('\ufeff') ? text.slice(1) : text).replace(/\r\n?/g, '\n');
+  if (!normalised.includes('\t')) return normalised;
+  let depth = 0;
+  let tokenMayStart = true;
+  let scalarSource = false;
+  for (const token of new Lexer().lex(normalised)) {
+    const kind: string = scalarSource ? 'text' : (CST.tokenType(token) ?? 'text');
+    scalarSource = kind === 'scalar';
+    if (kind === 'doc-mode' || kind === 'scalar' || kind === 'flow-error-end') continue;
+    if (kind === 'space') {
+      if (token.includes('\t') && depth === 0 && tokenMayStart) return undefined;
+      continue;
+    }
+    if (kind === 'flow-map-start' || kind === 'flow-seq-start') depth += 1;
+    if ((kind === 'flow-map-end' || kind === 'flow-seq-end') && depth > 0) depth -= 1;
+    tokenMayStart = ['newline', 'seq-item-ind', 'explicit-key-ind', 'map-value-ind', 'doc-start'].includes(kind);
+  }
+  return normalised;
+}
+
 /** Entries of one aws-auth key, read like the authenticator: YAML 1.1, fields without case, last wins. */
 function readList(text: string | undefined): Fields[] {
   if (text === undefined) return [];
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === '``' || trimmed === '""') return [];
+  const readable = libyamlText(text);
+  if (readable === undefined) return []; // libyaml cannot read it: the whole key is dropped
   let value: unknown;
   try {
-    value = parse(text, { version: '1.1', maxAliasCount: 100 });
+    value = parse(readable, { version: '1.1', maxAliasCount: 100 });
   } catch {
     return []; // invalid YAML drops the whole key
   }
@@ -162,7 +191,7 @@ export function mapIdentity(cluster: Cluster, identity: Identity): Mapping | und
   if (user !== undefined) return user;
   let accounts: unknown;
   try {
-    accounts = parse(configMap.data['mapAccounts'] ?? '[]', { version: '1.1' });
+    accounts = parse(libyamlText(configMap.data['mapAccounts'] ?? '[]') ?? '[]', { version: '1.1' });
   } catch {
     accounts = [];
   }

@@ -116,6 +116,7 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
   try {
     if (auth === undefined) throw protocolError('missingAuth', protocol);
     const caller = await authenticate(ctx.world, request, auth, protocol);
+    ctx.counters.recordPrincipal(caller.roleArn ?? caller.arn, operation);
     if (protocol === 'query') {
       if (service === 'sts') handleSts(ctx, caller, form, request, res, requestId);
       else if (service === 'iam') handleIam(ctx, caller, form, res, requestId);

@@ -5,8 +5,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { invalidMessage, renderConfigMap, validateConfigMap, type ConfigMapContent } from './configmap.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
 import { SimError, type Cluster, type World } from './world.js';
+import { configMapManifestSchema, manifestContent, type ConfigMapManifest, type ConfigMapManifestInput } from './world-schema.js';
 
 export interface ClusterRef {
   readonly account: string;
@@ -80,7 +82,10 @@ export class SimControl {
     return object === undefined ? null : { data: { ...object.data }, annotations: { ...object.annotations }, resourceVersion: object.resourceVersion };
   }
 
-  /** A hand edit: replaces the data (annotations kept unless given); null deletes the ConfigMap. */
+  /**
+   * A hand edit: replaces the data (annotations kept unless given; labels, binaryData, immutable and
+   * the other metadata kept); null deletes the ConfigMap.
+   */
   editAwsAuth(ref: ClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
     const cluster = this.cluster(ref);
     if (data === null) {
@@ -88,12 +93,43 @@ export class SimControl {
       cluster.resourceVersion += 1;
       return null;
     }
-    this.world.putConfigMap(cluster, 'kube-system', 'aws-auth', { data, ...(annotations === undefined ? {} : { annotations }) });
+    const existing = cluster.configMaps.get('kube-system/aws-auth');
+    const content: ConfigMapContent = {
+      ...(existing === undefined ? {} : existing),
+      data,
+      ...(annotations === undefined ? {} : { annotations }),
+    };
+    const errors = validateConfigMap(content);
+    if (errors.length > 0) throw new SimError(422, 'Invalid', invalidMessage('aws-auth', errors));
+    this.world.putConfigMap(cluster, 'kube-system', 'aws-auth', content);
     return this.readAwsAuth(ref);
+  }
+
+  /**
+   * Plants a ConfigMap from a manifest, replacing any of the same name: the state someone (or some
+   * tool) left behind. The API server's shape rules apply (keys, size, base64), not immutability.
+   * Returns the object as a GET would.
+   */
+  putConfigMap(ref: ClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
+    const parsed: ConfigMapManifest = configMapManifestSchema.parse(manifest);
+    const cluster = this.cluster(ref);
+    const stored = this.world.putConfigMap(cluster, parsed.metadata.namespace, parsed.metadata.name, manifestContent(parsed));
+    return renderConfigMap(stored);
+  }
+
+  /** A ConfigMap as a GET would return it, or null. */
+  readConfigMap(ref: ClusterRef, namespace: string, name: string): Record<string, unknown> | null {
+    const object = this.cluster(ref).configMaps.get(`${namespace}/${name}`);
+    return object === undefined ? null : renderConfigMap(object);
   }
 
   counters(): Record<string, OperationCount> {
     return this.counts.snapshot();
+  }
+
+  /** Authenticated AWS calls by principal (a session's role ARN, or a user's ARN) and operation. */
+  principals(): Record<string, Record<string, number>> {
+    return this.counts.principals();
   }
 
   resetCounters(): void {
@@ -185,7 +221,16 @@ const ROUTES: Record<string, Handler> = {
     const r = ref.extend({ data: z.record(z.string(), z.string()).nullable(), annotations: z.record(z.string(), z.string()).optional() }).parse(b);
     return c.editAwsAuth(r, r.data, r.annotations);
   },
+  'PUT /_sim/configmaps': (c, b) => {
+    const r = ref.extend({ object: z.unknown() }).parse(b);
+    return c.putConfigMap(r, r.object as ConfigMapManifestInput);
+  },
+  'GET /_sim/configmaps': (c, _b, q) => {
+    const r = ref.extend({ namespace: z.string(), name: z.string() }).parse(Object.fromEntries(q));
+    return c.readConfigMap(r, r.namespace, r.name);
+  },
   'GET /_sim/counters': (c) => c.counters(),
+  'GET /_sim/principals': (c) => c.principals(),
   'POST /_sim/counters/reset': (c) => {
     c.resetCounters();
     return {};

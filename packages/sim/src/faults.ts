@@ -92,6 +92,27 @@ export interface OperationCount {
 
 export class Counters {
   private readonly byOperation = new Map<string, OperationCount>();
+  /** Authenticated AWS calls by principal (a session's role ARN, or a user's ARN), then operation. */
+  private readonly byPrincipal = new Map<string, Map<string, number>>();
+
+  /** Records who made an authenticated AWS call (whatever its outcome). */
+  recordPrincipal(principal: string, operation: string): void {
+    let operations = this.byPrincipal.get(principal);
+    if (operations === undefined) {
+      operations = new Map();
+      this.byPrincipal.set(principal, operations);
+    }
+    operations.set(operation, (operations.get(operation) ?? 0) + 1);
+  }
+
+  /** principal → operation → calls, sorted. */
+  principals(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [principal, operations] of [...this.byPrincipal.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      out[principal] = Object.fromEntries([...operations.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    }
+    return out;
+  }
 
   record(operation: string, outcome: string): void {
     let count = this.byOperation.get(operation);
@@ -117,6 +138,7 @@ export class Counters {
 
   reset(): void {
     this.byOperation.clear();
+    this.byPrincipal.clear();
   }
 }
 

@@ -1,5 +1,6 @@
 export * from './world-schema.js';
 export * from './world.js';
+export * from './configmap.js';
 export * from './random.js';
 export * from './faults.js';
 export * from './sigv4.js';

@@ -3,13 +3,26 @@
  * served under `/k8s/<id>` (the endpoint `DescribeCluster` returns). Bearer tokens are verified
  * offline with the authenticator's rules, then authorised from the cluster's live aws-auth.
  * ConfigMaps support GET, LIST, POST, PUT, PATCH (merge, strategic merge, apply) and DELETE with
- * resourceVersion concurrency and Kubernetes `Status` errors; discovery is enough for kubectl.
+ * resourceVersion concurrency and Kubernetes `Status` errors, validated as the API server validates
+ * them (`configmap.ts`); discovery is enough for kubectl.
  */
 import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { authorise, verifyToken, type Identity } from './authenticator.js';
+import {
+  ConfigMapDecodeError,
+  decodeConfigMap,
+  invalidMessage,
+  managedFieldsAfterUpdate,
+  renderConfigMap,
+  validateConfigMap,
+  validateConfigMapUpdate,
+  type ConfigMapContent,
+  type ConfigMapObject,
+  type FieldError,
+} from './configmap.js';
 import { injectFault, type Counters, type Faults } from './faults.js';
-import type { Cluster, ConfigMapObject, World } from './world.js';
+import type { Cluster, World } from './world.js';
 
 export interface KubeApiContext {
   readonly world: World;
@@ -27,9 +40,6 @@ export interface KubeRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer;
 }
-
-const MAX_CONFIGMAP_BYTES = 1024 * 1024;
-const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 
 class StatusError extends Error {
   constructor(
@@ -66,21 +76,15 @@ function notFound(name: string): StatusError {
   return new StatusError(404, 'NotFound', `configmaps "${name}" not found`, { name, kind: 'configmaps' });
 }
 
-function render(object: ConfigMapObject): Record<string, unknown> {
-  return {
+const render = renderConfigMap;
+
+/** 422 Invalid with the field errors as causes, as apimachinery's NewInvalid. */
+function invalid(name: string, errors: readonly FieldError[]): StatusError {
+  return new StatusError(422, 'Invalid', invalidMessage(name, errors), {
+    name,
     kind: 'ConfigMap',
-    apiVersion: 'v1',
-    metadata: {
-      name: object.name,
-      namespace: object.namespace,
-      uid: object.uid,
-      resourceVersion: object.resourceVersion,
-      creationTimestamp: object.creationTimestamp,
-      ...(Object.keys(object.labels).length > 0 ? { labels: object.labels } : {}),
-      ...(Object.keys(object.annotations).length > 0 ? { annotations: object.annotations } : {}),
-    },
-    ...(Object.keys(object.data).length > 0 ? { data: object.data } : {}),
-  };
+    causes: errors.map((e) => ({ reason: e.type, message: e.body, field: e.field })),
+  });
 }
 
 type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'discovery';
@@ -211,8 +215,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       if (cluster.configMaps.has(key(name))) {
         throw new StatusError(409, 'AlreadyExists', `configmaps "${name}" already exists`, { name, kind: 'configmaps' });
       }
-      const content = validate(body, name);
-      send(res, 201, render(world.putConfigMap(cluster, namespace, name, content)));
+      send(res, 201, render(create(world, cluster, namespace, name, body)));
       return 201;
     }
     case 'update': {
@@ -225,8 +228,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       const existing = cluster.configMaps.get(key(name));
       if (existing === undefined) throw notFound(name);
       checkResourceVersion(body, existing, name);
-      const content = validate(body, name);
-      send(res, 200, render(world.putConfigMap(cluster, namespace, name, content)));
+      send(res, 200, render(update(world, cluster, existing, body)));
       return 200;
     }
     case 'patch': {
@@ -249,10 +251,12 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
         throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`);
       }
       if (metadataName(patched, name) !== name) throw new StatusError(400, 'BadRequest', 'metadata.name cannot be changed by a patch');
-      const content = validate(patched, name);
-      const status = existing === undefined ? 201 : 200;
-      send(res, status, render(world.putConfigMap(cluster, namespace, name, content)));
-      return status;
+      if (existing === undefined) {
+        send(res, 201, render(create(world, cluster, namespace, name, patched)));
+        return 201;
+      }
+      send(res, 200, render(update(world, cluster, existing, patched)));
+      return 200;
     }
     case 'delete': {
       const name = r.name ?? '';
@@ -263,6 +267,16 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
         const preconditions = options['preconditions'];
         const rv = typeof preconditions === 'object' && preconditions !== null ? (preconditions as Record<string, unknown>)['resourceVersion'] : undefined;
         if (rv !== undefined && rv !== existing.resourceVersion) throw conflict(name);
+      }
+      if (existing.finalizers.length > 0) {
+        // Finalizers hold the object: it is only marked, and goes when the last one is removed.
+        if (existing.deletionTimestamp === undefined) {
+          cluster.resourceVersion += 1;
+          existing.resourceVersion = String(cluster.resourceVersion);
+          existing.deletionTimestamp = new Date(world.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        }
+        send(res, 200, render(existing));
+        return 200;
       }
       cluster.configMaps.delete(key(name));
       cluster.resourceVersion += 1;
@@ -319,33 +333,34 @@ function checkResourceVersion(body: Record<string, unknown>, existing: ConfigMap
   if (rv !== undefined && rv !== null && rv !== '' && rv !== existing.resourceVersion) throw conflict(name);
 }
 
-function stringMap(value: unknown, field: string, name: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    throw new StatusError(422, 'Invalid', `ConfigMap "${name}" is invalid: ${field}: Invalid value: must be a map of strings`);
+function decode(body: Record<string, unknown>): ConfigMapContent {
+  if (body['kind'] !== undefined && body['kind'] !== 'ConfigMap') throw new StatusError(400, 'BadRequest', `expected kind ConfigMap, got ${String(body['kind'])}`);
+  try {
+    return decodeConfigMap(body);
+  } catch (error) {
+    if (error instanceof ConfigMapDecodeError) throw new StatusError(400, 'BadRequest', error.message);
+    throw error;
   }
-  return value as Record<string, string>;
 }
 
-function validate(body: Record<string, unknown>, name: string): { data: Record<string, string>; annotations: Record<string, string>; labels: Record<string, string> } {
-  if (body['kind'] !== undefined && body['kind'] !== 'ConfigMap') throw new StatusError(400, 'BadRequest', `expected kind ConfigMap, got ${String(body['kind'])}`);
-  const data = stringMap(body['data'], 'data', name);
-  let size = 0;
-  for (const [key, value] of Object.entries(data)) {
-    if (!DATA_KEY.test(key) || key.length > 253) {
-      throw new StatusError(422, 'Invalid', `ConfigMap "${name}" is invalid: data[${key}]: Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
-    }
-    size += Buffer.byteLength(key) + Buffer.byteLength(value);
-  }
-  if (size > MAX_CONFIGMAP_BYTES) {
-    throw new StatusError(422, 'Invalid', `ConfigMap "${name}" is invalid: []: Too long: must have at most ${MAX_CONFIGMAP_BYTES} bytes`);
-  }
-  const meta = metadata(body);
-  return {
-    data,
-    annotations: stringMap(meta['annotations'], 'metadata.annotations', name),
-    labels: stringMap(meta['labels'], 'metadata.labels', name),
-  };
+function create(world: World, cluster: Cluster, namespace: string, name: string, body: Record<string, unknown>): ConfigMapObject {
+  const content = decode(body);
+  const errors = validateConfigMap(content);
+  if (errors.length > 0) throw invalid(name, errors);
+  return world.putConfigMap(cluster, namespace, name, content);
+}
+
+function update(world: World, cluster: Cluster, existing: ConfigMapObject, body: Record<string, unknown>): ConfigMapObject {
+  const content = decode(body);
+  const errors = validateConfigMapUpdate(content, existing);
+  if (errors.length > 0) throw invalid(existing.name, errors);
+  const stored = world.putConfigMap(cluster, existing.namespace, existing.name, {
+    ...content,
+    managedFields: managedFieldsAfterUpdate(content.managedFields, existing.managedFields),
+  });
+  // A deletion that waited for finalizers completes when the last one goes.
+  if (stored.deletionTimestamp !== undefined && stored.finalizers.length === 0) cluster.configMaps.delete(`${stored.namespace}/${stored.name}`);
+  return stored;
 }
 
 /** RFC 7386 JSON merge patch. */

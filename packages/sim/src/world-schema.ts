@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { loadYaml, type ConfigIssue } from '@eks-auth-hub/core';
+import { base64Problem, validateConfigMap, type ConfigMapContent } from './configmap.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
 const REGION = /^(?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?$/;
@@ -49,6 +50,78 @@ export const fargateProfileSchema = z.strictObject({
   podExecutionRoleArn: arn,
 });
 
+const stringMap = z.record(z.string(), z.string());
+
+/**
+ * A ConfigMap planted in a cluster, written as a manifest (what `kubectl get -o yaml` shows, without
+ * what the server assigns). It must be an object the API server would have accepted: the same key,
+ * size and base64 rules apply. `data: null`, `data: {}` and no data are all allowed (the API server
+ * returns none of them).
+ */
+export const configMapManifestSchema = z
+  .strictObject({
+    apiVersion: z.literal('v1').optional(),
+    kind: z.literal('ConfigMap').optional(),
+    metadata: z.strictObject({
+      name: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { error: 'expected a DNS subdomain name such as aws-auth' }),
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'expected a namespace name such as kube-system' }).default('default'),
+      labels: stringMap.optional(),
+      annotations: stringMap.optional(),
+      ownerReferences: z
+        .array(
+          z.strictObject({
+            apiVersion: z.string(),
+            kind: z.string(),
+            name: z.string(),
+            uid: z.string(),
+            controller: z.boolean().optional(),
+            blockOwnerDeletion: z.boolean().optional(),
+          }),
+        )
+        .optional(),
+      finalizers: z.array(z.string()).optional(),
+      managedFields: z.array(z.record(z.string(), z.unknown())).optional(),
+    }),
+    data: stringMap.nullable().optional(),
+    /** Values in standard base64, as the API takes them. */
+    binaryData: stringMap.nullable().optional(),
+    immutable: z.boolean().optional(),
+  })
+  .superRefine((manifest, ctx) => {
+    for (const [key, value] of Object.entries(manifest.binaryData ?? {})) {
+      const problem = base64Problem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['binaryData', key], message: `not standard base64: ${problem}` });
+    }
+    for (const error of validateConfigMap(manifestContent(manifest))) {
+      ctx.addIssue({ code: 'custom', path: [...error.path], message: `the API server would refuse it: ${error.field}: ${error.body}` });
+    }
+  });
+
+export type ConfigMapManifest = z.output<typeof configMapManifestSchema>;
+export type ConfigMapManifestInput = z.input<typeof configMapManifestSchema>;
+
+/** What a manifest sets, in the form the world stores. */
+export function manifestContent(manifest: ConfigMapManifest): ConfigMapContent {
+  const meta = manifest.metadata;
+  return {
+    data: manifest.data ?? {},
+    binaryData: manifest.binaryData ?? {},
+    ...(manifest.immutable === undefined ? {} : { immutable: manifest.immutable }),
+    labels: meta.labels ?? {},
+    annotations: meta.annotations ?? {},
+    ownerReferences: (meta.ownerReferences ?? []).map((r) => ({
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      name: r.name,
+      uid: r.uid,
+      ...(r.controller === undefined ? {} : { controller: r.controller }),
+      ...(r.blockOwnerDeletion === undefined ? {} : { blockOwnerDeletion: r.blockOwnerDeletion }),
+    })),
+    finalizers: meta.finalizers ?? [],
+    managedFields: meta.managedFields ?? [],
+  };
+}
+
 export const clusterSchema = z.strictObject({
   name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
   region: z.string().regex(REGION, { error: 'expected an AWS region such as eu-west-1' }),
@@ -60,6 +133,8 @@ export const clusterSchema = z.strictObject({
   fargateProfiles: z.array(fargateProfileSchema).default([]),
   /** Initial `kube-system/aws-auth` data; omitted: the cluster has none yet. */
   awsAuth: z.record(z.string(), z.string()).optional(),
+  /** ConfigMaps the cluster starts with, as manifests (any namespace; `kube-system/aws-auth` here instead of `awsAuth`). */
+  configMaps: z.array(configMapManifestSchema).default([]),
 });
 
 export const accountSchema = z.strictObject({
@@ -109,6 +184,15 @@ export const worldSchema = z
         const key = `${cluster.region}/${cluster.name}`;
         if (clusters.has(key)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'clusters', j, 'name'], message: `cluster ${cluster.name} appears twice in ${cluster.region}` });
         clusters.add(key);
+        const planted = new Set<string>(cluster.awsAuth === undefined ? [] : ['kube-system/aws-auth']);
+        cluster.configMaps.forEach((cm, k) => {
+          const id = `${cm.metadata.namespace}/${cm.metadata.name}`;
+          if (planted.has(id)) {
+            const also = id === 'kube-system/aws-auth' && cluster.awsAuth !== undefined ? ' (awsAuth plants it too)' : '';
+            ctx.addIssue({ code: 'custom', path: ['accounts', i, 'clusters', j, 'configMaps', k, 'metadata', 'name'], message: `ConfigMap ${id} appears twice${also}` });
+          }
+          planted.add(id);
+        });
       });
       const roles = new Set<string>();
       acct.roles.forEach((role, j) => {

@@ -3,8 +3,9 @@
  * ConfigMaps. Mutated by the wire handlers (AssumeRole, ConfigMap writes) and the control API.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { ConfigMapContent, ConfigMapObject } from './configmap.js';
 import { Random } from './random.js';
-import type { WorldFile } from './world-schema.js';
+import { manifestContent, type WorldFile } from './world-schema.js';
 
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
 
@@ -44,17 +45,6 @@ export interface FargateProfile {
   readonly name: string;
   readonly podExecutionRoleArn: string;
   readonly createdAt: Date;
-}
-
-export interface ConfigMapObject {
-  name: string;
-  namespace: string;
-  uid: string;
-  resourceVersion: string;
-  creationTimestamp: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  data: Record<string, string>;
 }
 
 export interface Cluster {
@@ -149,6 +139,7 @@ export class World {
         account.clusters.set(`${c.region}/${c.name}`, cluster);
         this.clustersById.set(id, cluster);
         if (c.awsAuth !== undefined) this.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: c.awsAuth });
+        for (const manifest of c.configMaps) this.putConfigMap(cluster, manifest.metadata.namespace, manifest.metadata.name, manifestContent(manifest));
       }
     }
   }
@@ -285,13 +276,11 @@ export class World {
     }
   }
 
-  /** Creates or replaces a ConfigMap (used by the world loader and hand edits). */
-  putConfigMap(
-    cluster: Cluster,
-    namespace: string,
-    name: string,
-    content: { data: Record<string, string>; annotations?: Record<string, string>; labels?: Record<string, string> },
-  ): ConfigMapObject {
+  /**
+   * Creates or replaces a ConfigMap (the world loader, hand edits, and the API server after its
+   * checks). Labels and annotations left out keep the ones stored; every other field is as given.
+   */
+  putConfigMap(cluster: Cluster, namespace: string, name: string, content: ConfigMapContent): ConfigMapObject {
     const key = `${namespace}/${name}`;
     const existing = cluster.configMaps.get(key);
     cluster.resourceVersion += 1;
@@ -301,9 +290,15 @@ export class World {
       uid: existing?.uid ?? this.uid(),
       resourceVersion: String(cluster.resourceVersion),
       creationTimestamp: existing?.creationTimestamp ?? new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      labels: content.labels ?? existing?.labels ?? {},
-      annotations: content.annotations ?? existing?.annotations ?? {},
+      labels: { ...(content.labels ?? existing?.labels ?? {}) },
+      annotations: { ...(content.annotations ?? existing?.annotations ?? {}) },
       data: { ...content.data },
+      binaryData: { ...(content.binaryData ?? {}) },
+      ...(content.immutable === undefined ? {} : { immutable: content.immutable }),
+      ownerReferences: [...(content.ownerReferences ?? [])],
+      finalizers: [...(content.finalizers ?? [])],
+      managedFields: [...(content.managedFields ?? [])],
+      ...(existing?.deletionTimestamp === undefined ? {} : { deletionTimestamp: existing.deletionTimestamp }),
     };
     cluster.configMaps.set(key, object);
     return object;

@@ -96,7 +96,6 @@ describe('aws-auth hand edits', () => {
     expect(read.metadata?.annotations).toEqual({ 'edited-by': 'hand' });
     expect(read.metadata?.resourceVersion).toBe(state.resourceVersion);
     expect(read.metadata?.resourceVersion).not.toBe(before.metadata?.resourceVersion);
-    expect(read.metadata?.uid).toBe(before.metadata?.uid);
 
     const fetched = await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`);
     expect(fetched).toEqual({ status: 200, json: state });
@@ -106,11 +105,48 @@ describe('aws-auth hand edits', () => {
     expect((await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`)).json).toBeNull();
   });
 
+  it('plants a whole ConfigMap (binaryData, immutable, foreign metadata) that client-node then reads as planted', async () => {
+    // payments-staging was created by the spoke: what aws-auth holds does not decide its access.
+    const api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
+    const data = { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/ci-deployer\n  username: ci\n  groups: [deployers]\n' };
+    const object = {
+      metadata: {
+        name: 'aws-auth',
+        namespace: 'kube-system',
+        labels: { 'app.kubernetes.io/managed-by': 'eksctl' },
+        annotations: { 'owner.example.com/team': 'platform' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'seed', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11' }],
+        finalizers: ['example.com/keep'],
+      },
+      data,
+      binaryData: { 'logo.png': 'iVBORw==' },
+      immutable: true,
+    };
+    const planted = await control(sim, 'PUT', 'configmaps', { ...STAGING, object });
+    expect(planted.status).toBe(200);
+    const read = await readAwsAuth(api);
+    expect(read).toMatchObject({ data, binaryData: object.binaryData, immutable: true });
+    expect(read.metadata).toMatchObject({ labels: object.metadata.labels, annotations: object.metadata.annotations, ownerReferences: object.metadata.ownerReferences, finalizers: ['example.com/keep'] });
+    const fetched = await control(sim, 'GET', `configmaps?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging&namespace=kube-system&name=aws-auth`);
+    expect(fetched).toEqual({ status: 200, json: planted.json });
+
+    const refused = await control(sim, 'PUT', 'configmaps', { ...STAGING, object: { ...object, data: { ...object.data, 'logo.png': 'x' } } });
+    expect(refused.status).toBe(400);
+    expect((refused.json as { message: string }).message).toContain('duplicate of key present in binaryData');
+    expect((await readAwsAuth(api)).metadata?.resourceVersion).toBe(read.metadata?.resourceVersion);
+    const replanted = await control(sim, 'PUT', 'configmaps', { ...STAGING, object: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data } });
+    expect(replanted.json).not.toHaveProperty('binaryData');
+    expect(replanted.json).not.toHaveProperty('immutable');
+    expect((await readAwsAuth(api)).metadata?.uid).toBe(read.metadata?.uid);
+  });
+
   it('refuses an unknown cluster and a malformed body', async () => {
     const unknown = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'nope', data: {} });
     expect(unknown).toMatchObject({ status: 404, json: { error: 'ResourceNotFoundException' } });
     const malformed = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { k: 1 } });
     expect(malformed).toMatchObject({ status: 400, json: { error: 'BadRequest' } });
+    const invalid = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { 'not a key': 'x' } });
+    expect(invalid).toMatchObject({ status: 422, json: { error: 'Invalid', message: expect.stringContaining('data[not a key]: Invalid value') } });
     expect((await control(sim, 'GET', 'no-such-route')).status).toBe(404);
   });
 });
@@ -130,6 +166,21 @@ describe('counters and clock', () => {
       'iam:ListRoles': { calls: 2, outcomes: { ok: 2 } },
       'sts:GetCallerIdentity': { calls: 2, outcomes: { ok: 1, SignatureDoesNotMatch: 1 } },
     } satisfies Record<string, OperationCount>);
+  });
+
+  it('counts authenticated calls per principal: a session under its role, a key under its user', async () => {
+    expect((await control(sim, 'POST', 'counters/reset')).status).toBe(200);
+    const session = await assumeSpoke(sim, PAYMENTS);
+    await roles();
+    await caught(eks(sim, session).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
+    // A request whose signature fails names no principal.
+    await caught(sts(sim, { ...hubCreds(sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    const { status, json } = await control(sim, 'GET', 'principals');
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      [`arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`]: { 'eks:DescribeNodegroup': 1, 'iam:ListRoles': 1 },
+      [sim.world.hub.arn]: { 'sts:AssumeRole': 1 },
+    });
   });
 
   it('moving the clock forward expires sessions', async () => {

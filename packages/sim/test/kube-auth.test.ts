@@ -196,6 +196,41 @@ describe('authorisation from the live aws-auth', () => {
     expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
   });
 
+  it('reads mapRoles as libyaml does: a leading byte-order mark and CR or CRLF line breaks are fine', async () => {
+    const mapRoles = prodAwsAuth['mapRoles'] ?? '';
+    try {
+      for (const text of [`\ufeff${mapRoles}`, mapRoles.replaceAll('\n', '\r\n'), mapRoles.replaceAll('\n', '\r')]) {
+        sim.control.editAwsAuth(PROD, { mapRoles: text });
+        expect(await readProd(await clusterToken(spoke, 'payments-prod')), JSON.stringify(text.slice(0, 3))).toBe('ok');
+      }
+    } finally {
+      sim.control.editAwsAuth(PROD, prodAwsAuth);
+    }
+  });
+
+  it('a tab where libyaml refuses one (after ":") drops every role mapping; a tab inside a flow list does not', async () => {
+    const spokeEntry = (separator: string): string => `- rolearn: ${SPOKE_ARN}\n  username:${separator}hub\n  groups: [system:masters,\tviewers]\n`;
+    try {
+      sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry('\t') });
+      await expect401(await clusterToken(spoke, 'payments-prod'));
+      sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry(' ') });
+      expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
+    } finally {
+      sim.control.editAwsAuth(PROD, prodAwsAuth);
+    }
+  });
+
+  it('binaryData is not read: a mapping there lets nobody in', async () => {
+    const mapRoles = Buffer.from(prodAwsAuth['mapRoles'] ?? '').toString('base64');
+    try {
+      sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, binaryData: { mapRoles } });
+      await expect401(await clusterToken(spoke, 'payments-prod'));
+    } finally {
+      sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: prodAwsAuth });
+    }
+    expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
+  });
+
   it('a write that drops the writer’s own mapping really locks it out', async () => {
     const api = await freshClient(sim, prod, spoke, 'payments-prod');
     const current = await readAwsAuth(api);

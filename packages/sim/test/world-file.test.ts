@@ -63,6 +63,67 @@ accounts:
   });
 });
 
+describe('planted ConfigMaps', () => {
+  const world = (configMaps: string): string => `apiVersion: eks-auth-hub-sim/v1
+management:
+  account: "999988887777"
+  principal: { accessKeyId: AKIAAAAAAAAAAAAAAAAA, secretAccessKey: ${'x'.repeat(40)} }
+accounts:
+  - id: "111122223333"
+    clusters:
+      - name: c
+        region: eu-west-1
+        configMaps:
+${configMaps}`;
+
+  it('plants each manifest with every field it gives', () => {
+    const text = world(`          - metadata:
+              name: aws-auth
+              namespace: kube-system
+              labels: { team: platform }
+              ownerReferences: [{ apiVersion: v1, kind: ConfigMap, name: seed, uid: 6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11 }]
+              finalizers: [example.com/keep]
+              managedFields: [{ manager: eksctl, operation: Update }]
+            data: { mapRoles: "[]" }
+            binaryData: { logo.png: iVBORw== }
+            immutable: true
+          - metadata: { name: empty }
+            data: null
+`);
+    const loaded = loadWorldFile(text, 'w.yaml');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const cluster = new World(loaded.world).cluster('111122223333', 'eu-west-1', 'c');
+    expect(cluster.configMaps.get('kube-system/aws-auth')).toMatchObject({
+      labels: { team: 'platform' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'seed', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11' }],
+      finalizers: ['example.com/keep'],
+      managedFields: [{ manager: 'eksctl', operation: 'Update' }],
+      data: { mapRoles: '[]' },
+      binaryData: { 'logo.png': 'iVBORw==' },
+      immutable: true,
+    });
+    expect(cluster.configMaps.get('default/empty')).toMatchObject({ data: {}, binaryData: {} });
+  });
+
+  it('refuses, located, what the API server would never have stored', () => {
+    const text = world(`          - metadata: { name: a, namespace: kube-system }
+            data: { "bad key": x, mapRoles: y }
+            binaryData: { mapRoles: eA==, blob: "eA" }
+          - metadata: { name: a, namespace: kube-system }
+            data: { big: "${'x'.repeat(100)}" }
+`);
+    const loaded = loadWorldFile(text, 'w.yaml');
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    expect(loaded.issues.map((i) => [i.location.line, i.path, i.message])).toEqual([
+      [12, 'accounts[0].clusters[0].configMaps[0].data.bad key', expect.stringContaining('a valid config key must consist of alphanumeric characters')],
+      [12, 'accounts[0].clusters[0].configMaps[0].data.mapRoles', 'the API server would refuse it: data[mapRoles]: Invalid value: "mapRoles": duplicate of key present in binaryData'],
+      [13, 'accounts[0].clusters[0].configMaps[0].binaryData.blob', 'not standard base64: illegal base64 data at input byte 0'],
+      [14, 'accounts[0].clusters[0].configMaps[1].metadata.name', 'ConfigMap kube-system/a appears twice'],
+    ]);
+  });
+});
+
 describe('generated worlds', () => {
   it('are the same for the same seed and differ for another', () => {
     const a = new World(worldSchema.parse(generateWorld({ accounts: 3, clustersPerAccount: 4, ssoRolesPerAccount: 5, seed: 9 })));
