@@ -63,6 +63,7 @@ function redirect(ports: AwsPorts, name: string, change: (endpoint: ClusterEndpo
       return ref.name === name ? change(endpoint) : endpoint;
     },
     nodeRoles: (ref) => real.nodeRoles(ref),
+    forget: (ref) => real.forget(ref),
   };
   return { ...ports, clusters };
 }

@@ -8,7 +8,7 @@ import './env-defaults.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { HubError, reconcile, selectClusters, selectionLabel, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { HubError, PlanMemo, reconcile, selectClusters, selectionLabel, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { loadConfigFile } from './config-file.js';
 import { parseHubEvent } from './lambda-event.js';
 import { createLogger, logPass, type Logger } from './logging.js';
@@ -83,7 +83,8 @@ export function summarizePass(report: PassReport): PassSummary {
 }
 
 export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promise<PassSummary> {
-  let loaded: Promise<{ state: DesiredState; ports: Ports }> | undefined;
+  // A warm container keeps its ports (sessions, cluster descriptions) and no-op plans between invocations.
+  let loaded: Promise<{ state: DesiredState; ports: Ports; memo: PlanMemo }> | undefined;
   const logger = deps.logger ?? createLogger();
   const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
@@ -99,7 +100,7 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
     // Load once per container; a failed load is retried on the next invocation.
     loaded ??= (async () => {
       const state = await loadConfigFile(configFile());
-      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state) };
+      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state), memo: new PlanMemo(Math.max(1_000, 2 * state.clusters.length)) };
     })();
     let context;
     try {
@@ -119,7 +120,7 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
       throw new Error(`eks-auth-hub: the event cannot be used: ${message}; no pass was run`);
     }
     const shard = selectionLabel(request.selection);
-    const report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, ...(shard === undefined ? {} : { shard }) });
+    const report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, memo: context.memo, ...(shard === undefined ? {} : { shard }) });
     logPass(logger, report);
     emit(emfLine(report, Date.now()));
     const summary = summarizePass(report);

@@ -2,7 +2,7 @@
  * The long-running mode: a pass at start, then one every `hub.interval` (±10% jitter), never two at
  * once. Stopping takes no new work, lets clusters already started finish (bounded), then returns.
  */
-import { HubError, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { HubError, PlanMemo, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
 import { logPass, type Logger } from './logging.js';
 import type { HubMetrics } from './metrics.js';
@@ -26,9 +26,12 @@ export class HubService {
   private passes = 0;
   private lastReport: PassReport | null = null;
   private nextPassAt: Date | null = null;
+  /** No-op plans kept from pass to pass: a cluster whose inputs are all the same again is not planned again. */
+  private readonly memo: PlanMemo;
 
   constructor(private readonly options: HubServiceOptions) {
     options.metrics.knowClusters(options.state.clusters);
+    this.memo = new PlanMemo(Math.max(1_000, 2 * options.state.clusters.length));
   }
 
   get ready(): boolean {
@@ -67,7 +70,7 @@ export class HubService {
     if (this.current !== undefined) return this.current;
     if (this.stopped) return Promise.reject(new HubError('transient', 'hub.stopping', 'the hub is stopping; no new pass starts'));
     const pass = (async () => {
-      const report = await reconcile(this.options.state, this.options.ports, { passId: randomUUID(), dryRun: false, signal: this.abort.signal });
+      const report = await reconcile(this.options.state, this.options.ports, { passId: randomUUID(), dryRun: false, signal: this.abort.signal, memo: this.memo });
       this.passes += 1;
       this.lastReport = report;
       this.options.metrics.recordPass(report);

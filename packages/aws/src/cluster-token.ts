@@ -7,6 +7,7 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { LRUCache } from 'lru-cache';
 import type { ClusterRef, Partition } from '@eks-auth-hub/core';
 import type { SessionCredentials, StsAccountSessions } from './sessions.js';
 import { stsHostname } from './sts-endpoint.js';
@@ -82,9 +83,9 @@ interface CachedToken {
   readonly usableUntil: number;
 }
 
-/** Tokens per cluster, reused for 10 minutes and never past the session that signed them. */
+/** Tokens per cluster, reused for 10 minutes and never past the session that signed them; the most recently used 4,096 are kept (making one needs no call). */
 export class ClusterTokens {
-  private readonly cache = new Map<string, CachedToken>();
+  private readonly cache = new LRUCache<string, CachedToken>({ max: 4_096 });
   minted = 0;
 
   constructor(

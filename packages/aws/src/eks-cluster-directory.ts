@@ -1,4 +1,14 @@
-/** EKS reads: how to reach a cluster, and the node roles of its node groups and Fargate profiles. */
+/**
+ * EKS reads: how to reach a cluster, and the node roles of its node groups and Fargate profiles.
+ *
+ * What does not change is kept across passes, per cluster: DescribeCluster's endpoint, CA and
+ * authentication mode, and the role of each node group and Fargate profile already described. The
+ * listings of node groups and Fargate profiles are made every time, so an addition is described and a
+ * removal dropped in the pass that sees it. Bounded (least recently used clusters go first) and with
+ * an expiry: after `ttlMs` a cluster and its node groups are described again. A cluster deleted and
+ * created again under the same name is forgotten through `forget` when its old endpoint stops
+ * answering as expected (the reconcile pass does that), and all of it is described afresh.
+ */
 import {
   DescribeClusterCommand,
   DescribeFargateProfileCommand,
@@ -8,31 +18,70 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
+import { LRUCache } from 'lru-cache';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, observed, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MODES: readonly AuthenticationMode[] = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];
 const MAX_PAGES = 100;
 
+export interface ClusterCacheOptions {
+  /** How long what was learnt about a cluster is used before EKS is asked again (default 1 hour). */
+  readonly ttlMs?: number;
+  /** Clusters kept at most (default 20,000). */
+  readonly maxClusters?: number;
+  /** The clock expiry is measured with (default: the process's monotonic clock). */
+  readonly now?: () => number;
+}
+
+/** What is kept about one cluster. */
+interface ClusterFacts {
+  readonly endpoint: ClusterEndpoint;
+  /** `arn@createdAt`: another value means another cluster under the same name. */
+  readonly identity: string;
+  /** Node groups and Fargate profiles described so far, by `nodegroup/<name>` or `fargate/<name>`. */
+  readonly sources: Map<string, NodeRoleSource>;
+}
+
 export class EksClusterDirectory implements ClusterDirectory {
-  private readonly clients = new Map<string, EKSClient>();
+  private readonly clients: SdkClients<EKSClient>;
+  private readonly facts: LRUCache<string, ClusterFacts>;
   /** Calls made per operation (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
   constructor(
     private readonly sessions: StsAccountSessions,
     private readonly options: SdkOptions = {},
-  ) {}
+    cache: ClusterCacheOptions = {},
+  ) {
+    this.clients = new SdkClients(options, (settings, key) => {
+      const [partition = 'aws', account = '', region = ''] = key.split('/');
+      return new EKSClient({ ...settings, region, credentials: this.sessions.provider(account, partition as ClusterRef['partition']) });
+    });
+    const now = cache.now;
+    this.facts = new LRUCache<string, ClusterFacts>({
+      max: cache.maxClusters ?? 20_000,
+      ttl: cache.ttlMs ?? 3_600_000,
+      ...(now === undefined ? {} : { perf: { now } }),
+    });
+  }
 
   private client(cluster: ClusterRef): EKSClient {
-    const key = `${cluster.partition}/${cluster.account}/${cluster.region}`;
-    let client = this.clients.get(key);
-    if (client === undefined) {
-      client = new EKSClient({ ...clientSettings(this.options), region: cluster.region, credentials: this.sessions.provider(cluster.account, cluster.partition) });
-      this.clients.set(key, client);
-    }
-    return client;
+    return this.clients.get(`${cluster.partition}/${cluster.account}/${cluster.region}`);
+  }
+
+  private key(cluster: ClusterRef): string {
+    return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
+  }
+
+  /** Clusters whose description is kept. */
+  get cachedClusters(): number {
+    return this.facts.size;
+  }
+
+  forget(cluster: ClusterRef): void {
+    this.facts.delete(this.key(cluster));
   }
 
   private async send<T>(cluster: ClusterRef, operation: string, run: (client: EKSClient) => Promise<T>): Promise<T> {
@@ -47,6 +96,14 @@ export class EksClusterDirectory implements ClusterDirectory {
   }
 
   async describe(cluster: ClusterRef): Promise<ClusterEndpoint> {
+    const kept = this.facts.get(this.key(cluster));
+    return kept !== undefined ? { ...kept.endpoint, cached: true } : (await this.factsOf(cluster)).endpoint;
+  }
+
+  private async factsOf(cluster: ClusterRef): Promise<ClusterFacts> {
+    const key = this.key(cluster);
+    const kept = this.facts.get(key);
+    if (kept !== undefined) return kept;
     const out = await this.send(cluster, 'DescribeCluster', (c) => c.send(new DescribeClusterCommand({ name: cluster.name })));
     const endpoint = out.cluster?.endpoint;
     const ca = out.cluster?.certificateAuthority?.data;
@@ -54,11 +111,20 @@ export class EksClusterDirectory implements ClusterDirectory {
       throw new HubError('transient', 'aws.incomplete', `eks:DescribeCluster ${cluster.name}: no https endpoint or certificate authority yet (is the cluster still creating?)`);
     }
     const mode = out.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
-    return {
-      endpoint,
-      caPem: Buffer.from(ca, 'base64').toString('utf8'),
-      authenticationMode: (MODES as readonly string[]).includes(mode) ? (mode as AuthenticationMode) : 'CONFIG_MAP',
+    const identity = `${out.cluster?.arn ?? ''}@${out.cluster?.createdAt?.toISOString() ?? ''}`;
+    const previous = this.facts.get(key);
+    const facts: ClusterFacts = {
+      endpoint: {
+        endpoint,
+        caPem: Buffer.from(ca, 'base64').toString('utf8'),
+        authenticationMode: (MODES as readonly string[]).includes(mode) ? (mode as AuthenticationMode) : 'CONFIG_MAP',
+      },
+      identity,
+      // Node groups described for the same cluster (another pass described it meanwhile) stay.
+      sources: previous !== undefined && previous.identity === identity ? previous.sources : new Map(),
     };
+    this.facts.set(key, facts);
+    return facts;
   }
 
   private async listAll(
@@ -78,6 +144,7 @@ export class EksClusterDirectory implements ClusterDirectory {
   }
 
   async nodeRoles(cluster: ClusterRef): Promise<readonly NodeRoleSource[]> {
+    const facts = await this.factsOf(cluster);
     const [nodegroups, profiles] = await Promise.all([
       this.listAll(cluster, 'ListNodegroups', async (c, t) => {
         const out = await c.send(new ListNodegroupsCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }));
@@ -88,22 +155,37 @@ export class EksClusterDirectory implements ClusterDirectory {
         return { names: out.fargateProfileNames, nextToken: out.nextToken };
       }),
     ]);
+    const kept = (id: string, describe: () => Promise<NodeRoleSource>): Promise<NodeRoleSource> => {
+      const source = facts.sources.get(id);
+      if (source !== undefined) return Promise.resolve(source);
+      return describe().then((described) => {
+        facts.sources.set(id, described);
+        return described;
+      });
+    };
     const sources = await Promise.all([
-      ...nodegroups.map(async (name): Promise<NodeRoleSource> => {
-        const out = await this.send(cluster, 'DescribeNodegroup', (c) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name })));
-        const role = out.nodegroup?.nodeRole;
-        if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeNodegroup ${cluster.name}/${name}: no node role`);
-        return { kind: 'nodegroup', name, roleArn: role, amiType: String(out.nodegroup?.amiType ?? 'CUSTOM') };
-      }),
-      ...profiles.map(async (name): Promise<NodeRoleSource> => {
-        const out = await this.send(cluster, 'DescribeFargateProfile', (c) =>
-          c.send(new DescribeFargateProfileCommand({ clusterName: cluster.name, fargateProfileName: name })),
-        );
-        const role = out.fargateProfile?.podExecutionRoleArn;
-        if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeFargateProfile ${cluster.name}/${name}: no pod execution role`);
-        return { kind: 'fargate', name, roleArn: role };
-      }),
+      ...nodegroups.map((name) =>
+        kept(`nodegroup/${name}`, async (): Promise<NodeRoleSource> => {
+          const out = await this.send(cluster, 'DescribeNodegroup', (c) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name })));
+          const role = out.nodegroup?.nodeRole;
+          if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeNodegroup ${cluster.name}/${name}: no node role`);
+          return { kind: 'nodegroup', name, roleArn: role, amiType: String(out.nodegroup?.amiType ?? 'CUSTOM') };
+        }),
+      ),
+      ...profiles.map((name) =>
+        kept(`fargate/${name}`, async (): Promise<NodeRoleSource> => {
+          const out = await this.send(cluster, 'DescribeFargateProfile', (c) =>
+            c.send(new DescribeFargateProfileCommand({ clusterName: cluster.name, fargateProfileName: name })),
+          );
+          const role = out.fargateProfile?.podExecutionRoleArn;
+          if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeFargateProfile ${cluster.name}/${name}: no pod execution role`);
+          return { kind: 'fargate', name, roleArn: role };
+        }),
+      ),
     ]);
+    // Removed ones are forgotten: a node group created again under the same name is described again.
+    const listed = new Set([...nodegroups.map((n) => `nodegroup/${n}`), ...profiles.map((n) => `fargate/${n}`)]);
+    for (const id of facts.sources.keys()) if (!listed.has(id)) facts.sources.delete(id);
     return sources;
   }
 }

@@ -2,29 +2,28 @@
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, clientSettings, iamRegion, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, iamRegion, observed, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;
 
 export class IamRoleDirectory implements RoleDirectory {
-  private readonly clients = new Map<string, IAMClient>();
+  private readonly clients: SdkClients<IAMClient>;
   /** ListRoles calls made (for tests and the benchmark). */
   listRolesCalls = 0;
 
   constructor(
     private readonly sessions: StsAccountSessions,
     private readonly options: SdkOptions = {},
-  ) {}
+  ) {
+    this.clients = new SdkClients(options, (settings, key) => {
+      const [partition = 'aws', account = ''] = key.split('/') as [Partition, string];
+      return new IAMClient({ ...settings, region: iamRegion(partition), credentials: this.sessions.provider(account, partition) });
+    });
+  }
 
   private client(account: string, partition: Partition): IAMClient {
-    const key = `${partition}/${account}`;
-    let client = this.clients.get(key);
-    if (client === undefined) {
-      client = new IAMClient({ ...clientSettings(this.options), region: iamRegion(partition), credentials: this.sessions.provider(account, partition) });
-      this.clients.set(key, client);
-    }
-    return client;
+    return this.clients.get(`${partition}/${account}`);
   }
 
   async listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]> {

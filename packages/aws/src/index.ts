@@ -5,5 +5,6 @@ export * from './sessions.js';
 export * from './iam-role-directory.js';
 export * from './eks-cluster-directory.js';
 export * from './cluster-token.js';
+export * from './kube-agents.js';
 export * from './kube-aws-auth-store.js';
 export * from './ports.js';

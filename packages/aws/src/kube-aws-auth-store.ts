@@ -11,11 +11,12 @@
  * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
  * several timeouts.
  */
-import { CoreV1Api, KubeConfig, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, ServerConfiguration, createConfiguration, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
 import pRetry from 'p-retry';
 import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
 import { fromKubeError } from './errors.js';
+import { KubeAgents } from './kube-agents.js';
 import { NO_OBSERVER, type RequestObserver } from './sdk-options.js';
 
 export const AWS_AUTH_NAMESPACE = 'kube-system';
@@ -36,8 +37,15 @@ const RETRYABLE = new Set(['kube.unavailable', 'kube.network']);
 
 const SUCCESS_CODE: Readonly<Record<string, string>> = { get: '200', create: '201', update: '200' };
 
+/** The object without what a write replaces anyway (data, annotations) or drops (managedFields): kept per cluster, so small. */
+function unmanagedPart(object: V1ConfigMap): V1ConfigMap {
+  const { data: _data, ...rest } = object;
+  const { annotations: _annotations, managedFields: _managed, ...metadata } = object.metadata ?? {};
+  return { ...rest, metadata };
+}
+
 export class KubeAwsAuthStore implements AwsAuthStore {
-  /** The last object read per cluster, so a write can keep what the hub does not manage. */
+  /** What the last object read per cluster holds beyond data and annotations, so a write can keep what the hub does not manage. */
   private readonly lastRead = new Map<string, V1ConfigMap>();
   /** Requests made per verb (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
@@ -45,6 +53,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   constructor(
     private readonly tokens: ClusterTokens,
     private readonly options: KubeStoreOptions = {},
+    private readonly agents: KubeAgents = new KubeAgents(),
   ) {}
 
   private key(cluster: ClusterRef): string {
@@ -53,17 +62,19 @@ export class KubeAwsAuthStore implements AwsAuthStore {
 
   private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
     const token = await this.tokens.token(cluster);
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: cluster.name, server: endpoint.endpoint, caData: Buffer.from(endpoint.caPem).toString('base64'), skipTLSVerify: false }],
-      users: [{ name: 'eks-auth-hub', token }],
-      contexts: [{ name: cluster.name, cluster: cluster.name, user: 'eks-auth-hub' }],
-      currentContext: cluster.name,
-    });
+    // The bearer token, and a kept-alive connection verified against the cluster's CA.
+    const agent = this.agents.forCa(endpoint.caPem);
+    const auth: SecurityAuthentication = {
+      getName: () => 'eks-token',
+      applySecurityAuthentication: (context) => {
+        context.setHeaderParam('Authorization', `Bearer ${token}`);
+        context.setAgent(agent);
+      },
+    };
     const timeoutMs = this.options.requestTimeoutMs ?? 15_000;
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(endpoint.endpoint, {}),
-      authMethods: { default: kc },
+      authMethods: { default: auth },
       promiseMiddleware: [
         {
           pre: async (context) => {
@@ -113,7 +124,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     const api = await this.api(cluster, endpoint);
     try {
       const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
-      this.lastRead.set(this.key(cluster), object);
+      this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
         annotations: { ...(object.metadata?.annotations ?? {}) },
@@ -140,7 +151,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         data: { ...change.data },
       };
       const created = await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
-      this.lastRead.set(this.key(cluster), created);
+      this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
     // The object the write replaces: what fields the hub does not manage are taken from. Not the one
@@ -164,7 +175,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     };
     delete body.metadata?.managedFields;
     const replaced = await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
-    this.lastRead.set(this.key(cluster), replaced);
+    this.lastRead.set(this.key(cluster), unmanagedPart(replaced));
   }
 
   async verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void> {

@@ -1,8 +1,9 @@
 /** The hub's ports wired to AWS and the clusters. */
 import type { Clock, HubSettings, Ports } from '@eks-auth-hub/core';
 import { ClusterTokens } from './cluster-token.js';
-import { EksClusterDirectory } from './eks-cluster-directory.js';
+import { EksClusterDirectory, type ClusterCacheOptions } from './eks-cluster-directory.js';
 import { IamRoleDirectory } from './iam-role-directory.js';
+import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
 import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
@@ -10,6 +11,8 @@ import { StsAccountSessions } from './sessions.js';
 export interface AwsPortsOptions extends SdkOptions {
   readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
+  /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
+  readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
 }
 
 export interface AwsPorts extends Ports {
@@ -42,6 +45,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     now,
   });
   const tokens = new ClusterTokens(sessions, now);
+  const agents = new KubeAgents();
   const storeOptions = {
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
     ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
@@ -64,12 +68,13 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
             now,
           ),
           storeOptions,
+          agents,
         );
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
-    clusters: new EksClusterDirectory(sessions, sdk),
-    awsAuth: new KubeAwsAuthStore(tokens, storeOptions),
+    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now }),
+    awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,
     clock,

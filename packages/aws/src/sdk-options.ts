@@ -1,4 +1,5 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LRUCache } from 'lru-cache';
 import type { Partition } from '@eks-auth-hub/core';
 
 /** Settings shared by every AWS SDK client the hub makes. */
@@ -11,19 +12,55 @@ export interface SdkOptions {
   readonly requestTimeoutMs?: number;
 }
 
-export function clientSettings(options: SdkOptions): {
+/** One request handler (and so one pool of kept-alive connections per host) for all clients made with the same options. */
+const handlers = new WeakMap<SdkOptions, NodeHttpHandler>();
+
+export type ClientSettings = {
   maxAttempts: number;
   retryMode: 'standard';
   requestHandler: NodeHttpHandler;
-} {
-  return {
-    maxAttempts: options.maxAttempts ?? 3,
-    retryMode: 'standard',
-    requestHandler: new NodeHttpHandler({
+};
+
+export function clientSettings(options: SdkOptions): ClientSettings {
+  let requestHandler = handlers.get(options);
+  if (requestHandler === undefined) {
+    // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
+    requestHandler = new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
       requestTimeout: options.requestTimeoutMs ?? 15_000,
-    }),
-  };
+      httpAgent: { keepAlive: true, maxSockets: 512 },
+      httpsAgent: { keepAlive: true, maxSockets: 512 },
+    });
+    handlers.set(options, requestHandler);
+  }
+  return { maxAttempts: options.maxAttempts ?? 3, retryMode: 'standard', requestHandler };
+}
+
+/**
+ * SDK clients by key (an account, or an account and region), made on first use and kept for the
+ * most recently used `max` keys: a client costs tens of kilobytes, and a hub serving thousands of
+ * accounts needs only those it is working in. They share one request handler, so a client that goes
+ * closes nothing.
+ */
+export class SdkClients<T> {
+  private readonly clients: LRUCache<string, { readonly client: T }>;
+
+  constructor(
+    private readonly options: SdkOptions,
+    private readonly make: (settings: ClientSettings, key: string) => T,
+    max = 256,
+  ) {
+    this.clients = new LRUCache({ max });
+  }
+
+  get(key: string): T {
+    let entry = this.clients.get(key);
+    if (entry === undefined) {
+      entry = { client: this.make(clientSettings(this.options), key) };
+      this.clients.set(key, entry);
+    }
+    return entry.client;
+  }
 }
 
 /** The region IAM (a global service) is called in for a partition. */

@@ -5,6 +5,7 @@
  * (environment, profile, ECS task role, Lambda role).
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { LRUCache } from 'lru-cache';
 import { HubError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
 import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
@@ -35,7 +36,8 @@ interface Cached {
 }
 
 export class StsAccountSessions implements AccountSessions {
-  private readonly cache = new Map<string, Cached>();
+  /** Per account; bounded far above any fleet, so only accounts long out of use go. */
+  private readonly cache = new LRUCache<string, Cached>({ max: 100_000 });
   private readonly sts: STSClient;
   private readonly now: () => number;
   /** AssumeRole calls made (for tests and the benchmark). */

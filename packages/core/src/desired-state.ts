@@ -35,15 +35,21 @@ export function parseDesiredState(source: string | Uint8Array, file: string): De
 
 function toDesiredState(file: HubFile, fileName: string): DesiredState {
   const defaults = file.defaults ?? {};
+  // A permission-set mapping does not depend on the cluster: one object for every cluster it applies to.
+  const permissionSetMappings = new Map<object, DesiredRoleMapping>();
   const clusters = file.clusters.map((cluster): ClusterSpec => {
     const inherit = cluster.inheritDefaults;
     const substitute = (arn: string): string => arn.replace(`::${ACCOUNT_PLACEHOLDER}:`, `::${cluster.account}:`);
     const mapRoles: DesiredRoleMapping[] = [...(inherit ? (defaults.mapRoles ?? []) : []), ...(cluster.mapRoles ?? [])].map(
       (entry): DesiredRoleMapping => {
         const groups = entry.groups ?? [];
-        return entry.rolearn !== undefined
-          ? { kind: 'rolearn', rolearn: substitute(entry.rolearn), username: entry.username, groups }
-          : { kind: 'permissionset', permissionSet: entry.permissionset ?? '', username: entry.username, groups };
+        if (entry.rolearn !== undefined) return { kind: 'rolearn', rolearn: substitute(entry.rolearn), username: entry.username, groups };
+        let mapping = permissionSetMappings.get(entry);
+        if (mapping === undefined) {
+          mapping = { kind: 'permissionset', permissionSet: entry.permissionset ?? '', username: entry.username, groups };
+          permissionSetMappings.set(entry, mapping);
+        }
+        return mapping;
       },
     );
     const mapUsers: UserMapping[] = [...(inherit ? (defaults.mapUsers ?? []) : []), ...(cluster.mapUsers ?? [])].map((entry) => ({

@@ -171,7 +171,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   // Resolve the desired role mappings.
-  const index = new SsoRoleIndex(input.roles.items, cluster.partition, cluster.account);
+  const index = SsoRoleIndex.of(input.roles.items, cluster.partition, cluster.account);
   const resolutions: Resolution[] = [];
   const desired: Entry[] = [];
   const keepLive = new Set<string>();

@@ -25,6 +25,8 @@ export interface ClusterEndpoint {
   /** PEM of the cluster's certificate authority. */
   readonly caPem: string;
   readonly authenticationMode: AuthenticationMode;
+  /** Set when this is what the directory kept from an earlier pass, not an answer from EKS just now. */
+  readonly cached?: boolean;
 }
 
 /** Opens (and caches) the hub's session in a target account; fails when the account cannot be entered. */
@@ -37,11 +39,20 @@ export interface RoleDirectory {
   listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]>;
 }
 
-/** EKS reads about one cluster. */
+/**
+ * EKS reads about one cluster. An implementation may keep what does not change (the endpoint and CA,
+ * the role of a node group it has described) across passes; the listings of node groups and Fargate
+ * profiles are made each time.
+ */
 export interface ClusterDirectory {
   describe(cluster: ClusterRef): Promise<ClusterEndpoint>;
   /** Node roles of managed node groups and Fargate profiles: every page, or an error. */
   nodeRoles(cluster: ClusterRef): Promise<readonly NodeRoleSource[]>;
+  /**
+   * Drops what is kept about the cluster, so the next `describe` and `nodeRoles` ask EKS again (its
+   * endpoint stopped answering as expected: it may have been deleted and created again).
+   */
+  forget(cluster: ClusterRef): void;
 }
 
 /** A write of `kube-system/aws-auth`, conditioned on what was read. */

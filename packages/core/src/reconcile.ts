@@ -16,6 +16,8 @@ import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
 import { plan, type ChangeSet, type Listing, type ObservedAwsAuth, type Plan } from './plan.js';
 import { appendHistory, planRollback } from './history.js';
+import { hashOf } from './hash.js';
+import type { PlanMemo } from './plan-memo.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
 import type { IamRole, Resolution } from './sso.js';
 
@@ -72,6 +74,8 @@ export interface ReconcileOptions {
   readonly maxConflictRetries?: number;
   /** Once aborted, clusters not yet started are skipped (listed in `skipped`, not in `clusters`); started ones finish. */
   readonly signal?: AbortSignal;
+  /** No-op plans of earlier passes, reused when a cluster's inputs are all the same again (a long-lived hub keeps one). */
+  readonly memo?: PlanMemo;
   /** Names the part of the fleet `state` was reduced to (`selectClusters`), for the report. */
   readonly shard?: string;
 }
@@ -98,8 +102,11 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
   for (const cluster of selected) byAccount.set(cluster.account, [...(byAccount.get(cluster.account) ?? []), cluster]);
 
   const overall = pLimit(state.hub.concurrency);
+  // Accounts are entered and listed `hub.concurrency` at a time too: thousands of AssumeRole and
+  // ListRoles calls at once would only queue (and IAM throttles hard).
+  const entering = pLimit(state.hub.concurrency);
   const results = await Promise.all(
-    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall)),
+    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall, entering)),
   );
   const order = new Map(state.clusters.map((c, i) => [c.id, i]));
   const all = [...byAccount.values()].flat();
@@ -131,29 +138,43 @@ async function reconcileAccount(
   account: string,
   clusters: readonly ClusterSpec[],
   overall: ReturnType<typeof pLimit>,
+  entering: ReturnType<typeof pLimit>,
 ): Promise<(ClusterResult | Skipped)[]> {
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
-  if (options.signal?.aborted === true) return clusters.map(() => SKIPPED);
-  const failAll = (error: unknown): ClusterResult[] =>
-    clusters.map((c) => result(c, { outcome: 'failed', error: describeError(error), durationMs: clock.now().getTime() - started.getTime() }));
+  const entered = await entering(() => enterAccount(ports, options, account, partition));
+  if (entered === SKIPPED) return clusters.map(() => SKIPPED);
+  if ('error' in entered) {
+    return clusters.map((c) => result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() }));
+  }
+  const { roles } = entered;
+  // What this pass listed, once per account, for the plan memo's keys.
+  const rolesKey = options.memo !== undefined && roles.complete ? hashOf(roles.items.map((r) => [r.roleName, r.path, r.arn])) : undefined;
+  const perAccount = pLimit(state.hub.accountConcurrency);
+  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles, rolesKey)))));
+}
 
+/** The account's session, then its Identity Center roles (a failed listing is carried as an incomplete one). */
+async function enterAccount(
+  ports: Ports,
+  options: ReconcileOptions,
+  account: string,
+  partition: Partition,
+): Promise<Skipped | { readonly error: unknown } | { readonly roles: Listing<IamRole> }> {
+  if (options.signal?.aborted === true) return SKIPPED;
   try {
     await ports.sessions.open(account, partition);
   } catch (error) {
-    return failAll(error);
+    return { error };
   }
   // One listing for all clusters of the account; a failure is carried as an incomplete listing.
-  let roles: Listing<IamRole>;
   try {
-    roles = { complete: true, items: await ports.roles.listSsoRoles(account, partition) };
+    return { roles: { complete: true, items: await ports.roles.listSsoRoles(account, partition) } };
   } catch (error) {
     const described = describeError(error);
-    roles = { complete: false, reason: `${described.code}: ${described.message}` };
+    return { roles: { complete: false, reason: `${described.code}: ${described.message}` } };
   }
-  const perAccount = pLimit(state.hub.accountConcurrency);
-  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles)))));
 }
 
 interface ResultFields {
@@ -194,6 +215,7 @@ async function reconcileCluster(
   options: ReconcileOptions,
   cluster: ClusterSpec,
   roles: Listing<IamRole>,
+  rolesKey: string | undefined,
 ): Promise<ClusterResult | Skipped> {
   const clock = ports.clock;
   const started = clock.now().getTime();
@@ -206,11 +228,11 @@ async function reconcileCluster(
   try {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
-      lastPlan = planFor(cluster, roles, { complete: true, items: [] }, null, hubPrincipal, state, options, clock.now());
+      lastPlan = planFor({ cluster, roles, rolesKey: undefined, nodes: { complete: true, items: [] }, hubPrincipal, state, options }, null, clock.now());
       return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
     }
-    const endpoint: ClusterEndpoint = await ports.clusters.describe(ref);
-    if (endpoint.authenticationMode === 'API') {
+    const reached = await reach(ports, ref);
+    if (reached === 'api-only') {
       return result(cluster, {
         outcome: 'failed',
         error: {
@@ -221,18 +243,13 @@ async function reconcileCluster(
         durationMs: elapsed(),
       });
     }
-    let nodes: Listing<NodeRoleSource>;
-    try {
-      nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
-    } catch (error) {
-      const described = describeError(error);
-      nodes = { complete: false, reason: `${described.code}: ${described.message}` };
-    }
+    const { endpoint, nodes } = reached;
+    const ctx: PlanContext = { cluster, roles, rolesKey, nodes, hubPrincipal, state, options };
     const maxAttempts = 1 + (options.maxConflictRetries ?? 3);
     for (;;) {
       attempts += 1;
-      const observed = await ports.awsAuth.read(ref, endpoint);
-      const p = planFor(cluster, roles, nodes, observed, hubPrincipal, state, options, clock.now());
+      const observed = attempts === 1 ? reached.observed : await ports.awsAuth.read(ref, endpoint);
+      const p = planFor(ctx, observed, clock.now());
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
@@ -266,6 +283,11 @@ async function reconcileCluster(
           error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message },
         });
       }
+      // What was written is what the next pass reads: with the same inputs, planning it again is a
+      // no-op (planning is idempotent), so that no-op is remembered now.
+      const written = { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations }, ...(observed?.binaryData === undefined ? {} : { binaryData: observed.binaryData }) };
+      const key = memoKey(ctx, written);
+      if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
   } catch (error) {
@@ -277,6 +299,57 @@ async function reconcileCluster(
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
   }
+}
+
+interface Reached {
+  readonly endpoint: ClusterEndpoint;
+  readonly nodes: Listing<NodeRoleSource>;
+  readonly observed: ObservedAwsAuth | null;
+}
+
+type Read = { readonly ok: true; readonly observed: ObservedAwsAuth | null } | { readonly ok: false; readonly error: unknown };
+
+async function tryRead(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint): Promise<Read> {
+  try {
+    return { ok: true, observed: await ports.awsAuth.read(ref, endpoint) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function sameEndpoint(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
+  return a.endpoint === b.endpoint && a.caPem === b.caPem && a.authenticationMode === b.authenticationMode;
+}
+
+/**
+ * DescribeCluster, the live aws-auth, then the node roles. When the description was kept from an
+ * earlier pass and aws-auth cannot be read or is missing, the description may be stale (a cluster
+ * deleted and created again under the same name has a new endpoint, CA and node groups): the
+ * directory forgets the cluster and EKS is asked once more; with a new endpoint or CA, aws-auth is read
+ * there, else the first answer stands.
+ */
+async function reach(ports: Ports, ref: ClusterRef): Promise<Reached | 'api-only'> {
+  let endpoint = await ports.clusters.describe(ref);
+  if (endpoint.authenticationMode === 'API') return 'api-only';
+  let read = await tryRead(ports, ref, endpoint);
+  if (endpoint.cached === true && !(read.ok && read.observed !== null)) {
+    ports.clusters.forget(ref);
+    const fresh = await ports.clusters.describe(ref);
+    if (!sameEndpoint(fresh, endpoint)) {
+      endpoint = fresh;
+      if (endpoint.authenticationMode === 'API') return 'api-only';
+      read = await tryRead(ports, ref, endpoint);
+    }
+  }
+  if (!read.ok) throw read.error;
+  let nodes: Listing<NodeRoleSource>;
+  try {
+    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+  } catch (error) {
+    const described = describeError(error);
+    nodes = { complete: false, reason: `${described.code}: ${described.message}` };
+  }
+  return { endpoint, nodes, observed: read.observed };
 }
 
 function immutableError(clusterName: string): NonNullable<ClusterResult['error']> {
@@ -340,24 +413,59 @@ async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndp
     : { restored: false, message: `${lost}; the previous aws-auth was restored but the hub is still locked out (${still})` };
 }
 
-function planFor(
-  cluster: ClusterSpec,
-  roles: Listing<IamRole>,
-  nodes: Listing<NodeRoleSource>,
-  observed: Parameters<typeof plan>[0]['observed'],
-  hubPrincipal: string,
-  state: DesiredState,
-  options: ReconcileOptions,
-  now: Date,
-): Plan {
+/** What a cluster's plans in one pass are made from, besides the live aws-auth and the clock. */
+interface PlanContext {
+  readonly cluster: ClusterSpec;
+  readonly roles: Listing<IamRole>;
+  /** The hash of this pass's role listing (with a memo and a complete listing). */
+  readonly rolesKey: string | undefined;
+  readonly nodes: Listing<NodeRoleSource>;
+  readonly hubPrincipal: string;
+  readonly state: DesiredState;
+  readonly options: ReconcileOptions;
+}
+
+/** The plan, or the no-op the memo holds for exactly these inputs. */
+function planFor(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date): Plan {
+  const memo = ctx.options.memo;
+  const key = observed === null ? undefined : memoKey(ctx, observed);
+  if (memo === undefined || key === undefined || observed === null) return planNow(ctx, observed, now);
+  const remembered = memo.get(ctx.cluster.id, key);
+  if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
+  const p = planNow(ctx, observed, now);
+  memo.remember(ctx.cluster.id, key, p);
+  return p;
+}
+
+/** The key of every input of a cluster's plan but the clock (which a no-op does not use); undefined without a memo or a complete listing. */
+function memoKey(ctx: PlanContext, observed: Omit<ObservedAwsAuth, 'resourceVersion'>): string | undefined {
+  const { cluster, roles, rolesKey, nodes, options } = ctx;
+  if (options.memo === undefined || rolesKey === undefined || !roles.complete || !nodes.complete) return undefined;
+  return hashOf([
+    cluster.id,
+    cluster.desiredHash,
+    cluster.nodeRoles,
+    rolesKey,
+    nodes.items,
+    ctx.hubPrincipal,
+    ctx.state.hub.guard,
+    options.allowRepair === true,
+    observed.data,
+    observed.annotations,
+    observed.binaryData ?? {},
+    observed.immutable === true,
+  ]);
+}
+
+function planNow(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date): Plan {
   return plan({
-    cluster,
-    roles,
-    nodes,
+    cluster: ctx.cluster,
+    roles: ctx.roles,
+    nodes: ctx.nodes,
     observed,
-    hubPrincipalArn: hubPrincipal,
-    guard: state.hub.guard,
-    allowRepair: options.allowRepair === true,
+    hubPrincipalArn: ctx.hubPrincipal,
+    guard: ctx.state.hub.guard,
+    allowRepair: ctx.options.allowRepair === true,
     now,
   });
 }

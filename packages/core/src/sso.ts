@@ -44,9 +44,30 @@ export function permissionSetOfRoleName(roleName: string): string | undefined {
   return SSO_ROLE_NAME.exec(roleName)?.[1];
 }
 
+/** Indexes already built, per listing (the same array for every cluster of an account in a pass). */
+const built = new WeakMap<Iterable<IamRole>, Map<string, SsoRoleIndex>>();
+
 /** The Identity Center roles of one account, indexed by permission set name (exact, case-sensitive). */
 export class SsoRoleIndex {
   private readonly byPermissionSet = new Map<string, string[]>();
+  /** Resolutions made so far: the same (immutable) answer for every cluster that asks. */
+  private readonly resolved = new Map<string, Resolution>();
+
+  /** The index of `roles` for `account`: built once per listing and shared by every cluster that uses it. */
+  static of(roles: readonly IamRole[], partition: Partition, account: string): SsoRoleIndex {
+    let indexes = built.get(roles);
+    if (indexes === undefined) {
+      indexes = new Map();
+      built.set(roles, indexes);
+    }
+    const key = `${partition}/${account}`;
+    let index = indexes.get(key);
+    if (index === undefined) {
+      index = new SsoRoleIndex(roles, partition, account);
+      indexes.set(key, index);
+    }
+    return index;
+  }
 
   constructor(roles: Iterable<IamRole>, partition: Partition, account: string) {
     for (const role of roles) {
@@ -62,6 +83,15 @@ export class SsoRoleIndex {
   }
 
   resolve(permissionSet: string): Resolution {
+    let resolution = this.resolved.get(permissionSet);
+    if (resolution === undefined) {
+      resolution = this.resolveNow(permissionSet);
+      this.resolved.set(permissionSet, resolution);
+    }
+    return resolution;
+  }
+
+  private resolveNow(permissionSet: string): Resolution {
     const arns = this.byPermissionSet.get(permissionSet) ?? [];
     const [only] = arns;
     if (arns.length === 1 && only !== undefined) {

@@ -5,6 +5,7 @@ import {
   HubError,
   parseAwsAuth,
   parseDesiredState,
+  PlanMemo,
   reconcile,
   rollbackCluster,
   type AwsAuthStore,
@@ -101,7 +102,7 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
 }
 
 function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOnly?: string[]; nodes?: Record<string, NodeRoleSource[]> } = {}) {
-  const calls = { open: 0, list: [] as string[], inFlightPerAccount: new Map<string, number>(), maxPerAccount: 0, inFlight: 0, maxInFlight: 0 };
+  const calls = { open: 0, forgotten: 0, list: [] as string[], inFlightPerAccount: new Map<string, number>(), maxPerAccount: 0, inFlight: 0, maxInFlight: 0 };
   let tick = 0;
   const store = new InMemoryAwsAuthStore();
   const ports: Ports = {
@@ -133,6 +134,9 @@ function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOn
       },
       async nodeRoles(c) {
         return options.nodes?.[c.name] ?? [];
+      },
+      forget() {
+        calls.forgotten += 1;
       },
     },
     awsAuth: store,
@@ -361,5 +365,131 @@ describe('reconcile', () => {
     const unrecovered = await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] });
     expect(unrecovered.clusters[0]).toMatchObject({ outcome: 'failed', lockout: { restored: false } });
     expect(unrecovered.clusters[0]?.lockout?.message).toContain('eks-auth-hub-history');
+  });
+});
+
+describe('reconcile across passes', () => {
+  /**
+   * A directory that keeps descriptions like the EKS adapter does, for clusters whose endpoint can
+   * change (deleted and created again), and a store that answers only at a cluster's current endpoint.
+   */
+  function keeping(ports: Ports, store: InMemoryAwsAuthStore) {
+    const current = new Map<string, string>();
+    const kept = new Map<string, ClusterEndpoint>();
+    const seen = { describes: 0, forgets: 0 };
+    const endpointOf = (c: ClusterRef): string => current.get(c.name) ?? `https://${c.name}.v1`;
+    const clusters = {
+      async describe(c: ClusterRef): Promise<ClusterEndpoint> {
+        const k = kept.get(c.name);
+        if (k !== undefined) return { ...k, cached: true };
+        seen.describes += 1;
+        const fresh: ClusterEndpoint = { endpoint: endpointOf(c), caPem: 'PEM', authenticationMode: 'API_AND_CONFIG_MAP' };
+        kept.set(c.name, fresh);
+        return fresh;
+      },
+      nodeRoles: async () => [],
+      forget(c: ClusterRef): void {
+        seen.forgets += 1;
+        kept.delete(c.name);
+      },
+    };
+    const awsAuth: AwsAuthStore = {
+      read: async (c, e) => {
+        if (e.endpoint !== endpointOf(c)) throw new HubError('transient', 'kube.network', `read kube-system/aws-auth of ${c.name}: getaddrinfo ENOTFOUND`);
+        return store.read(c);
+      },
+      write: (c, e, w) => store.write(c, e, w),
+      verify: (c) => store.verify(c),
+      readHistory: (c) => store.readHistory(c),
+      writeHistory: (c, e, entries, rv) => store.writeHistory(c, e, entries, rv),
+    };
+    return { ports: { ...ports, clusters, awsAuth }, current, seen };
+  }
+
+  it('asks EKS again when a kept endpoint no longer answers, and carries on with the new one', async () => {
+    const base = fakePorts();
+    const { ports, current, seen } = keeping(base.ports, base.store);
+    expect((await reconcile(state, ports, { passId: 'p1', dryRun: false })).counts.applied).toBe(4);
+    expect(seen).toEqual({ describes: 4, forgets: 0 });
+
+    current.set('a2', 'https://a2.v2'); // a2 deleted and created again: a new endpoint
+    base.store.objects.delete(`${A}/eu-west-1/a2`); // the new cluster has no aws-auth yet
+    const report = await reconcile(state, ports, { passId: 'p2', dryRun: false });
+    expect(report.clusters.map((c) => [c.name, c.outcome])).toEqual([
+      ['a1', 'unchanged'],
+      ['a2', 'applied'],
+      ['a3', 'unchanged'],
+      ['b1', 'unchanged'],
+    ]);
+    expect(seen).toEqual({ describes: 5, forgets: 1 });
+  });
+
+  it('keeps the first answer when EKS gives the same endpoint again', async () => {
+    const base = fakePorts();
+    const { ports, seen } = keeping(base.ports, base.store);
+    await reconcile(state, ports, { passId: 'p1', dryRun: false });
+    base.store.objects.delete(`${A}/eu-west-1/a1`); // deleted by hand: the cluster is the same
+    const report = await reconcile(state, ports, { passId: 'p2', dryRun: false });
+    expect(report.clusters[0]).toMatchObject({ name: 'a1', outcome: 'applied', created: true });
+    expect(seen).toEqual({ describes: 5, forgets: 1 });
+  });
+
+  it('does not ask EKS twice in one pass for a cluster it described in that pass', async () => {
+    const base = fakePorts();
+    const { ports, seen } = keeping(base.ports, base.store);
+    const report = await reconcile(state, ports, { passId: 'p1', dryRun: false });
+    expect(report.clusters.every((c) => c.created)).toBe(true);
+    expect(seen).toEqual({ describes: 4, forgets: 0 });
+  });
+
+  it('reuses a no-op plan only while every input is the same', async () => {
+    let suffix = '0123456789abcdef';
+    const base = fakePorts();
+    const ports: Ports = { ...base.ports, roles: { listSsoRoles: async (account) => [ssoRole(account, 'Admin', suffix)] } };
+    const memo = new PlanMemo();
+    const pass = async (id: string): Promise<Record<string, number>> => (await reconcile(state, ports, { passId: id, dryRun: false, memo })).counts;
+
+    expect(await pass('p1')).toMatchObject({ applied: 4 });
+    expect([memo.hits, memo.size]).toEqual([0, 4]); // what was written is remembered as the next no-op
+    const remembered = await reconcile(state, ports, { passId: 'p2', dryRun: false, memo });
+    expect(remembered.counts).toMatchObject({ unchanged: 4 });
+    expect(memo.hits).toBe(4);
+    // The same report as planning afresh.
+    const fresh = await reconcile(state, ports, { passId: 'p2', dryRun: false });
+    const strip = (r: typeof fresh): unknown => r.clusters.map(({ durationMs: _d, ...rest }) => rest);
+    expect(strip(remembered)).toEqual(strip(fresh));
+
+    suffix = 'fedcba9876543210'; // re-provisioned: the listing differs, so every plan is made again
+    expect(await pass('p4')).toMatchObject({ applied: 4 });
+    expect(memo.hits).toBe(4);
+    expect(await pass('p5')).toMatchObject({ unchanged: 4 });
+    expect(memo.hits).toBe(8);
+
+    // A hand edit changes the live data: planned again (and set back).
+    const key = `${A}/eu-west-1/a1`;
+    const live = base.store.objects.get(key);
+    base.store.put(key, { ...live?.data, mapUsers: '- userarn: arn:aws:iam::111122223333:user/x\n  username: x\n' }, { ...live?.annotations });
+    const hits = memo.hits;
+    const report = await reconcile(state, ports, { passId: 'p6', dryRun: false, memo });
+    expect(report.clusters.map((c) => c.outcome)).toEqual(['applied', 'unchanged', 'unchanged', 'unchanged']);
+    expect(report.clusters[0]?.drift).toBe(true);
+    expect(memo.hits).toBe(hits + 3);
+    expect(await pass('p7')).toMatchObject({ unchanged: 4 });
+    expect(memo.hits).toBe(hits + 7);
+  });
+
+  it('bounds the memo', () => {
+    const memo = new PlanMemo(2);
+    const noop = { action: 'noop' } as unknown as Parameters<PlanMemo['remember']>[2];
+    memo.remember('a', 'k', noop);
+    memo.remember('b', 'k', noop);
+    memo.remember('c', 'k', noop);
+    expect(memo.size).toBe(2);
+    expect(memo.get('a', 'k')).toBeUndefined();
+    expect(memo.get('c', 'k')).toMatchObject({ action: 'noop', data: undefined });
+    expect(memo.get('c', 'other')).toBeUndefined();
+    memo.remember('c', 'k', { action: 'write' } as unknown as typeof noop);
+    expect(memo.get('c', 'k')).toBeUndefined();
+    expect(() => new PlanMemo(0)).toThrow(RangeError);
   });
 });

@@ -51,6 +51,11 @@ export class SimControl {
     this.world.deleteRole(account, name);
   }
 
+  /** Deletes the cluster and creates it again under the same name: a new endpoint, nothing inside. */
+  recreateCluster(ref: ClusterRef): void {
+    this.world.recreateCluster(ref.account, ref.region, ref.cluster);
+  }
+
   addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
     const cluster = this.cluster(ref);
     if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
@@ -185,6 +190,10 @@ const ROUTES: Record<string, Handler> = {
   'DELETE /_sim/roles': (c, b) => {
     const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
     c.deleteRole(account, name);
+    return {};
+  },
+  'POST /_sim/clusters/recreate': (c, b) => {
+    c.recreateCluster(ref.parse(b));
     return {};
   },
   'POST /_sim/nodegroups': (c, b) => {

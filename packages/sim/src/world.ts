@@ -231,6 +231,22 @@ export class World {
     return cluster;
   }
 
+  /**
+   * Deletes a cluster and creates it again under the same name, as EKS would: the same ARN, a new
+   * creation time and API server (a new endpoint: the old one answers nothing any more), no node
+   * groups, Fargate profiles or ConfigMaps.
+   */
+  recreateCluster(accountId: string, region: string, name: string): Cluster {
+    const old = this.cluster(accountId, region, name);
+    const createdAt = new Date(Math.max(this.now(), old.createdAt.getTime() + 1000));
+    const id = createHash('sha256').update(`${accountId}/${region}/${name}@${createdAt.getTime()}`).digest('hex').slice(0, 16);
+    const cluster: Cluster = { ...old, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
+    this.clustersById.delete(old.id);
+    this.clustersById.set(id, cluster);
+    this.account(accountId).clusters.set(`${region}/${name}`, cluster);
+    return cluster;
+  }
+
   /** Issues temporary credentials for a role session. */
   issueSession(role: Role, account: string, sessionName: string, durationSeconds: number): Credential {
     const accessKeyId = `ASIA${randomBytes(12).toString('hex').toUpperCase().slice(0, 16)}`;

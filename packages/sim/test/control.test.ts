@@ -1,6 +1,7 @@
 /** The control API over HTTP (`/_sim/...`), observed through the real SDK clients and client-node. */
+import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeNodegroupCommand, ListNodegroupsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startSimulator, type AwsAuthState, type OperationCount, type Simulator } from '../src/index.js';
@@ -197,5 +198,30 @@ describe('counters and clock', () => {
     const { json } = await control(sim, 'GET', 'clusters');
     expect(json).toHaveLength(6);
     expect(json).toContainEqual({ account: '555566667777', region: 'eu-central-1', cluster: 'sandbox' });
+  });
+});
+
+describe('clusters created again', () => {
+  it('a cluster deleted and created again under the same name has a new endpoint and creation time, and nothing inside', async () => {
+    const ref = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-prod' };
+    const before = (await eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
+    expect((await control(sim, 'POST', 'clusters/recreate', ref)).status).toBe(200);
+    const after = (await eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
+    expect(after?.arn).toBe(before?.arn);
+    expect(after?.endpoint).not.toBe(before?.endpoint);
+    expect(after?.createdAt?.getTime()).toBeGreaterThan(before?.createdAt?.getTime() ?? Infinity);
+    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }))).nodegroups).toEqual([]);
+    expect(sim.control.readAwsAuth(ref)).toBeNull();
+    // The old endpoint serves nothing any more; the new one does.
+    const status = (endpoint: string | undefined): Promise<number> =>
+      new Promise((resolve, reject) => {
+        httpsGet(`${endpoint ?? ''}/version`, { ca: sim.caPem }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    expect(await status(before?.endpoint)).toBe(404);
+    expect(await status(after?.endpoint)).toBe(200);
+    expect((await control(sim, 'POST', 'clusters/recreate', { ...ref, cluster: 'nope' })).status).toBe(404);
   });
 });

@@ -1,0 +1,3 @@
+export * from './figures.js';
+export * from './options.js';
+export * from './world.js';
