@@ -10,7 +10,8 @@ out="${1:?usage: deploy/build-prod.sh OUT_DIR}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 pnpm install --frozen-lockfile
-pnpm build
+# The controller and the packages it references; nothing else of the workspace is in the context.
+pnpm exec tsc -b apps/controller
 # pnpm deploy copies the controller (its package.json "files": dist/, without the demo) and installs
 # its production dependencies, workspace packages included, into a folder of its own.
 rm -rf "$out"
