@@ -6,17 +6,10 @@
  *   node packages/bench/dist/sim-process.js WORLD_JSON
  */
 import { readFileSync } from 'node:fs';
-import { startSimulator } from '@eks-auth-hub/sim';
+import { closeOnSignals, startSimulator } from '@eks-auth-hub/sim';
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: sim-process WORLD_JSON');
 const sim = await startSimulator({ world: JSON.parse(readFileSync(file, 'utf8')) as unknown as Parameters<typeof startSimulator>[0]['world'] });
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    void sim.close().then(() => process.exit(0));
-  });
-}
+closeOnSignals(sim);
 process.stdout.write(`${JSON.stringify({ env: sim.env(), awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint })}\n`);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatConfigIssue } from '@eks-auth-hub/core';
 import { generateWorld } from './generate.js';
-import { startSimulator } from './simulator.js';
+import { closeOnSignals, startSimulator } from './simulator.js';
 import { loadWorldFile, type WorldFile, type WorldFileInput } from './world-schema.js';
 
 const USAGE = `Usage: eks-auth-hub-sim --world FILE [--port N] [--kube-port N] [--region R]
@@ -81,14 +81,7 @@ if (args.world !== undefined) {
 const started = Date.now();
 const sim = await startSimulator({ world, awsPort: port(args.port, 'port'), kubePort: port(args['kube-port'], 'kube-port') });
 // Handlers first: a client may signal as soon as it has read the first line.
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    void sim.close().then(() => process.exit(0));
-  });
-}
+closeOnSignals(sim);
 const env = sim.env(args.region ?? 'eu-west-1');
 process.stdout.write(`${JSON.stringify({ env, awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint, control: `${sim.awsEndpoint}/_sim/` })}\n`);
 process.stdout.write(

@@ -187,3 +187,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
   };
 }
+
+/** Closes the simulator once on SIGINT or SIGTERM, then exits 0 (for the programs that run one). */
+export function closeOnSignals(sim: Pick<Simulator, 'close'>): void {
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
+      void sim.close().then(() => process.exit(0));
+    });
+  }
+}
