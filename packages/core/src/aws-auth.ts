@@ -15,6 +15,7 @@
  */
 import { CST, Lexer, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { arnKey } from './arn.js';
+import { BoundedMemo } from './bounded-memo.js';
 import type { RoleMapping, UserMapping } from './model.js';
 import { checkMappedName } from './templates.js';
 
@@ -188,82 +189,148 @@ const ENTRY_FIELDS: Readonly<Record<'role' | 'user', readonly string[]>> = {
   user: ['userarn', 'username', 'groups'],
 };
 
-function readMappings<K extends 'role' | 'user'>(
-  key: AwsAuthKey,
-  kind: K,
-  value: unknown,
-  problems: Problems,
-): Extract<Entry, { kind: K }>[] | undefined {
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) {
-    problems.push({ key, severity: 'error', message: 'expected a YAML list of mappings' });
-    return undefined;
-  }
+type MappingKind = 'role' | 'user';
+type MappingEntry<K extends MappingKind> = Extract<Entry, { kind: K }>;
+
+/** One list item read on its own: the entry it makes (none when the authenticator drops it) and what was odd about it. */
+interface MappingItem<K extends MappingKind> {
+  readonly entry: MappingEntry<K> | undefined;
+  readonly problems: readonly { readonly severity: LiveProblemSeverity; readonly message: string }[];
+}
+
+function readMappingItem<K extends MappingKind>(kind: K, raw: unknown): MappingItem<K> {
+  const problems: { severity: LiveProblemSeverity; message: string }[] = [];
+  const dropped = (message: string): MappingItem<K> => {
+    problems.push({ severity: 'error', message });
+    return { entry: undefined, problems };
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return dropped('entry is not a mapping');
   const arnField = kind === 'role' ? 'rolearn' : 'userarn';
-  const byKey = new Map<string, Extract<Entry, { kind: K }>>();
-  value.forEach((raw: unknown, index) => {
-    const at = (severity: LiveProblemSeverity, message: string): void => {
-      problems.push({ key, index, severity, message });
-    };
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      at('error', 'entry is not a mapping');
-      return;
+  // Field names are matched without case, as Go's JSON decoding does.
+  const fields = new Map<string, unknown>();
+  for (const [name, fieldValue] of Object.entries(raw as Record<string, unknown>)) {
+    const lower = name.toLowerCase();
+    if (!ENTRY_FIELDS[kind].includes(lower)) {
+      problems.push({ severity: 'warning', message: `unknown field "${name}" is ignored by the authenticator` });
+      continue;
     }
-    // Field names are matched without case, as Go's JSON decoding does.
-    const fields = new Map<string, unknown>();
-    for (const [name, fieldValue] of Object.entries(raw as Record<string, unknown>)) {
-      const lower = name.toLowerCase();
-      if (!ENTRY_FIELDS[kind].includes(lower)) {
-        at('warning', `unknown field "${name}" is ignored by the authenticator`);
-        continue;
-      }
-      if (fields.has(lower)) at('warning', `field "${lower}" is given twice; the last one counts`);
-      fields.set(lower, fieldValue);
-    }
-    const arn = fields.get(arnField) ?? '';
-    const username = fields.get('username') ?? '';
-    const groups = fields.get('groups') ?? [];
-    if (typeof arn !== 'string') {
-      at('error', `${arnField} is not a string`);
-      return;
-    }
-    if (arn === '') {
-      at('error', `entry has no ${arnField}`);
-      return;
-    }
-    if (typeof username !== 'string') {
-      at('error', 'username is not a string');
-      return;
-    }
-    if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) {
-      at('error', 'groups is not a list of strings');
-      return;
-    }
-    if (username === '') at('warning', `${arnField} ${arn} has no username`);
-    if (kind === 'role' && /:role\/.+\/./.test(arn)) {
-      at('warning', `rolearn ${arn} carries a path; the authenticator never matches it`);
-    }
-    if (/^arn:[^:]*:sts:/.test(arn)) {
-      at('warning', `${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`);
-    }
-    // Oddities the file's own entries can never have: unknown templates, control characters.
-    for (const [what, value] of [['username', username], ...groups.map((g) => ['group', g] as const)] as const) {
-      const reason = value === '' && what === 'username' ? undefined : checkMappedName(value, what);
-      if (reason !== undefined) at('warning', `${arnField} ${arn}: ${reason}`);
-    }
-    const entry = (
-      kind === 'role'
-        ? { kind: 'role', rolearn: arn, username, groups: [...groups] }
-        : { kind: 'user', userarn: arn, username, groups: [...groups] }
-    ) as Extract<Entry, { kind: K }>;
+    if (fields.has(lower)) problems.push({ severity: 'warning', message: `field "${lower}" is given twice; the last one counts` });
+    fields.set(lower, fieldValue);
+  }
+  const arn = fields.get(arnField) ?? '';
+  const username = fields.get('username') ?? '';
+  const groups = fields.get('groups') ?? [];
+  if (typeof arn !== 'string') return dropped(`${arnField} is not a string`);
+  if (arn === '') return dropped(`entry has no ${arnField}`);
+  if (typeof username !== 'string') return dropped('username is not a string');
+  if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) return dropped('groups is not a list of strings');
+  const warn = (message: string): void => {
+    problems.push({ severity: 'warning', message });
+  };
+  if (username === '') warn(`${arnField} ${arn} has no username`);
+  if (kind === 'role' && /:role\/.+\/./.test(arn)) warn(`rolearn ${arn} carries a path; the authenticator never matches it`);
+  if (/^arn:[^:]*:sts:/.test(arn)) {
+    warn(`${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`);
+  }
+  // Oddities the file's own entries can never have: unknown templates, control characters.
+  for (const [what, value] of [['username', username], ...groups.map((g) => ['group', g] as const)] as const) {
+    const reason = value === '' && what === 'username' ? undefined : checkMappedName(value, what);
+    if (reason !== undefined) warn(`${arnField} ${arn}: ${reason}`);
+  }
+  const entry = (
+    kind === 'role' ? { kind: 'role', rolearn: arn, username, groups: [...groups] } : { kind: 'user', userarn: arn, username, groups: [...groups] }
+  ) as MappingEntry<K>;
+  return { entry, problems };
+}
+
+/** The effective entries of a list read item by item: the authenticator uses the last entry of an ARN. */
+function combineMappings<K extends MappingKind>(key: AwsAuthKey, kind: K, items: readonly MappingItem<K>[], problems: Problems): MappingEntry<K>[] {
+  const arnField = kind === 'role' ? 'rolearn' : 'userarn';
+  const byKey = new Map<string, MappingEntry<K>>();
+  items.forEach((item, index) => {
+    for (const problem of item.problems) problems.push({ key, index, ...problem });
+    const entry = item.entry;
+    if (entry === undefined) return;
     const k = entryKey(entry);
     if (byKey.has(k)) {
-      at('warning', `${arnField} ${arn} is mapped more than once; the authenticator uses the last entry`);
+      problems.push({ key, index, severity: 'warning', message: `${arnField} ${entrySubject(entry)} is mapped more than once; the authenticator uses the last entry` });
       byKey.delete(k); // keep the position of the last occurrence
     }
     byKey.set(k, entry);
   });
   return [...byKey.values()];
+}
+
+function readMappings<K extends MappingKind>(key: AwsAuthKey, kind: K, value: unknown, problems: Problems): MappingEntry<K>[] | undefined {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ key, severity: 'error', message: 'expected a YAML list of mappings' });
+    return undefined;
+  }
+  return combineMappings(
+    key,
+    kind,
+    value.map((raw: unknown) => readMappingItem(kind, raw)),
+    problems,
+  );
+}
+
+/**
+ * The top-level items of a block sequence, when each is closed in itself: the text starts with "- ",
+ * every line that does not start an item ("- " at column 0) is indented, and there are no blank
+ * lines, tabs or other column-0 content (comments, document markers, directives). Such an item can
+ * neither continue into the next nor be changed by it except through an alias, and an alias to an
+ * anchor in another item does not read on its own: so reading the list reads each item as it reads
+ * alone. Undefined for any other text.
+ */
+export function closedListItems(text: string): string[] | undefined {
+  if (!text.startsWith('- ') || text.includes('\t')) return undefined;
+  const items: string[] = [];
+  let start = 0;
+  let line = 0;
+  while (line < text.length) {
+    const newline = text.indexOf('\n', line);
+    const next = newline === -1 ? text.length : newline + 1;
+    if (line > start && text.startsWith('- ', line)) {
+      items.push(text.slice(start, line));
+      start = line;
+    } else if (line > start && text.charCodeAt(line) !== 0x20) {
+      return undefined;
+    }
+    line = next;
+  }
+  items.push(text.slice(start));
+  return items;
+}
+
+/** Items read alone, by kind and text: most aws-auth texts repeat items (the same role in many reads and writes). */
+const itemMemo = new BoundedMemo<MappingItem<MappingKind> | null>(20_000);
+
+/** One closed item read alone as a one-item list; null when it does not read cleanly that way (the whole text is then read at once). */
+function readClosedItem<K extends MappingKind>(key: AwsAuthKey, kind: K, item: string): MappingItem<K> | null {
+  return itemMemo.get(`${kind}\n${item}`, (): MappingItem<MappingKind> | null => {
+    const problems: Problems = [];
+    const parsed = readYaml(key, item, problems);
+    if (!parsed.ok || problems.length > 0 || !Array.isArray(parsed.value) || parsed.value.length !== 1) return null;
+    return readMappingItem<MappingKind>(kind, parsed.value[0]);
+  }) as MappingItem<K> | null;
+}
+
+/**
+ * A mapping list read item by item (each item's reading remembered), or undefined when the text is
+ * not a list of closed items that each read cleanly; the caller then reads the text as a whole.
+ * Both ways give the same entries and problems (a property test holds them to it).
+ */
+function readMappingsByItem<K extends MappingKind>(key: AwsAuthKey, kind: K, text: string, problems: Problems): MappingEntry<K>[] | undefined {
+  const texts = closedListItems(text);
+  if (texts === undefined) return undefined;
+  const items: MappingItem<K>[] = [];
+  for (const item of texts) {
+    const read = readClosedItem(key, kind, item);
+    if (read === null) return undefined;
+    items.push(read);
+  }
+  return combineMappings(key, kind, items, problems);
 }
 
 function readAccounts(key: AwsAuthKey, value: unknown, source: unknown, problems: Problems): Extract<Entry, { kind: 'account' }>[] | undefined {
@@ -291,15 +358,31 @@ function readAccounts(key: AwsAuthKey, value: unknown, source: unknown, problems
   return out;
 }
 
+export interface ParseAwsAuthOptions {
+  /**
+   * Read a list of closed items item by item, each item's reading remembered (default true). False
+   * reads every key as one document: the reference the item-by-item reading is tested against.
+   */
+  readonly byItem?: boolean;
+}
+
 /** Reads aws-auth data as the authenticator does, reporting what it would skip or misread. */
-export function parseAwsAuth(data: Readonly<Record<string, string>>): ParsedAwsAuth {
+export function parseAwsAuth(data: Readonly<Record<string, string>>, options: ParseAwsAuthOptions = {}): ParsedAwsAuth {
+  const byItem = options.byItem ?? true;
   const problems: Problems = [];
   const unreadableKeys: AwsAuthKey[] = [];
-  const read = <T>(key: AwsAuthKey, convert: (value: unknown, source: unknown) => T[] | undefined): T[] => {
+  const read = <T>(
+    key: AwsAuthKey,
+    convert: (value: unknown, source: unknown) => T[] | undefined,
+    readByItem?: (text: string) => T[] | undefined,
+  ): T[] => {
     // Top-level keys are case-sensitive for the authenticator: `maproles` is simply not read.
     const raw = data[key];
     if (raw === undefined || isSkippable(raw)) return [];
-    const parsed = readYaml(key, asLibyamlReads(key, raw, problems), problems);
+    const text = asLibyamlReads(key, raw, problems);
+    const fast = byItem ? readByItem?.(text) : undefined;
+    if (fast !== undefined) return fast;
+    const parsed = readYaml(key, text, problems);
     const converted = parsed.ok ? convert(parsed.value, parsed.source) : undefined;
     if (converted === undefined) {
       unreadableKeys.push(key);
@@ -314,15 +397,34 @@ export function parseAwsAuth(data: Readonly<Record<string, string>>): ParsedAwsA
       problems.push({ key: name, severity: 'error', message: `key "${name}" is not read by the authenticator; it expects "${match}"` });
     }
   }
-  const mapRoles = read('mapRoles', (v) => readMappings('mapRoles', 'role', v, problems));
-  const mapUsers = read('mapUsers', (v) => readMappings('mapUsers', 'user', v, problems));
+  const mapRoles = read(
+    'mapRoles',
+    (v) => readMappings('mapRoles', 'role', v, problems),
+    (text) => readMappingsByItem('mapRoles', 'role', text, problems),
+  );
+  const mapUsers = read(
+    'mapUsers',
+    (v) => readMappings('mapUsers', 'user', v, problems),
+    (text) => readMappingsByItem('mapUsers', 'user', text, problems),
+  );
   const mapAccounts = read('mapAccounts', (v, s) => readAccounts('mapAccounts', v, s, problems));
   return { mapRoles, mapUsers, mapAccounts, problems, unreadableKeys };
 }
 
+const RENDER_OPTIONS = { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false } as const;
+
 function renderList(value: unknown[]): string {
   // Entries are fresh objects, never shared: no anchors to look for (a quarter of the cost).
-  return stringify(value, { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false });
+  return stringify(value, RENDER_OPTIONS);
+}
+
+/** Rendered list items by content: a block sequence renders item by item, so a list is its items' texts joined. */
+const renderMemo = new BoundedMemo<string>(20_000);
+
+function renderMappingList(items: readonly (RoleMapping | UserMapping)[]): string {
+  let out = '';
+  for (const item of items) out += renderMemo.get(JSON.stringify(item), () => renderList([item]));
+  return out;
 }
 
 /**
@@ -339,8 +441,8 @@ export function renderAwsAuth(entries: readonly Entry[]): Partial<Record<AwsAuth
     else accounts.push(entry.account);
   }
   const out: Partial<Record<AwsAuthKey, string>> = {};
-  if (roles.length > 0) out.mapRoles = renderList(roles);
-  if (users.length > 0) out.mapUsers = renderList(users);
+  if (roles.length > 0) out.mapRoles = renderMappingList(roles);
+  if (users.length > 0) out.mapUsers = renderMappingList(users);
   if (accounts.length > 0) out.mapAccounts = renderList(accounts);
   return out;
 }

@@ -14,6 +14,7 @@ export * from './node-mappings.js';
 export * from './guard.js';
 export * from './plan.js';
 export * from './plan-memo.js';
+export * from './bounded-memo.js';
 export * from './ports.js';
 export * from './reconcile.js';
 export * from './history.js';
