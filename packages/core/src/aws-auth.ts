@@ -303,17 +303,54 @@ export function closedListItems(text: string): string[] | undefined {
   return items;
 }
 
-/** Items read alone, by kind and text: most aws-auth texts repeat items (the same role in many reads and writes). */
+/**
+ * An IAM ARN that YAML reads and the `yaml` package writes as itself, whatever its account and name:
+ * IAM's own characters for names, no path, no space, no "#", never ": ". Such an ARN, in the first
+ * line of an item, is inert text: any other such ARN in its place reads and renders the same way.
+ * So an item is remembered with a stand-in for it, and one Identity Center role's entry, rendered and
+ * read once, serves every account (their role names differ in the account and the suffix only).
+ */
+const SIMPLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:role|user)\/[A-Za-z0-9_+=,.@-]{1,128}$/;
+const STAND_IN: Readonly<Record<MappingKind, string>> = {
+  role: 'arn:aws:iam::000000000000:role/eks-auth-hub-stand-in',
+  user: 'arn:aws:iam::000000000000:user/eks-auth-hub-stand-in',
+};
+const ITEM_HEAD: Readonly<Record<MappingKind, string>> = { role: '- rolearn: ', user: '- userarn: ' };
+
+/** An item's text as its simple ARN and the text with the stand-in in its place; undefined for any other item. */
+function withStandIn(kind: MappingKind, item: string): { readonly arn: string; readonly text: string } | undefined {
+  const head = ITEM_HEAD[kind];
+  if (!item.startsWith(head)) return undefined;
+  const newline = item.indexOf('\n', head.length);
+  const end = newline === -1 ? item.length : newline;
+  const arn = item.slice(head.length, end);
+  const rest = item.slice(end);
+  if (!SIMPLE_ARN.test(arn) || rest.includes(STAND_IN[kind])) return undefined;
+  return { arn, text: `${head}${STAND_IN[kind]}${rest}` };
+}
+
+/** Items read alone, by kind and text (a simple ARN replaced by the stand-in). */
 const itemMemo = new BoundedMemo<MappingItem<MappingKind> | null>(20_000);
 
-/** One closed item read alone as a one-item list; null when it does not read cleanly that way (the whole text is then read at once). */
-function readClosedItem<K extends MappingKind>(key: AwsAuthKey, kind: K, item: string): MappingItem<K> | null {
-  return itemMemo.get(`${kind}\n${item}`, (): MappingItem<MappingKind> | null => {
+function readItemAlone(key: AwsAuthKey, kind: MappingKind, item: string): MappingItem<MappingKind> | null {
+  return itemMemo.get(`${kind}\n${item}`, () => {
     const problems: Problems = [];
     const parsed = readYaml(key, item, problems);
     if (!parsed.ok || problems.length > 0 || !Array.isArray(parsed.value) || parsed.value.length !== 1) return null;
     return readMappingItem<MappingKind>(kind, parsed.value[0]);
-  }) as MappingItem<K> | null;
+  });
+}
+
+/** One closed item read alone as a one-item list; null when it does not read cleanly that way (the whole text is then read at once). */
+function readClosedItem<K extends MappingKind>(key: AwsAuthKey, kind: K, item: string): MappingItem<K> | null {
+  const standIn = withStandIn(kind, item);
+  if (standIn === undefined) return readItemAlone(key, kind, item) as MappingItem<K> | null;
+  const read = readItemAlone(key, kind, standIn.text);
+  if (read === null) return null;
+  // The stand-in appears nowhere but where the ARN was: put the ARN back there.
+  const back = (text: string): string => text.split(STAND_IN[kind]).join(standIn.arn);
+  const entry = read.entry === undefined ? undefined : read.entry.kind === 'role' ? { ...read.entry, rolearn: back(read.entry.rolearn) } : { ...read.entry, userarn: back(read.entry.userarn) };
+  return { entry, problems: read.problems.map((p) => ({ ...p, message: back(p.message) })) } as MappingItem<K>;
 }
 
 /**
@@ -421,9 +458,22 @@ function renderList(value: unknown[]): string {
 /** Rendered list items by content: a block sequence renders item by item, so a list is its items' texts joined. */
 const renderMemo = new BoundedMemo<string>(20_000);
 
+function renderItem(item: RoleMapping | UserMapping): string {
+  return renderMemo.get(JSON.stringify(item), () => renderList([item]));
+}
+
+/** An item rendered with its simple ARN (see SIMPLE_ARN) as the stand-in, then the ARN put in its place. */
 function renderMappingList(items: readonly (RoleMapping | UserMapping)[]): string {
   let out = '';
-  for (const item of items) out += renderMemo.get(JSON.stringify(item), () => renderList([item]));
+  for (const item of items) {
+    const kind: MappingKind = 'rolearn' in item ? 'role' : 'user';
+    const arn = 'rolearn' in item ? item.rolearn : item.userarn;
+    const standIn = STAND_IN[kind];
+    // Only the first line is replaced, so the stand-in elsewhere in the item changes nothing.
+    const template = SIMPLE_ARN.test(arn) ? renderItem('rolearn' in item ? { ...item, rolearn: standIn } : { ...item, userarn: standIn }) : undefined;
+    const head = `${ITEM_HEAD[kind]}${standIn}\n`;
+    out += template?.startsWith(head) === true ? `${ITEM_HEAD[kind]}${arn}${template.slice(head.length - 1)}` : renderItem(item);
+  }
   return out;
 }
 

@@ -17,17 +17,36 @@ const word = fc.oneof(
   fc.constantFrom('yes', 'No', 'on', 'OFF', 'null', '~', '', '123', '0x1F', '1_000', '2001-12-14', '- x', '#x', 'a #b', '*a', '&b', '!t', '%p', '@u', '`b', "a'b", 'a"b', 'a: b', 'a:b', '[x]', '{y}', '|', '>', '? q', ' lead', 'trail ', 'system:masters', 'line\nbreak', 'ünïcödé', '日本語', 'emoji-🙂', '{{SessionName}}'),
   fc.string({ maxLength: 12 }),
 );
+const STAND_INS = ['arn:aws:iam::000000000000:role/eks-auth-hub-stand-in', 'arn:aws:iam::000000000000:user/eks-auth-hub-stand-in'];
+/** ARNs in and out of the simple form that items are remembered by (IAM's name characters, no path). */
+const arnOf = (type: 'role' | 'user'): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom('aws', 'aws-cn', 'aws-us-gov', 'aws-iso'),
+        fc.constantFrom(ACCOUNT, '000000000000', '012345670123', '999999999999', '12345'),
+        fc.oneof(
+          fc.constantFrom('admin', 'Admin', 'a+b=c', 'x,y@z.w_v-u', 'AWSReservedSSO_Admin_0123456789abcdef', 'p/ath/x', 'a b', 'a: b', 'a #b', 'eks-auth-hub-stand-in', 'a\nb'),
+          fc.stringMatching(/^[A-Za-z0-9_+=,.@-]{1,20}$/),
+          fc.string({ maxLength: 6 }),
+        ),
+      )
+      .map(([partition, account, name]) => `arn:${partition}:iam::${account}:${type}/${name}`),
+    fc.constantFrom(...STAND_INS, `arn:aws:sts::${ACCOUNT}:assumed-role/a/b`),
+    word,
+  );
+const nameWord = fc.oneof(word, fc.constantFrom(...STAND_INS, `x-${STAND_INS[0] ?? ''}`));
 const roleEntry: fc.Arbitrary<Entry> = fc.record({
   kind: fc.constant('role' as const),
-  rolearn: fc.oneof(fc.constantFrom('admin', 'dev', 'Admin', 'a+b=c', 'p/ath/x', 'node-a').map((n) => `arn:aws:iam::${ACCOUNT}:role/${n}`), word),
-  username: word,
-  groups: fc.array(word, { maxLength: 3 }),
+  rolearn: arnOf('role'),
+  username: nameWord,
+  groups: fc.array(nameWord, { maxLength: 3 }),
 });
 const userEntry: fc.Arbitrary<Entry> = fc.record({
   kind: fc.constant('user' as const),
-  userarn: fc.oneof(fc.constantFrom('alice', 'Bob', 'ops/carol').map((n) => `arn:aws:iam::${ACCOUNT}:user/${n}`), word),
-  username: word,
-  groups: fc.array(word, { maxLength: 3 }),
+  userarn: arnOf('user'),
+  username: nameWord,
+  groups: fc.array(nameWord, { maxLength: 3 }),
 });
 
 function wholeRendering(entries: readonly Entry[]): Record<string, string> {
@@ -65,6 +84,12 @@ const edit = fc.oneof(
     '- rolearn: a\n  groups:\n  - g\n  -  h\n',
     '- rolearn: multi\n  username: first\n    second\n',
     '- rolearn: block\n  username: |\n    one\n\n    two\n',
+    '- rolearn: arn:aws:iam::111122223333:role/admin\n    continued\n  username: u\n',
+    '- rolearn: arn:aws:iam::111122223333:role/admin\n  username: arn:aws:iam::000000000000:role/eks-auth-hub-stand-in\n',
+    '- rolearn: arn:aws:iam::000000000000:role/eks-auth-hub-stand-in\n',
+    '- userarn: arn:aws:iam::111122223333:user/bob\n  rolearn: arn:aws:iam::111122223333:role/x\n',
+    '- rolearn: arn:aws:iam::111122223333:role/x\n  rolearn: arn:aws:iam::111122223333:role/y\n',
+    '- rolearn: arn:aws:iam::111122223333:role/x\n  username:\n  groups: [a, b]\n',
   ),
   fc.string({ maxLength: 20 }).map((s) => `${s}\n`),
 );
