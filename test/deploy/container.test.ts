@@ -132,13 +132,25 @@ describe('deploy/Dockerfile, read', () => {
     const [, , script] = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD ') + 4)) as string[];
     expect(template).toContain(`- "${script ?? 'none'}"`);
   });
+
+  it('the ECS task definition caps the heap from its HeapSizeMb parameter, half of its default Memory', () => {
+    const template = readFileSync(join(repo, 'deploy', 'cloudformation', 'hub-ecs.yaml'), 'utf8');
+    expect(template).toContain('- Name: NODE_OPTIONS\n              Value: !Sub "--max-old-space-size=${HeapSizeMb}"');
+    const defaultOf = (parameter: string): number => Number(new RegExp(`\n  ${parameter}:\n(?:    .*\n)*?    Default: (\\d+)\n`).exec(template)?.[1]);
+    expect(defaultOf('HeapSizeMb')).toBe(defaultOf('Memory') / 2);
+  });
 });
 
 describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () => {
   const h = useSimulator();
   let service: Service | undefined;
   let url = '';
-  const env = { NODE_ENV: 'production' };
+  /** The final stage's ENV: the service runs with it. */
+  const env: Record<string, string> = Object.fromEntries(
+    only(finalStage, 'ENV')
+      .args.split(/\s+/)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
 
   afterAll(async () => {
     if (service !== undefined && service.child.exitCode === null && service.child.signalCode === null) {
@@ -202,7 +214,8 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
     // docker build --build-arg HUB_CONFIG=config/sim/demo-hub.yaml
     mkdirSync(root('/config'), { recursive: true });
     cpSync(demoHubFile, root('/config/hub.yaml'));
-    expect(only(finalStage, 'ENV').args).toBe('NODE_ENV=production');
+    // Production mode, and a heap cap for a 512 MiB container (V8 would size it from the host's memory).
+    expect(env).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--max-old-space-size=256' });
     const port = await freePort();
     const argv = [...(JSON.parse(only(finalStage, 'ENTRYPOINT').args) as string[]), ...(JSON.parse(only(finalStage, 'CMD').args) as string[])].map((arg) =>
       arg.startsWith('/') ? root(arg) : arg === '0.0.0.0:9090' ? `127.0.0.1:${port}` : arg,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll } from 'vitest';
-import { loadDesiredState, type DesiredState, type PassReport } from '@eks-auth-hub/core';
+import { loadDesiredState, type ClusterEntry, type DesiredState, type PassReport } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type ClusterRef, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
 import { createLogger, type Logger } from '../../apps/controller/src/logging.js';
 import { demoHubFile, demoWorldFile } from './child.js';
@@ -124,11 +124,18 @@ export function writesSeen(sim: Simulator): number {
   return simCount(sim, 'k8s:update') + simCount(sim, 'k8s:create') + simCount(sim, 'k8s:patch') + simCount(sim, 'k8s:delete');
 }
 
-export function outcomes(report: PassReport): Record<string, string> {
+/** What the reports of a pass (the full one of the CLI and the Lambda, the service's summary) have in common per cluster. */
+export type ReportedCluster = ClusterEntry & {
+  readonly name: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly refusals: readonly { readonly rule: string }[];
+};
+
+export function outcomes(report: PassReport<ReportedCluster>): Record<string, string> {
   return Object.fromEntries(report.clusters.map((c) => [c.name, c.outcome]));
 }
 
-export function explain(report: PassReport | null): string {
+export function explain(report: PassReport<ReportedCluster> | null): string {
   if (report === null) return 'no report';
   return report.clusters
     .filter((c) => c.outcome === 'failed' || c.outcome === 'blocked')

@@ -16,10 +16,10 @@ interface StatusJson {
   ready: boolean;
   config: { file: string; clusters: number; desiredHash: string };
   passes: number;
-  lastPass: { passId: string; finishedAt: string; clusters: { name: string; outcome: string }[] } | null;
+  lastPass: { passId: string; dryRun: boolean; startedAt: string; finishedAt: string; durationMs: number; desiredHash: string; counts: Record<string, number>; skipped: string[] } | null;
   nextPassAt: string | null;
   running: boolean;
-  clusters: { cluster: string; account: string; region: string; outcome: string; changes: number; unresolved: string[]; ambiguous: string[]; refusals: string[]; error: string | null }[];
+  clusters: { cluster: string; account: string; region: string; outcome: string; changes: number; unresolved: string[]; ambiguous: string[]; refusals: string[]; error: string | null; reason: string | null }[];
 }
 
 async function status(): Promise<StatusJson> {
@@ -81,6 +81,9 @@ describe('startHub: health, readiness, status and the status page', () => {
     expect(body.passes).toBeGreaterThanOrEqual(2);
     expect(body.lastPass?.passId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number.isNaN(Date.parse(body.lastPass?.finishedAt ?? ''))).toBe(false);
+    // The pass itself: its times, counts and hash; its clusters are `clusters`, once.
+    expect(body.lastPass).toMatchObject({ dryRun: false, desiredHash: state.hash, counts: { unchanged: 5, applied: 0, planned: 0, blocked: 0, failed: 0 }, skipped: [] });
+    expect(Object.keys(body.lastPass ?? {}).sort()).toEqual(['counts', 'desiredHash', 'dryRun', 'durationMs', 'finishedAt', 'passId', 'skipped', 'startedAt']);
     expect(body.clusters).toEqual(
       state.clusters.map((c) => ({
         cluster: c.name,
@@ -92,9 +95,10 @@ describe('startHub: health, readiness, status and the status page', () => {
         ambiguous: [],
         refusals: [],
         error: null,
+        reason: null,
       })),
     );
-    expect(body.lastPass?.clusters.map((c) => [c.name, c.outcome])).toEqual(names.map((n) => [n, 'unchanged']));
+    expect(body.clusters.map((c) => [c.cluster, c.outcome])).toEqual(names.map((n) => [n, 'unchanged']));
     expect(body.nextPassAt === null || !Number.isNaN(Date.parse(body.nextPassAt))).toBe(true);
   });
 

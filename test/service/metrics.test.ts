@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import type { PassReport } from '@eks-auth-hub/core';
+import type { PassSummary } from '../../apps/controller/src/status.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import {
   ANALYTICS,
@@ -17,6 +17,7 @@ import {
   editMapRoles,
   explain,
   familyOf,
+  http,
   maybeValueOf,
   memoryLogger,
   outcomes,
@@ -57,7 +58,7 @@ async function metrics(): Promise<Exposition> {
 }
 
 /** A pass started now (after any running one), as the loop would run it. */
-async function pass(): Promise<PassReport> {
+async function pass(): Promise<PassSummary> {
   while (hub.service.status().running) await hub.service.runPass();
   return hub.service.runPass();
 }
@@ -228,6 +229,29 @@ describe('/metrics', () => {
     expect(Math.abs(finished - Date.now() / 1000)).toBeLessThan(30);
   });
 
+  it('/status after the first pass: each cluster with its count of changes, without the entries themselves', async () => {
+    const kept = hub.service.status().lastPass;
+    if (kept === null) throw new Error('no pass');
+    // What the service keeps per cluster: counts, not entries or resolutions (those went to the log).
+    for (const c of kept.clusters) {
+      expect(c.added, c.name).toBeGreaterThan(0);
+      expect(Object.keys(c)).not.toContain('changes');
+      expect(Object.keys(c)).not.toContain('resolutions');
+    }
+    const answer = await http(`${hub.url}/status`);
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body) as { clusters: { cluster: string; outcome: string; changes: number }[] };
+    expect(body.clusters.map((c) => [c.cluster, c.outcome])).toEqual(names.map((n) => [n, 'applied']));
+    for (const c of body.clusters) {
+      const k = kept.clusters.find((x) => x.name === c.cluster);
+      expect(c.changes, c.cluster).toBe((k?.added ?? 0) + (k?.removed ?? 0) + (k?.changed ?? 0));
+    }
+    expect(answer.body).not.toContain('rolearn');
+    expect(answer.body).not.toContain('AWSReservedSSO_');
+    // Each cluster's line went to the log as it finished.
+    expect(log.records().filter((r) => r['msg'] === 'cluster reconciled').length).toBeGreaterThanOrEqual(5);
+  });
+
   it('counts AWS requests by service, operation and outcome, and Kubernetes requests by verb and code, as the simulator answered them', async () => {
     const m = await metrics();
     expect(counter(m, 'aws_requests_total', { service: 'sts', operation: 'AssumeRole', outcome: 'ok' })).toBe(3); // once per account
@@ -303,13 +327,19 @@ describe('/metrics', () => {
     const lastSuccess = Object.fromEntries(names.map((n) => [n, counter(before, 'cluster_last_success_timestamp_seconds', labelsOf(n))]));
     const failuresBefore = counter(before, 'passes_total', { result: 'failure' });
     h.sim.control.setFault('iam:ListRoles', { throttleRate: 1 });
-    let report: PassReport;
+    let report: PassSummary;
     try {
       report = await pass();
     } finally {
       h.sim.control.clearFaults();
     }
     expect(outcomes(report), explain(report)).toEqual(Object.fromEntries(names.map((n) => [n, 'blocked'])));
+    // /status names the refusal and gives its message as the reason.
+    const status = JSON.parse((await http(`${hub.url}/status`)).body) as { clusters: { cluster: string; outcome: string; refusals: string[]; error: string | null; reason: string | null }[] };
+    for (const c of status.clusters) {
+      expect(c, c.cluster).toMatchObject({ outcome: 'blocked', refusals: ['incomplete-listing'], error: null });
+      expect(c.reason, c.cluster).toMatch(/listing the SSO roles of account \d{12} failed/);
+    }
     const m = await metrics();
     expect(counter(m, 'guard_refusals_total', { rule: 'incomplete-listing' })).toBe(5);
     for (const rule of GUARD_RULES.filter((r) => r !== 'incomplete-listing')) expect(counter(m, 'guard_refusals_total', { rule }), rule).toBe(0);

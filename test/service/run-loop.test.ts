@@ -3,7 +3,7 @@
  * stop the loop, and stop() lets started clusters finish, returns, and ends the passes.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PassReport } from '@eks-auth-hub/core';
+import type { PassSummary } from '../../apps/controller/src/status.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import { demoState, explain, http, memoryLogger, outcomes, scrape, simCount, sleep, useSimulator, valueOf, waitFor, writesSeen } from './helpers.js';
 
@@ -36,7 +36,7 @@ describe('the run loop', () => {
     // Slow passes (each cluster's aws-auth read waits 80 ms) on a loop that wants one every ~30 ms.
     h.sim.control.setFault('k8s:get', { latencyMs: 80 });
     const hub = await hubFor({ intervalMs: 30 });
-    const reports: PassReport[] = [];
+    const reports: PassSummary[] = [];
     const record = hub.metrics.recordPass.bind(hub.metrics);
     vi.spyOn(hub.metrics, 'recordPass').mockImplementation((report) => {
       reports.push(report);
@@ -81,6 +81,13 @@ describe('the run loop', () => {
     expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'failure' })).toBeGreaterThanOrEqual(3);
     expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(0);
     expect((await http(`${hub.url}/readyz`)).status).toBe(200);
+    // /status says, per cluster, that it failed and why.
+    const status = JSON.parse((await http(`${hub.url}/status`)).body) as { clusters: { cluster: string; outcome: string; error: string | null; reason: string | null }[] };
+    expect(status.clusters.map((c) => c.cluster)).toEqual(state.clusters.map((c) => c.name));
+    for (const c of status.clusters) {
+      expect(c, c.cluster).toMatchObject({ outcome: 'failed', error: 'aws.access-denied' });
+      expect(c.reason, c.cluster).toMatch(/^sts:AssumeRole .*AccessDenied/);
+    }
     expect(log.records().filter((r) => r['msg'] === 'cluster failed').length).toBeGreaterThanOrEqual(3 * 5);
     expect(log.records().filter((r) => r['msg'] === 'pass crashed')).toEqual([]);
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import type { PassReport } from '@eks-auth-hub/core';
+import type { PassSummary } from '../../apps/controller/src/status.js';
 import { createHandler } from '../../apps/controller/src/lambda.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import { SPOKE_ROLE, demoHubFile, demoState, editMapRoles, explain, http, memoryLogger, outcomes, refOf, useSimulator, waitFor } from './helpers.js';
@@ -31,7 +31,7 @@ async function collectHttp(from: RunningHub, when: string): Promise<void> {
   }
 }
 
-async function pass(when: string): Promise<PassReport> {
+async function pass(when: string): Promise<PassSummary> {
   while (hub.service.status().running) await hub.service.runPass();
   const report = await hub.service.runPass();
   await collectHttp(hub, when);
@@ -74,7 +74,7 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
 
   it('a pass with every role listing throttled (blocked)', async () => {
     h.sim.control.setFault('iam:ListRoles', { throttleRate: 1 });
-    let report: PassReport;
+    let report: PassSummary;
     try {
       report = await pass('throttled');
     } finally {
@@ -85,7 +85,7 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
 
   it('a pass with EKS answering 5xx (the clusters are known from earlier passes; their node listings fail: blocked)', async () => {
     h.sim.control.setFault('eks:*', { errorRate: 1 });
-    let report: PassReport;
+    let report: PassSummary;
     try {
       report = await pass('eks 5xx');
     } finally {
@@ -100,7 +100,7 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
 
   it('a pass with the sessions expired under the hub (the world two hours ahead)', async () => {
     h.sim.control.advanceClock(2 * 3600);
-    let report: PassReport;
+    let report: PassSummary;
     try {
       report = await pass('expired sessions');
     } finally {

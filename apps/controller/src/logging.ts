@@ -1,10 +1,10 @@
 /**
- * JSON logs with pino: constant messages, facts in fields. One line per cluster per pass, one per
- * pass. Secret-bearing keys are redacted wherever they appear, as a second line of defence: nothing
- * the hub logs is meant to hold one.
+ * JSON logs with pino: constant messages, facts in fields. One line per cluster per pass (the
+ * service writes it as soon as the cluster is done), one per pass. Secret-bearing keys are redacted
+ * wherever they appear, as a second line of defence: nothing the hub logs is meant to hold one.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { changeCount, type ClusterResult, type PassReport } from '@eks-auth-hub/core';
+import { changeCount, type ClusterEntry, type ClusterResult, type PassReport } from '@eks-auth-hub/core';
 
 export type { Logger } from 'pino';
 
@@ -55,19 +55,21 @@ function clusterFields(result: ClusterResult, passId: string): Record<string, un
   };
 }
 
-/** One line per cluster (warn for blocked, error for failed), then one for the pass. */
-export function logPass(logger: Logger, report: PassReport): void {
-  for (const result of report.clusters) {
-    const fields = clusterFields(result, report.passId);
-    if (result.lockout !== undefined) logger.error(fields, 'lockout detected');
-    else if (result.outcome === 'failed') logger.error(fields, 'cluster failed');
-    else if (result.outcome === 'blocked') logger.warn(fields, 'cluster blocked');
-    else logger.info(fields, 'cluster reconciled');
-    if (result.warnings.length > 0) logger.debug({ passId: report.passId, cluster: result.name, warnings: result.warnings }, 'cluster warnings');
-    if (changeCount(result) > 0) {
-      logger.debug({ passId: report.passId, cluster: result.name, changes: result.changes }, 'cluster changes');
-    }
+/** A cluster's line (warn for blocked, error for failed), and at debug its warnings and entry changes. */
+export function logCluster(logger: Logger, result: ClusterResult, passId: string): void {
+  const fields = clusterFields(result, passId);
+  if (result.lockout !== undefined) logger.error(fields, 'lockout detected');
+  else if (result.outcome === 'failed') logger.error(fields, 'cluster failed');
+  else if (result.outcome === 'blocked') logger.warn(fields, 'cluster blocked');
+  else logger.info(fields, 'cluster reconciled');
+  if (result.warnings.length > 0) logger.debug({ passId, cluster: result.name, warnings: result.warnings }, 'cluster warnings');
+  if (changeCount(result) > 0) {
+    logger.debug({ passId, cluster: result.name, changes: result.changes }, 'cluster changes');
   }
+}
+
+/** The pass's line: `pass finished`, or `pass interrupted` when clusters were skipped. */
+export function logPassEnd(logger: Logger, report: PassReport<ClusterEntry>): void {
   const fields = {
     passId: report.passId,
     dryRun: report.dryRun,
@@ -78,4 +80,10 @@ export function logPass(logger: Logger, report: PassReport): void {
   };
   if (report.skipped.length > 0) logger.info({ ...fields, skipped: report.skipped.length }, 'pass interrupted');
   else logger.info(fields, 'pass finished');
+}
+
+/** One line per cluster (in file order), then one for the pass. */
+export function logPass(logger: Logger, report: PassReport): void {
+  for (const result of report.clusters) logCluster(logger, result, report.passId);
+  logPassEnd(logger, report);
 }

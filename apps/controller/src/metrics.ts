@@ -2,20 +2,138 @@
  * Prometheus metrics of the hub, on a registry passed in (no globals). Names follow Prometheus
  * conventions: prefix `eks_auth_hub_`, counters end in `_total`, durations in `_seconds`,
  * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start.
+ *
+ * The per-cluster gauges (eight series per cluster) are not prom-client metrics: prom-client keeps a
+ * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
+ * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { RequestObserver } from '@eks-auth-hub/aws';
-import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterSpec, type PassReport } from '@eks-auth-hub/core';
+import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterEntry, type ClusterOutcome, type PassReport } from '@eks-auth-hub/core';
+import type { ClusterSummary, PassSummary } from './status.js';
 
 export const PASS_RESULTS = ['success', 'partial', 'failure', 'interrupted'] as const;
 export type PassResult = (typeof PASS_RESULTS)[number];
 
 /** success: no cluster failed or was blocked; failure: none converged; partial: in between; interrupted: stopped before every cluster started. */
-export function passResult(report: PassReport): PassResult {
+export function passResult(report: PassReport<ClusterEntry>): PassResult {
   if (report.skipped.length > 0) return 'interrupted';
   const bad = report.counts.failed + report.counts.blocked;
   if (bad === 0) return 'success';
   return bad === report.clusters.length ? 'failure' : 'partial';
+}
+
+/** The labels that name a cluster's series. */
+export interface ClusterLabels {
+  readonly id: string;
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+/** A sample value as prom-client writes it. */
+function valueText(value: number): string {
+  if (Number.isNaN(value)) return 'Nan';
+  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
+  return String(value);
+}
+
+const CLUSTER_HELP = {
+  lastSuccess: 'When the cluster was last found or made equal to the desired state (unchanged or applied).',
+  lastOutcome: 'Outcome of the last pass per cluster: 1 for the outcome it had, 0 for the others.',
+  unresolved: 'Permission sets of the cluster with no Identity Center role in its account (their entries are left out).',
+  ambiguous: 'Permission sets of the cluster with more than one matching role (never guessed).',
+} as const;
+
+/** Text written per chunk of the exposition, about. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * `cluster_last_outcome` (one series per outcome, 1 for the cluster's last), `cluster_last_success_timestamp_seconds`
+ * (from the first success on), `unresolved_permission_sets` and `ambiguous_permission_sets`, labelled
+ * `cluster`, `account`, `region`: four numbers per cluster, in the order clusters became known.
+ */
+export class ClusterSeries {
+  private readonly index = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly accounts: string[] = [];
+  private readonly regions: string[] = [];
+  /** Index into CLUSTER_OUTCOMES; -1 before the first pass. */
+  private readonly outcome: number[] = [];
+  /** Seconds since the epoch; NaN before the first success (no series). */
+  private readonly lastSuccess: number[] = [];
+  private readonly unresolvedCount: number[] = [];
+  private readonly ambiguousCount: number[] = [];
+
+  constructor(private readonly prefix: string) {}
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** The cluster's position, made (its series at 0) when it is new. */
+  know(cluster: ClusterLabels): number {
+    const known = this.index.get(cluster.id);
+    if (known !== undefined) return known;
+    const i = this.names.length;
+    this.index.set(cluster.id, i);
+    this.names.push(cluster.name);
+    this.accounts.push(cluster.account);
+    this.regions.push(cluster.region);
+    this.outcome.push(-1);
+    this.lastSuccess.push(Number.NaN);
+    this.unresolvedCount.push(0);
+    this.ambiguousCount.push(0);
+    return i;
+  }
+
+  /** A cluster's result in a pass that finished at `finishedSeconds`. */
+  record(cluster: ClusterLabels, outcome: ClusterOutcome, finishedSeconds: number, permissionSets: { readonly unresolved: number; readonly ambiguous: number } | undefined): void {
+    const i = this.know(cluster);
+    this.outcome[i] = CLUSTER_OUTCOMES.indexOf(outcome);
+    if (outcome === 'unchanged' || outcome === 'applied') this.lastSuccess[i] = finishedSeconds;
+    if (permissionSets !== undefined) {
+      this.unresolvedCount[i] = permissionSets.unresolved;
+      this.ambiguousCount[i] = permissionSets.ambiguous;
+    }
+  }
+
+  /** The four families in the text format, a chunk at a time, as they are at the call. */
+  *exposition(): Generator<string> {
+    const n = this.names.length;
+    const names = this.names.slice(0, n);
+    const accounts = this.accounts.slice(0, n);
+    const regions = this.regions.slice(0, n);
+    const outcome = this.outcome.slice(0, n);
+    const lastSuccess = this.lastSuccess.slice(0, n);
+    const unresolved = this.unresolvedCount.slice(0, n);
+    const ambiguous = this.ambiguousCount.slice(0, n);
+    const labels = (i: number): string => `cluster="${escapeLabel(names[i] ?? '')}",account="${escapeLabel(accounts[i] ?? '')}",region="${escapeLabel(regions[i] ?? '')}"`;
+    const family = function* (name: string, help: string, sample: (i: number, labelText: string) => string): Generator<string> {
+      let chunk = `\n# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
+      for (let i = 0; i < n; i++) {
+        chunk += sample(i, labels(i));
+        if (chunk.length >= CHUNK_CHARS) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk !== '') yield chunk;
+    };
+    const p = this.prefix;
+    yield* family(`${p}cluster_last_success_timestamp_seconds`, CLUSTER_HELP.lastSuccess, (i, l) => {
+      const value = lastSuccess[i] ?? Number.NaN;
+      return Number.isNaN(value) ? '' : `${p}cluster_last_success_timestamp_seconds{${l}} ${valueText(value)}\n`;
+    });
+    yield* family(`${p}cluster_last_outcome`, CLUSTER_HELP.lastOutcome, (i, l) =>
+      CLUSTER_OUTCOMES.map((o, k) => `${p}cluster_last_outcome{${l},outcome="${o}"} ${outcome[i] === k ? 1 : 0}\n`).join(''),
+    );
+    yield* family(`${p}unresolved_permission_sets`, CLUSTER_HELP.unresolved, (i, l) => `${p}unresolved_permission_sets{${l}} ${valueText(unresolved[i] ?? 0)}\n`);
+    yield* family(`${p}ambiguous_permission_sets`, CLUSTER_HELP.ambiguous, (i, l) => `${p}ambiguous_permission_sets{${l}} ${valueText(ambiguous[i] ?? 0)}\n`);
+  }
 }
 
 export interface BuildInfo {
@@ -28,10 +146,8 @@ export class HubMetrics {
   readonly passDuration: Histogram;
   readonly lastPassTimestamp: Gauge;
   readonly clusterResults: Counter<'outcome'>;
-  readonly clusterLastSuccess: Gauge<'cluster' | 'account' | 'region'>;
-  readonly clusterLastOutcome: Gauge<'cluster' | 'account' | 'region' | 'outcome'>;
-  readonly unresolved: Gauge<'cluster' | 'account' | 'region'>;
-  readonly ambiguous: Gauge<'cluster' | 'account' | 'region'>;
+  /** cluster_last_outcome, cluster_last_success_timestamp_seconds, unresolved_permission_sets, ambiguous_permission_sets. */
+  readonly clusters: ClusterSeries;
   readonly guardRefusals: Counter<'rule'>;
   readonly writes: Counter<'kind'>;
   readonly entryChanges: Counter<'change'>;
@@ -67,30 +183,7 @@ export class HubMetrics {
     });
     this.lastPassTimestamp = new Gauge({ name: `${p}last_pass_timestamp_seconds`, help: 'When the last pass finished.', registers });
     this.clusterResults = new Counter({ name: `${p}cluster_results_total`, help: 'Per-cluster results of passes, by outcome.', labelNames: ['outcome'], registers });
-    this.clusterLastSuccess = new Gauge({
-      name: `${p}cluster_last_success_timestamp_seconds`,
-      help: 'When the cluster was last found or made equal to the desired state (unchanged or applied).',
-      labelNames: ['cluster', 'account', 'region'],
-      registers,
-    });
-    this.clusterLastOutcome = new Gauge({
-      name: `${p}cluster_last_outcome`,
-      help: 'Outcome of the last pass per cluster: 1 for the outcome it had, 0 for the others.',
-      labelNames: ['cluster', 'account', 'region', 'outcome'],
-      registers,
-    });
-    this.unresolved = new Gauge({
-      name: `${p}unresolved_permission_sets`,
-      help: 'Permission sets of the cluster with no Identity Center role in its account (their entries are left out).',
-      labelNames: ['cluster', 'account', 'region'],
-      registers,
-    });
-    this.ambiguous = new Gauge({
-      name: `${p}ambiguous_permission_sets`,
-      help: 'Permission sets of the cluster with more than one matching role (never guessed).',
-      labelNames: ['cluster', 'account', 'region'],
-      registers,
-    });
+    this.clusters = new ClusterSeries(p);
     this.guardRefusals = new Counter({ name: `${p}guard_refusals_total`, help: 'Writes refused by the guard, by rule.', labelNames: ['rule'], registers });
     this.writes = new Counter({ name: `${p}writes_total`, help: 'Writes of aws-auth, by kind (create, replace).', labelNames: ['kind'], registers });
     this.entryChanges = new Counter({ name: `${p}entry_changes_total`, help: 'aws-auth entries written, by change (added, removed, changed).', labelNames: ['change'], registers });
@@ -129,13 +222,18 @@ export class HubMetrics {
   }
 
   /** Creates the per-cluster series of a desired state at 0, so dashboards see every cluster before its first pass. */
-  knowClusters(clusters: readonly ClusterSpec[]): void {
-    for (const c of clusters) {
-      const labels = { cluster: c.name, account: c.account, region: c.region };
-      this.unresolved.set(labels, 0);
-      this.ambiguous.set(labels, 0);
-      for (const outcome of CLUSTER_OUTCOMES) this.clusterLastOutcome.set({ ...labels, outcome }, 0);
-    }
+  knowClusters(clusters: readonly ClusterLabels[]): void {
+    for (const c of clusters) this.clusters.know(c);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The whole text format, a chunk at a time: the registry's metrics, then the per-cluster series. */
+  async *exposition(): AsyncGenerator<string> {
+    yield await this.registry.metrics();
+    yield* this.clusters.exposition();
   }
 
   readonly observer: RequestObserver = {
@@ -148,29 +246,31 @@ export class HubMetrics {
     },
   };
 
-  recordPass(report: PassReport): void {
+  recordPass(report: PassSummary): void {
     this.passes.inc({ result: passResult(report) });
     this.passDuration.observe(report.durationMs / 1000);
     const finished = Date.parse(report.finishedAt) / 1000;
     this.lastPassTimestamp.set(finished);
-    for (const r of report.clusters) {
-      const labels = { cluster: r.name, account: r.account, region: r.region };
-      this.clusterResults.inc({ outcome: r.outcome });
-      for (const outcome of CLUSTER_OUTCOMES) this.clusterLastOutcome.set({ ...labels, outcome }, outcome === r.outcome ? 1 : 0);
-      if (r.outcome === 'unchanged' || r.outcome === 'applied') this.clusterLastSuccess.set(labels, finished);
-      if (r.outcome !== 'failed') {
-        this.unresolved.set(labels, r.unresolved.length);
-        this.ambiguous.set(labels, r.ambiguous.length);
-      }
-      for (const refusal of r.refusals) this.guardRefusals.inc({ rule: refusal.rule });
-      if (r.lockout !== undefined) this.lockouts.inc({ restored: String(r.lockout.restored) });
-      if (r.outcome === 'applied') {
-        this.writes.inc({ kind: r.created ? 'create' : 'replace' });
-        this.entryChanges.inc({ change: 'added' }, r.changes.added.length);
-        this.entryChanges.inc({ change: 'removed' }, r.changes.removed.length);
-        this.entryChanges.inc({ change: 'changed' }, r.changes.changed.length);
-        if (r.drift) this.driftCorrections.inc();
-      }
+    for (const r of report.clusters) this.recordCluster(r, finished);
+  }
+
+  private recordCluster(r: ClusterSummary, finished: number): void {
+    this.clusterResults.inc({ outcome: r.outcome });
+    this.clusters.record(
+      { id: r.clusterId, name: r.name, account: r.account, region: r.region },
+      r.outcome,
+      finished,
+      // A failed cluster may not have got as far as resolving its permission sets: the last counts stand.
+      r.outcome === 'failed' ? undefined : { unresolved: r.unresolved.length, ambiguous: r.ambiguous.length },
+    );
+    for (const refusal of r.refusals) this.guardRefusals.inc({ rule: refusal.rule });
+    if (r.lockout !== undefined) this.lockouts.inc({ restored: String(r.lockout.restored) });
+    if (r.outcome === 'applied') {
+      this.writes.inc({ kind: r.created ? 'create' : 'replace' });
+      this.entryChanges.inc({ change: 'added' }, r.added);
+      this.entryChanges.inc({ change: 'removed' }, r.removed);
+      this.entryChanges.inc({ change: 'changed' }, r.changed);
+      if (r.drift) this.driftCorrections.inc();
     }
   }
 }

@@ -37,7 +37,7 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
   });
-  const { server, url } = await listen(createApp({ registry, status: () => service.status() }), options.listen);
+  const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen);
   logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
   service.start();
   return {

@@ -2,15 +2,37 @@
  * The HTTP side of the service: `/metrics` (Prometheus), `/healthz` (alive), `/readyz` (config
  * loaded and a pass finished), `/status` (JSON) and `/` (a small status page). GET only.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import type { Registry } from 'prom-client';
-import { statusSummary, type StatusView } from './status.js';
+import { lastPassJson, reasonOf, statusSummary, type StatusView } from './status.js';
 
 export interface ServerDeps {
-  readonly registry: Registry;
+  /** The metrics in the text format, a chunk at a time (HubMetrics). */
+  readonly metrics: { readonly contentType: string; exposition(): AsyncIterable<string> };
   readonly status: () => StatusView;
+}
+
+/** Writes the chunks as the client takes them (a scrape of thousands of clusters is megabytes). */
+async function stream(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) {
+      const drained = await new Promise<boolean>((resolve) => {
+        const done = (ok: boolean): void => {
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(ok);
+        };
+        const onDrain = (): void => done(true);
+        const onClose = (): void => done(false);
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      });
+      if (!drained) return;
+    }
+  }
+  res.end();
 }
 
 function escapeHtml(text: string): string {
@@ -18,8 +40,9 @@ function escapeHtml(text: string): string {
 }
 
 function page(view: StatusView): string {
-  const rows = statusSummary(view.lastPass)
-    .map((r) => `<tr>${['cluster', 'account', 'region', 'outcome', 'changes', 'error'].map((k) => `<td>${escapeHtml(String(r[k] ?? ''))}</td>`).join('')}</tr>`)
+  const rows = (view.lastPass?.clusters ?? [])
+    .map((c) => [c.name, c.account, c.region, c.outcome, c.added + c.removed + c.changed, c.error?.code ?? '', reasonOf(c) ?? ''])
+    .map((cells) => `<tr>${cells.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`)
     .join('\n');
   const last = view.lastPass;
   return `<!doctype html>
@@ -28,7 +51,7 @@ function page(view: StatusView): string {
 </head><body>
 <h1>eks-auth-hub</h1>
 <p>${escapeHtml(view.config.file)}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
-<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th></tr></thead>
+<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -43,7 +66,8 @@ export function createApp(deps: ServerDeps): Express {
   app.set('etag', false);
   const routes: Record<string, express.RequestHandler> = {
     '/metrics': async (_req, res) => {
-      res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
+      res.set('content-type', deps.metrics.contentType);
+      await stream(res, deps.metrics.exposition());
     },
     '/healthz': (_req, res) => {
       res.type('text/plain').send('ok\n');
@@ -54,7 +78,7 @@ export function createApp(deps: ServerDeps): Express {
     },
     '/status': (_req, res) => {
       const view = deps.status();
-      res.json({ ...view, clusters: statusSummary(view.lastPass) });
+      res.json({ ...view, lastPass: lastPassJson(view.lastPass), clusters: statusSummary(view.lastPass) });
     },
     '/': (_req, res) => {
       res.type('html').send(page(deps.status()));

@@ -1,12 +1,15 @@
 /**
  * The long-running mode: a pass at start, then one every `hub.interval` (±10% jitter), never two at
  * once. Stopping takes no new work, lets clusters already started finish (bounded), then returns.
+ *
+ * Each cluster's result is logged as soon as the cluster is done, and only its summary is kept (see
+ * status.ts): what the service holds between passes and during one stays small per cluster.
  */
-import { HubError, PlanMemo, reconcile, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import { HubError, PlanMemo, reconcile, type DesiredState, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
-import { logPass, type Logger } from './logging.js';
+import { logCluster, logPassEnd, type Logger } from './logging.js';
 import type { HubMetrics } from './metrics.js';
-import type { StatusView } from './status.js';
+import { summarizeCluster, type PassSummary, type StatusView } from './status.js';
 
 export interface HubServiceOptions {
   readonly state: DesiredState;
@@ -20,11 +23,11 @@ export interface HubServiceOptions {
 
 export class HubService {
   private timer: NodeJS.Timeout | undefined;
-  private current: Promise<PassReport> | undefined;
+  private current: Promise<PassSummary> | undefined;
   private abort = new AbortController();
   private stopped = false;
   private passes = 0;
-  private lastReport: PassReport | null = null;
+  private lastReport: PassSummary | null = null;
   private nextPassAt: Date | null = null;
   /** No-op plans kept from pass to pass: a cluster whose inputs are all the same again is not planned again. */
   private readonly memo: PlanMemo;
@@ -65,16 +68,27 @@ export class HubService {
     this.timer = setTimeout(() => void this.tick(), delay);
   }
 
-  /** One pass; when a pass is already running, its result (never two at once). */
-  runPass(): Promise<PassReport> {
+  /** One pass (its summary); when a pass is already running, its result (never two at once). */
+  runPass(): Promise<PassSummary> {
     if (this.current !== undefined) return this.current;
     if (this.stopped) return Promise.reject(new HubError('transient', 'hub.stopping', 'the hub is stopping; no new pass starts'));
     const pass = (async () => {
-      const report = await reconcile(this.options.state, this.options.ports, { passId: randomUUID(), dryRun: false, signal: this.abort.signal, memo: this.memo });
+      const passId = randomUUID();
+      const { logger } = this.options;
+      const report = await reconcile(this.options.state, this.options.ports, {
+        passId,
+        dryRun: false,
+        signal: this.abort.signal,
+        memo: this.memo,
+        onResult: (result) => {
+          logCluster(logger, result, passId);
+          return summarizeCluster(result);
+        },
+      });
       this.passes += 1;
       this.lastReport = report;
       this.options.metrics.recordPass(report);
-      logPass(this.options.logger, report);
+      logPassEnd(logger, report);
       return report;
     })();
     this.current = pass;

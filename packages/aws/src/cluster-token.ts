@@ -78,35 +78,51 @@ export function execCredential(token: ClusterToken, apiVersion = 'client.authent
 }
 
 interface CachedToken {
-  readonly token: ClusterToken;
+  readonly token: string;
   readonly accessKeyId: string;
   readonly usableUntil: number;
 }
 
-/** Tokens per cluster, reused for 10 minutes and never past the session that signed them; the most recently used 4,096 are kept (making one needs no call). */
+/** Clusters whose token is kept: far more than a pass has in flight (hub.concurrency is at most 256). */
+export const TOKENS_KEPT = 1_024;
+
+/**
+ * Tokens per cluster, reused for 10 minutes and never past the session that signed them. Reuse
+ * matters within a pass (a cluster's reads and writes follow each other); from one pass to the next
+ * (10 minutes apart by default) a token has mostly expired, so only the most recently used
+ * `TOKENS_KEPT` are kept (a token is over a kilobyte, and making one needs no call).
+ */
 export class ClusterTokens {
-  private readonly cache = new LRUCache<string, CachedToken>({ max: 4_096 });
+  private readonly cache: LRUCache<string, CachedToken>;
   minted = 0;
 
   constructor(
     private readonly sessions: Pick<StsAccountSessions, 'credentials'>,
     private readonly now: () => number = Date.now,
-  ) {}
+    max = TOKENS_KEPT,
+  ) {
+    this.cache = new LRUCache<string, CachedToken>({ max });
+  }
 
   async token(cluster: ClusterRef): Promise<string> {
     const key = `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
     const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition);
     const cached = this.cache.get(key);
     const now = this.now();
-    if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached.token.token;
-    const token = await mintClusterToken(credentials, cluster.name, cluster.region, new Date(now));
+    if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached.token;
+    const { token } = await mintClusterToken(credentials, cluster.name, cluster.region, new Date(now));
     this.minted += 1;
     this.cache.set(key, { token, accessKeyId: credentials.accessKeyId, usableUntil: Math.min(now + TOKEN_REUSE_MS, credentials.expiration.getTime()) });
-    return token.token;
+    return token;
   }
 
   /** Forgets a cluster's token (after the server refused it). */
   forget(cluster: ClusterRef): void {
     this.cache.delete(`${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`);
+  }
+
+  /** Tokens kept. */
+  get size(): number {
+    return this.cache.size;
   }
 }

@@ -35,13 +35,18 @@ export interface ClusterCacheOptions {
   readonly now?: () => number;
 }
 
-/** What is kept about one cluster. */
+/** What is kept about one cluster (one per cluster for as long as the hub runs: kept small). */
 interface ClusterFacts {
   readonly endpoint: ClusterEndpoint;
   /** `arn@createdAt`: another value means another cluster under the same name. */
   readonly identity: string;
-  /** Node groups and Fargate profiles described so far, by `nodegroup/<name>` or `fargate/<name>`. */
-  readonly sources: Map<string, NodeRoleSource>;
+  /** Node groups and Fargate profiles described so far (a cluster has a few). */
+  sources: readonly NodeRoleSource[];
+}
+
+/** `nodegroup/<name>`, `fargate/<name>` (the directory describes no other kind). */
+function sourceId(source: NodeRoleSource): string {
+  return source.kind === 'extra' ? `extra/${source.roleArn}` : `${source.kind}/${source.name}`;
 }
 
 export class EksClusterDirectory implements ClusterDirectory {
@@ -121,7 +126,7 @@ export class EksClusterDirectory implements ClusterDirectory {
       },
       identity,
       // Node groups described for the same cluster (another pass described it meanwhile) stay.
-      sources: previous !== undefined && previous.identity === identity ? previous.sources : new Map(),
+      sources: previous !== undefined && previous.identity === identity ? previous.sources : [],
     };
     this.facts.set(key, facts);
     return facts;
@@ -155,15 +160,16 @@ export class EksClusterDirectory implements ClusterDirectory {
         return { names: out.fargateProfileNames, nextToken: out.nextToken };
       }),
     ]);
+    const known = new Map(facts.sources.map((source) => [sourceId(source), source] as const));
     const kept = (id: string, describe: () => Promise<NodeRoleSource>): Promise<NodeRoleSource> => {
-      const source = facts.sources.get(id);
+      const source = known.get(id);
       if (source !== undefined) return Promise.resolve(source);
       return describe().then((described) => {
-        facts.sources.set(id, described);
+        known.set(id, described);
         return described;
       });
     };
-    const sources = await Promise.all([
+    const settled = await Promise.allSettled([
       ...nodegroups.map((name) =>
         kept(`nodegroup/${name}`, async (): Promise<NodeRoleSource> => {
           const out = await this.send(cluster, 'DescribeNodegroup', (c) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name })));
@@ -183,9 +189,17 @@ export class EksClusterDirectory implements ClusterDirectory {
         }),
       ),
     ]);
+    const sources: NodeRoleSource[] = [];
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') {
+        // What was described stays for the next pass, even when another description failed.
+        facts.sources = [...known.values()];
+        throw outcome.reason;
+      }
+      sources.push(outcome.value);
+    }
     // Removed ones are forgotten: a node group created again under the same name is described again.
-    const listed = new Set([...nodegroups.map((n) => `nodegroup/${n}`), ...profiles.map((n) => `fargate/${n}`)]);
-    for (const id of facts.sources.keys()) if (!listed.has(id)) facts.sources.delete(id);
+    facts.sources = sources;
     return sources;
   }
 }

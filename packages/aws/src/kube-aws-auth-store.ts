@@ -12,6 +12,7 @@
  * several timeouts.
  */
 import { CoreV1Api, ServerConfiguration, createConfiguration, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
 import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
@@ -30,6 +31,8 @@ export interface KubeStoreOptions {
   /** Delay before the first retry, in ms (doubled for each further one, with jitter; default 200). */
   readonly retryDelayMs?: number;
   readonly observer?: RequestObserver;
+  /** Clusters whose last read object is kept for their write (default READS_KEPT). */
+  readonly readsKept?: number;
 }
 
 /** Kubernetes errors worth another attempt within the same pass. */
@@ -44,9 +47,19 @@ function unmanagedPart(object: V1ConfigMap): V1ConfigMap {
   return { ...rest, metadata };
 }
 
+/**
+ * Clusters whose last read object is kept for a write: far more than a pass has in flight
+ * (hub.concurrency is at most 256). A write whose object is no longer kept reads it first.
+ */
+export const READS_KEPT = 1_024;
+
 export class KubeAwsAuthStore implements AwsAuthStore {
-  /** What the last object read per cluster holds beyond data and annotations, so a write can keep what the hub does not manage. */
-  private readonly lastRead = new Map<string, V1ConfigMap>();
+  /**
+   * What the last object read per cluster holds beyond data and annotations, so a write can keep what
+   * the hub does not manage. Only the most recently read `READS_KEPT`: it is needed between a
+   * cluster's read and its write in the same pass, not by the clusters with nothing to write.
+   */
+  private readonly lastRead: LRUCache<string, V1ConfigMap>;
   /** Requests made per verb (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -54,7 +67,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     private readonly tokens: ClusterTokens,
     private readonly options: KubeStoreOptions = {},
     private readonly agents: KubeAgents = new KubeAgents(),
-  ) {}
+  ) {
+    this.lastRead = new LRUCache<string, V1ConfigMap>({ max: options.readsKept ?? READS_KEPT });
+  }
 
   private key(cluster: ClusterRef): string {
     return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, HubError, type ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
-import { createAwsPorts, type AwsPorts } from '../src/index.js';
+import { KubeAwsAuthStore, createAwsPorts, type AwsPorts } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
@@ -175,6 +175,26 @@ describe('KubeAwsAuthStore', () => {
     const stale = await rejection(p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: {}, annotations: {} }));
     expect(stale).toBeInstanceOf(ConflictError);
     sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: read?.data ?? {} });
+  });
+
+  it('keeps the last read object of the most recently read clusters only; a write whose read was let go reads it again and still keeps every field', async () => {
+    const ref = { account: staging.account, region: staging.region, cluster: staging.name };
+    const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000 });
+    const store = new KubeAwsAuthStore(p.tokens, { maxAttempts: 1, readsKept: 1 });
+    const endpoint = await p.clusters.describe(staging);
+    const live = sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth');
+    if (live === undefined) throw new Error('no aws-auth');
+    live.labels = { team: 'platform' };
+    const read = await store.read(staging, endpoint);
+    // Writing right after the read uses the kept object: no second read.
+    await store.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: read?.data ?? {}, annotations: { c: '1' } });
+    expect(store.calls).toEqual({ get: 1, update: 1 });
+    const again = await store.read(staging, endpoint);
+    await store.read(prod, await p.clusters.describe(prod)); // the only kept read is prod's now
+    await store.write(staging, endpoint, { create: false, resourceVersion: again?.resourceVersion, data: again?.data ?? {}, annotations: { c: '2' } });
+    expect(store.calls).toEqual({ get: 4, update: 2 });
+    expect(sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth')?.labels).toEqual({ team: 'platform' });
+    expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ c: '2' });
   });
 
   it('reports the API server refusing a write to an immutable aws-auth with its reason', async () => {

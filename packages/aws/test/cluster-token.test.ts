@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { World, verifyToken, worldSchema } from '@eks-auth-hub/sim';
-import { TOKEN_PREFIX, execCredential, mintClusterToken } from '../src/index.js';
+import { ClusterTokens, TOKEN_PREFIX, TOKEN_REUSE_MS, execCredential, mintClusterToken, type SessionCredentials } from '../src/index.js';
 
 const credentials = { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
 const signingDate = new Date('2026-01-02T03:04:05Z');
@@ -76,5 +76,57 @@ describe('execCredential', () => {
       status: { expirationTimestamp: '2026-01-02T03:18:05Z', token: minted.token },
     });
     expect(execCredential(minted, 'client.authentication.k8s.io/v1').apiVersion).toBe('client.authentication.k8s.io/v1');
+  });
+});
+
+describe('ClusterTokens', () => {
+  const ref = (name: string) => ({ account: '111122223333', region: 'eu-west-1', name, partition: 'aws' as const });
+  function tokens(max?: number) {
+    let now = signingDate.getTime();
+    let session: SessionCredentials = { ...credentials, expiration: new Date(now + 3_600_000) };
+    const t = new ClusterTokens({ credentials: async () => session }, () => now, max);
+    return {
+      t,
+      advance: (ms: number) => {
+        now += ms;
+      },
+      newSession: (accessKeyId: string, expiresInMs = 3_600_000) => {
+        session = { ...credentials, accessKeyId, expiration: new Date(now + expiresInMs) };
+      },
+    };
+  }
+
+  it('reuses a cluster\'s token for 10 minutes, then makes a new one', async () => {
+    const { t, advance } = tokens();
+    const first = await t.token(ref('c1'));
+    advance(TOKEN_REUSE_MS - 1);
+    expect(await t.token(ref('c1'))).toBe(first);
+    expect(t.minted).toBe(1);
+    advance(1);
+    expect(await t.token(ref('c1'))).not.toBe(first);
+    expect(t.minted).toBe(2);
+  });
+
+  it('never reuses a token past the session that signed it, nor after forget', async () => {
+    const { t, advance, newSession } = tokens();
+    newSession('ASIASHORTSESSION0001', 60_000);
+    const first = await t.token(ref('c1'));
+    advance(60_000);
+    newSession('ASIANEWSESSION000002');
+    const second = await t.token(ref('c1'));
+    expect(second).not.toBe(first);
+    t.forget(ref('c1'));
+    expect(await t.token(ref('c1'))).toBe(second); // the same inputs sign the same token: made again
+    expect(t.minted).toBe(3);
+  });
+
+  it('keeps the tokens of the most recently used clusters only', async () => {
+    const { t } = tokens(3);
+    for (const name of ['a', 'b', 'c', 'd']) await t.token(ref(name));
+    expect(t.size).toBe(3);
+    await t.token(ref('d'));
+    expect(t.minted).toBe(4);
+    await t.token(ref('a'));
+    expect(t.minted).toBe(5);
   });
 });

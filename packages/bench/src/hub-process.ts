@@ -12,7 +12,7 @@
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { loadConfigFile } from '@eks-auth-hub/controller';
 import { startHub, type RunningHub } from '@eks-auth-hub/controller/run';
-import type { AwsAuthStore, PassReport } from '@eks-auth-hub/core';
+import type { AwsAuthStore } from '@eks-auth-hub/core';
 import { measure, peakRssBytes, serveRequests, type ChildPassResult } from './protocol.js';
 
 const file = process.argv[2];
@@ -42,7 +42,10 @@ function liveHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function summary(report: PassReport): { outcomes: Record<string, number>; failures: string[] } {
+/** What the service's runPass answers with. */
+type PassSummary = Awaited<ReturnType<RunningHub['service']['runPass']>>;
+
+function summary(report: PassSummary): { outcomes: Record<string, number>; failures: string[] } {
   const failures = report.clusters
     .filter((c) => c.outcome === 'failed' || c.outcome === 'blocked')
     .slice(0, 5)

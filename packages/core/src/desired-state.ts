@@ -33,8 +33,42 @@ export function parseDesiredState(source: string | Uint8Array, file: string): De
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * One object for equal values: a hub keeps its desired state for as long as it runs, and in a fleet
+ * most clusters of an account (often of every account) get the same mappings from the defaults. Lists
+ * and mappings are frozen-shape readonly values, so sharing them is safe.
+ */
+class Interner {
+  private readonly values = new Map<string, unknown>();
+  private readonly ids = new Map<object, number>();
+
+  /** The first value seen under `key`. */
+  value<T>(key: string, make: () => T): T {
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const value = make();
+    this.values.set(key, value);
+    return value;
+  }
+
+  /** A list of shared objects: equal when it holds the same objects in the same order. */
+  list<T extends object>(kind: string, items: readonly T[]): readonly T[] {
+    const key = `${kind}:${items.map((item) => this.idOf(item)).join(',')}`;
+    return this.value(key, () => items);
+  }
+
+  private idOf(item: object): number {
+    let id = this.ids.get(item);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(item, id);
+    }
+    return id;
+  }
+}
+
 function toDesiredState(file: HubFile, fileName: string): DesiredState {
   const defaults = file.defaults ?? {};
+  const shared = new Interner();
   // A permission-set mapping does not depend on the cluster: one object for every cluster it applies to.
   const permissionSetMappings = new Map<object, DesiredRoleMapping>();
   const clusters = file.clusters.map((cluster): ClusterSpec => {
@@ -43,7 +77,10 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
     const mapRoles: DesiredRoleMapping[] = [...(inherit ? (defaults.mapRoles ?? []) : []), ...(cluster.mapRoles ?? [])].map(
       (entry): DesiredRoleMapping => {
         const groups = entry.groups ?? [];
-        if (entry.rolearn !== undefined) return { kind: 'rolearn', rolearn: substitute(entry.rolearn), username: entry.username, groups };
+        if (entry.rolearn !== undefined) {
+          const rolearn = substitute(entry.rolearn);
+          return shared.value(`role:${JSON.stringify([rolearn, entry.username, groups])}`, () => ({ kind: 'rolearn', rolearn, username: entry.username, groups }));
+        }
         let mapping = permissionSetMappings.get(entry);
         if (mapping === undefined) {
           mapping = { kind: 'permissionset', permissionSet: entry.permissionset ?? '', username: entry.username, groups };
@@ -52,22 +89,27 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
         return mapping;
       },
     );
-    const mapUsers: UserMapping[] = [...(inherit ? (defaults.mapUsers ?? []) : []), ...(cluster.mapUsers ?? [])].map((entry) => ({
-      userarn: substitute(entry.userarn),
-      username: entry.username,
-      groups: entry.groups ?? [],
-    }));
+    const mapUsers: UserMapping[] = [...(inherit ? (defaults.mapUsers ?? []) : []), ...(cluster.mapUsers ?? [])].map((entry) => {
+      const userarn = substitute(entry.userarn);
+      const groups = entry.groups ?? [];
+      return shared.value(`user:${JSON.stringify([userarn, entry.username, groups])}`, () => ({ userarn, username: entry.username, groups }));
+    });
     const mapAccounts = [...(inherit ? (defaults.mapAccounts ?? []) : []), ...(cluster.mapAccounts ?? [])];
     const nodeRoles = (cluster.nodeRoles ?? []).map(substitute);
     const content = { ownership: cluster.ownership, nodeRoles, mapRoles, mapUsers, mapAccounts };
+    const desiredHash = hashOf(content);
     return {
       id: `${cluster.account}/${cluster.region}/${cluster.name}`,
       name: cluster.name,
-      account: cluster.account,
-      region: cluster.region,
+      account: shared.value(`account:${cluster.account}`, () => cluster.account),
+      region: shared.value(`region:${cluster.region}`, () => cluster.region),
       partition: partitionOfRegion(cluster.region),
-      ...content,
-      desiredHash: hashOf(content),
+      ownership: cluster.ownership,
+      nodeRoles: shared.value(`nodeRoles:${JSON.stringify(nodeRoles)}`, () => nodeRoles),
+      mapRoles: shared.list('mapRoles', mapRoles),
+      mapUsers: shared.list('mapUsers', mapUsers),
+      mapAccounts: shared.value(`mapAccounts:${JSON.stringify(mapAccounts)}`, () => mapAccounts),
+      desiredHash: shared.value(`hash:${desiredHash}`, () => desiredHash),
     };
   });
   const hub = file.hub;

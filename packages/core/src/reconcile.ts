@@ -4,8 +4,10 @@
  *
  * Clusters are grouped by account: the hub enters each account once and lists its Identity Center
  * roles once, however many clusters the account has. Work is bounded twice: `hub.concurrency`
- * clusters in flight overall and `hub.accountConcurrency` per account. A failure stays with its
- * account or cluster. Dry-run is one switch around the write.
+ * clusters in flight overall and `hub.accountConcurrency` per account; and an account is entered only
+ * shortly before its clusters can start (2 × `hub.concurrency` accounts open at once), so that what a
+ * pass holds stays bounded however large the fleet. A failure stays with its account or cluster.
+ * Dry-run is one switch around the write.
  */
 import pLimit from 'p-limit';
 import type { Partition } from './arn.js';
@@ -19,7 +21,7 @@ import { appendHistory, planRollback } from './history.js';
 import { hashOf } from './hash.js';
 import type { PlanMemo } from './plan-memo.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
-import type { IamRole, Resolution } from './sso.js';
+import { SsoRoleIndex, type IamRole, type Resolution } from './sso.js';
 
 export type ClusterOutcome = 'unchanged' | 'applied' | 'planned' | 'blocked' | 'failed';
 export const CLUSTER_OUTCOMES: readonly ClusterOutcome[] = ['unchanged', 'applied', 'planned', 'blocked', 'failed'];
@@ -49,14 +51,21 @@ export interface ClusterResult {
   readonly durationMs: number;
 }
 
-export interface PassReport {
+/** What every per-cluster entry of a report holds, whether the full result or what `onResult` kept of it. */
+export interface ClusterEntry {
+  readonly clusterId: string;
+  readonly outcome: ClusterOutcome;
+}
+
+export interface PassReport<C extends ClusterEntry = ClusterResult> {
   readonly passId: string;
   readonly dryRun: boolean;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly desiredHash: string;
-  readonly clusters: readonly ClusterResult[];
+  /** In the order of the desired state. */
+  readonly clusters: readonly C[];
   readonly counts: Readonly<Record<ClusterOutcome, number>>;
   /** Clusters not started because the pass was stopped (ids); empty for a whole pass. */
   readonly skipped: readonly string[];
@@ -64,7 +73,7 @@ export interface PassReport {
   readonly shard?: string;
 }
 
-export interface ReconcileOptions {
+export interface ReconcileOptions<C extends ClusterEntry = ClusterResult> {
   readonly passId: string;
   readonly dryRun: boolean;
   /** Only these cluster names (all when empty or absent). */
@@ -78,6 +87,13 @@ export interface ReconcileOptions {
   readonly memo?: PlanMemo;
   /** Names the part of the fleet `state` was reduced to (`selectClusters`), for the report. */
   readonly shard?: string;
+  /**
+   * Told each cluster's result as soon as the cluster is done (in the order clusters finish); the
+   * report holds what it returns for that cluster. A long-running caller logs and meters the result
+   * here and keeps a summary, so that a pass over thousands of clusters does not hold every entry
+   * change of every cluster until its end.
+   */
+  readonly onResult?: (result: ClusterResult) => C;
 }
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
@@ -94,26 +110,42 @@ function countChanges(changes: ChangeSet): number {
   return changes.added.length + changes.removed.length + changes.changed.length;
 }
 
-export async function reconcile(state: DesiredState, ports: Ports, options: ReconcileOptions): Promise<PassReport> {
+/**
+ * Accounts open at once (entered, their roles listed, their clusters not all done), per cluster in
+ * flight: enough that accounts are entered ahead of the clusters that need them, few enough that the
+ * role listings waiting for their clusters stay a handful (entering every account at the start of a
+ * pass over thousands kept thousands of listings alive at once).
+ */
+const OPEN_ACCOUNTS_PER_SLOT = 2;
+
+export function reconcile(state: DesiredState, ports: Ports, options: ReconcileOptions): Promise<PassReport>;
+export function reconcile<C extends ClusterEntry>(state: DesiredState, ports: Ports, options: ReconcileOptions<C> & { readonly onResult: (result: ClusterResult) => C }): Promise<PassReport<C>>;
+export async function reconcile<C extends ClusterEntry>(state: DesiredState, ports: Ports, options: ReconcileOptions<C>): Promise<PassReport<C>> {
   const clock = ports.clock;
   const startedAt = clock.now();
+  const keep = options.onResult ?? ((result: ClusterResult) => result as unknown as C);
   const selected = state.clusters.filter((c) => options.only === undefined || options.only.length === 0 || options.only.includes(c.name));
   const byAccount = new Map<string, ClusterSpec[]>();
-  for (const cluster of selected) byAccount.set(cluster.account, [...(byAccount.get(cluster.account) ?? []), cluster]);
+  for (const cluster of selected) {
+    const clusters = byAccount.get(cluster.account);
+    if (clusters === undefined) byAccount.set(cluster.account, [cluster]);
+    else clusters.push(cluster);
+  }
 
   const overall = pLimit(state.hub.concurrency);
   // Accounts are entered and listed `hub.concurrency` at a time too: thousands of AssumeRole and
   // ListRoles calls at once would only queue (and IAM throttles hard).
   const entering = pLimit(state.hub.concurrency);
+  const open = pLimit(OPEN_ACCOUNTS_PER_SLOT * state.hub.concurrency);
   const results = await Promise.all(
-    [...byAccount.entries()].map(([account, clusters]) => reconcileAccount(state, ports, options, account, clusters, overall, entering)),
+    [...byAccount.entries()].map(([account, clusters]) => open(() => reconcileAccount(state, ports, options, keep, account, clusters, overall, entering))),
   );
   const order = new Map(state.clusters.map((c, i) => [c.id, i]));
   const all = [...byAccount.values()].flat();
   const outcomes = results.flat();
   const skipped = all.filter((_, i) => outcomes[i] === SKIPPED).map((c) => c.id);
   const flat = outcomes
-    .filter((r): r is ClusterResult => r !== SKIPPED)
+    .filter((r): r is C => r !== SKIPPED)
     .sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
   const counts = Object.fromEntries(CLUSTER_OUTCOMES.map((o) => [o, flat.filter((r) => r.outcome === o).length])) as Record<ClusterOutcome, number>;
   const finishedAt = clock.now();
@@ -131,34 +163,42 @@ export async function reconcile(state: DesiredState, ports: Ports, options: Reco
   };
 }
 
-async function reconcileAccount(
+async function reconcileAccount<C extends ClusterEntry>(
   state: DesiredState,
   ports: Ports,
-  options: ReconcileOptions,
+  options: ReconcileOptions<C>,
+  keep: (result: ClusterResult) => C,
   account: string,
   clusters: readonly ClusterSpec[],
   overall: ReturnType<typeof pLimit>,
   entering: ReturnType<typeof pLimit>,
-): Promise<(ClusterResult | Skipped)[]> {
+): Promise<(C | Skipped)[]> {
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
   const entered = await entering(() => enterAccount(ports, options, account, partition));
   if (entered === SKIPPED) return clusters.map(() => SKIPPED);
   if ('error' in entered) {
-    return clusters.map((c) => result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() }));
+    return clusters.map((c) => keep(result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() })));
   }
   const { roles } = entered;
   // What this pass listed, once per account, for the plan memo's keys.
   const rolesKey = options.memo !== undefined && roles.complete ? hashOf(roles.items.map((r) => [r.roleName, r.path, r.arn])) : undefined;
   const perAccount = pLimit(state.hub.accountConcurrency);
-  return Promise.all(clusters.map((cluster) => perAccount(() => overall(() => reconcileCluster(state, ports, options, cluster, roles, rolesKey)))));
+  return Promise.all(
+    clusters.map((cluster) =>
+      perAccount(() => overall(async () => {
+        const done = await reconcileCluster(state, ports, options, cluster, roles, rolesKey);
+        return done === SKIPPED ? done : keep(done);
+      })),
+    ),
+  );
 }
 
 /** The account's session, then its Identity Center roles (a failed listing is carried as an incomplete one). */
 async function enterAccount(
   ports: Ports,
-  options: ReconcileOptions,
+  options: Pick<ReconcileOptions, 'signal'>,
   account: string,
   partition: Partition,
 ): Promise<Skipped | { readonly error: unknown } | { readonly roles: Listing<IamRole> }> {
@@ -212,7 +252,7 @@ function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
 async function reconcileCluster(
   state: DesiredState,
   ports: Ports,
-  options: ReconcileOptions,
+  options: ReconcileOptions<ClusterEntry>,
   cluster: ClusterSpec,
   roles: Listing<IamRole>,
   rolesKey: string | undefined,
@@ -422,7 +462,7 @@ interface PlanContext {
   readonly nodes: Listing<NodeRoleSource>;
   readonly hubPrincipal: string;
   readonly state: DesiredState;
-  readonly options: ReconcileOptions;
+  readonly options: ReconcileOptions<ClusterEntry>;
 }
 
 /** The plan, or the no-op the memo holds for exactly these inputs. */
@@ -431,10 +471,33 @@ function planFor(ctx: PlanContext, observed: ObservedAwsAuth | null, now: Date):
   const key = observed === null ? undefined : memoKey(ctx, observed);
   if (memo === undefined || key === undefined || observed === null) return planNow(ctx, observed, now);
   const remembered = memo.get(ctx.cluster.id, key);
-  if (remembered !== undefined) return { ...remembered, resourceVersion: observed.resourceVersion };
+  if (remembered !== undefined && ctx.roles.complete) {
+    return {
+      clusterId: ctx.cluster.id,
+      action: 'noop',
+      create: false,
+      changes: EMPTY_CHANGES,
+      data: undefined,
+      annotations: {},
+      resourceVersion: observed.resourceVersion,
+      resolutions: resolutionsOf(ctx.cluster, ctx.roles.items),
+      unresolved: remembered.unresolved,
+      ambiguous: remembered.ambiguous,
+      refusals: [],
+      warnings: remembered.warnings,
+      desiredHash: remembered.desiredHash,
+      drift: remembered.drift,
+    };
+  }
   const p = planNow(ctx, observed, now);
   memo.remember(ctx.cluster.id, key, p);
   return p;
+}
+
+/** The resolution of each permission-set mapping of the cluster, in file order, as planning makes them (from the listing's shared index). */
+function resolutionsOf(cluster: ClusterSpec, roles: readonly IamRole[]): Resolution[] {
+  const index = SsoRoleIndex.of(roles, cluster.partition, cluster.account);
+  return cluster.mapRoles.flatMap((mapping) => (mapping.kind === 'permissionset' ? [index.resolve(mapping.permissionSet)] : []));
 }
 
 /** The key of every input of a cluster's plan but the clock (which a no-op does not use); undefined without a memo or a complete listing. */

@@ -102,6 +102,59 @@ describe('loadDesiredState: the example file', () => {
   });
 });
 
+describe('loadDesiredState: a fleet', () => {
+  const fleet = parseDesiredState(
+    `${HEAD}defaults:
+  mapRoles:
+    - permissionset: AdministratorAccess
+      username: admin
+      groups: [system:masters]
+    - rolearn: arn:aws:iam::$ACCOUNTID:role/ci
+      username: ci
+  mapUsers:
+    - userarn: arn:aws:iam::111122223333:user/ops
+      username: ops
+clusters:
+  - { name: a1, account: "111122223333", region: eu-west-1 }
+  - { name: a2, account: "111122223333", region: eu-west-1 }
+  - { name: b1, account: "444455556666", region: eu-west-1 }
+  - { name: b2, account: "444455556666", region: eu-west-1, mapAccounts: ["444455556666"] }
+  - name: b3
+    account: "444455556666"
+    region: eu-west-1
+    mapRoles:
+      - rolearn: arn:aws:iam::444455556666:role/extra
+        username: extra
+`,
+    'hub.yaml',
+  );
+  const [a1, a2, b1, b2, b3] = fleet.clusters;
+
+  it('shares what clusters have in common: one list and one mapping for every cluster with equal mappings', () => {
+    expect(a1?.mapRoles).toBe(a2?.mapRoles);
+    expect(b1?.mapRoles).toBe(b2?.mapRoles);
+    expect(a1?.mapUsers).toBe(b1?.mapUsers);
+    expect(a1?.desiredHash).toBe(a2?.desiredHash);
+    expect(b1?.mapRoles[1]).toBe(b3?.mapRoles[1]);
+    expect(a1?.mapRoles[0]).toBe(b3?.mapRoles[0]);
+  });
+
+  it('keeps apart what differs: $ACCOUNTID per account, a cluster\'s own mappings and lists', () => {
+    expect(a1?.mapRoles).not.toBe(b1?.mapRoles);
+    expect(a1?.mapRoles[1]).toEqual({ kind: 'rolearn', rolearn: 'arn:aws:iam::111122223333:role/ci', username: 'ci', groups: [] });
+    expect(b1?.mapRoles[1]).toEqual({ kind: 'rolearn', rolearn: 'arn:aws:iam::444455556666:role/ci', username: 'ci', groups: [] });
+    expect(b3?.mapRoles.map((r) => (r.kind === 'rolearn' ? r.rolearn : r.permissionSet))).toEqual([
+      'AdministratorAccess',
+      'arn:aws:iam::444455556666:role/ci',
+      'arn:aws:iam::444455556666:role/extra',
+    ]);
+    expect(b1?.mapAccounts).toEqual([]);
+    expect(b2?.mapAccounts).toEqual(['444455556666']);
+    expect(b2?.desiredHash).not.toBe(b1?.desiredHash);
+    expect(b3?.desiredHash).not.toBe(b1?.desiredHash);
+  });
+});
+
 describe('loadDesiredState: located errors', () => {
   it.each([
     {

@@ -199,6 +199,72 @@ describe('reconcile', () => {
     expect(report.counts.applied).toBe(1);
   });
 
+  it('tells onResult each result as its cluster finishes, and the report holds what onResult returned, in file order', async () => {
+    const { ports, store } = fakePorts({ refused: [B] });
+    const seen: string[] = [];
+    const report = await reconcile(state, ports, {
+      passId: 'p',
+      dryRun: false,
+      onResult: (r) => {
+        // Told once the cluster is done: what it wrote is already there.
+        if (r.outcome === 'applied') expect(store.objects.has(`${r.account}/${r.region}/${r.name}`)).toBe(true);
+        seen.push(r.name);
+        return { clusterId: r.clusterId, outcome: r.outcome, added: r.changes.added.length, code: r.error?.code ?? null };
+      },
+    });
+    expect([...seen].sort()).toEqual(['a1', 'a2', 'a3', 'b1']);
+    expect(report.clusters).toEqual([
+      { clusterId: `${A}/eu-west-1/a1`, outcome: 'applied', added: 1, code: null },
+      { clusterId: `${A}/eu-west-1/a2`, outcome: 'applied', added: 1, code: null },
+      { clusterId: `${A}/us-east-1/a3`, outcome: 'applied', added: 1, code: null },
+      { clusterId: `${B}/eu-west-1/b1`, outcome: 'failed', added: 0, code: 'aws.access-denied' },
+    ]);
+    expect(report.counts).toEqual({ unchanged: 0, applied: 3, planned: 0, blocked: 0, failed: 1 });
+  });
+
+  it('keeps few accounts open at once: an account is entered when its clusters can soon start, not all at the start of the pass', async () => {
+    const accounts = Array.from({ length: 24 }, (_, i) => String(100_000_000_000 + i));
+    const many = parseDesiredState(
+      `apiVersion: eks-auth-hub/v1
+hub: { roleName: spoke, concurrency: 2, accountConcurrency: 1 }
+defaults:
+  mapRoles:
+    - permissionset: Admin
+      username: admin
+      groups: [system:masters]
+clusters:
+${accounts.map((a) => `  - { name: c${a}, account: "${a}", region: eu-west-1 }\n  - { name: d${a}, account: "${a}", region: eu-west-1 }`).join('\n')}
+`,
+      'hub.yaml',
+    );
+    const { ports, calls } = fakePorts();
+    // An account is open from its role listing until its last cluster is done.
+    const pending = new Map<string, number>();
+    let open = 0;
+    let maxOpen = 0;
+    const listSsoRoles = ports.roles.listSsoRoles.bind(ports.roles);
+    ports.roles.listSsoRoles = async (account, partition) => {
+      pending.set(account, 2);
+      open += 1;
+      maxOpen = Math.max(maxOpen, open);
+      return listSsoRoles(account, partition);
+    };
+    const report = await reconcile(many, ports, {
+      passId: 'p',
+      dryRun: false,
+      onResult: (r) => {
+        const left = (pending.get(r.account) ?? 0) - 1;
+        pending.set(r.account, left);
+        if (left === 0) open -= 1;
+        return r;
+      },
+    });
+    expect(report.counts.applied).toBe(48);
+    expect(calls.list).toHaveLength(24);
+    expect(maxOpen).toBeGreaterThanOrEqual(2);
+    expect(maxOpen).toBeLessThanOrEqual(2 * many.hub.concurrency);
+  });
+
   it('re-reads and re-plans after a write conflict', async () => {
     const { ports, store } = fakePorts();
     store.put(`${A}/eu-west-1/a1`, { mapRoles: '[]' });
@@ -480,16 +546,43 @@ describe('reconcile across passes', () => {
 
   it('bounds the memo', () => {
     const memo = new PlanMemo(2);
-    const noop = { action: 'noop' } as unknown as Parameters<PlanMemo['remember']>[2];
+    const noop = { action: 'noop', unresolved: [], ambiguous: [], warnings: ['w'], desiredHash: 'h', drift: false } as unknown as Parameters<PlanMemo['remember']>[2];
     memo.remember('a', 'k', noop);
     memo.remember('b', 'k', noop);
     memo.remember('c', 'k', noop);
     expect(memo.size).toBe(2);
     expect(memo.get('a', 'k')).toBeUndefined();
-    expect(memo.get('c', 'k')).toMatchObject({ action: 'noop', data: undefined });
+    expect(memo.get('c', 'k')).toEqual({ unresolved: [], ambiguous: [], warnings: ['w'], desiredHash: 'h', drift: false });
     expect(memo.get('c', 'other')).toBeUndefined();
-    memo.remember('c', 'k', { action: 'write' } as unknown as typeof noop);
+    memo.remember('c', 'k', { ...noop, action: 'write' });
     expect(memo.get('c', 'k')).toBeUndefined();
     expect(() => new PlanMemo(0)).toThrow(RangeError);
+  });
+
+  it('keeps per cluster only what the inputs do not give back: no data, no annotations, no resolutions, one shared empty list', () => {
+    const memo = new PlanMemo();
+    const plan = (clusterId: string): Parameters<PlanMemo['remember']>[2] => ({
+      clusterId,
+      action: 'noop',
+      create: false,
+      changes: { added: [], removed: [], changed: [] },
+      data: { mapRoles: 'x'.repeat(10_000) },
+      annotations: { a: 'b' },
+      resourceVersion: '7',
+      resolutions: [{ status: 'resolved', permissionSet: 'Admin', roleArn: 'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef', roleName: 'AWSReservedSSO_Admin_0123456789abcdef' }],
+      unresolved: [],
+      ambiguous: [],
+      refusals: [],
+      warnings: [],
+      desiredHash: 'h',
+      drift: false,
+    });
+    memo.remember('a', 'k', plan('a'));
+    memo.remember('b', 'k', plan('b'));
+    const a = memo.get('a', 'k');
+    const b = memo.get('b', 'k');
+    expect(Object.keys(a ?? {}).sort()).toEqual(['ambiguous', 'desiredHash', 'drift', 'unresolved', 'warnings']);
+    expect(a?.unresolved).toBe(b?.unresolved);
+    expect(a?.warnings).toBe(b?.ambiguous);
   });
 });
