@@ -41,7 +41,7 @@ function refuse(reason: string): TokenVerdict {
 }
 
 /** Verifies a `k8s-aws-v1.` token for the cluster named `clusterName`, as the authenticator and STS would. */
-export async function verifyToken(token: string, clusterName: string, world: World): Promise<TokenVerdict> {
+export function verifyToken(token: string, clusterName: string, world: World): TokenVerdict {
   if (token.length > MAX_TOKEN_LENGTH) return refuse('token is too large');
   if (!token.startsWith(TOKEN_PREFIX)) return refuse('token has no k8s-aws-v1. prefix');
   const encoded = token.slice(TOKEN_PREFIX.length);
@@ -90,7 +90,7 @@ export async function verifyToken(token: string, clusterName: string, world: Wor
     return refuse('STS: InvalidClientTokenId (session token)');
   }
   if (credential.expiresAt !== undefined && credential.expiresAt < now) return refuse('STS: ExpiredToken');
-  const expected = await presignedTokenSignature(
+  const expected = presignedTokenSignature(
     { host: url.host, region, clusterName, signingDate: date, expiresIn: expires },
     credential,
   );

@@ -115,7 +115,7 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
 
   try {
     if (auth === undefined) throw protocolError('missingAuth', protocol);
-    const caller = await authenticate(ctx.world, request, auth, protocol);
+    const caller = authenticate(ctx.world, request, auth, protocol);
     ctx.counters.recordPrincipal(caller.roleArn ?? caller.arn, operation);
     if (protocol === 'query') {
       if (service === 'sts') handleSts(ctx, caller, form, request, res, requestId);
@@ -131,7 +131,7 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
   }
 }
 
-async function authenticate(world: World, request: RawRequest, auth: NonNullable<ReturnType<typeof parseAuthorization>>, protocol: Protocol): Promise<Credential> {
+function authenticate(world: World, request: RawRequest, auth: NonNullable<ReturnType<typeof parseAuthorization>>, protocol: Protocol): Credential {
   const credential = world.credentials.get(auth.accessKeyId);
   if (credential === undefined) throw protocolError('unknownKey', protocol);
   const token = request.headers['x-amz-security-token'];
@@ -144,13 +144,7 @@ async function authenticate(world: World, request: RawRequest, auth: NonNullable
   if (Math.abs(date.getTime() - Date.now()) > SKEW_MS) {
     throw new SimError(403, protocol === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'Signature expired: the request time is too far from the server time.');
   }
-  const ok = await verifyHeaderSignature(
-    { method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers, body: request.body },
-    auth,
-    credential,
-    date,
-  );
-  if (!ok) throw protocolError('badSignature', protocol);
+  if (!verifyHeaderSignature(request, auth, credential, date)) throw protocolError('badSignature', protocol);
   return credential;
 }
 

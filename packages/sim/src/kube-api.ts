@@ -147,7 +147,7 @@ export async function handleKubeRequest(ctx: KubeApiContext, request: KubeReques
     }
     const token = bearer(request.headers);
     if (token === undefined) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
-    const verdict = await verifyToken(token, r.cluster.name, ctx.world);
+    const verdict = verifyToken(token, r.cluster.name, ctx.world);
     if (!verdict.ok) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
     const allowed = authorise(r.cluster, verdict.identity);
     if (allowed.status === 401) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
