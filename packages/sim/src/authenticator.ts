@@ -5,6 +5,7 @@
  * Written independently of the hub's own aws-auth reader on purpose: the simulator is the other side
  * of the wire, and agreeing with the hub by sharing its code would prove nothing.
  */
+import { LRUCache } from 'lru-cache';
 import { CST, Lexer, parse } from 'yaml';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
 import type { Cluster, Credential, World } from './world.js';
@@ -142,7 +143,7 @@ function libyamlText(text: string): string | undefined {
 }
 
 /** Entries of one aws-auth key, read like the authenticator: YAML 1.1, fields without case, last wins. */
-function readList(text: string | undefined): Fields[] {
+export function readList(text: string | undefined): Record<string, unknown>[] {
   if (text === undefined) return [];
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === '``' || trimmed === '""') return [];
@@ -170,43 +171,120 @@ function asMapping(fields: Fields): Mapping | undefined {
   return { username, groups: groups as string[] };
 }
 
+/** One aws-auth key's text as read: its entries, and per ARN field the mapping each ARN gets. */
+class ReadList {
+  private readonly byField = new Map<string, ReadonlyMap<string, Mapping>>();
+
+  constructor(readonly entries: readonly Fields[]) {}
+
+  /** Lower-case ARN → the mapping of the last entry for it that has a valid one. */
+  mappings(arnField: string): ReadonlyMap<string, Mapping> {
+    let index = this.byField.get(arnField);
+    if (index === undefined) {
+      const built = new Map<string, Mapping>();
+      for (const fields of this.entries) {
+        const entryArn = fields[arnField];
+        if (typeof entryArn !== 'string') continue;
+        const mapping = asMapping(fields);
+        if (mapping !== undefined) built.set(entryArn.toLowerCase(), Object.freeze({ username: mapping.username, groups: Object.freeze([...mapping.groups]) }));
+      }
+      index = built;
+      this.byField.set(arnField, index);
+    }
+    return index;
+  }
+}
+
+/**
+ * aws-auth as read, kept by the exact text of each key (`mapRoles`, `mapUsers`, `mapAccounts`):
+ * every write to the ConfigMap that changes a key is a new text, read anew. Bounded by entries and
+ * by the characters of text held (a ConfigMap holds at most 1 MiB).
+ */
+export class AwsAuthReader {
+  private readonly lists: LRUCache<string, ReadList>;
+  private readonly accountLists: LRUCache<string, ReadonlySet<string>>;
+  private readCount = 0;
+
+  constructor(options: { maxEntries?: number; maxChars?: number } = {}) {
+    const max = options.maxEntries ?? 2048;
+    const maxSize = options.maxChars ?? 8 * 1024 * 1024;
+    const sizeCalculation = (_value: unknown, key: string): number => Math.max(1, key.length);
+    this.lists = new LRUCache<string, ReadList>({ max, maxSize, sizeCalculation });
+    this.accountLists = new LRUCache<string, ReadonlySet<string>>({ max, maxSize, sizeCalculation });
+  }
+
+  /** Texts read (parsed) so far: what the cache did not already hold. */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  get size(): number {
+    return this.lists.size + this.accountLists.size;
+  }
+
+  private list(text: string): ReadList {
+    let list = this.lists.get(text);
+    if (list === undefined) {
+      this.readCount += 1;
+      list = new ReadList(readList(text));
+      this.lists.set(text, list);
+    }
+    return list;
+  }
+
+  /** The mapping the entry for `arn` (lower case) gives in the list under `arnField`, or undefined. */
+  find(text: string | undefined, arnField: string, arn: string): Mapping | undefined {
+    if (text === undefined) return undefined;
+    return this.list(text).mappings(arnField).get(arn);
+  }
+
+  /** The accounts `mapAccounts` lists, each as text. */
+  accounts(text: string): ReadonlySet<string> {
+    let accounts = this.accountLists.get(text);
+    if (accounts === undefined) {
+      this.readCount += 1;
+      let value: unknown;
+      try {
+        value = parse(libyamlText(text) ?? '[]', { version: '1.1' });
+      } catch {
+        value = [];
+      }
+      accounts = new Set(Array.isArray(value) ? value.map(String) : []);
+      this.accountLists.set(text, accounts);
+    }
+    return accounts;
+  }
+
+  clear(): void {
+    this.lists.clear();
+    this.accountLists.clear();
+  }
+}
+
+/** The simulator's aws-auth reader. */
+export const awsAuthReader = new AwsAuthReader();
+
 /** The mapping the cluster's live aws-auth gives `identity`, or undefined when it is unmapped. */
-export function mapIdentity(cluster: Cluster, identity: Identity): Mapping | undefined {
+export function mapIdentity(cluster: Cluster, identity: Identity, reader: AwsAuthReader = awsAuthReader): Mapping | undefined {
   const configMap = cluster.configMaps.get('kube-system/aws-auth');
   if (configMap === undefined) return undefined;
   const arn = identity.arn.toLowerCase();
-  const find = (key: string, arnField: string): Mapping | undefined => {
-    let found: Mapping | undefined;
-    for (const fields of readList(configMap.data[key])) {
-      const entryArn = fields[arnField];
-      if (typeof entryArn !== 'string' || entryArn.toLowerCase() !== arn) continue;
-      const mapping = asMapping(fields);
-      if (mapping !== undefined) found = mapping; // the last one wins
-    }
-    return found;
-  };
-  const role = find('mapRoles', 'rolearn');
+  const role = reader.find(configMap.data['mapRoles'], 'rolearn', arn);
   if (role !== undefined) return role;
-  const user = find('mapUsers', 'userarn');
+  const user = reader.find(configMap.data['mapUsers'], 'userarn', arn);
   if (user !== undefined) return user;
-  let accounts: unknown;
-  try {
-    accounts = parse(libyamlText(configMap.data['mapAccounts'] ?? '[]') ?? '[]', { version: '1.1' });
-  } catch {
-    accounts = [];
-  }
-  if (Array.isArray(accounts) && accounts.map(String).includes(identity.account)) return { username: identity.arn, groups: [] };
+  if (reader.accounts(configMap.data['mapAccounts'] ?? '[]').has(identity.account)) return { username: identity.arn, groups: [] };
   return undefined;
 }
 
 export type Authorisation = { readonly status: 200 } | { readonly status: 401 | 403; readonly reason: string };
 
 /** Whether `identity` may read and write ConfigMaps in `cluster`: creator, or `system:masters` in live aws-auth. */
-export function authorise(cluster: Cluster, identity: Identity): Authorisation {
+export function authorise(cluster: Cluster, identity: Identity, reader: AwsAuthReader = awsAuthReader): Authorisation {
   const creator = cluster.creator === undefined ? undefined : canonicalRoleArn(cluster.creator);
   if (creator !== undefined && creator.toLowerCase() === identity.arn.toLowerCase()) return { status: 200 };
   if (cluster.authenticationMode === 'API') return { status: 401, reason: 'Unauthorized' };
-  const mapping = mapIdentity(cluster, identity);
+  const mapping = mapIdentity(cluster, identity, reader);
   if (mapping === undefined) return { status: 401, reason: 'Unauthorized' };
   if (mapping.groups.includes('system:masters')) return { status: 200 };
   return { status: 403, reason: `${mapping.username} is not in system:masters` };
