@@ -5,6 +5,7 @@
  * Written independently of the hub's own aws-auth reader on purpose: the simulator is the other side
  * of the wire, and agreeing with the hub by sharing its code would prove nothing.
  */
+import { LRUCache } from 'lru-cache';
 import { CST, Lexer, parse } from 'yaml';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
 import type { Cluster, Credential, World } from './world.js';
@@ -40,61 +41,148 @@ function refuse(reason: string): TokenVerdict {
   return { ok: false, reason };
 }
 
-/** Verifies a `k8s-aws-v1.` token for the cluster named `clusterName`, as the authenticator and STS would. */
-export async function verifyToken(token: string, clusterName: string, world: World): Promise<TokenVerdict> {
-  if (token.length > MAX_TOKEN_LENGTH) return refuse('token is too large');
-  if (!token.startsWith(TOKEN_PREFIX)) return refuse('token has no k8s-aws-v1. prefix');
+/**
+ * What a token says before any clock, credential or signature is consulted: a function of its text
+ * alone. Either the refusal its form earns, or what verification goes on with.
+ */
+export type TokenReading =
+  | { readonly ok: false; readonly reason: string }
+  | {
+      readonly ok: true;
+      /** The STS host the URL names. */
+      readonly host: string;
+      /** X-Amz-Date, epoch ms. */
+      readonly signedAt: number;
+      /** X-Amz-Expires, seconds. */
+      readonly expires: number;
+      /** The refusal the credential scope earns (given after the clock checks), or its access key and region. */
+      readonly scope: { readonly refusal: string } | { readonly accessKeyId: string; readonly region: string };
+      readonly securityToken: string | undefined;
+      readonly signature: string;
+    };
+
+/** Reads a token's form (see `TokenReading`), as the authenticator does. */
+export function readToken(token: string): TokenReading {
+  const refused = (reason: string): TokenReading => ({ ok: false, reason });
+  if (token.length > MAX_TOKEN_LENGTH) return refused('token is too large');
+  if (!token.startsWith(TOKEN_PREFIX)) return refused('token has no k8s-aws-v1. prefix');
   const encoded = token.slice(TOKEN_PREFIX.length);
-  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return refuse('token is not unpadded base64url');
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return refused('token is not unpadded base64url');
   let url: URL;
   try {
     url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
   } catch {
-    return refuse('token does not hold a URL');
+    return refused('token does not hold a URL');
   }
-  if (url.protocol !== 'https:') return refuse(`unexpected scheme ${url.protocol}`);
+  if (url.protocol !== 'https:') return refused(`unexpected scheme ${url.protocol}`);
   const host = STS_HOST.exec(url.host);
-  if (host === null) return refuse(`unexpected hostname ${url.host}`);
-  if (url.pathname !== '/') return refuse(`unexpected path ${url.pathname}`);
+  if (host === null) return refused(`unexpected hostname ${url.host}`);
+  if (url.pathname !== '/') return refused(`unexpected path ${url.pathname}`);
 
   const query = new Map<string, string>();
   for (const key of new Set(url.searchParams.keys())) {
     const values = url.searchParams.getAll(key);
     const lower = key.toLowerCase();
-    if (!ALLOWED_QUERY_KEYS.has(lower)) return refuse(`non-whitelisted query parameter ${key}`);
-    if (values.length !== 1 || query.has(lower)) return refuse(`query parameter ${key} is given more than once`);
+    if (!ALLOWED_QUERY_KEYS.has(lower)) return refused(`non-whitelisted query parameter ${key}`);
+    if (values.length !== 1 || query.has(lower)) return refused(`query parameter ${key} is given more than once`);
     query.set(lower, values[0] ?? '');
   }
-  if (query.get('action') !== 'GetCallerIdentity') return refuse('unexpected action');
+  if (query.get('action') !== 'GetCallerIdentity') return refused('unexpected action');
   const signedHeaders = (query.get('x-amz-signedheaders') ?? '').split(';');
-  if (!signedHeaders.includes('x-k8s-aws-id')) return refuse('x-k8s-aws-id is not signed');
+  if (!signedHeaders.includes('x-k8s-aws-id')) return refused('x-k8s-aws-id is not signed');
   const expiresText = query.get('x-amz-expires') ?? '';
   const expires = /^[0-9]+$/.test(expiresText) ? Number(expiresText) : Number.NaN;
-  if (!(expires >= 0 && expires <= 900)) return refuse('X-Amz-Expires is not an integer from 0 to 900');
+  if (!(expires >= 0 && expires <= 900)) return refused('X-Amz-Expires is not an integer from 0 to 900');
   const date = parseAmzDate(query.get('x-amz-date'));
-  if (date === undefined) return refuse('X-Amz-Date is missing or malformed');
-  const now = world.now();
-  if (now - date.getTime() > TOKEN_LIFETIME_MS) return refuse('token is expired');
-  if (date.getTime() - now > TOKEN_LIFETIME_MS) return refuse('token is not yet valid');
+  if (date === undefined) return refused('X-Amz-Date is missing or malformed');
 
   // What STS does with the URL, sent with the server's own x-k8s-aws-id.
   const credentialScope = /^([^/]+)\/([0-9]{8})\/([a-z0-9-]+)\/sts\/aws4_request$/.exec(query.get('x-amz-credential') ?? '');
-  if (credentialScope === null) return refuse('X-Amz-Credential is malformed');
-  const [, accessKeyId = '', , region = ''] = credentialScope;
+  const [, accessKeyId = '', , region = ''] = credentialScope ?? [];
   // STS checks the scope against the endpoint it serves: a regional host its own region, the global
   // host us-east-1 ("Credential should be scoped to a valid region").
-  if (region !== (host[1] ?? 'us-east-1')) return refuse('STS: SignatureDoesNotMatch (credential scope region)');
+  const scope =
+    credentialScope === null
+      ? { refusal: 'X-Amz-Credential is malformed' }
+      : region !== (host[1] ?? 'us-east-1')
+        ? { refusal: 'STS: SignatureDoesNotMatch (credential scope region)' }
+        : { accessKeyId, region };
+  return {
+    ok: true,
+    host: url.host,
+    signedAt: date.getTime(),
+    expires,
+    scope,
+    securityToken: query.get('x-amz-security-token'),
+    signature: query.get('x-amz-signature') ?? '',
+  };
+}
+
+/**
+ * Tokens' readings, kept by the token's exact text (clients send the same token for many minutes):
+ * the form is read once; the clock, the credential, the session token and the signature are
+ * checked on every request. Bounded by entries and by characters of token text.
+ */
+export class TokenReader {
+  private readonly readings: LRUCache<string, TokenReading>;
+  private readCount = 0;
+
+  constructor(options: { maxEntries?: number; maxChars?: number } = {}) {
+    this.readings = new LRUCache<string, TokenReading>({
+      max: options.maxEntries ?? 4096,
+      maxSize: options.maxChars ?? 4 * 1024 * 1024,
+      sizeCalculation: (_reading, token) => Math.max(1, token.length),
+    });
+  }
+
+  read(token: string): TokenReading {
+    let reading = this.readings.get(token);
+    if (reading === undefined) {
+      this.readCount += 1;
+      reading = readToken(token);
+      // Tokens longer than the authenticator accepts are refused on their length alone: not kept.
+      if (token.length <= MAX_TOKEN_LENGTH) this.readings.set(token, reading);
+    }
+    return reading;
+  }
+
+  /** Tokens read so far: what was not already kept. */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  get size(): number {
+    return this.readings.size;
+  }
+
+  clear(): void {
+    this.readings.clear();
+  }
+}
+
+/** The simulator's token reader. */
+export const tokenReader = new TokenReader();
+
+/** Verifies a `k8s-aws-v1.` token for the cluster named `clusterName`, as the authenticator and STS would. */
+export function verifyToken(token: string, clusterName: string, world: World, reader: TokenReader = tokenReader): TokenVerdict {
+  const reading = reader.read(token);
+  if (!reading.ok) return refuse(reading.reason);
+  const now = world.now();
+  if (now - reading.signedAt > TOKEN_LIFETIME_MS) return refuse('token is expired');
+  if (reading.signedAt - now > TOKEN_LIFETIME_MS) return refuse('token is not yet valid');
+  if ('refusal' in reading.scope) return refuse(reading.scope.refusal);
+  const { accessKeyId, region } = reading.scope;
   const credential = world.credentials.get(accessKeyId);
   if (credential === undefined) return refuse('STS: InvalidClientTokenId');
-  if (credential.sessionToken !== undefined && query.get('x-amz-security-token') !== credential.sessionToken) {
+  if (credential.sessionToken !== undefined && reading.securityToken !== credential.sessionToken) {
     return refuse('STS: InvalidClientTokenId (session token)');
   }
   if (credential.expiresAt !== undefined && credential.expiresAt < now) return refuse('STS: ExpiredToken');
-  const expected = await presignedTokenSignature(
-    { host: url.host, region, clusterName, signingDate: date, expiresIn: expires },
+  const expected = presignedTokenSignature(
+    { host: reading.host, region, clusterName, signingDate: new Date(reading.signedAt), expiresIn: reading.expires },
     credential,
   );
-  if (!signaturesEqual(expected, query.get('x-amz-signature') ?? '')) return refuse('STS: SignatureDoesNotMatch');
+  if (!signaturesEqual(expected, reading.signature)) return refuse('STS: SignatureDoesNotMatch');
   return { ok: true, identity: identityOf(credential) };
 }
 
@@ -142,7 +230,7 @@ function libyamlText(text: string): string | undefined {
 }
 
 /** Entries of one aws-auth key, read like the authenticator: YAML 1.1, fields without case, last wins. */
-function readList(text: string | undefined): Fields[] {
+export function readList(text: string | undefined): Record<string, unknown>[] {
   if (text === undefined) return [];
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === '``' || trimmed === '""') return [];
@@ -170,43 +258,120 @@ function asMapping(fields: Fields): Mapping | undefined {
   return { username, groups: groups as string[] };
 }
 
+/** One aws-auth key's text as read: its entries, and per ARN field the mapping each ARN gets. */
+class ReadList {
+  private readonly byField = new Map<string, ReadonlyMap<string, Mapping>>();
+
+  constructor(readonly entries: readonly Fields[]) {}
+
+  /** Lower-case ARN → the mapping of the last entry for it that has a valid one. */
+  mappings(arnField: string): ReadonlyMap<string, Mapping> {
+    let index = this.byField.get(arnField);
+    if (index === undefined) {
+      const built = new Map<string, Mapping>();
+      for (const fields of this.entries) {
+        const entryArn = fields[arnField];
+        if (typeof entryArn !== 'string') continue;
+        const mapping = asMapping(fields);
+        if (mapping !== undefined) built.set(entryArn.toLowerCase(), Object.freeze({ username: mapping.username, groups: Object.freeze([...mapping.groups]) }));
+      }
+      index = built;
+      this.byField.set(arnField, index);
+    }
+    return index;
+  }
+}
+
+/**
+ * aws-auth as read, kept by the exact text of each key (`mapRoles`, `mapUsers`, `mapAccounts`):
+ * every write to the ConfigMap that changes a key is a new text, read anew. Bounded by entries and
+ * by the characters of text held (a ConfigMap holds at most 1 MiB).
+ */
+export class AwsAuthReader {
+  private readonly lists: LRUCache<string, ReadList>;
+  private readonly accountLists: LRUCache<string, ReadonlySet<string>>;
+  private readCount = 0;
+
+  constructor(options: { maxEntries?: number; maxChars?: number } = {}) {
+    const max = options.maxEntries ?? 2048;
+    const maxSize = options.maxChars ?? 8 * 1024 * 1024;
+    const sizeCalculation = (_value: unknown, key: string): number => Math.max(1, key.length);
+    this.lists = new LRUCache<string, ReadList>({ max, maxSize, sizeCalculation });
+    this.accountLists = new LRUCache<string, ReadonlySet<string>>({ max, maxSize, sizeCalculation });
+  }
+
+  /** Texts read (parsed) so far: what the cache did not already hold. */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  get size(): number {
+    return this.lists.size + this.accountLists.size;
+  }
+
+  private list(text: string): ReadList {
+    let list = this.lists.get(text);
+    if (list === undefined) {
+      this.readCount += 1;
+      list = new ReadList(readList(text));
+      this.lists.set(text, list);
+    }
+    return list;
+  }
+
+  /** The mapping the entry for `arn` (lower case) gives in the list under `arnField`, or undefined. */
+  find(text: string | undefined, arnField: string, arn: string): Mapping | undefined {
+    if (text === undefined) return undefined;
+    return this.list(text).mappings(arnField).get(arn);
+  }
+
+  /** The accounts `mapAccounts` lists, each as text. */
+  accounts(text: string): ReadonlySet<string> {
+    let accounts = this.accountLists.get(text);
+    if (accounts === undefined) {
+      this.readCount += 1;
+      let value: unknown;
+      try {
+        value = parse(libyamlText(text) ?? '[]', { version: '1.1' });
+      } catch {
+        value = [];
+      }
+      accounts = new Set(Array.isArray(value) ? value.map(String) : []);
+      this.accountLists.set(text, accounts);
+    }
+    return accounts;
+  }
+
+  clear(): void {
+    this.lists.clear();
+    this.accountLists.clear();
+  }
+}
+
+/** The simulator's aws-auth reader. */
+export const awsAuthReader = new AwsAuthReader();
+
 /** The mapping the cluster's live aws-auth gives `identity`, or undefined when it is unmapped. */
-export function mapIdentity(cluster: Cluster, identity: Identity): Mapping | undefined {
+export function mapIdentity(cluster: Cluster, identity: Identity, reader: AwsAuthReader = awsAuthReader): Mapping | undefined {
   const configMap = cluster.configMaps.get('kube-system/aws-auth');
   if (configMap === undefined) return undefined;
   const arn = identity.arn.toLowerCase();
-  const find = (key: string, arnField: string): Mapping | undefined => {
-    let found: Mapping | undefined;
-    for (const fields of readList(configMap.data[key])) {
-      const entryArn = fields[arnField];
-      if (typeof entryArn !== 'string' || entryArn.toLowerCase() !== arn) continue;
-      const mapping = asMapping(fields);
-      if (mapping !== undefined) found = mapping; // the last one wins
-    }
-    return found;
-  };
-  const role = find('mapRoles', 'rolearn');
+  const role = reader.find(configMap.data['mapRoles'], 'rolearn', arn);
   if (role !== undefined) return role;
-  const user = find('mapUsers', 'userarn');
+  const user = reader.find(configMap.data['mapUsers'], 'userarn', arn);
   if (user !== undefined) return user;
-  let accounts: unknown;
-  try {
-    accounts = parse(libyamlText(configMap.data['mapAccounts'] ?? '[]') ?? '[]', { version: '1.1' });
-  } catch {
-    accounts = [];
-  }
-  if (Array.isArray(accounts) && accounts.map(String).includes(identity.account)) return { username: identity.arn, groups: [] };
+  if (reader.accounts(configMap.data['mapAccounts'] ?? '[]').has(identity.account)) return { username: identity.arn, groups: [] };
   return undefined;
 }
 
 export type Authorisation = { readonly status: 200 } | { readonly status: 401 | 403; readonly reason: string };
 
 /** Whether `identity` may read and write ConfigMaps in `cluster`: creator, or `system:masters` in live aws-auth. */
-export function authorise(cluster: Cluster, identity: Identity): Authorisation {
+export function authorise(cluster: Cluster, identity: Identity, reader: AwsAuthReader = awsAuthReader): Authorisation {
   const creator = cluster.creator === undefined ? undefined : canonicalRoleArn(cluster.creator);
   if (creator !== undefined && creator.toLowerCase() === identity.arn.toLowerCase()) return { status: 200 };
   if (cluster.authenticationMode === 'API') return { status: 401, reason: 'Unauthorized' };
-  const mapping = mapIdentity(cluster, identity);
+  const mapping = mapIdentity(cluster, identity, reader);
   if (mapping === undefined) return { status: 401, reason: 'Unauthorized' };
   if (mapping.groups.includes('system:masters')) return { status: 200 };
   return { status: 403, reason: `${mapping.username} is not in system:masters` };

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { injectFault, type Counters, type Faults } from './faults.js';
+import { httpDate } from './http-date.js';
 import { parseAmzDate, parseAuthorization, parseRawQuery, verifyHeaderSignature } from './sigv4.js';
 import { SimError, type Cluster, type Credential, type Role, type World } from './world.js';
 
@@ -28,7 +29,10 @@ export interface AwsApiContext {
   readonly hanging: Set<ServerResponse>;
 }
 
+const XML_SPECIAL = /[<>&'"]/;
+
 function xmlEscape(value: string): string {
+  if (!XML_SPECIAL.test(value)) return value;
   return value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 }
 
@@ -43,14 +47,14 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
   if (protocol === 'query') {
     const type = error.status >= 500 ? 'Receiver' : 'Sender';
     const body = `<ErrorResponse xmlns="${XMLNS[service] ?? XMLNS['sts']}"><Error><Type>${type}</Type>${el('Code', error.code)}${el('Message', error.message)}</Error>${el('RequestId', requestId)}</ErrorResponse>`;
-    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
+    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
     res.end(body);
     return;
   }
   const body = JSON.stringify({ message: error.message });
   res.writeHead(error.status, {
     'content-type': 'application/json',
-    'x-amzn-requestid': requestId, date: new Date().toUTCString(),
+    'x-amzn-requestid': requestId, date: httpDate(),
     'x-amzn-errortype': error.code,
     'content-length': Buffer.byteLength(body),
   });
@@ -59,13 +63,13 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
 
 function sendXml(res: ServerResponse, service: string, action: string, result: string, requestId: string): void {
   const body = `<${action}Response xmlns="${XMLNS[service] ?? ''}"><${action}Result>${result}</${action}Result><ResponseMetadata>${el('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
-  res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 function sendJson(res: ServerResponse, value: unknown, requestId: string): void {
   const body = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, date: new Date().toUTCString(), 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -102,7 +106,8 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
   const service = auth?.service ?? (request.rawPath.startsWith('/clusters') ? 'eks' : 'sts');
   const protocol: Protocol = service === 'eks' ? 'rest-json' : 'query';
   const form = protocol === 'query' ? parseRawQuery(request.body.toString('utf8')) : {};
-  const operation = `${service}:${protocol === 'query' ? String(form['Action'] ?? 'Unknown') : eksOperation(request.method, request.rawPath)}`;
+  const route = protocol === 'query' ? undefined : eksRoute(request.method, request.rawPath);
+  const operation = `${service}:${protocol === 'query' ? String(form['Action'] ?? 'Unknown') : (route?.operation ?? 'Unknown')}`;
   const fail = (error: SimError): void => {
     ctx.counters.record(operation, error.code);
     sendError(res, protocol, service, error, requestId);
@@ -115,14 +120,14 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
 
   try {
     if (auth === undefined) throw protocolError('missingAuth', protocol);
-    const caller = await authenticate(ctx.world, request, auth, protocol);
+    const caller = authenticate(ctx.world, request, auth, protocol);
     ctx.counters.recordPrincipal(caller.roleArn ?? caller.arn, operation);
     if (protocol === 'query') {
       if (service === 'sts') handleSts(ctx, caller, form, request, res, requestId);
       else if (service === 'iam') handleIam(ctx, caller, form, res, requestId);
       else throw new SimError(400, 'InvalidAction', `service ${service} is not simulated`);
     } else {
-      handleEks(ctx, caller, auth.region, request, res, requestId);
+      handleEks(ctx, caller, auth.region, route, request, res, requestId);
     }
     ctx.counters.record(operation, 'ok');
   } catch (error) {
@@ -131,7 +136,7 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
   }
 }
 
-async function authenticate(world: World, request: RawRequest, auth: NonNullable<ReturnType<typeof parseAuthorization>>, protocol: Protocol): Promise<Credential> {
+function authenticate(world: World, request: RawRequest, auth: NonNullable<ReturnType<typeof parseAuthorization>>, protocol: Protocol): Credential {
   const credential = world.credentials.get(auth.accessKeyId);
   if (credential === undefined) throw protocolError('unknownKey', protocol);
   const token = request.headers['x-amz-security-token'];
@@ -144,13 +149,7 @@ async function authenticate(world: World, request: RawRequest, auth: NonNullable
   if (Math.abs(date.getTime() - Date.now()) > SKEW_MS) {
     throw new SimError(403, protocol === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'Signature expired: the request time is too far from the server time.');
   }
-  const ok = await verifyHeaderSignature(
-    { method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers, body: request.body },
-    auth,
-    credential,
-    date,
-  );
-  if (!ok) throw protocolError('badSignature', protocol);
+  if (!verifyHeaderSignature(request, auth, credential, date)) throw protocolError('badSignature', protocol);
   return credential;
 }
 
@@ -234,6 +233,18 @@ function decodeMarker(marker: string): number {
   return Number(match[1]);
 }
 
+/** A role's `<member>` in ListRoles, written once per role (roles are never changed, only created and deleted). */
+const roleMembers = new WeakMap<Role, string>();
+
+function roleMember(r: Role): string {
+  let member = roleMembers.get(r);
+  if (member === undefined) {
+    member = `<member>${el('Path', r.path)}${el('RoleName', r.name)}${el('RoleId', r.roleId)}${el('Arn', r.arn)}${el('CreateDate', r.createDate.toISOString())}${el('MaxSessionDuration', r.maxSessionDurationSeconds)}</member>`;
+    roleMembers.set(r, member);
+  }
+  return member;
+}
+
 function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, string | string[]>, res: ServerResponse, requestId: string): void {
   const action = one(form, 'Action');
   if (action !== 'ListRoles') throw new SimError(400, 'InvalidAction', `Could not find operation ${action ?? ''} for version 2010-05-08`);
@@ -250,12 +261,7 @@ function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, 
   const pageSize = Math.min(maxItems, ctx.world.settings.maxListRolesPageSize);
   const page = roles.slice(start, start + pageSize);
   const truncated = start + pageSize < roles.length;
-  const members = page
-    .map(
-      (r) =>
-        `<member>${el('Path', r.path)}${el('RoleName', r.name)}${el('RoleId', r.roleId)}${el('Arn', r.arn)}${el('CreateDate', r.createDate.toISOString())}${el('MaxSessionDuration', r.maxSessionDurationSeconds)}</member>`,
-    )
-    .join('');
+  const members = page.map(roleMember).join('');
   sendXml(
     res,
     'iam',
@@ -287,10 +293,6 @@ function eksRoute(method: string, rawPath: string): { operation: string; params:
   return undefined;
 }
 
-function eksOperation(method: string, rawPath: string): string {
-  return eksRoute(method, rawPath)?.operation ?? 'Unknown';
-}
-
 function paginate<T>(items: readonly T[], query: Record<string, string | string[]>, cap: number): { page: T[]; nextToken: string | undefined } {
   const maxText = query['maxResults'];
   const max = maxText === undefined ? cap : Number(maxText);
@@ -312,8 +314,15 @@ function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
 }
 
-function handleEks(ctx: AwsApiContext, caller: Credential, region: string, request: RawRequest, res: ServerResponse, requestId: string): void {
-  const route = eksRoute(request.method, request.rawPath);
+function handleEks(
+  ctx: AwsApiContext,
+  caller: Credential,
+  region: string,
+  route: { operation: string; params: string[] } | undefined,
+  request: RawRequest,
+  res: ServerResponse,
+  requestId: string,
+): void {
   if (route === undefined) throw new SimError(404, 'UnknownOperationException', `no EKS operation for ${request.method} ${request.rawPath}`);
   const world = ctx.world;
   const query = parseRawQuery(request.rawQuery);

@@ -47,7 +47,10 @@ export interface ConfigMapContent {
   readonly managedFields?: readonly ManagedFieldsEntry[];
 }
 
-/** A stored ConfigMap. */
+/**
+ * A stored ConfigMap. Never changed in place once stored, except by a delete that marks it (a new
+ * resourceVersion and a deletionTimestamp): every other write stores a new object.
+ */
 export interface ConfigMapObject {
   name: string;
   namespace: string;

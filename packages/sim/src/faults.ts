@@ -31,6 +31,8 @@ export interface FaultDecision {
 
 export class Faults {
   private readonly specs = new Map<string, FaultSpec>();
+  /** The spec that applies to each operation asked about, until the specs change. */
+  private readonly resolved = new Map<string, FaultSpec | undefined>();
   private random: Random;
   readonly injected: Record<Exclude<FaultAction, 'none'> | 'latency', number> = { throttle: 0, error: 0, reset: 0, hang: 0, latency: 0 };
 
@@ -45,11 +47,13 @@ export class Faults {
       }
     }
     this.specs.set(operation, spec);
+    this.resolved.clear();
   }
 
   /** Removes every fault; with `seed`, restarts the random sequence so a run repeats. */
   clear(seed?: number): void {
     this.specs.clear();
+    this.resolved.clear();
     if (seed !== undefined) this.random = new Random(seed ^ 0x5eed);
   }
 
@@ -58,7 +62,12 @@ export class Faults {
   }
 
   private specFor(operation: string): FaultSpec | undefined {
-    return this.specs.get(operation) ?? this.specs.get(`${operation.split(':')[0] ?? ''}:*`) ?? this.specs.get('*');
+    if (this.resolved.has(operation)) return this.resolved.get(operation);
+    const spec = this.specs.get(operation) ?? this.specs.get(`${operation.split(':')[0] ?? ''}:*`) ?? this.specs.get('*');
+    // Operations are a handful of names (and what unknown requests make of theirs): bounded anyway.
+    if (this.resolved.size >= 1024) this.resolved.clear();
+    this.resolved.set(operation, spec);
+    return spec;
   }
 
   decide(operation: string): FaultDecision {

@@ -22,6 +22,7 @@ import {
   type FieldError,
 } from './configmap.js';
 import { injectFault, type Counters, type Faults } from './faults.js';
+import { httpDate } from './http-date.js';
 import type { Cluster, World } from './world.js';
 
 export interface KubeApiContext {
@@ -53,10 +54,32 @@ class StatusError extends Error {
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
+  sendBody(res, status, JSON.stringify(value));
+}
+
+function sendBody(res: ServerResponse, status: number, body: string | Buffer): void {
   // The Date header from the same clock the simulator judges signatures and tokens by (clients correct skew with it).
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', date: new Date().toUTCString() });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', date: httpDate() });
   res.end(body);
+}
+
+/**
+ * The JSON of stored ConfigMaps as a GET returns them, kept per object while its resourceVersion
+ * (and deletion mark) stay as they were: a stored object is only ever replaced by a new one, or
+ * marked for deletion under a new resourceVersion. Entries go with their objects.
+ */
+const renderedBodies = new WeakMap<ConfigMapObject, { readonly resourceVersion: string; readonly deletionTimestamp: string | undefined; readonly body: Buffer }>();
+
+function renderedBody(object: ConfigMapObject): Buffer {
+  const cached = renderedBodies.get(object);
+  if (cached !== undefined && cached.resourceVersion === object.resourceVersion && cached.deletionTimestamp === object.deletionTimestamp) return cached.body;
+  const body = Buffer.from(JSON.stringify(render(object)));
+  renderedBodies.set(object, { resourceVersion: object.resourceVersion, deletionTimestamp: object.deletionTimestamp, body });
+  return body;
+}
+
+function sendConfigMap(res: ServerResponse, status: number, object: ConfigMapObject): void {
+  sendBody(res, status, renderedBody(object));
 }
 
 function sendStatus(res: ServerResponse, error: StatusError): void {
@@ -97,6 +120,9 @@ interface Route {
   readonly discovery?: 'api' | 'apis' | 'v1' | 'version';
 }
 
+const COLLECTION_VERBS: Readonly<Record<string, Verb | undefined>> = { GET: 'list', POST: 'create' };
+const OBJECT_VERBS: Readonly<Record<string, Verb | undefined>> = { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
 function route(world: World, method: string, rawPath: string): Route | undefined {
   const match = /^\/k8s\/([0-9a-f]+)(\/.*)?$/.exec(rawPath);
   if (match === null) return undefined;
@@ -113,9 +139,7 @@ function route(world: World, method: string, rawPath: string): Route | undefined
   if (cm === null) return undefined;
   const namespace = cm[1] ?? '';
   const name = cm[2] === undefined ? undefined : decodeURIComponent(cm[2]);
-  const verbs: Record<string, Verb | undefined> =
-    name === undefined ? { GET: 'list', POST: 'create' } : { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
-  const verb = verbs[method];
+  const verb = (name === undefined ? COLLECTION_VERBS : OBJECT_VERBS)[method];
   if (verb === undefined) return undefined;
   return { cluster, verb, namespace, ...(name === undefined ? {} : { name }) };
 }
@@ -147,7 +171,7 @@ export async function handleKubeRequest(ctx: KubeApiContext, request: KubeReques
     }
     const token = bearer(request.headers);
     if (token === undefined) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
-    const verdict = await verifyToken(token, r.cluster.name, ctx.world);
+    const verdict = verifyToken(token, r.cluster.name, ctx.world);
     if (!verdict.ok) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
     const allowed = authorise(r.cluster, verdict.identity);
     if (allowed.status === 401) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
@@ -205,7 +229,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
     case 'get': {
       const object = cluster.configMaps.get(key(r.name ?? ''));
       if (object === undefined) throw notFound(r.name ?? '');
-      send(res, 200, render(object));
+      sendConfigMap(res, 200, object);
       return 200;
     }
     case 'create': {
@@ -215,7 +239,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       if (cluster.configMaps.has(key(name))) {
         throw new StatusError(409, 'AlreadyExists', `configmaps "${name}" already exists`, { name, kind: 'configmaps' });
       }
-      send(res, 201, render(create(world, cluster, namespace, name, body)));
+      sendConfigMap(res, 201, create(world, cluster, namespace, name, body));
       return 201;
     }
     case 'update': {
@@ -228,7 +252,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       const existing = cluster.configMaps.get(key(name));
       if (existing === undefined) throw notFound(name);
       checkResourceVersion(body, existing, name);
-      send(res, 200, render(update(world, cluster, existing, body)));
+      sendConfigMap(res, 200, update(world, cluster, existing, body));
       return 200;
     }
     case 'patch': {
@@ -252,10 +276,10 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       }
       if (metadataName(patched, name) !== name) throw new StatusError(400, 'BadRequest', 'metadata.name cannot be changed by a patch');
       if (existing === undefined) {
-        send(res, 201, render(create(world, cluster, namespace, name, patched)));
+        sendConfigMap(res, 201, create(world, cluster, namespace, name, patched));
         return 201;
       }
-      send(res, 200, render(update(world, cluster, existing, patched)));
+      sendConfigMap(res, 200, update(world, cluster, existing, patched));
       return 200;
     }
     case 'delete': {
@@ -275,7 +299,7 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
           existing.resourceVersion = String(cluster.resourceVersion);
           existing.deletionTimestamp = new Date(world.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
         }
-        send(res, 200, render(existing));
+        sendConfigMap(res, 200, existing);
         return 200;
       }
       cluster.configMaps.delete(key(name));

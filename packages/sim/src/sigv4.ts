@@ -1,12 +1,17 @@
 /**
  * SigV4 verification the way AWS does it: the simulator recomputes the signature of an incoming
- * request with the secret it issued for the access key and compares. The signing itself is
- * `@smithy/signature-v4`, the implementation the SDK uses, fed with exactly what the client signed.
+ * request with the secret it issued for the access key and compares.
+ *
+ * The computation is the one `@smithy/signature-v4` (the signer the SDK uses) makes, step for step,
+ * fed with exactly what the client signed; it is written here on node:crypto so that the only thing
+ * kept between requests is the derived signing key (four HMACs), cached under everything it derives
+ * from. The canonical request, its hash and the signature are computed anew for every request.
+ * `test/sigv4-reference.ts` keeps the checks as they were written on the SDK's signer, and the tests
+ * hold both to the same signatures on many requests.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import * as crypto from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export interface SigningSecret {
   readonly accessKeyId: string;
@@ -35,13 +40,20 @@ export function parseAuthorization(header: string | undefined): AuthorizationInf
   return { accessKeyId, scopeDate, region, service, signedHeaders: signed.split(';'), signature };
 }
 
+// The last date read: clients sign many requests within the same second.
+let lastAmzDate: { text: string; ms: number } | undefined;
+
 /** `YYYYMMDDTHHMMSSZ` → Date, or undefined. */
 export function parseAmzDate(value: string | undefined): Date | undefined {
-  const match = value === undefined ? null : /^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z$/.exec(value);
+  if (value === undefined) return undefined;
+  if (lastAmzDate !== undefined && lastAmzDate.text === value) return new Date(lastAmzDate.ms);
+  const match = /^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z$/.exec(value);
   if (match === null) return undefined;
   const [, y, mo, d, h, mi, s] = match.map(Number);
-  const date = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
+  if (Number.isNaN(ms)) return undefined;
+  lastAmzDate = { text: value, ms };
+  return new Date(ms);
 }
 
 /** Splits a raw query string into decoded keys and values, keeping repeats, without `+` → space. */
@@ -68,27 +80,192 @@ function safeDecode(value: string): string {
   }
 }
 
-function signer(secret: SigningSecret, region: string, service: string): SignatureV4 {
-  return new SignatureV4({
-    credentials: {
-      accessKeyId: secret.accessKeyId,
-      secretAccessKey: secret.secretAccessKey,
-      ...(secret.sessionToken === undefined ? {} : { sessionToken: secret.sessionToken }),
-    },
-    region,
-    service,
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: true,
-    // Sign exactly what the client signed: never add a payload-hash header of our own.
-    applyChecksum: false,
-  });
-}
 
 export function signaturesEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+/** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
+export function deriveSigningKey(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
+  const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(shortDate).digest();
+  const kRegion = createHmac('sha256', kDate).update(region).digest();
+  const kService = createHmac('sha256', kRegion).update(service).digest();
+  return createHmac('sha256', kService).update(KEY_TYPE_IDENTIFIER).digest();
+}
+
+/**
+ * Derived signing keys, bounded (least recently used go first), each under the secret, the date,
+ * the region and the service it derives from: a key is only ever reused for exactly those four.
+ */
+export class SigningKeyCache {
+  private readonly keys: LRUCache<string, KeyObject>;
+  private hitCount = 0;
+  private missCount = 0;
+
+  constructor(readonly max = 4096) {
+    this.keys = new LRUCache<string, KeyObject>({ max });
+  }
+
+  /** The signing key, as a KeyObject for `createHmac`. */
+  key(secretAccessKey: string, shortDate: string, region: string, service: string): KeyObject {
+    // Length-prefixed parts, the secret last: two different quadruples never share an entry.
+    const id = `${shortDate.length}:${shortDate}${region.length}:${region}${service.length}:${service}${secretAccessKey}`;
+    const cached = this.keys.get(id);
+    if (cached !== undefined) {
+      this.hitCount += 1;
+      return cached;
+    }
+    this.missCount += 1;
+    const key = createSecretKey(deriveSigningKey(secretAccessKey, shortDate, region, service));
+    this.keys.set(id, key);
+    return key;
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  get misses(): number {
+    return this.missCount;
+  }
+
+  clear(): void {
+    this.keys.clear();
+  }
+}
+
+/** The simulator's signing keys (sessions of every account in every region and service of a large world). */
+export const signingKeys = new SigningKeyCache();
+
+// ---------------------------------------------------------------------------------------------
+// The signer's steps (as `@smithy/signature-v4` takes them)
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const KEY_TYPE_IDENTIFIER = 'aws4_request';
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
+
+/** SHA-256 in hex; the one-shot `crypto.hash` where this Node has it (20.12 and later). */
+const sha256Hex: (data: string | Uint8Array) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
+
+const UNRESERVED = /^[A-Za-z0-9_.~-]*$/;
+
+/** `encodeURIComponent`, then `!'()*` escaped too (what it leaves alone of the reserved characters). */
+function escapeUri(uri: string): string {
+  // Unreserved characters only: nothing to escape (the common case, at a fraction of the cost).
+  if (typeof uri === 'string' && UNRESERVED.test(uri)) return uri;
+  return encodeURIComponent(uri).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
+let lastSigningDate: { ms: number; longDate: string; shortDate: string } | undefined;
+
+/** `YYYYMMDDTHHMMSSZ` and `YYYYMMDD` of the signing date (as `toISOString` writes it, without separators and milliseconds). */
+function formatDate(date: Date): { longDate: string; shortDate: string } {
+  const ms = date.getTime();
+  if (lastSigningDate !== undefined && lastSigningDate.ms === ms) return lastSigningDate;
+  const year = date.getUTCFullYear();
+  // toISOString writes years 0 to 9999 as four digits (and throws for an invalid date).
+  const longDate =
+    year >= 0 && year <= 9999
+      ? `${String(year).padStart(4, '0')}${twoDigits(date.getUTCMonth() + 1)}${twoDigits(date.getUTCDate())}T${twoDigits(date.getUTCHours())}${twoDigits(date.getUTCMinutes())}${twoDigits(date.getUTCSeconds())}Z`
+      : date
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z')
+          .replace(/[-:]/g, '');
+  lastSigningDate = { ms, longDate, shortDate: longDate.slice(0, 8) };
+  return lastSigningDate;
+}
+
+// A path already in canonical form: `/`-separated segments of unreserved characters, none empty,
+// `.` or `..`, perhaps a final `/`. The signer's normalising and escaping leave it as it is.
+const CANONICAL_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9_.~-]+)*\/?$/;
+
+/** The path as the signer normalises it (empty and `.` segments dropped, `..` applied), URI-escaped. */
+function canonicalPath(rawPath: string): string {
+  if (rawPath.startsWith('/') && CANONICAL_PATH.test(rawPath)) return rawPath;
+  const path = rawPath === '' ? '/' : rawPath.charAt(0) !== '/' ? `/${rawPath}` : rawPath;
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment.length === 0 || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
+  return escapeUri(normalized).replace(/%2F/g, '/');
+}
+
+/** Own keys, escaped and sorted, each with its values escaped and sorted; X-Amz-Signature left out. */
+function canonicalQuery(query: Readonly<Record<string, string | readonly string[]>>): string {
+  const keys: string[] = [];
+  const serialized: Record<string, string> = {};
+  for (const key of Object.keys(query)) {
+    if (key.toLowerCase() === 'x-amz-signature') continue;
+    const encodedKey = escapeUri(key);
+    keys.push(encodedKey);
+    const value = query[key];
+    if (typeof value === 'string') {
+      serialized[encodedKey] = `${encodedKey}=${escapeUri(value)}`;
+    } else if (Array.isArray(value)) {
+      serialized[encodedKey] = value
+        .map((v: string) => `${encodedKey}=${escapeUri(v)}`)
+        .sort()
+        .join('&');
+    }
+  }
+  return keys
+    .sort()
+    .map((key) => serialized[key])
+    .filter((part) => part)
+    .join('&');
+}
+
+const HEADER_VALUE_TO_TIDY = /[\r\n\t]|  |^ | $/;
+
+/** A header value as signed: line breaks become spaces, runs of blanks one space, the ends trimmed of one. */
+function canonicalHeaderValue(value: string): string {
+  // Nothing to tidy (no line break, tab, double space or space at an end): the value itself. (What
+  // is no string at all goes on to fail as the signer fails on it.)
+  if (typeof value === 'string' && !HEADER_VALUE_TO_TIDY.test(value)) return value;
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
+}
+
+function signature(key: KeyObject, longDate: string, scope: string, canonicalRequest: string): string {
+  return createHmac('sha256', key).update(`${ALGORITHM}\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`).digest('hex');
+}
+
+const ACCESS_KEY_PART = /^[^/\s]+$/;
+const DATE_PART = /^[0-9]{8}$/;
+const SCOPE_PART = /^[a-z0-9-]+$/;
+const HEADER_LIST_PART = /^[a-z0-9;._-]+$/;
+
+/**
+ * `parseAuthorization` of the Authorization the signer writes from these parts. When each part is
+ * of the form the pattern captures (always, for what the simulator verifies), the parse is these
+ * very parts, so it is not run; otherwise it is.
+ */
+function producedAuthorization(accessKeyId: string, shortDate: string, region: string, service: string, signedHeaders: string, signature: string): AuthorizationInfo | undefined {
+  if (ACCESS_KEY_PART.test(accessKeyId) && DATE_PART.test(shortDate) && SCOPE_PART.test(region) && SCOPE_PART.test(service) && HEADER_LIST_PART.test(signedHeaders)) {
+    return { accessKeyId, scopeDate: shortDate, region, service, signedHeaders: signedHeaders.split(';'), signature };
+  }
+  return parseAuthorization(`${ALGORITHM} Credential=${accessKeyId}/${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}, SignedHeaders=${signedHeaders}, Signature=${signature}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header-signed requests
 
 export interface IncomingSigned {
   readonly method: string;
@@ -99,61 +276,94 @@ export interface IncomingSigned {
   readonly body: Uint8Array;
 }
 
-/** Recomputes the header signature of a request and compares it with the one it carries. */
-export async function verifyHeaderSignature(request: IncomingSigned, auth: AuthorizationInfo, secret: SigningSecret, signingDate: Date): Promise<boolean> {
+/**
+ * The Authorization the signer produces for `request` signed with `secret` at `signingDate`, in the
+ * region and service of `auth`, over the headers `auth` names (plus the `x-amz-date` and, for a
+ * session, the `x-amz-security-token` the signer sets itself; never `authorization` or `date`).
+ * Undefined when a header `auth` names is not in the request, or the result is no valid Authorization.
+ */
+export function headerAuthorization(
+  request: IncomingSigned,
+  auth: AuthorizationInfo,
+  secret: SigningSecret,
+  signingDate: Date,
+  keys: SigningKeyCache = signingKeys,
+): AuthorizationInfo | undefined {
   const headers: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = request.headers[name];
-    if (value === undefined) return false;
+    if (value === undefined) return undefined;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  const host = headers['host'] ?? '';
-  const colon = host.lastIndexOf(':');
-  const rebuilt = new HttpRequest({
-    method: request.method,
-    protocol: 'http:',
-    hostname: colon > 0 ? host.slice(0, colon) : host,
-    path: request.rawPath,
-    query: parseRawQuery(request.rawQuery),
-    headers,
-    body: request.body,
-  });
-  // The signer adds these itself: drop them so they are not signed twice.
-  const { 'x-amz-date': _date, 'x-amz-security-token': _token, ...rest } = headers;
-  void _date;
-  void _token;
-  rebuilt.headers = rest;
-  const signed = await signer(secret, auth.region, auth.service).sign(rebuilt, {
-    signingDate,
-    signableHeaders: new Set(auth.signedHeaders),
-    unsignableHeaders: new Set(Object.keys(rest).filter((h) => !auth.signedHeaders.includes(h))),
-  });
-  const produced = parseAuthorization(String(signed.headers['authorization'] ?? signed.headers['Authorization'] ?? ''));
+  const { longDate, shortDate } = formatDate(signingDate);
+  // What the signer signs: the client's headers without the ones it sets itself (x-amz-date, the
+  // session token) or never signs as given (authorization, date), then its own x-amz-date and token.
+  const prepared: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    if (name === 'x-amz-date' || name === 'x-amz-security-token') continue;
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' || lower === 'x-amz-date' || lower === 'date') continue;
+    prepared[name] = headers[name] as string;
+  }
+  prepared['x-amz-date'] = longDate;
+  if (secret.sessionToken) prepared['x-amz-security-token'] = secret.sessionToken;
+  const canonical: Record<string, string> = Object.create(null) as Record<string, string>;
+  let payloadHash: string | undefined;
+  for (const name of Object.keys(prepared)) {
+    if (payloadHash === undefined && name.toLowerCase() === 'x-amz-content-sha256') payloadHash = prepared[name];
+  }
+  for (const name of Object.keys(prepared).sort()) {
+    const value = prepared[name];
+    if (value === undefined || value === null) continue;
+    canonical[name.toLowerCase()] = canonicalHeaderValue(value);
+  }
+  payloadHash ??= request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
+  const names = Object.keys(canonical).sort();
+  const lines = names.map((name) => `${name}:${canonical[name] ?? ''}`).join('\n');
+  const signedHeaders = names.join(';');
+  const query = request.rawQuery === '' ? '' : canonicalQuery(parseRawQuery(request.rawQuery));
+  const canonicalRequest = `${request.method || 'GET'}\n${canonicalPath(request.rawPath)}\n${query}\n${lines}\n\n${signedHeaders}\n${payloadHash}`;
+  const scope = `${shortDate}/${auth.region}/${auth.service}/${KEY_TYPE_IDENTIFIER}`;
+  const produced = signature(keys.key(secret.secretAccessKey, shortDate, auth.region, auth.service), longDate, scope, canonicalRequest);
+  return producedAuthorization(secret.accessKeyId, shortDate, auth.region, auth.service, signedHeaders, produced);
+}
+
+/** Recomputes the header signature of a request and compares it with the one it carries. */
+export function verifyHeaderSignature(
+  request: IncomingSigned,
+  auth: AuthorizationInfo,
+  secret: SigningSecret,
+  signingDate: Date,
+  keys: SigningKeyCache = signingKeys,
+): boolean {
+  const produced = headerAuthorization(request, auth, secret, signingDate, keys);
   if (produced === undefined) return false;
   if (produced.signedHeaders.join(';') !== auth.signedHeaders.join(';')) return false;
   return signaturesEqual(produced.signature, auth.signature);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Presigned GetCallerIdentity (cluster tokens)
+
 /**
  * The `X-Amz-Signature` a presigned `GetCallerIdentity` URL must carry when signed with `secret` for
  * `clusterName` (header `x-k8s-aws-id`), at `signingDate`, valid `expiresIn` seconds.
  */
-export async function presignedTokenSignature(
+export function presignedTokenSignature(
   options: { host: string; region: string; clusterName: string; signingDate: Date; expiresIn: number },
   secret: SigningSecret,
-): Promise<string> {
-  const request = new HttpRequest({
-    method: 'GET',
-    protocol: 'https:',
-    hostname: options.host,
-    path: '/',
-    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-    headers: { host: options.host, 'x-k8s-aws-id': options.clusterName },
-  });
-  const presigned = await signer(secret, options.region, 'sts').presign(request, {
-    signingDate: options.signingDate,
-    expiresIn: options.expiresIn,
-  });
-  const signature = presigned.query?.['X-Amz-Signature'];
-  return typeof signature === 'string' ? signature : '';
+  keys: SigningKeyCache = signingKeys,
+): string {
+  const { longDate, shortDate } = formatDate(options.signingDate);
+  if (options.expiresIn > MAX_PRESIGNED_TTL) throw new RangeError('Signature version 4 presigned URLs must have an expiration date less than one week in the future');
+  const scope = `${shortDate}/${options.region}/sts/${KEY_TYPE_IDENTIFIER}`;
+  // The query the signer signs, in its sorted order: Action, Version, then the X-Amz- parameters
+  // (X-Amz-Security-Token only for a session), every value escaped.
+  const query =
+    `Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=${ALGORITHM}` +
+    `&X-Amz-Credential=${escapeUri(`${secret.accessKeyId}/${scope}`)}&X-Amz-Date=${escapeUri(longDate)}` +
+    `&X-Amz-Expires=${escapeUri(options.expiresIn.toString(10))}` +
+    `${secret.sessionToken ? `&X-Amz-Security-Token=${escapeUri(secret.sessionToken)}` : ''}&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id`;
+  const canonicalRequest = `GET\n/\n${query}\nhost:${canonicalHeaderValue(options.host)}\nx-k8s-aws-id:${canonicalHeaderValue(options.clusterName)}\n\nhost;x-k8s-aws-id\n${EMPTY_SHA256}`;
+  return signature(keys.key(secret.secretAccessKey, shortDate, options.region, 'sts'), longDate, scope, canonicalRequest);
 }

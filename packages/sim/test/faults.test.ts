@@ -4,7 +4,7 @@ import { DescribeClusterCommand, ListClustersCommand, ServerException } from '@a
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { FetchError, type CoreV1Api } from '@kubernetes/client-node';
-import { startSimulator, type Simulator } from '../src/index.js';
+import { Faults, startSimulator, type Simulator } from '../src/index.js';
 import { assumeSpoke, demoWorld, eks, iam, sts, type Creds } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 
@@ -131,5 +131,26 @@ describe('Kubernetes faults', () => {
     // client-node surfaces it as node-fetch's FetchError, not as an ApiException.
     expect(error).toBeInstanceOf(FetchError);
     expect(error).toMatchObject({ type: 'system', code: 'ECONNRESET' });
+  });
+});
+
+describe('fault specs in process', () => {
+  it('each decision follows the specs as they are now, whatever was decided before', () => {
+    const faults = new Faults(7);
+    expect(faults.decide('eks:DescribeCluster')).toEqual({ delayMs: 0, action: 'none' });
+    faults.set('*', { errorRate: 1 });
+    expect(faults.decide('eks:DescribeCluster').action).toBe('error');
+    faults.set('eks:*', { throttleRate: 1 });
+    expect(faults.decide('eks:DescribeCluster').action).toBe('throttle');
+    expect(faults.decide('iam:ListRoles').action).toBe('error');
+    faults.set('eks:DescribeCluster', { latencyMs: 5 });
+    expect(faults.decide('eks:DescribeCluster')).toEqual({ delayMs: 5, action: 'none' });
+    expect(faults.decide('eks:ListClusters').action).toBe('throttle');
+    faults.clear();
+    for (const operation of ['eks:DescribeCluster', 'eks:ListClusters', 'iam:ListRoles']) expect(faults.decide(operation)).toEqual({ delayMs: 0, action: 'none' });
+    // Many distinct operation names (unknown actions are named by the caller) are answered alike.
+    faults.set('sts:*', { throttleRate: 1 });
+    for (let i = 0; i < 3000; i++) expect(faults.decide(`sts:Action${i}`).action).toBe('throttle');
+    expect(faults.decide('k8s:get').action).toBe('none');
   });
 });
