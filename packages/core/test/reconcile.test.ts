@@ -22,8 +22,8 @@ import {
 const A = '111122223333';
 const B = '444455556666';
 
-function hubFile(extra = ''): string {
-  return `apiVersion: eks-auth-hub/v1
+/** The file's settings and defaults, up to its clusters. */
+const HUB_HEAD = `apiVersion: eks-auth-hub/v1
 hub: { roleName: spoke, concurrency: 2, accountConcurrency: 1 }
 defaults:
   mapRoles:
@@ -31,7 +31,10 @@ defaults:
       username: admin
       groups: [system:masters]
 clusters:
-  - { name: a1, account: "${A}", region: eu-west-1 }
+`;
+
+function hubFile(extra = ''): string {
+  return `${HUB_HEAD}  - { name: a1, account: "${A}", region: eu-west-1 }
   - { name: a2, account: "${A}", region: eu-west-1 }
   - { name: a3, account: "${A}", region: us-east-1 }
   - { name: b1, account: "${B}", region: eu-west-1 }
@@ -225,15 +228,7 @@ describe('reconcile', () => {
   it('keeps few accounts open at once: an account is entered when its clusters can soon start, not all at the start of the pass', async () => {
     const accounts = Array.from({ length: 24 }, (_, i) => String(100_000_000_000 + i));
     const many = parseDesiredState(
-      `apiVersion: eks-auth-hub/v1
-hub: { roleName: spoke, concurrency: 2, accountConcurrency: 1 }
-defaults:
-  mapRoles:
-    - permissionset: Admin
-      username: admin
-      groups: [system:masters]
-clusters:
-${accounts.map((a) => `  - { name: c${a}, account: "${a}", region: eu-west-1 }\n  - { name: d${a}, account: "${a}", region: eu-west-1 }`).join('\n')}
+      `${HUB_HEAD}${accounts.map((a) => `  - { name: c${a}, account: "${a}", region: eu-west-1 }\n  - { name: d${a}, account: "${a}", region: eu-west-1 }`).join('\n')}
 `,
       'hub.yaml',
     );
