@@ -6,8 +6,11 @@
  *
  * The load comes from this process on the same machine, so the rates are a lower bound. Requests are
  * signed once with the SDK's signer and replayed (the simulator checks every signature each time).
+ * Where /proc is there (Linux), the simulator process's CPU time (user + system) per request is
+ * reported too.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { createInterface } from 'node:readline';
@@ -58,6 +61,17 @@ const firstLine = await new Promise<string>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`simulator exited with ${String(code)}`)));
 });
 const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+
+/** The simulator process's CPU time so far (user + system, ms), or undefined without /proc. */
+function simCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticksPerSecond = 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
 const info = JSON.parse(firstLine) as { env: Record<string, string>; awsEndpoint: string; kubeEndpoint: string };
 const hub: Creds = { accessKeyId: info.env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: info.env['AWS_SECRET_ACCESS_KEY'] ?? '' };
 const aws = new URL(info.awsEndpoint);
@@ -106,10 +120,14 @@ async function assume(account: string): Promise<Creds> {
   return { accessKeyId: pick('AccessKeyId'), secretAccessKey: pick('SecretAccessKey'), sessionToken: pick('SessionToken') };
 }
 
-async function load(name: string, requests: Prepared[]): Promise<{ operation: string; requests: number; perSecond: number; p50Ms: number; p99Ms: number; errors: number }> {
+async function load(
+  name: string,
+  requests: Prepared[],
+): Promise<{ operation: string; requests: number; perSecond: number; p50Ms: number; p99Ms: number; errors: number; simCpuUsPerRequest: number | null }> {
   const latencies: number[] = [];
   let errors = 0;
   let i = 0;
+  const cpuBefore = simCpuMs();
   const deadline = Date.now() + seconds * 1000;
   const maxRequests = 200_000;
   await Promise.all(
@@ -124,9 +142,12 @@ async function load(name: string, requests: Prepared[]): Promise<{ operation: st
       }
     }),
   );
+  const cpuAfter = simCpuMs();
   latencies.sort((a, b) => a - b);
   const q = (f: number): number => Number((latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? 0).toFixed(2));
-  return { operation: name, requests: latencies.length + errors, perSecond: Math.round((latencies.length + errors) / seconds), p50Ms: q(0.5), p99Ms: q(0.99), errors };
+  const total = latencies.length + errors;
+  const simCpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || total === 0 ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / total);
+  return { operation: name, requests: total, perSecond: Math.round(total / seconds), p50Ms: q(0.5), p99Ms: q(0.99), errors, simCpuUsPerRequest };
 }
 
 try {
@@ -167,7 +188,8 @@ try {
   const summary = { world: { accounts, clusters: accounts * perAccount, ssoRolesPerAccount: Number(values['sso-roles']) }, startMs: Math.round(startMs), concurrency, results };
   process.stdout.write(`simulator with ${summary.world.clusters} clusters in ${accounts} accounts: up in ${summary.startMs} ms (process start included)\n`);
   for (const r of results) {
-    process.stdout.write(`  ${r.operation.padEnd(36)} ${String(r.perSecond).padStart(6)} req/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms   errors ${r.errors}\n`);
+    const cpu = r.simCpuUsPerRequest === null ? '' : `   simulator CPU ${r.simCpuUsPerRequest} µs/req`;
+    process.stdout.write(`  ${r.operation.padEnd(36)} ${String(r.perSecond).padStart(6)} req/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms   errors ${r.errors}${cpu}\n`);
   }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 } finally {

@@ -239,7 +239,18 @@ const roleMembers = new WeakMap<Role, string>();
 function roleMember(r: Role): string {
   let member = roleMembers.get(r);
   if (member === undefined) {
-    member = `<member>${el('Path', r.path)}${el('RoleName', r.name)}${el('RoleId', r.roleId)}${el('Arn', r.arn)}${el('CreateDate', r.createDate.toISOString())}${el('MaxSessionDuration', r.maxSessionDurationSeconds)}</member>`;
+    // Joined from an array: one flat string (a string built by + stays a tree of pieces, which every
+    // join of a page would walk again).
+    member = [
+      '<member>',
+      el('Path', r.path),
+      el('RoleName', r.name),
+      el('RoleId', r.roleId),
+      el('Arn', r.arn),
+      el('CreateDate', r.createDate.toISOString()),
+      el('MaxSessionDuration', r.maxSessionDurationSeconds),
+      '</member>',
+    ].join('');
     roleMembers.set(r, member);
   }
   return member;

@@ -42,15 +42,18 @@ export interface KubeRequest {
   readonly body: Buffer;
 }
 
-class StatusError extends Error {
+/**
+ * A Kubernetes `Status` refusal, thrown within this module and always caught by `handleKubeRequest`,
+ * which answers with it. No Error: its stack would never be looked at, and capturing one costs more
+ * than the rest of a 404.
+ */
+class StatusError {
   constructor(
     readonly code: number,
     readonly reason: string,
-    message: string,
+    readonly message: string,
     readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
+  ) {}
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {

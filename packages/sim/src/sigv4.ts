@@ -276,6 +276,91 @@ export interface IncomingSigned {
   readonly body: Uint8Array;
 }
 
+const PLAIN_HEADER_NAME = /^[a-z0-9._-]+$/;
+
+/**
+ * The values of the headers `names` lists, when the list is what clients send (plain lower-case
+ * names, strictly ascending, so each once) and the request has each as a string or list of its own;
+ * otherwise undefined, and the general way below is taken.
+ */
+function sortedOwnValues(headers: IncomingSigned['headers'], names: readonly string[]): string[] | undefined {
+  const values: string[] = [];
+  let previous = '';
+  for (const name of names) {
+    if (!(name > previous) || name === '__proto__' || !PLAIN_HEADER_NAME.test(name) || !Object.hasOwn(headers, name)) return undefined;
+    const value = headers[name];
+    if (typeof value === 'string') values.push(value);
+    else if (Array.isArray(value)) values.push(value.join(','));
+    else return undefined;
+    previous = name;
+  }
+  return values;
+}
+
+/**
+ * The signed headers (as the general way below makes them) from an ascending list of plain names and
+ * their values: the signer's x-amz-date and session token merged in at their places, in one pass.
+ */
+function sortedCanonicalHeaders(
+  names: readonly string[],
+  values: readonly string[],
+  longDate: string,
+  sessionToken: string | undefined,
+): { lines: string; signedHeaders: string; payloadHash: string | undefined } {
+  const own: [string, string][] = [['x-amz-date', longDate]];
+  if (sessionToken) own.push(['x-amz-security-token', sessionToken]);
+  const signed: string[] = [];
+  const lines: string[] = [];
+  let payloadHash: string | undefined;
+  let next = 0;
+  const add = (name: string, value: string): void => {
+    signed.push(name);
+    lines.push(`${name}:${canonicalHeaderValue(value)}`);
+  };
+  names.forEach((name, i) => {
+    if (name === 'authorization' || name === 'date' || name === 'x-amz-date' || name === 'x-amz-security-token') return;
+    for (let entry = own[next]; entry !== undefined && entry[0] < name; entry = own[++next]) add(entry[0], entry[1]);
+    const value = values[i] ?? '';
+    if (name === 'x-amz-content-sha256') payloadHash = value;
+    add(name, value);
+  });
+  for (let entry = own[next]; entry !== undefined; entry = own[++next]) add(entry[0], entry[1]);
+  return { lines: lines.join('\n'), signedHeaders: signed.join(';'), payloadHash };
+}
+
+/**
+ * The signed headers of any list of names, step for step as the signer takes them: the client's
+ * headers without the ones it sets itself (x-amz-date, the session token) or never signs as given
+ * (authorization, date), then its own x-amz-date and token, names lower-cased and sorted.
+ */
+function canonicalHeaders(
+  headers: Readonly<Record<string, string>>,
+  longDate: string,
+  sessionToken: string | undefined,
+): { lines: string; signedHeaders: string; payloadHash: string | undefined } {
+  const prepared: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    if (name === 'x-amz-date' || name === 'x-amz-security-token') continue;
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' || lower === 'x-amz-date' || lower === 'date') continue;
+    prepared[name] = headers[name] as string;
+  }
+  prepared['x-amz-date'] = longDate;
+  if (sessionToken) prepared['x-amz-security-token'] = sessionToken;
+  const canonical: Record<string, string> = Object.create(null) as Record<string, string>;
+  let payloadHash: string | undefined;
+  for (const name of Object.keys(prepared)) {
+    if (payloadHash === undefined && name.toLowerCase() === 'x-amz-content-sha256') payloadHash = prepared[name];
+  }
+  for (const name of Object.keys(prepared).sort()) {
+    const value = prepared[name];
+    if (value === undefined || value === null) continue;
+    canonical[name.toLowerCase()] = canonicalHeaderValue(value);
+  }
+  const names = Object.keys(canonical).sort();
+  return { lines: names.map((name) => `${name}:${canonical[name] ?? ''}`).join('\n'), signedHeaders: names.join(';'), payloadHash };
+}
+
 /**
  * The Authorization the signer produces for `request` signed with `secret` at `signingDate`, in the
  * region and service of `auth`, over the headers `auth` names (plus the `x-amz-date` and, for a
@@ -289,38 +374,25 @@ export function headerAuthorization(
   signingDate: Date,
   keys: SigningKeyCache = signingKeys,
 ): AuthorizationInfo | undefined {
-  const headers: Record<string, string> = {};
-  for (const name of auth.signedHeaders) {
-    const value = request.headers[name];
-    if (value === undefined) return undefined;
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  let longDate: string;
+  let shortDate: string;
+  let canonical: { readonly lines: string; readonly signedHeaders: string; readonly payloadHash: string | undefined };
+  const values = sortedOwnValues(request.headers, auth.signedHeaders);
+  if (values !== undefined) {
+    ({ longDate, shortDate } = formatDate(signingDate));
+    canonical = sortedCanonicalHeaders(auth.signedHeaders, values, longDate, secret.sessionToken);
+  } else {
+    const headers: Record<string, string> = {};
+    for (const name of auth.signedHeaders) {
+      const value = request.headers[name];
+      if (value === undefined) return undefined;
+      headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    ({ longDate, shortDate } = formatDate(signingDate));
+    canonical = canonicalHeaders(headers, longDate, secret.sessionToken);
   }
-  const { longDate, shortDate } = formatDate(signingDate);
-  // What the signer signs: the client's headers without the ones it sets itself (x-amz-date, the
-  // session token) or never signs as given (authorization, date), then its own x-amz-date and token.
-  const prepared: Record<string, string> = {};
-  for (const name of Object.keys(headers)) {
-    if (name === 'x-amz-date' || name === 'x-amz-security-token') continue;
-    const lower = name.toLowerCase();
-    if (lower === 'authorization' || lower === 'x-amz-date' || lower === 'date') continue;
-    prepared[name] = headers[name] as string;
-  }
-  prepared['x-amz-date'] = longDate;
-  if (secret.sessionToken) prepared['x-amz-security-token'] = secret.sessionToken;
-  const canonical: Record<string, string> = Object.create(null) as Record<string, string>;
-  let payloadHash: string | undefined;
-  for (const name of Object.keys(prepared)) {
-    if (payloadHash === undefined && name.toLowerCase() === 'x-amz-content-sha256') payloadHash = prepared[name];
-  }
-  for (const name of Object.keys(prepared).sort()) {
-    const value = prepared[name];
-    if (value === undefined || value === null) continue;
-    canonical[name.toLowerCase()] = canonicalHeaderValue(value);
-  }
-  payloadHash ??= request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
-  const names = Object.keys(canonical).sort();
-  const lines = names.map((name) => `${name}:${canonical[name] ?? ''}`).join('\n');
-  const signedHeaders = names.join(';');
+  const { lines, signedHeaders } = canonical;
+  const payloadHash = canonical.payloadHash ?? (request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body));
   const query = request.rawQuery === '' ? '' : canonicalQuery(parseRawQuery(request.rawQuery));
   const canonicalRequest = `${request.method || 'GET'}\n${canonicalPath(request.rawPath)}\n${query}\n${lines}\n\n${signedHeaders}\n${payloadHash}`;
   const scope = `${shortDate}/${auth.region}/${auth.service}/${KEY_TYPE_IDENTIFIER}`;

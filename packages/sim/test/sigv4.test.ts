@@ -284,6 +284,15 @@ describe('header signatures', () => {
       const reference = await outcome(() => referenceHeaderAuthorization(base.request, auth, base.secret, base.date));
       expect(await outcome(() => headerAuthorization(base.request, auth, base.secret, base.date))).toEqual(reference);
     }
+    // Headers without a prototype, where __proto__ can be a header of its own: the signer never signs it.
+    const bare = Object.assign(Object.create(null) as Record<string, string>, base.request.headers);
+    Object.defineProperty(bare, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });
+    for (const signedHeaders of [['__proto__', 'host', 'x-amz-date'], ['host', 'x-amz-date']]) {
+      const request = { ...base.request, headers: bare };
+      const auth = { ...base.auth, signedHeaders };
+      const reference = await outcome(() => referenceHeaderAuthorization(request, auth, base.secret, base.date));
+      expect(await outcome(() => headerAuthorization(request, auth, base.secret, base.date))).toEqual(reference);
+    }
   });
 });
 
