@@ -68,12 +68,29 @@ async function counters(sim: Sim): Promise<{ calls: Record<string, number>; erro
   return { calls, errors };
 }
 
+type SidePass = { readonly child: ChildPassResult; readonly calls: Record<string, number>; readonly errors: Record<string, number> };
+
 interface SideRun {
-  readonly passes: Record<PassKind, { readonly child: ChildPassResult; readonly calls: Record<string, number>; readonly errors: Record<string, number> }>;
+  /** Every pass for the hub and the per-cluster model; only the cold one for the floor. */
+  readonly passes: Partial<Record<PassKind, SidePass>>;
+}
+
+function passOf(side: SideRun, kind: PassKind): SidePass {
+  const run = side.passes[kind];
+  if (run === undefined) throw new Error(`no ${kind} pass was run`);
+  return run;
 }
 
 /** One side (the hub, or the per-cluster model) over the three passes, each with a simulator of its own. */
-async function runSide(module: string, args: readonly string[], worldFile: string, options: BenchOptions, picks: readonly Reprovision[], say: (line: string) => void): Promise<SideRun> {
+async function runSide(
+  module: string,
+  args: readonly string[],
+  worldFile: string,
+  options: BenchOptions,
+  picks: readonly Reprovision[],
+  say: (line: string) => void,
+  kinds: readonly PassKind[] = PASS_KINDS,
+): Promise<SideRun> {
   const sim = await startSim(worldFile);
   const env: Record<string, string> = { ...sim.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) env[name] = '';
@@ -84,8 +101,8 @@ async function runSide(module: string, args: readonly string[], worldFile: strin
   });
   try {
     if (options.latencyMs > 0) await control(sim, 'PUT', 'faults', { '*': { latencyMs: options.latencyMs } });
-    const passes: Partial<SideRun['passes']> = {};
-    for (const kind of PASS_KINDS) {
+    const passes: SideRun['passes'] = {};
+    for (const kind of kinds) {
       if (kind === 'reprovisioned') {
         for (const pick of picks) await control(sim, 'POST', 'permission-sets/reprovision', pick);
       }
@@ -95,7 +112,7 @@ async function runSide(module: string, args: readonly string[], worldFile: strin
       passes[kind] = { child: result, ...counted };
       say(`  ${module.replace(/-process\.js$/, '')} ${kind}: ${Math.round(result.wallMs)} ms, ${JSON.stringify(result.outcomes)}${result.failures.length > 0 ? ` e.g. ${result.failures[0] ?? ''}` : ''}`);
     }
-    return { passes: passes as SideRun['passes'] };
+    return { passes };
   } finally {
     await child.stop();
     await stopSim(sim);
@@ -119,7 +136,7 @@ interface PassFigures {
   readonly errors: Readonly<Record<string, number>>;
 }
 
-function figuresOf(kind: PassKind, run: SideRun['passes'][PassKind]): PassFigures {
+function figuresOf(kind: PassKind, run: SidePass): PassFigures {
   const aws: Record<string, number> = {};
   const kube: Record<string, number> = {};
   for (const [operation, n] of Object.entries(run.calls)) (operation.startsWith('k8s:') ? kube : aws)[operation] = n;
@@ -148,6 +165,18 @@ interface HubPass extends PassFigures {
   readonly bound: WallBound;
   readonly ratioToBound: number | null;
   readonly perCluster?: { readonly iamCalls: number; readonly writes: number; readonly calls: number; readonly wallMs: number; readonly iamRatio: number | null; readonly writesRatio: number | null };
+  /** The libraries' floor (cold pass only): the same calls with the same libraries and nothing else. */
+  readonly floor?: {
+    readonly wallMs: number;
+    readonly cpuMs: number;
+    readonly calls: number;
+    readonly outcomes: Readonly<Record<string, number>>;
+    readonly errors: Readonly<Record<string, number>>;
+    readonly ratioToBound: number | null;
+    /** Hub ÷ floor: what the hub's own work adds. */
+    readonly hubWallRatio: number | null;
+    readonly hubCpuRatio: number | null;
+  };
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -190,12 +219,15 @@ async function main(): Promise<number> {
     say(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, load ${machine.loadBefore.join(' ')}`);
     const hub = await runSide('hub-process.js', [hubFile], worldFile, o, picks, say);
     const model = o.perCluster ? await runSide('per-cluster-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say) : undefined;
+    const floorSide = o.floor ? await runSide('floor-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say, ['cold']) : undefined;
 
     const hubPasses: HubPass[] = PASS_KINDS.map((kind) => {
-      const f = figuresOf(kind, hub.passes[kind]);
+      const f = figuresOf(kind, passOf(hub, kind));
       const minimum = minimumFor(shape, settings[kind]);
       const bound = wallBound(minimum.total, minimum.criticalPath, o.latencyMs, o.concurrency);
-      const m = model === undefined ? undefined : figuresOf(kind, model.passes[kind]);
+      const m = model === undefined ? undefined : figuresOf(kind, passOf(model, kind));
+      const floorRun = floorSide?.passes[kind];
+      const fl = floorRun === undefined ? undefined : figuresOf(kind, floorRun);
       return {
         ...f,
         minimum,
@@ -215,6 +247,20 @@ async function main(): Promise<number> {
                 writesRatio: ratio(f.writes.awsAuth, m.writes.awsAuth),
               },
             }),
+        ...(fl === undefined
+          ? {}
+          : {
+              floor: {
+                wallMs: fl.wallMs,
+                cpuMs: fl.cpuMs,
+                calls: fl.calls,
+                outcomes: fl.outcomes,
+                errors: fl.errors,
+                ratioToBound: ratio(fl.wallMs, bound.boundMs),
+                hubWallRatio: ratio(f.wallMs, fl.wallMs),
+                hubCpuRatio: ratio(f.cpuMs, fl.cpuMs),
+              },
+            }),
       };
     });
     const byKind = Object.fromEntries(hubPasses.map((p) => [p.pass, p])) as Record<PassKind, HubPass>;
@@ -222,6 +268,7 @@ async function main(): Promise<number> {
       warmCallsAtMost1_1xMinimum: (byKind.warm.ratioToMinimum ?? Infinity) <= 1.1,
       warmPassWritesNothing: byKind.warm.writes.awsAuth + byKind.warm.writes.history === 0,
       coldWallAtMost1_5xBound: (byKind.cold.ratioToBound ?? Infinity) <= 1.5,
+      ...(byKind.cold.floor === undefined ? {} : { coldFloorAtMost1_5xBound: (byKind.cold.floor.ratioToBound ?? Infinity) <= 1.5 }),
       listRolesPerPassEqualsAccounts: hubPasses.every((p) => (p.aws['iam:ListRoles'] ?? 0) === shape.accounts.filter((a) => a.clusters.length > 0).length * Math.max(1, Math.ceil(o.ssoRoles / 1000))),
       noFailures: hubPasses.every((p) => (p.outcomes['failed'] ?? 0) + (p.outcomes['blocked'] ?? 0) === 0),
     };
@@ -272,11 +319,19 @@ async function main(): Promise<number> {
         ]),
       );
     }
+    const floor = byKind.cold.floor;
+    if (floor !== undefined) {
+      say('');
+      say(
+        `libraries' floor, cold pass (the same ${floor.calls} calls with the same SDK clients and client-node, nothing else): ${floor.wallMs} ms = ${fmt(floor.ratioToBound)} × bound, CPU ${floor.cpuMs} ms${Object.keys(floor.errors).length > 0 ? `, errors ${JSON.stringify(floor.errors)}` : ''}`,
+      );
+      say(`hub ÷ floor: wall ${fmt(floor.hubWallRatio)}, CPU ${fmt(floor.hubCpuRatio)}`);
+    }
     say('');
     say(`checks: ${Object.entries(checks).map(([name, ok]) => `${name} ${ok ? 'yes' : 'NO'}`).join(', ')}`);
     say(`load after: ${loadAfter.join(' ')}`);
     const summary = {
-      options: { accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRoles: o.ssoRoles, latencyMs: o.latencyMs, concurrency: o.concurrency, reprovisionShare: o.reprovisionShare, seed: o.seed, hubHeapMb: o.hubHeapMb },
+      options: { accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRoles: o.ssoRoles, latencyMs: o.latencyMs, concurrency: o.concurrency, reprovisionShare: o.reprovisionShare, seed: o.seed, hubHeapMb: o.hubHeapMb, floor: o.floor },
       world: { accounts: shape.accounts.length, clusters, reprovisioned: picks.length },
       machine: { ...machine, loadAfter },
       passes: hubPasses,

@@ -15,6 +15,8 @@ export interface BenchOptions {
   readonly seed: number;
   /** Also run the per-cluster model of the earlier in-cluster tool on the same world. */
   readonly perCluster: boolean;
+  /** Also run the libraries' floor: the cold pass's calls with the same libraries and nothing else. */
+  readonly floor: boolean;
   /** `--max-old-space-size` for the hub process (what a container's memory limit does); 0: Node's default for the machine. */
   readonly hubHeapMb: number;
   /** Print only the JSON line. */
@@ -22,7 +24,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: pnpm bench [--accounts N] [--clusters-per-account M] [--sso-roles R] [--latency-ms L]
-                  [--concurrency C] [--reprovision-share S] [--seed N] [--hub-heap-mb H] [--no-per-cluster] [--json]
+                  [--concurrency C] [--reprovision-share S] [--seed N] [--hub-heap-mb H] [--no-per-cluster] [--no-floor] [--json]
 
   --accounts N              accounts in the generated world (200)
   --clusters-per-account M  clusters in each account (5)
@@ -33,6 +35,7 @@ export const USAGE = `Usage: pnpm bench [--accounts N] [--clusters-per-account M
   --seed N                  world and re-provisioning seed (1)
   --hub-heap-mb H           run the hub with --max-old-space-size=H, as a container memory limit would (0: Node's default)
   --no-per-cluster          skip the per-cluster model of the earlier tool
+  --no-floor                skip the libraries' floor (the cold pass's calls made with the same libraries, nothing else)
   --json                    print only the JSON line`;
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -44,6 +47,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   reprovisionShare: 0.01,
   seed: 1,
   perCluster: true,
+  floor: true,
   hubHeapMb: 0,
   json: false,
 };
@@ -82,6 +86,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
         seed: { type: 'string' },
         'hub-heap-mb': { type: 'string' },
         'no-per-cluster': { type: 'boolean' },
+        'no-floor': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,6 +107,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     reprovisionShare: share(values['reprovision-share'], 'reprovision-share', d.reprovisionShare),
     seed: whole(values.seed, 'seed', d.seed, 1, 2 ** 31 - 1),
     perCluster: values['no-per-cluster'] !== true,
+    floor: values['no-floor'] !== true,
     hubHeapMb: whole(values['hub-heap-mb'], 'hub-heap-mb', d.hubHeapMb, 0, 65_536),
     json: values.json === true,
   };

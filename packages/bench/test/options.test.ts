@@ -10,9 +10,9 @@ describe('parseBenchOptions', () => {
     expect(
       parseBenchOptions([
         '--accounts', '2000', '--clusters-per-account', '5', '--sso-roles', '40', '--latency-ms', '0',
-        '--concurrency', '64', '--reprovision-share', '0.05', '--seed', '7', '--hub-heap-mb', '256', '--no-per-cluster', '--json',
+        '--concurrency', '64', '--reprovision-share', '0.05', '--seed', '7', '--hub-heap-mb', '256', '--no-per-cluster', '--no-floor', '--json',
       ]),
-    ).toEqual({ accounts: 2000, clustersPerAccount: 5, ssoRoles: 40, latencyMs: 0, concurrency: 64, reprovisionShare: 0.05, seed: 7, hubHeapMb: 256, perCluster: false, json: true });
+    ).toEqual({ accounts: 2000, clustersPerAccount: 5, ssoRoles: 40, latencyMs: 0, concurrency: 64, reprovisionShare: 0.05, seed: 7, hubHeapMb: 256, perCluster: false, floor: false, json: true });
     expect(parseBenchOptions(['--help'])).toBe('help');
   });
 
