@@ -37,8 +37,7 @@ import { CoreV1Api, ServerConfiguration, createConfiguration, type V1ConfigMap }
 import { clientSettings, mintClusterToken, type SessionCredentials } from '@eks-auth-hub/aws';
 import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
-import pLimit from 'p-limit';
-import { measure, peakRssBytes, serveRequests, type ChildPassResult } from './protocol.js';
+import { runPass, serveRequests } from './protocol.js';
 import { ssoGroup, ssoUsername } from './world.js';
 
 const [worldFile, concurrencyText] = process.argv.slice(2);
@@ -130,7 +129,7 @@ const count = (purpose: string): void => {
   counts[purpose] = (counts[purpose] ?? 0) + 1;
 };
 
-async function cluster(account: Account, accountId: string, region: string, name: string, permissionSets: readonly string[]): Promise<void> {
+async function cluster(account: Account, region: string, name: string, permissionSets: readonly string[]): Promise<void> {
   const eks = eksClient(account, region);
   const described = await eks.send(new DescribeClusterCommand({ name }));
   const endpoint = described.cluster?.endpoint;
@@ -188,42 +187,20 @@ serveRequests(async (request) => {
   }
   passes += 1;
   if (passes > 1 || request.pass !== 'cold') throw new Error('the floor runs the cold pass only, once');
-  const limit = pLimit(concurrency);
   const accounts = new Map<string, Promise<Account>>();
-  const failures: string[] = [];
-  const measured = await measure(() =>
-    Promise.all(
-      (world.accounts ?? []).flatMap((account) =>
-        (account.clusters ?? []).map((c) =>
-          limit(async () => {
-            try {
-              let entered = accounts.get(account.id);
-              if (entered === undefined) {
-                entered = enter(account.id);
-                accounts.set(account.id, entered);
-              }
-              await cluster(await entered, account.id, c.region ?? '', c.name, (account.permissionSets ?? []).map((p) => p.name));
-              return 'applied';
-            } catch (error) {
-              if (failures.length < 5) failures.push(`${account.id}/${c.name}: ${error instanceof Error ? error.message : String(error)}`);
-              return 'failed';
-            }
-          }),
-        ),
-      ),
-    ),
+  const clusters = (world.accounts ?? []).flatMap((account) => (account.clusters ?? []).map((c) => ({ account, cluster: c })));
+  return runPass(
+    clusters,
+    concurrency,
+    ({ account, cluster: c }) => `${account.id}/${c.name}`,
+    async ({ account, cluster: c }) => {
+      let entered = accounts.get(account.id);
+      if (entered === undefined) {
+        entered = enter(account.id);
+        accounts.set(account.id, entered);
+      }
+      await cluster(await entered, c.region ?? '', c.name, (account.permissionSets ?? []).map((p) => p.name));
+    },
+    () => counts,
   );
-  const outcomes: Record<string, number> = {};
-  for (const outcome of measured.value) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-  const result: ChildPassResult = {
-    wallMs: measured.wallMs,
-    cpuUserMs: measured.cpuUserMs,
-    cpuSystemMs: measured.cpuSystemMs,
-    peakRssBytes: peakRssBytes(),
-    heapUsedBytes: process.memoryUsage().heapUsed,
-    outcomes,
-    kube: { ...counts },
-    failures,
-  };
-  return { type: 'pass', result };
 });

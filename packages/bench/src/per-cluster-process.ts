@@ -20,7 +20,7 @@ import { mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
 import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import pLimit from 'p-limit';
-import { measure, peakRssBytes, serveRequests, type ChildPassResult } from './protocol.js';
+import { runPass, serveRequests } from './protocol.js';
 import { clusterId, ssoGroup, ssoUsername } from './world.js';
 
 const [worldFile, concurrencyText] = process.argv.slice(2);
@@ -171,34 +171,5 @@ serveRequests(async (req) => {
     return undefined;
   }
   for (const key of Object.keys(counts)) delete counts[key];
-  const limit = pLimit(concurrency);
-  const failures: string[] = [];
-  const measured = await measure(() =>
-    Promise.all(
-      instances.map((instance) =>
-        limit(async () => {
-          try {
-            await sync(instance);
-            return 'applied';
-          } catch (error) {
-            if (failures.length < 5) failures.push(`${instance.id}: ${error instanceof Error ? error.message : String(error)}`);
-            return 'failed';
-          }
-        }),
-      ),
-    ),
-  );
-  const outcomes: Record<string, number> = {};
-  for (const outcome of measured.value) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-  const result: ChildPassResult = {
-    wallMs: measured.wallMs,
-    cpuUserMs: measured.cpuUserMs,
-    cpuSystemMs: measured.cpuSystemMs,
-    peakRssBytes: peakRssBytes(),
-    heapUsedBytes: process.memoryUsage().heapUsed,
-    outcomes,
-    kube: { ...counts },
-    failures,
-  };
-  return { type: 'pass', result };
+  return runPass(instances, concurrency, (instance) => instance.id, sync, () => counts);
 });

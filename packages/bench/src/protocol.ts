@@ -3,6 +3,7 @@
  * channel, one request at a time, one answer per request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import pLimit from 'p-limit';
 import type { PassKind } from './figures.js';
 
 export type ChildRequest = { readonly cmd: 'pass'; readonly pass: PassKind } | { readonly cmd: 'stop' };
@@ -53,6 +54,50 @@ export function measure<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: n
     const used = process.cpuUsage(cpu);
     return { value, wallMs: performance.now() - started, cpuUserMs: used.user / 1000, cpuSystemMs: used.system / 1000 };
   });
+}
+
+/**
+ * One pass of a stand-in (the per-cluster model, the floor): `work` on every item, at most
+ * `concurrency` at once, each ending `applied` or `failed` (the first few failures kept for the log),
+ * measured from inside; `kube` is read once all are done.
+ */
+export async function runPass<T>(
+  items: readonly T[],
+  concurrency: number,
+  id: (item: T) => string,
+  work: (item: T) => Promise<void>,
+  kube: () => Readonly<Record<string, number>>,
+): Promise<ChildMessage> {
+  const limit = pLimit(concurrency);
+  const failures: string[] = [];
+  const measured = await measure(() =>
+    Promise.all(
+      items.map((item) =>
+        limit(async () => {
+          try {
+            await work(item);
+            return 'applied';
+          } catch (error) {
+            if (failures.length < 5) failures.push(`${id(item)}: ${error instanceof Error ? error.message : String(error)}`);
+            return 'failed';
+          }
+        }),
+      ),
+    ),
+  );
+  const outcomes: Record<string, number> = {};
+  for (const outcome of measured.value) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  const result: ChildPassResult = {
+    wallMs: measured.wallMs,
+    cpuUserMs: measured.cpuUserMs,
+    cpuSystemMs: measured.cpuSystemMs,
+    peakRssBytes: peakRssBytes(),
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    outcomes,
+    kube: { ...kube() },
+    failures,
+  };
+  return { type: 'pass', result };
 }
 
 export function peakRssBytes(): number {
