@@ -179,7 +179,7 @@ describe('FIPS and dual-stack endpoints', () => {
     });
   }
 
-  it('false is false', async () => {
+  it('set to false, they leave the endpoints as they are', async () => {
     useEnv({ AWS_ENDPOINT_URL_EKS: proxyUrl, AWS_ENDPOINT_URL_IAM: proxyUrl, AWS_USE_FIPS_ENDPOINT: 'false', AWS_USE_DUALSTACK_ENDPOINT: 'false' });
     const p = directories();
     await p.clusters.describe(prod);
