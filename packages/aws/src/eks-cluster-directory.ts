@@ -60,7 +60,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     private readonly options: SdkOptions = {},
     cache: ClusterCacheOptions = {},
   ) {
-    this.clients = new SdkClients(options, (settings, key) => {
+    this.clients = new SdkClients(options, 'EKS', (settings, key) => {
       const [partition = 'aws', account = '', region = ''] = key.split('/');
       return new EKSClient({ ...settings, region, credentials: this.sessions.provider(account, partition as ClusterRef['partition']) });
     });
@@ -72,7 +72,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     });
   }
 
-  private client(cluster: ClusterRef): EKSClient {
+  private client(cluster: ClusterRef): Promise<EKSClient> {
     return this.clients.get(`${cluster.partition}/${cluster.account}/${cluster.region}`);
   }
 
@@ -93,7 +93,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
       try {
-        return await run(this.client(cluster));
+        return await run(await this.client(cluster));
       } catch (error) {
         throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
       }

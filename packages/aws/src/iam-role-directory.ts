@@ -16,24 +16,24 @@ export class IamRoleDirectory implements RoleDirectory {
     private readonly sessions: StsAccountSessions,
     private readonly options: SdkOptions = {},
   ) {
-    this.clients = new SdkClients(options, (settings, key) => {
+    this.clients = new SdkClients(options, 'IAM', (settings, key) => {
       const [partition = 'aws', account = ''] = key.split('/') as [Partition, string];
       return new IAMClient({ ...settings, region: iamRegion(partition), credentials: this.sessions.provider(account, partition) });
     });
   }
 
-  private client(account: string, partition: Partition): IAMClient {
+  private client(account: string, partition: Partition): Promise<IAMClient> {
     return this.clients.get(`${partition}/${account}`);
   }
 
   async listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]> {
-    const client = this.client(account, partition);
     const roles: IamRole[] = [];
     let marker: string | undefined;
     for (let page = 1; page <= MAX_PAGES; page++) {
       this.listRolesCalls += 1;
       const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
         try {
+          const client = await this.client(account, partition);
           return await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);

@@ -1,3 +1,7 @@
+import { NODE_APP_ID_CONFIG_OPTIONS } from '@aws-sdk/core/client';
+import { NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } from '@aws-sdk/core/httpAuthSchemes';
+import { NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loadConfig } from '@smithy/core/config';
+import { resolveEndpointConfig } from '@smithy/core/endpoints';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LRUCache } from 'lru-cache';
 import type { Partition } from '@eks-auth-hub/core';
@@ -40,26 +44,116 @@ export function clientSettings(options: SdkOptions): ClientSettings {
 }
 
 /**
- * SDK clients by key (an account, or an account and region), made on first use and kept for the
- * most recently used `max` keys: a client costs tens of kilobytes, and a hub serving thousands of
- * accounts needs only those it is working in. They share one request handler, so a client that goes
- * closes nothing.
+ * What every client would otherwise look up for itself, in the environment, then the shared config
+ * files, then the default (a chain of lookups that fail one after the other: about 0.4 ms of CPU per
+ * client, and the hub makes one client per account and region). Looked up once instead, with the
+ * SDK's own loaders and selectors, and given to every client as plain values, which the SDK uses as
+ * it would use what it looked up: `AWS_USE_FIPS_ENDPOINT` / `use_fips_endpoint`,
+ * `AWS_USE_DUALSTACK_ENDPOINT` / `use_dualstack_endpoint`, `AWS_SDK_UA_APP_ID` / `sdk_ua_app_id`,
+ * `AWS_AUTH_SCHEME_PREFERENCE` / `auth_scheme_preference`.
+ */
+export interface SharedSdkSettings {
+  readonly useFipsEndpoint: boolean;
+  readonly useDualstackEndpoint: boolean;
+  /** A provider: a client given `undefined` would look the value up again. */
+  readonly userAgentAppId: () => Promise<string | undefined>;
+  readonly authSchemePreference: string[];
+  /**
+   * Set when the SDK finds no endpoint URL configured for the service (`AWS_ENDPOINT_URL_<SERVICE>`,
+   * `AWS_ENDPOINT_URL`, the profile's `endpoint_url` or `services` section, or they are ignored with
+   * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`): then a client need not look for one. When one is
+   * configured, clients find and use it themselves, exactly as without this.
+   */
+  readonly ignoreConfiguredEndpointUrls?: true;
+}
+
+export type ServiceClientSettings = ClientSettings & SharedSdkSettings;
+
+/** Looked up once per SdkOptions (so once per hub): the same environment and files for every client. */
+const shared = new WeakMap<SdkOptions, Promise<Omit<SharedSdkSettings, 'ignoreConfiguredEndpointUrls'>>>();
+const endpointsConfigured = new WeakMap<SdkOptions, Map<string, Promise<boolean | undefined>>>();
+
+async function lookUpShared(): Promise<Omit<SharedSdkSettings, 'ignoreConfiguredEndpointUrls'>> {
+  const [useFipsEndpoint, useDualstackEndpoint, appId, authSchemePreference] = await Promise.all([
+    loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS)(),
+    loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS)(),
+    loadConfig(NODE_APP_ID_CONFIG_OPTIONS)(),
+    loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS)(),
+  ]);
+  return { useFipsEndpoint, useDualstackEndpoint, userAgentAppId: () => Promise.resolve(appId), authSchemePreference };
+}
+
+/**
+ * Whether an endpoint URL is configured for `serviceId` ("EKS", "IAM"), found the way every client of
+ * the service finds it (the resolution `resolveEndpointConfig` gives each client); undefined when this
+ * SDK version does not say, and clients then look for themselves.
+ */
+async function lookUpEndpointConfigured(serviceId: string): Promise<boolean | undefined> {
+  const resolved = resolveEndpointConfig({
+    serviceId,
+    urlParser: () => {
+      throw new Error('no endpoint to parse');
+    },
+    endpointProvider: () => {
+      throw new Error('no endpoint to resolve');
+    },
+  });
+  const configured = resolved.serviceConfiguredEndpoint;
+  return configured === undefined ? undefined : (await configured()) !== undefined;
+}
+
+/** A promise kept in `map` under `key` until it fails (then the next caller looks again). */
+function once<K extends object | string, V>(map: { get(key: K): Promise<V> | undefined; set(key: K, value: Promise<V>): unknown; delete(key: K): unknown }, key: K, make: () => Promise<V>): Promise<V> {
+  let promise = map.get(key);
+  if (promise === undefined) {
+    const made = make();
+    promise = made;
+    map.set(key, made);
+    made.catch(() => {
+      if (map.get(key) === made) map.delete(key);
+    });
+  }
+  return promise;
+}
+
+/** The settings for a client of `serviceId`: clientSettings plus what is looked up once (SharedSdkSettings). */
+export async function serviceClientSettings(options: SdkOptions, serviceId: string): Promise<ServiceClientSettings> {
+  let byService = endpointsConfigured.get(options);
+  if (byService === undefined) {
+    byService = new Map();
+    endpointsConfigured.set(options, byService);
+  }
+  const [common, configured] = await Promise.all([once(shared, options, lookUpShared), once(byService, serviceId, () => lookUpEndpointConfigured(serviceId))]);
+  return { ...clientSettings(options), ...common, ...(configured === false ? { ignoreConfiguredEndpointUrls: true } : {}) };
+}
+
+/**
+ * SDK clients of one service by key (an account, or an account and region), made on first use and
+ * kept for the most recently used `max` keys: a client costs tens of kilobytes, and a hub serving
+ * thousands of accounts needs only those it is working in. They share one request handler, so a
+ * client that goes closes nothing.
  */
 export class SdkClients<T> {
   private readonly clients: LRUCache<string, { readonly client: T }>;
 
   constructor(
     private readonly options: SdkOptions,
-    private readonly make: (settings: ClientSettings, key: string) => T,
+    /** The SDK's service id (`EKS`, `IAM`): what its endpoint settings are named after. */
+    private readonly serviceId: string,
+    private readonly make: (settings: ServiceClientSettings, key: string) => T,
     max = 1_024,
   ) {
     this.clients = new LRUCache({ max });
   }
 
-  get(key: string): T {
+  async get(key: string): Promise<T> {
+    const kept = this.clients.get(key);
+    if (kept !== undefined) return kept.client;
+    const settings = await serviceClientSettings(this.options, this.serviceId);
+    // Another call may have made it meanwhile.
     let entry = this.clients.get(key);
     if (entry === undefined) {
-      entry = { client: this.make(clientSettings(this.options), key) };
+      entry = { client: this.make(settings, key) };
       this.clients.set(key, entry);
     }
     return entry.client;

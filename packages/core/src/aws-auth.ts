@@ -69,6 +69,8 @@ export function groupSet(groups: readonly string[]): string[] {
 export function sameGrant(a: Entry, b: Entry): boolean {
   if (a.kind === 'account' || b.kind === 'account') return a.kind === b.kind;
   if (a.username !== b.username) return false;
+  // The same list is the same set (the common case: no sorting needed to see it).
+  if (a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i])) return true;
   const ga = groupSet(a.groups);
   const gb = groupSet(b.groups);
   return ga.length === gb.length && ga.every((g, i) => g === gb[i]);

@@ -188,6 +188,12 @@ export function checkWrite(input: WriteCheckInput): GuardRefusal[] {
   return refusals;
 }
 
+/**
+ * A role ARN without path, in a known partition: one that parseIamArn reads as a role with path "/" (the
+ * hub's own entries, nearly always). Anything else is parsed to find out.
+ */
+const PLAIN_ROLE_ARN = /^arn:(?:aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role\/[\w+=,.@-]{1,64}$/;
+
 function checkRendered(input: WriteCheckInput): GuardRefusal[] {
   const refusals: GuardRefusal[] = [];
   const refuse = (message: string): void => {
@@ -214,7 +220,7 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
     if (seen.has(key)) refuse(`rendered data maps ${key} twice`);
     seen.add(key);
     if (!input.hubWritten.has(key) || entry.kind === 'account') continue;
-    if (entry.kind === 'role') {
+    if (entry.kind === 'role' && !PLAIN_ROLE_ARN.test(entry.rolearn)) {
       const parsed = parseIamArn(entry.rolearn);
       if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.path !== '/') refuse(`rendered rolearn ${entry.rolearn} is not a role ARN without path`);
     }

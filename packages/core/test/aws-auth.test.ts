@@ -224,5 +224,11 @@ describe('entry identity and grants', () => {
     expect(sameGrant(a, b)).toBe(true);
     expect(sameGrant(a, { ...b, username: 'v' })).toBe(false);
     expect(sameGrant(a, { ...b, groups: ['a'] })).toBe(false);
+    expect(sameGrant(a, { ...a })).toBe(true);
+    expect(sameGrant(a, { ...a, username: 'v' })).toBe(false);
+    expect(sameGrant(a, { ...a, groups: ['a', 'b'] })).toBe(true);
+    expect(sameGrant(a, { ...a, groups: ['b', 'b'] })).toBe(false);
+    expect(sameGrant({ ...a, groups: ['a', 'a'] }, { ...a, groups: ['a', 'b'] })).toBe(false);
+    expect(sameGrant({ ...a, groups: [] }, { ...a, groups: [] })).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPreconditions, checkWrite, entryKey, parseAwsAuth, parseDesiredState, renderAwsAuth, type Entry, type WriteCheckInput } from '../src/index.js';
+import { checkPreconditions, checkWrite, entryKey, parseAwsAuth, parseDesiredState, parseIamArn, renderAwsAuth, type Entry, type WriteCheckInput } from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 const HUB = `${ARN}/eks-auth-hub-spoke`;
@@ -77,6 +78,32 @@ describe('checkWrite', () => {
     const badTemplate: Entry = { kind: 'role', rolearn: `${ARN}/x`, username: '{{Nope}}', groups: [] };
     expect(rules(checkWrite(input([], [badTemplate])))).toEqual(['render-invalid']);
     expect(rules(checkWrite(input([], [admin, { ...admin }])))).toContain('render-invalid');
+  });
+
+  it('rule 7: every role ARN the hub writes is a role ARN without path, whatever its form', () => {
+    const refusesArn = (rolearn: string): boolean =>
+      checkWrite(input([], [{ kind: 'role', rolearn, username: 'x', groups: ['g'] }])).some((r) => r.message === `rendered rolearn ${rolearn} is not a role ARN without path`);
+    const plain = (value: string): boolean => {
+      const parsed = parseIamArn(value);
+      return parsed.ok && parsed.arn.type === 'role' && parsed.arn.path === '/';
+    };
+    const name64 = 'n'.repeat(64);
+    for (const ok of [`${ARN}/admin`, 'arn:aws-cn:iam::111122223333:role/a', 'arn:aws-us-gov:iam::111122223333:role/A_b+c=d,e.f@g-h', `${ARN}/${name64}`]) {
+      expect(refusesArn(ok)).toBe(false);
+    }
+    for (const refused of [`${ARN}/team/x`, `${ARN}/${name64}n`, `${ARN}/a!b`, `${ARN}/`, 'arn:aws:iam::111122223333:user/admin', 'arn:aws-iso:iam::111122223333:role/a', 'arn:aws:iam::11112222333:role/a', 'arn:aws:iam::111122223333:root', 'arn:aws:sts::111122223333:assumed-role/a/b', 'ARN:aws:iam::111122223333:role/a', `${ARN}/ä`]) {
+      expect(refusesArn(refused)).toBe(true);
+    }
+    // Any ARN-like text: refused exactly when parseIamArn does not read a role without path.
+    const piece = fc.constantFrom('arn', 'ARN', 'aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'iam', 'sts', '111122223333', '11112222333', 'role', 'user', 'root', 'a', 'A_b', 'x.y@z', 'a!b', 'ü', ' ', '', '/', ':', '::', '\n', 'n'.repeat(64));
+    const arnish = fc.array(fc.oneof(piece, fc.constantFrom(':', '/')), { minLength: 1, maxLength: 12 }).map((parts) => parts.join(''));
+    const shaped = fc.tuple(piece, piece, piece, fc.array(piece, { maxLength: 3 })).map(([partition, account, kind, names]) => `arn:${partition}:iam::${account}:${kind}/${names.join('/')}`);
+    fc.assert(
+      fc.property(fc.oneof(arnish, shaped), (rolearn) => {
+        expect(refusesArn(rolearn)).toBe(!plain(rolearn));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('rule 7: refuses a write the API server would refuse for its size, counting what the write keeps', () => {
