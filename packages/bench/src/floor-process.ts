@@ -8,9 +8,10 @@
  *
  *   node packages/bench/dist/floor-process.js WORLD_JSON CONCURRENCY   (forked, IPC channel)
  *
- * Set up as the hub sets them up: the AWS SDK v3 clients with the hub's settings (`clientSettings`:
- * one kept-alive request handler, the standard retry strategy, the cached middleware stack), one
- * client per account (IAM) and per account and region (EKS); @kubernetes/client-node's CoreV1Api
+ * Set up as the hub sets them up: the AWS SDK v3 clients with the hub's settings (`clientSettings`,
+ * `serviceClientSettings`: one kept-alive request handler, the standard retry strategy, the cached
+ * middleware stack, the endpoint settings looked up once), one client per account (IAM) and per
+ * account and region (EKS); @kubernetes/client-node's CoreV1Api
  * over one kept-alive agent per certificate authority; a presigned-STS token per cluster
  * (`mintClusterToken`). At most CONCURRENCY clusters in flight, accounts entered when their first
  * cluster starts. The `aws-auth` written holds what the hub writes for the benchmark's world (every
@@ -34,7 +35,7 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { CoreV1Api, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
-import { clientSettings, mintClusterToken, type SessionCredentials } from '@eks-auth-hub/aws';
+import { clientSettings, mintClusterToken, serviceClientSettings, type SdkOptions, type SessionCredentials } from '@eks-auth-hub/aws';
 import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import { runPass, serveRequests } from './protocol.js';
@@ -45,8 +46,11 @@ if (worldFile === undefined || concurrencyText === undefined) throw new Error('u
 const world = JSON.parse(readFileSync(worldFile, 'utf8')) as WorldFileInput;
 const concurrency = Number(concurrencyText);
 
-const settings = clientSettings({});
-const sts = new STSClient({ ...settings });
+const sdkOptions: SdkOptions = {};
+const sts = new STSClient({ ...clientSettings(sdkOptions) });
+// The settings the hub gives its IAM and EKS clients (looked up once, as the hub does).
+const iamSettings = await serviceClientSettings(sdkOptions, 'IAM');
+const eksSettings = await serviceClientSettings(sdkOptions, 'EKS');
 
 interface Account {
   readonly credentials: SessionCredentials;
@@ -63,7 +67,7 @@ async function enter(account: string): Promise<Account> {
   if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined) throw new Error(`AssumeRole in ${account}: no credentials`);
   const credentials: SessionCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
   const provider = (): Promise<SessionCredentials> => Promise.resolve(credentials);
-  const iam = new IAMClient({ ...settings, region: 'us-east-1', credentials: provider });
+  const iam = new IAMClient({ ...iamSettings, region: 'us-east-1', credentials: provider });
   const roles = new Map<string, string>();
   let marker: string | undefined;
   do {
@@ -80,7 +84,7 @@ async function enter(account: string): Promise<Account> {
 function eksClient(account: Account, region: string): EKSClient {
   let client = account.eks.get(region);
   if (client === undefined) {
-    client = new EKSClient({ ...settings, region, credentials: () => Promise.resolve(account.credentials) });
+    client = new EKSClient({ ...eksSettings, region, credentials: () => Promise.resolve(account.credentials) });
     account.eks.set(region, client);
   }
   return client;
