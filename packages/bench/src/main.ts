@@ -3,7 +3,8 @@
  * `pnpm bench`: the hub against a generated world in the simulator, each in its own process, over
  * three passes (cold: no aws-auth anywhere and nothing cached; warm: nothing to change; after 1% of
  * the permission sets were re-provisioned), then the per-cluster model of the earlier tool on the
- * same world. Prints a table and, as its last stdout line, one JSON object with every figure.
+ * same world, then the libraries' floor (the cold pass's calls with the same libraries and nothing
+ * else). Prints a table and, as its last stdout line, one JSON object with every figure.
  * See README.md in this package for the definitions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -81,7 +82,7 @@ function passOf(side: SideRun, kind: PassKind): SidePass {
   return run;
 }
 
-/** One side (the hub, or the per-cluster model) over the three passes, each with a simulator of its own. */
+/** One side (the hub, the per-cluster model, the floor) over its passes (`kinds`), with a simulator of its own. */
 async function runSide(
   module: string,
   args: readonly string[],
