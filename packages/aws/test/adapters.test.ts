@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, HubError, type ClusterRef } from '@eks-auth-hub/core';
+import { ConflictError, type ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
 import { KubeAwsAuthStore, createAwsPorts, type AwsPorts } from '../src/index.js';
+import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
@@ -36,16 +37,6 @@ afterAll(async () => {
   process.env = saved;
   await sim.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<HubError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HubError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('StsAccountSessions', () => {
   it('assumes the spoke role once per account and reuses the session until shortly before expiry', async () => {

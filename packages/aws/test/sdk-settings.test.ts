@@ -14,9 +14,10 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HubError, type ClusterRef } from '@eks-auth-hub/core';
+import type { ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
 import { EksClusterDirectory, IamRoleDirectory, StsAccountSessions, createAwsPorts, serviceClientSettings, type AwsPorts } from '../src/index.js';
+import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
@@ -98,16 +99,6 @@ function directories(): { clusters: EksClusterDirectory; roles: IamRoleDirectory
   const sessions = new StsAccountSessions({ ...hub, sts });
   const options = { maxAttempts: 1, requestTimeoutMs: 2_000 };
   return { clusters: new EksClusterDirectory(sessions, options), roles: new IamRoleDirectory(sessions, options) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<HubError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HubError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const eksRequests = (): Seen[] => seen.filter((r) => r.path.startsWith('/clusters/'));
