@@ -12,7 +12,7 @@
  * `serviceClientSettings`: one kept-alive request handler, the standard retry strategy, the cached
  * middleware stack, the endpoint settings looked up once), one client per account (IAM) and per
  * account and region (EKS); @kubernetes/client-node's CoreV1Api
- * over one kept-alive agent per certificate authority; a presigned-STS token per cluster
+ * over the hub's `KubeAgents` (one kept-alive agent per certificate authority); a presigned-STS token per cluster
  * (`mintClusterToken`). At most CONCURRENCY clusters in flight, accounts entered when their first
  * cluster starts. The `aws-auth` written holds what the hub writes for the benchmark's world (every
  * permission set, the node roles), rendered the same way, so the requests carry the same bytes.
@@ -23,7 +23,7 @@
  * libraries allow.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
@@ -35,7 +35,7 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { CoreV1Api, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
-import { clientSettings, mintClusterToken, serviceClientSettings, type SdkOptions, type SessionCredentials } from '@eks-auth-hub/aws';
+import { KubeAgents, clientSettings, mintClusterToken, serviceClientSettings, type SdkOptions, type SessionCredentials } from '@eks-auth-hub/aws';
 import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import { runPass, serveRequests } from './protocol.js';
@@ -90,15 +90,8 @@ function eksClient(account: Account, region: string): EKSClient {
   return client;
 }
 
-const agents = new Map<string, Agent>();
-function agentFor(ca: string): Agent {
-  let agent = agents.get(ca);
-  if (agent === undefined) {
-    agent = new Agent({ ca, keepAlive: true, scheduling: 'lifo' });
-    agents.set(ca, agent);
-  }
-  return agent;
-}
+/** The hub's own pool: one kept-alive agent per CA. */
+const agents = new KubeAgents();
 
 function api(endpoint: string, agent: Agent, token: () => string): CoreV1Api {
   return new CoreV1Api(
@@ -167,7 +160,7 @@ async function cluster(account: Account, region: string, name: string, permissio
     ...nodeMappings(sources).entries,
   ];
   let token = (await mintClusterToken(account.credentials, name, region, new Date())).token;
-  const core = api(endpoint, agentFor(Buffer.from(caData, 'base64').toString('utf8')), () => token);
+  const core = api(endpoint, agents.forCa(Buffer.from(caData, 'base64').toString('utf8')), () => token);
   count('aws-auth-read');
   try {
     await core.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' });
@@ -186,7 +179,7 @@ async function cluster(account: Account, region: string, name: string, permissio
 let passes = 0;
 serveRequests(async (request) => {
   if (request.cmd === 'stop') {
-    for (const agent of agents.values()) agent.destroy();
+    agents.close();
     return undefined;
   }
   passes += 1;
