@@ -11,11 +11,15 @@
  * The authenticator's YAML reader is libyaml's (go-yaml v2). Where the `yaml` package reads text
  * differently, the text is first brought to what libyaml sees: a leading byte-order mark is skipped,
  * CR and CRLF line breaks are line breaks, and a tab where libyaml refuses one (indenting a line, or
- * right after `-`, `?` or `:` outside a flow collection) makes the key unreadable.
+ * right after `-`, `?` or `:` outside a flow collection) makes the key unreadable. Plain scalars are
+ * resolved with go-yaml v2's own rules (go-yaml-resolve.ts), not the `yaml` package's YAML 1.1
+ * schema: `0o17` is the integer 15 to the authenticator, and a Go string field given a number is
+ * left empty. The renderer quotes exactly the strings those rules would not read back as themselves.
  */
-import { CST, Lexer, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { CST, Document, Lexer, isScalar, isSeq, parseDocument, stringify, visit } from 'yaml';
 import { arnKey } from './arn.js';
 import { BoundedMemo } from './bounded-memo.js';
+import { GoYamlValue, goYamlTags, plainReadsAsString } from './go-yaml-resolve.js';
 import type { RoleMapping, UserMapping } from './model.js';
 import { checkMappedName } from './templates.js';
 
@@ -84,6 +88,12 @@ export interface LiveProblem {
   readonly index?: number;
   readonly severity: LiveProblemSeverity;
   readonly message: string;
+  /**
+   * Set when the authenticator reads the entry but not as written (an unquoted `0o17` username is
+   * the integer 15, which leaves its Go string empty): the entry's key. The entry is reported as the
+   * authenticator sees it; a write that puts the file's own entry in its place repairs it.
+   */
+  readonly misreadEntry?: string;
 }
 
 export interface ParsedAwsAuth {
@@ -155,7 +165,35 @@ export function refusedTab(text: string): { readonly line: number; readonly colu
   return undefined;
 }
 
-/** Parses one YAML value the way the authenticator's YAML 1.1 reader would, or reports why not. */
+/**
+ * What stops sigs.k8s.io/yaml's YAML-to-JSON conversion (mapRoles and mapUsers go through it; the
+ * authenticator then drops the whole key): a NaN or infinite float anywhere (JSON has none), or a
+ * null mapping key (JSON keys are strings).
+ */
+function jsonConversionProblem(doc: Document.Parsed, value: unknown): string | undefined {
+  let found: string | undefined;
+  const walk = (v: unknown, depth: number): void => {
+    if (found !== undefined || depth > 64) return;
+    if (v instanceof GoYamlValue) {
+      if (!v.jsonable) found = `${v.text} is ${v.describe()}, which its conversion to JSON refuses`;
+    } else if (Array.isArray(v)) for (const item of v) walk(item, depth + 1);
+    else if (typeof v === 'object' && v !== null) for (const item of Object.values(v)) walk(item, depth + 1);
+  };
+  walk(value, 0);
+  if (found !== undefined) return found;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (pair.key === null || (isScalar(pair.key) && pair.key.value === null)) {
+        found = 'a mapping key is null, which its conversion to JSON refuses';
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** Parses one YAML value the way the authenticator's reader (go-yaml v2) would, or reports why not. */
 function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok: true; value: unknown; source: unknown } | { ok: false } {
   const tab = refusedTab(textValue);
   if (tab !== undefined) {
@@ -168,7 +206,7 @@ function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok:
   }
   let doc;
   try {
-    doc = parseDocument(textValue, { version: '1.1', uniqueKeys: true, prettyErrors: false });
+    doc = parseDocument(textValue, { version: '1.1', uniqueKeys: true, prettyErrors: false, customTags: goYamlTags });
   } catch (error) {
     problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
     return { ok: false };
@@ -179,7 +217,14 @@ function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok:
     return { ok: false };
   }
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }), source: doc.contents };
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    // mapAccounts is decoded straight into Go strings, without the JSON step.
+    const refused = key === 'mapAccounts' ? undefined : jsonConversionProblem(doc, value);
+    if (refused !== undefined) {
+      problems.push({ key, severity: 'error', message: `invalid for the authenticator: ${refused}` });
+      return { ok: false };
+    }
+    return { ok: true, value, source: doc.contents };
   } catch (error) {
     problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
     return { ok: false };
@@ -195,18 +240,25 @@ type MappingKind = 'role' | 'user';
 type MappingEntry<K extends MappingKind> = Extract<Entry, { kind: K }>;
 
 /** One list item read on its own: the entry it makes (none when the authenticator drops it) and what was odd about it. */
+interface ItemProblem {
+  readonly severity: LiveProblemSeverity;
+  readonly message: string;
+  /** The entry is read, not as written (see LiveProblem.misreadEntry). */
+  readonly misread?: true;
+}
+
 interface MappingItem<K extends MappingKind> {
   readonly entry: MappingEntry<K> | undefined;
-  readonly problems: readonly { readonly severity: LiveProblemSeverity; readonly message: string }[];
+  readonly problems: readonly ItemProblem[];
 }
 
 function readMappingItem<K extends MappingKind>(kind: K, raw: unknown): MappingItem<K> {
-  const problems: { severity: LiveProblemSeverity; message: string }[] = [];
+  const problems: ItemProblem[] = [];
   const dropped = (message: string): MappingItem<K> => {
     problems.push({ severity: 'error', message });
     return { entry: undefined, problems };
   };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return dropped('entry is not a mapping');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof GoYamlValue) return dropped('entry is not a mapping');
   const arnField = kind === 'role' ? 'rolearn' : 'userarn';
   // Field names are matched without case, as Go's JSON decoding does.
   const fields = new Map<string, unknown>();
@@ -220,23 +272,40 @@ function readMappingItem<K extends MappingKind>(kind: K, raw: unknown): MappingI
     fields.set(lower, fieldValue);
   }
   const arn = fields.get(arnField) ?? '';
-  const username = fields.get('username') ?? '';
-  const groups = fields.get('groups') ?? [];
+  const rawUsername = fields.get('username') ?? '';
+  const rawGroups = fields.get('groups') ?? [];
   if (typeof arn !== 'string') return dropped(`${arnField} is not a string`);
   if (arn === '') return dropped(`entry has no ${arnField}`);
+  // A plain scalar go-yaml reads as a number or boolean leaves the Go string it was meant for empty:
+  // the authenticator keeps the entry with "" there. Reported as an error (what it sees is not what
+  // was written), with the entry as it is seen.
+  const misread = (what: string, value: GoYamlValue, seen: string): string => {
+    problems.push({
+      severity: 'error',
+      misread: true,
+      message: `${what} ${value.text} is not a string to the authenticator: unquoted, it reads as ${value.describe()}, so ${arnField} ${arn} ${seen}`,
+    });
+    return '';
+  };
+  const username = rawUsername instanceof GoYamlValue ? misread('username', rawUsername, 'has an empty username') : rawUsername;
   if (typeof username !== 'string') return dropped('username is not a string');
-  if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) return dropped('groups is not a list of strings');
+  if (!Array.isArray(rawGroups) || !rawGroups.every((g): g is string | GoYamlValue => typeof g === 'string' || g instanceof GoYamlValue)) {
+    return dropped('groups is not a list of strings');
+  }
+  const groups = rawGroups.map((g) => (g instanceof GoYamlValue ? misread('group', g, 'gets an empty group in its place') : g));
   const warn = (message: string): void => {
     problems.push({ severity: 'warning', message });
   };
-  if (username === '') warn(`${arnField} ${arn} has no username`);
+  if (username === '' && !(rawUsername instanceof GoYamlValue)) warn(`${arnField} ${arn} has no username`);
   if (kind === 'role' && /:role\/.+\/./.test(arn)) warn(`rolearn ${arn} carries a path; the authenticator never matches it`);
   if (/^arn:[^:]*:sts:/.test(arn)) {
     warn(`${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`);
   }
   // Oddities the file's own entries can never have: unknown templates, control characters.
-  for (const [what, value] of [['username', username], ...groups.map((g) => ['group', g] as const)] as const) {
-    const reason = value === '' && what === 'username' ? undefined : checkMappedName(value, what);
+  const written = [['username', username, rawUsername], ...groups.map((g, i) => ['group', g, rawGroups[i]] as const)] as const;
+  for (const [what, value, raw] of written) {
+    // An empty value already reported as misread is not reported again.
+    const reason = (value === '' && what === 'username') || raw instanceof GoYamlValue ? undefined : checkMappedName(value, what);
     if (reason !== undefined) warn(`${arnField} ${arn}: ${reason}`);
   }
   const entry = (
@@ -250,8 +319,10 @@ function combineMappings<K extends MappingKind>(key: AwsAuthKey, kind: K, items:
   const arnField = kind === 'role' ? 'rolearn' : 'userarn';
   const byKey = new Map<string, MappingEntry<K>>();
   items.forEach((item, index) => {
-    for (const problem of item.problems) problems.push({ key, index, ...problem });
     const entry = item.entry;
+    for (const { misread, ...problem } of item.problems) {
+      problems.push(misread === true && entry !== undefined ? { key, index, ...problem, misreadEntry: entryKey(entry) } : { key, index, ...problem });
+    }
     if (entry === undefined) return;
     const k = entryKey(entry);
     if (byKey.has(k)) {
@@ -452,9 +523,30 @@ export function parseAwsAuth(data: Readonly<Record<string, string>>, options: Pa
 
 const RENDER_OPTIONS = { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false } as const;
 
+/** The strings of a list of entries (or of account IDs), keys aside. */
+function valuesOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(valuesOf);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(valuesOf);
+  return [];
+}
+
+/**
+ * Renders a list, double-quoting every string that go-yaml v2 would not read back as that string
+ * when plain (`0o17`, `0X1F`, `+0O7`, `09`…). The `yaml` package already quotes what its YAML 1.1
+ * schema reads as another type, with double quotes; only the strings it would leave plain change,
+ * so what the hub rendered correctly before renders to the same bytes.
+ */
 function renderList(value: unknown[]): string {
   // Entries are fresh objects, never shared: no anchors to look for (a quarter of the cost).
-  return stringify(value, RENDER_OPTIONS);
+  if (valuesOf(value).every(plainReadsAsString)) return stringify(value, RENDER_OPTIONS);
+  const doc = new Document(value, RENDER_OPTIONS);
+  visit(doc, {
+    Scalar(key, node) {
+      if (key !== 'key' && typeof node.value === 'string' && !plainReadsAsString(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString(RENDER_OPTIONS);
 }
 
 /** Rendered list items by content: a block sequence renders item by item, so a list is its items' texts joined. */

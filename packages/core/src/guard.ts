@@ -85,7 +85,9 @@ export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
   }
   if (!input.allowRepair) {
     for (const problem of input.live?.problems ?? []) {
-      if (problem.severity !== 'error') continue;
+      // A misread entry (read, not as written) is refused only when the write leaves it as it is:
+      // see checkMisread, which the planner calls once it knows which entries it rewrites.
+      if (problem.severity !== 'error' || problem.misreadEntry !== undefined) continue;
       const where = problem.index === undefined ? problem.key : `${problem.key}[${problem.index}]`;
       refusals.push({ rule: 'live-unparseable', message: `live aws-auth ${where}: ${problem.message}` });
     }
@@ -98,6 +100,23 @@ export function checkPreconditions(input: PreconditionInput): GuardRefusal[] {
       rule: 'live-unparseable',
       message: `live aws-auth binaryData.${key}: the authenticator reads ${key} only from data, and the API server refuses data.${key} while binaryData holds that key; move it to data (or remove it) by hand`,
     });
+  }
+  return refusals;
+}
+
+/**
+ * Rule 3 for entries the authenticator reads but not as written (an unquoted `0o17` username is
+ * the integer 15 to it, so the username it uses is empty): a write that replaces such an entry with
+ * the file's own repairs it; one that would keep it, re-rendered as the authenticator sees it,
+ * changes text the hub does not own, so it is refused unless the operator allows repairs.
+ */
+export function checkMisread(live: ParsedAwsAuth | null, rewritten: ReadonlySet<string>, allowRepair: boolean): GuardRefusal[] {
+  if (allowRepair) return [];
+  const refusals: GuardRefusal[] = [];
+  for (const problem of live?.problems ?? []) {
+    if (problem.misreadEntry === undefined || rewritten.has(problem.misreadEntry)) continue;
+    const where = problem.index === undefined ? problem.key : `${problem.key}[${problem.index}]`;
+    refusals.push({ rule: 'live-unparseable', message: `live aws-auth ${where}: ${problem.message}` });
   }
   return refusals;
 }

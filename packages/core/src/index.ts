@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './arn.js';
 export * from './printable.js';
+export * from './go-yaml-resolve.js';
 export * from './templates.js';
 export * from './duration.js';
 export * from './model.js';

@@ -15,7 +15,7 @@ import {
   type Entry,
   type ParsedAwsAuth,
 } from './aws-auth.js';
-import { checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
+import { checkMisread, checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
 import { isNodeEntry, nodeMappings, reconcileNodeEntry, type NodeRoleSource } from './node-mappings.js';
@@ -125,7 +125,8 @@ export function plan(input: PlanInput): Plan {
   const owned: ReadonlySet<string> = 'keys' in ownership ? ownership.keys : new Set();
   const warnings: string[] = [];
   for (const problem of live?.problems ?? []) {
-    if (problem.severity === 'warning') {
+    // Misread entries are reported here too: whether they block is decided once the plan is known.
+    if (problem.severity === 'warning' || problem.misreadEntry !== undefined) {
       warnings.push(`live aws-auth ${problem.key}${problem.index === undefined ? '' : `[${problem.index}]`}: ${problem.message}`);
     }
   }
@@ -251,6 +252,8 @@ export function plan(input: PlanInput): Plan {
   };
   const common = { ...base, resolutions, unresolved, ambiguous, annotations, data };
 
+  const misread = checkMisread(live, hubWritten, input.allowRepair === true);
+  if (misread.length > 0) return { ...common, action: 'blocked', changes, refusals: misread };
   const changed = changes.added.length + changes.removed.length + changes.changed.length > 0;
   if (!changed && !ownershipChanged) {
     return { ...common, action: 'noop', changes, refusals: [] };

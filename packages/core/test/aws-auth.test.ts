@@ -52,7 +52,7 @@ describe('parseAwsAuth reads like the authenticator', () => {
     ['an entry that is not a mapping', '- just a string\n', 'entry is not a mapping'],
     ['no rolearn', '- username: a\n  groups: [g]\n', 'entry has no rolearn'],
     ['groups not a list', `- rolearn: ${ARN}/a\n  username: a\n  groups: system:masters\n`, 'groups is not a list of strings'],
-    ['a YAML 1.1 boolean username', `- rolearn: ${ARN}/a\n  username: yes\n`, 'username is not a string'],
+    ['a YAML 1.1 boolean username', `- rolearn: ${ARN}/a\n  username: yes\n`, 'username yes is not a string to the authenticator'],
     ['a duplicate map key', `- rolearn: ${ARN}/a\n  rolearn: ${ARN}/b\n`, 'invalid YAML'],
   ])('reports %s as an error', (_name, value, message) => {
     const parsed = parseAwsAuth({ mapRoles: value });
