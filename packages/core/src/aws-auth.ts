@@ -535,9 +535,10 @@ function valuesOf(value: unknown): string[] {
  * Renders a list, double-quoting every string that go-yaml v2 would not read back as that string
  * when plain (`0o17`, `0X1F`, `+0O7`, `09`…). The `yaml` package already quotes what its YAML 1.1
  * schema reads as another type, with double quotes; only the strings it would leave plain change,
- * so what the hub rendered correctly before renders to the same bytes.
+ * so what the hub rendered correctly before renders to the same bytes. Exported as the reference
+ * that rendering item by item is tested against.
  */
-function renderList(value: unknown[]): string {
+export function renderList(value: unknown[]): string {
   // Entries are fresh objects, never shared: no anchors to look for (a quarter of the cost).
   if (valuesOf(value).every(plainReadsAsString)) return stringify(value, RENDER_OPTIONS);
   const doc = new Document(value, RENDER_OPTIONS);

@@ -7,14 +7,13 @@
  *   items that are not mappings, duplicates), the entries, problems and unreadable keys are equal.
  */
 import fc from 'fast-check';
-import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { BoundedMemo, closedListItems, parseAwsAuth, renderAwsAuth, type Entry } from '../src/index.js';
+import { BoundedMemo, closedListItems, parseAwsAuth, renderAwsAuth, renderList, type Entry } from '../src/index.js';
 
 const ACCOUNT = '111122223333';
 /** Text that stresses YAML 1.1 quoting and reading. */
 const word = fc.oneof(
-  fc.constantFrom('yes', 'No', 'on', 'OFF', 'null', '~', '', '123', '0x1F', '1_000', '2001-12-14', '- x', '#x', 'a #b', '*a', '&b', '!t', '%p', '@u', '`b', "a'b", 'a"b', 'a: b', 'a:b', '[x]', '{y}', '|', '>', '? q', ' lead', 'trail ', 'system:masters', 'line\nbreak', 'ünïcödé', '日本語', 'emoji-🙂', '{{SessionName}}'),
+  fc.constantFrom('yes', 'No', 'on', 'OFF', 'null', '~', '', '123', '0x1F', '0o17', '0X1F', '0B101', '+0O7', '-0o7', '09', '.5_0', '1_000', '2001-12-14', '- x', '#x', 'a #b', '*a', '&b', '!t', '%p', '@u', '`b', "a'b", 'a"b', 'a: b', 'a:b', '[x]', '{y}', '|', '>', '? q', ' lead', 'trail ', 'system:masters', 'line\nbreak', 'ünïcödé', '日本語', 'emoji-🙂', '{{SessionName}}'),
   fc.string({ maxLength: 12 }),
 );
 const STAND_INS = ['arn:aws:iam::000000000000:role/eks-auth-hub-stand-in', 'arn:aws:iam::000000000000:user/eks-auth-hub-stand-in'];
@@ -50,12 +49,11 @@ const userEntry: fc.Arbitrary<Entry> = fc.record({
 });
 
 function wholeRendering(entries: readonly Entry[]): Record<string, string> {
-  const options = { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false } as const;
   const roles = entries.flatMap((e) => (e.kind === 'role' ? [{ rolearn: e.rolearn, username: e.username, groups: [...e.groups] }] : []));
   const users = entries.flatMap((e) => (e.kind === 'user' ? [{ userarn: e.userarn, username: e.username, groups: [...e.groups] }] : []));
   const out: Record<string, string> = {};
-  if (roles.length > 0) out.mapRoles = stringify(roles, options);
-  if (users.length > 0) out.mapUsers = stringify(users, options);
+  if (roles.length > 0) out.mapRoles = renderList(roles);
+  if (users.length > 0) out.mapUsers = renderList(users);
   return out;
 }
 
@@ -90,6 +88,9 @@ const edit = fc.oneof(
     '- userarn: arn:aws:iam::111122223333:user/bob\n  rolearn: arn:aws:iam::111122223333:role/x\n',
     '- rolearn: arn:aws:iam::111122223333:role/x\n  rolearn: arn:aws:iam::111122223333:role/y\n',
     '- rolearn: arn:aws:iam::111122223333:role/x\n  username:\n  groups: [a, b]\n',
+    '- rolearn: arn:aws:iam::111122223333:role/x\n  username: 0o17\n  groups: [0X1F, +0O7, ok]\n',
+    '- rolearn: arn:aws:iam::111122223333:role/x\n  username: .inf\n',
+    '- rolearn: arn:aws:iam::111122223333:role/x\n  ~: null key\n',
   ),
   fc.string({ maxLength: 20 }).map((s) => `${s}\n`),
 );
