@@ -3,10 +3,14 @@
  * with the authenticator's rules, find the caller, and map it through the cluster's live aws-auth.
  *
  * Written independently of the hub's own aws-auth reader on purpose: the simulator is the other side
- * of the wire, and agreeing with the hub by sharing its code would prove nothing.
+ * of the wire, and agreeing with the hub by sharing its code would prove nothing. What it shares is
+ * go-yaml v2's plain-scalar resolver (core's go-yaml-resolve.ts, held to go-yaml's own tests and to
+ * kubectl's decoding in the interop suite): the authenticator's YAML reader is go-yaml v2, and a
+ * plain `0o17` is the integer 15 to it, whatever a YAML 1.1 library says.
  */
+import { GoYamlValue, goYamlTags } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
-import { CST, Lexer, parse } from 'yaml';
+import { CST, Lexer, isScalar, parse, parseDocument, visit } from 'yaml';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
 import type { Cluster, Credential, World } from './world.js';
 
@@ -229,7 +233,24 @@ function libyamlText(text: string): string | undefined {
   return normalised;
 }
 
-/** Entries of one aws-auth key, read like the authenticator: YAML 1.1, fields without case, last wins. */
+/**
+ * What k8s.io/apimachinery's YAML-to-JSON step refuses, dropping the whole key: a NaN or infinite
+ * float anywhere (JSON has none) or a null mapping key (JSON keys are strings).
+ */
+function jsonRefuses(value: unknown, nullKey: boolean): boolean {
+  if (nullKey) return true;
+  if (value instanceof GoYamlValue) return !value.jsonable;
+  if (Array.isArray(value)) return value.some((v) => jsonRefuses(v, false));
+  if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => jsonRefuses(v, false));
+  return false;
+}
+
+/** A value that Go's JSON decoding puts into a string field: a number or boolean leaves it empty. */
+function goString(value: unknown): unknown {
+  return value instanceof GoYamlValue ? '' : value;
+}
+
+/** Entries of one aws-auth key, read like the authenticator: go-yaml v2, then JSON into Go structs (fields without case, last wins). */
 export function readList(text: string | undefined): Record<string, unknown>[] {
   if (text === undefined) return [];
   const trimmed = text.trim();
@@ -238,15 +259,26 @@ export function readList(text: string | undefined): Record<string, unknown>[] {
   if (readable === undefined) return []; // libyaml cannot read it: the whole key is dropped
   let value: unknown;
   try {
-    value = parse(readable, { version: '1.1', maxAliasCount: 100 });
+    const doc = parseDocument(readable, { version: '1.1', customTags: goYamlTags });
+    if (doc.errors.length > 0) return [];
+    let nullKey = false;
+    visit(doc, {
+      Pair(_key, pair) {
+        if (pair.key === null || (isScalar(pair.key) && pair.key.value === null)) nullKey = true;
+      },
+    });
+    value = doc.toJS({ maxAliasCount: 100 });
+    if (jsonRefuses(value, nullKey)) return [];
   } catch {
     return []; // invalid YAML drops the whole key
   }
   if (!Array.isArray(value)) return [];
   return value.flatMap((entry: unknown) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || entry instanceof GoYamlValue) return [];
     const fields: Fields = {};
-    for (const [key, v] of Object.entries(entry as Fields)) fields[key.toLowerCase()] = v;
+    for (const [key, v] of Object.entries(entry as Fields)) {
+      fields[key.toLowerCase()] = Array.isArray(v) ? v.map(goString) : goString(v);
+    }
     return [fields];
   });
 }
@@ -332,11 +364,13 @@ export class AwsAuthReader {
       this.readCount += 1;
       let value: unknown;
       try {
-        value = parse(libyamlText(text) ?? '[]', { version: '1.1' });
+        value = parse(libyamlText(text) ?? '[]', { version: '1.1', customTags: goYamlTags });
       } catch {
         value = [];
       }
-      accounts = new Set(Array.isArray(value) ? value.map(String) : []);
+      // Decoded straight into Go strings: a plain scalar keeps its text, whatever it resolves to.
+      const asText = (v: unknown): string => (v instanceof GoYamlValue ? v.text : v === null ? '' : String(v));
+      accounts = new Set(Array.isArray(value) ? value.map(asText) : []);
       this.accountLists.set(text, accounts);
     }
     return accounts;

@@ -170,3 +170,39 @@ describe('aws-auth reader', () => {
     expect(reader.size).toBe(0);
   });
 });
+
+describe("aws-auth read with go-yaml v2's resolver", () => {
+  const octal = (quote: string): string =>
+    `- rolearn: ${role('octal')}\n  username: ${quote}0o17${quote}\n  groups:\n    - ${quote}0X1F${quote}\n    - ${quote}0B101${quote}\n    - ${quote}+0O7${quote}\n    - ${quote}-0o7${quote}\n`;
+
+  it('maps an unquoted 0o17 username and 0X1F/0B101/+0O7 groups as empty strings, as Go decodes numbers into string fields', () => {
+    const w = world();
+    const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: octal('') } });
+    expect(mapIdentity(cluster, caller('octal'), new AwsAuthReader())).toEqual({ username: '', groups: ['', '', '', ''] });
+  });
+
+  it('maps the same values quoted as the strings they are', () => {
+    const w = world();
+    const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: octal('"') } });
+    expect(mapIdentity(cluster, caller('octal'), new AwsAuthReader())).toEqual({ username: '0o17', groups: ['0X1F', '0B101', '+0O7', '-0o7'] });
+  });
+
+  it('drops the whole key when a value is an infinite float or a key is null (JSON has neither)', () => {
+    const w = world();
+    const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
+    for (const odd of [`- rolearn: ${role('x')}\n  username: .inf\n`, `- rolearn: ${role('x')}\n  ~: y\n`]) {
+      w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']) + odd } });
+      expect(authorise(cluster, caller('admin'), new AwsAuthReader())).toEqual({ status: 401, reason: 'Unauthorized' });
+    }
+  });
+
+  it('reads mapAccounts into strings as written: an unquoted account keeps its leading zero', () => {
+    const w = world();
+    const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapAccounts: '- 011122223333\n' } });
+    const stranger: Identity = { ...caller('stranger'), account: '011122223333' };
+    expect(mapIdentity(cluster, stranger, new AwsAuthReader())).toEqual({ username: stranger.arn, groups: [] });
+  });
+});
