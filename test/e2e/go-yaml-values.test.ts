@@ -20,7 +20,7 @@ const prod = { account: ACCOUNT, region: 'eu-west-1', cluster: 'payments-prod' }
 
 function world(): WorldFile {
   const w = demoWorld();
-  return { ...w, accounts: w.accounts.map((a) => (a.id !== ACCOUNT ? a : { ...a, roles: [...a.roles, { name: 'octal' }] })) };
+  return { ...w, accounts: w.accounts.map((a) => (a.id !== ACCOUNT ? a : { ...a, roles: [...a.roles, { name: 'octal', path: '/', trust: [], maxSessionDurationSeconds: 3600 }] })) };
 }
 
 /** The demo file with the reproduction's mapping added to payments-prod. */
