@@ -42,15 +42,18 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 /** `plan`: changes are pending. */
 export const EXIT_CHANGES = 2;
+/** `plan`/`apply --fail-on-unresolved`: a permission set resolved to no role in a cluster's account. */
+export const EXIT_UNRESOLVED = 3;
 
 const USAGE = `Usage: eks-auth-hub <command> [options]
 
 Commands:
   validate --config FILE   check a desired-state file offline; prints a summary or every problem
-  plan --config FILE [--cluster NAME... | --shard I/N] [--output text|json]
+  plan --config FILE [--cluster NAME... | --shard I/N] [--output text|json] [--fail-on-unresolved]
                            read every cluster and show what a pass would change (writes nothing);
-                           exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed
-  apply --config FILE [--cluster NAME... | --shard I/N] [--output text|json] [--allow-repair]
+                           exit 0: nothing to change, 2: changes pending, 1: a cluster blocked or failed,
+                           3: with --fail-on-unresolved, a permission set has no role in an account
+  apply --config FILE [--cluster NAME... | --shard I/N] [--output text|json] [--allow-repair] [--fail-on-unresolved]
                            one pass that writes; exit 0 when every cluster is unchanged or applied;
                            --shard 2/8: only the accounts of shard 2 of 8 (numbered from 1)
   history --config FILE --cluster NAME
@@ -189,6 +192,7 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
     output: { type: 'string', short: 'o' },
     shard: { type: 'string' },
     'allow-repair': { type: 'boolean' },
+    'fail-on-unresolved': { type: 'boolean' },
   });
   if (values.config === undefined) throw new UsageError(`${dryRun ? 'plan' : 'apply'} needs --config FILE`);
   const output = values.output ?? 'text';
@@ -216,12 +220,35 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
     ...(shard === undefined ? {} : { shard }),
   });
   io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
-  return exitCode(report);
+  const failOnUnresolved = values['fail-on-unresolved'] === true;
+  if (failOnUnresolved) for (const line of unresolvedLines(report)) io.stderr(line);
+  return exitCode(report, { failOnUnresolved });
 }
 
-/** plan: 1 when any cluster blocked or failed, else 2 when changes are pending, else 0. apply: 0 only when all are unchanged or applied. */
-export function exitCode(report: PassReport): number {
+/** One line per cluster with unresolved permission sets (and what they may have meant), for a CI log. */
+function unresolvedLines(report: PassReport): string[] {
+  return report.clusters.flatMap((c) =>
+    c.unresolved.length === 0
+      ? []
+      : [
+          `unresolved in ${c.name} (${c.account}): ${c.unresolved
+            .map((name) => {
+              const r = c.resolutions.find((x) => x.status === 'unresolved' && x.permissionSet === name);
+              const hints = r?.status === 'unresolved' ? (r.didYouMean ?? []) : [];
+              return hints.length === 0 ? name : `${name} (did you mean ${hints.join(' or ')}?)`;
+            })
+            .join(', ')}`,
+        ],
+  );
+}
+
+/**
+ * plan: 1 when any cluster blocked or failed, else 3 when asked to fail on unresolved permission sets
+ * and there are some, else 2 when changes are pending, else 0. apply: the same without 2.
+ */
+export function exitCode(report: PassReport, options: { readonly failOnUnresolved?: boolean } = {}): number {
   if (report.counts.failed > 0 || report.counts.blocked > 0) return EXIT_ERROR;
+  if (options.failOnUnresolved === true && report.clusters.some((c) => c.unresolved.length > 0)) return EXIT_UNRESOLVED;
   if (report.dryRun && report.counts.planned > 0) return EXIT_CHANGES;
   return EXIT_OK;
 }

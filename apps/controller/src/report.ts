@@ -33,7 +33,12 @@ export function renderClusterResult(result: ClusterResult): string[] {
     lines.push(`  ~ ${subject}  ${grants}${permissionSetOf(result, after)}`);
   }
   for (const entry of removed) lines.push(`  - ${entrySubject(entry)}  ${grant(entry)}`);
-  for (const name of result.unresolved) lines.push(`  ? permission set ${name}: no Identity Center role in ${result.account}; its entry is left out`);
+  for (const name of result.unresolved) {
+    const resolution = result.resolutions.find((r) => r.status === 'unresolved' && r.permissionSet === name);
+    const hints = resolution?.status === 'unresolved' ? (resolution.didYouMean ?? []) : [];
+    const hint = hints.length === 0 ? '' : ` (did you mean ${hints.join(' or ')}? names are compared exactly)`;
+    lines.push(`  ? permission set ${name}: no Identity Center role in ${result.account}; its entry is left out${hint}`);
+  }
   for (const a of result.ambiguous) lines.push(`  ? permission set ${a.permissionSet}: ${a.candidates.length} roles match (${a.candidates.join(', ')}); nothing guessed, live entries kept`);
   for (const refusal of result.refusals) lines.push(`  ✗ refused by guard (${refusal.rule}): ${refusal.message}`);
   if (result.error !== undefined) lines.push(`  ✗ ${result.error.code}: ${result.error.message}`);

@@ -42,6 +42,10 @@ export function fromAwsError(error: unknown, what: string): HubError {
   return make('terminal', 'aws.error');
 }
 
+/** What a 401 from a cluster means for the hub, and where the fix is written down. */
+export const ONBOARDING_HINT =
+  'the cluster does not let the hub\'s spoke role in: onboard it as docs/deploy.md "6. Onboarding a cluster" says (map the spoke role in aws-auth, create the cluster as it, or give it an access entry)';
+
 const STATUS_REASONS: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests' };
 
 interface ApiExceptionLike {
@@ -76,7 +80,7 @@ export function fromKubeError(error: unknown, what: string): HubError {
     if (reason === '') reason = STATUS_REASONS[e.code] ?? '';
     const message = `${what}: HTTP ${e.code}${reason === '' ? '' : ` ${reason}`}${detail === '' ? '' : `: ${detail}`}`;
     if (e.code === 409) return new ConflictError(message, { cause: error });
-    if (e.code === 401) return new HubError('terminal', 'kube.unauthorized', message, { cause: error });
+    if (e.code === 401) return new HubError('terminal', 'kube.unauthorized', `${message}; ${ONBOARDING_HINT}`, { cause: error });
     if (e.code === 403) return new HubError('terminal', 'kube.forbidden', message, { cause: error });
     if (e.code === 404) return new HubError('terminal', 'kube.not-found', message, { cause: error });
     if (e.code === 429 || e.code >= 500) return new HubError('transient', 'kube.unavailable', message, { cause: error });

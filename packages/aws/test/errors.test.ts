@@ -48,6 +48,8 @@ describe('fromKubeError', () => {
   ])('%s', (error, kind, code, fragment) => {
     const translated = fromKubeError(error, 'read kube-system/aws-auth of c1');
     expect(translated).toMatchObject({ kind, code });
+    // A 401 says how to let the hub in; nothing else does.
+    expect(translated.message.includes('docs/deploy.md "6. Onboarding a cluster"')).toBe(code === 'kube.unauthorized');
     expect(translated.message).toContain(fragment);
     expect(translated.cause).toBe(error);
   });

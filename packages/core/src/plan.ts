@@ -98,7 +98,10 @@ export interface Plan {
   readonly refusals: readonly GuardRefusal[];
   readonly warnings: readonly string[];
   readonly desiredHash: string;
-  /** The live mappings differ from what the hub last wrote (edited by someone else). */
+  /**
+   * The live mappings differ from what the hub last wrote (edited by someone else), or, before the
+   * hub's first write, the write changes or removes live entries (written by hand or another tool).
+   */
   readonly drift: boolean;
 }
 
@@ -250,7 +253,10 @@ export function plan(input: PlanInput): Plan {
     [APPLIED_AT_ANNOTATION]: input.now.toISOString(),
     [DATA_HASH_ANNOTATION]: mappingDataHash(data),
   };
-  const common = { ...base, resolutions, unresolved, ambiguous, annotations, data };
+  // Before the hub's first write there is no record of what it wrote: whatever live entries the write
+  // changes or removes were written by hand (or another tool), and setting them back is drift too.
+  const firstWriteReverts = observed !== null && writtenHash === undefined && changes.changed.length + changes.removed.length > 0;
+  const common = { ...base, drift: base.drift || firstWriteReverts, resolutions, unresolved, ambiguous, annotations, data };
 
   const misread = checkMisread(live, hubWritten, input.allowRepair === true);
   if (misread.length > 0) return { ...common, action: 'blocked', changes, refusals: misread };

@@ -24,7 +24,12 @@ export type Resolution =
       readonly roleArn: string;
       readonly roleName: string;
     }
-  | { readonly status: 'unresolved'; readonly permissionSet: string }
+  | {
+      readonly status: 'unresolved';
+      readonly permissionSet: string;
+      /** Permission sets of the account whose names differ only in case or by a typo or two, closest first. */
+      readonly didYouMean?: readonly string[];
+    }
   | {
       readonly status: 'ambiguous';
       readonly permissionSet: string;
@@ -42,6 +47,46 @@ export function isSsoPath(path: string): boolean {
 /** The permission set name of an Identity Center role name, or undefined. */
 export function permissionSetOfRoleName(roleName: string): string | undefined {
   return SSO_ROLE_NAME.exec(roleName)?.[1];
+}
+
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours), given up above `limit`. */
+export function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1);
+      current.push(d);
+      best = Math.min(best, d);
+    }
+    if (best > limit) return limit + 1;
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] ?? limit + 1;
+}
+
+/**
+ * Names among `known` that `name` probably meant: the same name in another case, or one a typo or
+ * two away (compared without case; one edit for names up to 8 characters, two above), closest
+ * first, at most three. Exact matching stays the rule: this only helps a person fix the file.
+ */
+export function nearMisses(name: string, known: Iterable<string>): string[] {
+  const lower = name.toLowerCase();
+  const limit = name.length <= 8 ? 1 : 2;
+  const found: { name: string; distance: number }[] = [];
+  for (const candidate of known) {
+    if (candidate === name) continue;
+    const distance = editDistance(lower, candidate.toLowerCase(), limit);
+    if (distance <= limit) found.push({ name: candidate, distance });
+  }
+  found.sort((x, y) => x.distance - y.distance || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return found.slice(0, 3).map((f) => f.name);
 }
 
 /** Indexes already built, per listing (the same array for every cluster of an account in a pass). */
@@ -97,7 +142,10 @@ export class SsoRoleIndex {
     if (arns.length === 1 && only !== undefined) {
       return { status: 'resolved', permissionSet, roleArn: only, roleName: only.slice(only.lastIndexOf('/') + 1) };
     }
-    if (arns.length === 0) return { status: 'unresolved', permissionSet };
+    if (arns.length === 0) {
+      const didYouMean = nearMisses(permissionSet, this.byPermissionSet.keys());
+      return didYouMean.length === 0 ? { status: 'unresolved', permissionSet } : { status: 'unresolved', permissionSet, didYouMean };
+    }
     return { status: 'ambiguous', permissionSet, candidates: [...arns] };
   }
 

@@ -68,6 +68,7 @@ const scenarioSchema = z.strictObject({
     unresolved: z.array(z.string()).default([]),
     ambiguous: z.array(z.string()).default([]),
     warnings: z.array(z.string()).optional(),
+    drift: z.boolean().optional(),
     mapRoles: z.array(entrySpec).optional(),
     mapUsers: z.array(entrySpec).optional(),
     mapAccounts: z.array(z.string()).optional(),
@@ -156,6 +157,7 @@ describe('planning scenarios', () => {
       expect(subjects(result.changes.changed.map((c) => c.after))).toEqual(sorted(want.changed));
       expect(sorted(result.unresolved)).toEqual(sorted(want.unresolved));
       expect(sorted(result.ambiguous.map((a) => a.permissionSet))).toEqual(sorted(want.ambiguous));
+      if (want.drift !== undefined) expect(result.drift, 'drift').toBe(want.drift);
       if (want.warnings !== undefined) {
         expect(result.warnings).toHaveLength(want.warnings.length);
         for (const fragment of want.warnings) expect(result.warnings.some((w) => w.includes(fragment)), fragment).toBe(true);

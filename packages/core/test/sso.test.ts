@@ -89,3 +89,32 @@ describe('SsoRoleIndex', () => {
     expect(index.size).toBe(3);
   });
 });
+
+describe('did you mean', () => {
+  const index = new SsoRoleIndex(
+    ['Admin', 'AdministratorAccess', 'ReadOnly', 'ReadOnlyAccess', 'Data.Eng+Ops@Payments'].map((set, i) => role(`AWSReservedSSO_${set}_${String(i).repeat(16)}`)),
+    'aws',
+    ACCOUNT,
+  );
+
+  it.each([
+    ['admin', ['Admin']],
+    ['ADMIN', ['Admin']],
+    ['Admn', ['Admin']],
+    ['AdministratorAcess', ['AdministratorAccess']],
+    ['administratoraccess', ['AdministratorAccess']],
+    ['ReadOnlyAcces', ['ReadOnlyAccess']],
+    ['Raedonly', ['ReadOnly']],
+    ['data.eng+ops@payments', ['Data.Eng+Ops@Payments']],
+  ])('suggests for %s: %j', (name, want) => {
+    expect(index.resolve(name)).toEqual({ status: 'unresolved', permissionSet: name, didYouMean: want });
+  });
+
+  it.each(['Dev', 'Administrator', 'Read', 'PowerUser'])('suggests nothing for %s, which is not a near miss', (name) => {
+    expect(index.resolve(name)).toEqual({ status: 'unresolved', permissionSet: name });
+  });
+
+  it('never resolves a near miss: names are compared exactly', () => {
+    expect(index.resolve('admin').status).toBe('unresolved');
+  });
+});
