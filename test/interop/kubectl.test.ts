@@ -3,9 +3,10 @@
  * prints and authenticated the way users do it: the `aws eks get-token` exec plugin (and a
  * static token from it). Tokens for another cluster name end in "Unauthorized".
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Interop, PAYMENTS_PROD, REGION, parseOutput, run, runOk, tool, type Credentials } from './harness.js';
+import { Interop, PAYMENTS_PROD, REGION, parseOutput, repo, run, runOk, tool, type Credentials } from './harness.js';
 
 const configMap = z.object({
   apiVersion: z.literal('v1'),
@@ -68,6 +69,21 @@ describe('kubectl', () => {
     const { credentials, server, caData } = await setup();
     expect(server).toBe(interop.clusterEndpoint(PAYMENTS_PROD));
     const kubeconfig = interop.writeKubeconfig('exec', server, caData, execUser('payments-prod'));
+    expectAwsAuth(await runOk(tool('kubectl'), GET_AWS_AUTH, interop.env(credentials, kubeconfig)));
+  });
+
+  it("reads kube-system/aws-auth through the hub's own token command as the exec plugin, given by absolute path", async () => {
+    const { credentials, server, caData } = await setup();
+    // kubectl runs the plugin in its own working directory (a temporary HOME here), outside the repository.
+    const user = {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: process.execPath,
+        args: [join(repo, 'apps', 'controller', 'dist', 'main.js'), 'token', '--cluster', 'payments-prod', '--region', REGION],
+        interactiveMode: 'Never',
+      },
+    };
+    const kubeconfig = interop.writeKubeconfig('hub-token', server, caData, user);
     expectAwsAuth(await runOk(tool('kubectl'), GET_AWS_AUTH, interop.env(credentials, kubeconfig)));
   });
 

@@ -218,6 +218,7 @@ describe('KubeAwsAuthStore', () => {
       const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
       expect(error).toMatchObject({ kind: 'terminal', code: 'kube.unauthorized' });
       expect(error.message).toContain('HTTP 401 Unauthorized');
+      expect(error.message).toContain('docs/deploy.md "6. Onboarding a cluster"');
     } finally {
       sim.control.editAwsAuth(ref, before?.data ?? {});
     }
