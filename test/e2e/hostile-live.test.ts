@@ -145,7 +145,12 @@ const CASES: readonly Case[] = [
     // YAML 1.1 (the authenticator's) reads `yes` as true.
     awsAuth: { data: { mapRoles: `${BASE}${role(`arn:aws:iam::${A}:role/yes-man`, 'yes', ['viewers'])}` } },
     outcome: 'blocked',
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles\[3\]: username is not a string$/ },
+    // go-yaml v2 reads `yes` as true; Go's JSON decoding leaves the username empty. The file does not
+    // map yes-man, so the hub will not rewrite that entry as the authenticator sees it.
+    refusal: {
+      rule: 'live-unparseable',
+      message: /^live aws-auth mapRoles\[3\]: username yes is not a string to the authenticator: unquoted, it reads as the boolean true, so rolearn \S+\/yes-man has an empty username$/,
+    },
   },
   {
     name: 'groups-not-strings',
@@ -153,7 +158,9 @@ const CASES: readonly Case[] = [
     creator: 'terraform',
     awsAuth: { data: { mapRoles: `${BASE}- rolearn: arn:aws:iam::${A}:role/team-y\n  username: team-y\n  groups: [1234, on]\n` } },
     outcome: 'blocked',
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles\[3\]: groups is not a list of strings$/ },
+    // Each group go-yaml reads as a number or boolean is empty to the authenticator: one refusal each.
+    refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles\[3\]: group 1234 is not a string to the authenticator: unquoted, it reads as the integer 1234, / },
+    check: ({ result }) => expect(result.refusals.some((r) => r.message.includes('group on is not a string to the authenticator: unquoted, it reads as the boolean true'))).toBe(true),
   },
   {
     name: 'null-entry',

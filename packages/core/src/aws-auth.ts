@@ -239,7 +239,6 @@ const ENTRY_FIELDS: Readonly<Record<'role' | 'user', readonly string[]>> = {
 type MappingKind = 'role' | 'user';
 type MappingEntry<K extends MappingKind> = Extract<Entry, { kind: K }>;
 
-/** One list item read on its own: the entry it makes (none when the authenticator drops it) and what was odd about it. */
 interface ItemProblem {
   readonly severity: LiveProblemSeverity;
   readonly message: string;
@@ -247,6 +246,7 @@ interface ItemProblem {
   readonly misread?: true;
 }
 
+/** One list item read on its own: the entry it makes (none when the authenticator drops it) and what was odd about it. */
 interface MappingItem<K extends MappingKind> {
   readonly entry: MappingEntry<K> | undefined;
   readonly problems: readonly ItemProblem[];
