@@ -34,6 +34,13 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   );
 }
 
+/** Unresolved permission set → the account's near misses, when there are any (`{}` otherwise). */
+function didYouMean(result: ClusterResult): { didYouMean?: Record<string, readonly string[]> } {
+  const hints: Record<string, readonly string[]> = {};
+  for (const r of result.resolutions) if (r.status === 'unresolved' && r.didYouMean !== undefined) hints[r.permissionSet] = r.didYouMean;
+  return Object.keys(hints).length === 0 ? {} : { didYouMean: hints };
+}
+
 function clusterFields(result: ClusterResult, passId: string): Record<string, unknown> {
   return {
     passId,
@@ -46,6 +53,7 @@ function clusterFields(result: ClusterResult, passId: string): Record<string, un
     changed: result.changes.changed.length,
     drift: result.drift,
     unresolved: result.unresolved,
+    ...didYouMean(result),
     ambiguous: result.ambiguous.map((a) => a.permissionSet),
     refusals: result.refusals.map((r) => ({ rule: r.rule, message: r.message })),
     ...(result.error === undefined ? {} : { error: result.error }),
