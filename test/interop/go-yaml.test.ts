@@ -8,9 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { renderAwsAuth, type Entry } from '@eks-auth-hub/core';
+import { resolveGoYamlPlain, renderAwsAuth, type Entry, type GoYamlScalar } from '@eks-auth-hub/core';
 import { GO_YAML_CASES } from '../../packages/core/test/go-yaml-cases.js';
 import { parseOutput, run, tool } from './harness.js';
 
@@ -49,6 +50,43 @@ describe("kubectl's decoding agrees with the go-yaml v2 resolver", () => {
                 typeof got === 'number' && (want === undefined || got === Number(want));
       return ok ? [] : [`${JSON.stringify(text)}: table ${tag}${want === undefined ? '' : ` ${String(want)}`}, kubectl ${JSON.stringify(got)}`];
     });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('agrees on thousands of generated number-like scalars (seeded)', async () => {
+    const digits = fc.stringMatching(/^[0-9a-fA-F_]{0,22}$/);
+    const numberLike = fc
+      .tuple(
+        fc.constantFrom('', '+', '-'),
+        fc.constantFrom('', '0', '0x', '0X', '0o', '0O', '0b', '0B', '1', '9', '.', '_'),
+        digits,
+        fc.constantFrom('', '.', '.5', '._5', '.0_1'),
+        fc.constantFrom('', 'e3', 'E-2', 'e+1_0', 'e', 'e400', 'E-400'),
+      )
+      .map((parts) => parts.join(''));
+    const dates = fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.constantFrom('', 'T12:30:45Z', ' 1:2:3', 't1:02:03.5+01:00', 'T25:00:00Z', 'T1:2:3'))
+      .map(([y, m, d, t]) => `${String(y).padStart(4, '0')}-${m}-${d}${t}`);
+    const chars = fc.stringMatching(/^[0-9+\-._oOxXbBeEaAfF:tTyYnN~]{1,12}$/);
+    const texts = [...new Set(fc.sample(fc.oneof(numberLike, dates, chars), { seed: 14, numRuns: 4000 }))].filter(
+      // Plain scalars a block sequence item can hold as they are.
+      (t) => t !== '' && t !== '-' && !t.endsWith(':') && !/^-[:]/.test(t) && !/^[?:]$/.test(t) && !(t.includes(' ') && /^[-?:] /.test(t)),
+    ).filter((t) => {
+      // NaN and ±Inf make kubectl refuse the whole document (checked on their own below).
+      const r = resolveGoYamlPlain(t);
+      return r.tag !== '!!float' || Number.isFinite(r.value);
+    });
+    const { code, value, stderr } = await kubectlDecodes(texts.map((t) => `- ${t}\n`).join(''));
+    expect(code, stderr).toBe(0);
+    const values = value as unknown[];
+    expect(values).toHaveLength(texts.length);
+    const agrees = (r: GoYamlScalar, text: string, got: unknown): boolean =>
+      r.tag === '!!str' || r.tag === '!!timestamp' ? got === text : r.tag === '!!null' ? got === null : r.tag === '!!bool' ? got === r.value : typeof got === 'number' && got === Number(r.value);
+    const mismatches = texts.flatMap((text, i) => {
+      const r = resolveGoYamlPlain(text);
+      return agrees(r, text, values[i]) ? [] : [`${JSON.stringify(text)}: resolver ${r.tag}${'value' in r ? ` ${String(r.value)}` : ''}, kubectl ${JSON.stringify(values[i])}`];
+    });
+    expect(texts.length).toBeGreaterThan(2000);
     expect(mismatches).toEqual([]);
   });
 
