@@ -183,6 +183,9 @@ export function verifyToken(token: string, clusterName: string, world: World, re
     credential,
   );
   if (!signaturesEqual(expected, reading.signature)) return refuse('STS: SignatureDoesNotMatch');
+  // GetCallerIdentity needs no permission and no policy denies it: a session whose role was deleted,
+  // created again or whose sessions were revoked still names itself, so its token still
+  // authenticates; what it is then allowed is the cluster's mapping of the role's ARN.
   return { ok: true, identity: identityOf(credential) };
 }
 

@@ -51,6 +51,21 @@ export class SimControl {
     this.world.deleteRole(account, name);
   }
 
+  /**
+   * The console's "Revoke active sessions": every session of the role issued before now is denied
+   * every call (sessions assumed afterwards work). Returns the revocation time.
+   */
+  revokeSessions(account: string, name: string): { revokedBefore: string } {
+    const role = this.world.revokeSessions(account, name);
+    return { revokedBefore: new Date(role.revokedBefore ?? 0).toISOString() };
+  }
+
+  /** Deletes a role and creates it again under the same name and trust: a new role id, its old sessions denied. */
+  recreateRole(account: string, name: string): { roleArn: string; roleId: string } {
+    const role = this.world.recreateRole(account, name);
+    return { roleArn: role.arn, roleId: role.roleId };
+  }
+
   /** Deletes the cluster and creates it again under the same name: a new endpoint, nothing inside. */
   recreateCluster(ref: ClusterRef): void {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
@@ -191,6 +206,14 @@ const ROUTES: Record<string, Handler> = {
     const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
     c.deleteRole(account, name);
     return {};
+  },
+  'POST /_sim/roles/revoke-sessions': (c, b) => {
+    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
+    return c.revokeSessions(account, name);
+  },
+  'POST /_sim/roles/recreate': (c, b) => {
+    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
+    return c.recreateRole(account, name);
   },
   'POST /_sim/clusters/recreate': (c, b) => {
     c.recreateCluster(ref.parse(b));
