@@ -8,7 +8,7 @@
  * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { RequestObserver } from '@eks-auth-hub/aws';
+import { REFRESH_REASONS, type RequestObserver } from '@eks-auth-hub/aws';
 import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterEntry, type ClusterOutcome, type PassReport } from '@eks-auth-hub/core';
 import type { ClusterSummary, PassSummary } from './status.js';
 
@@ -156,6 +156,7 @@ export class HubMetrics {
   readonly awsRequests: Counter<'service' | 'operation' | 'outcome'>;
   readonly awsRequestDuration: Histogram<'service' | 'operation'>;
   readonly kubeRequests: Counter<'verb' | 'code'>;
+  readonly sessionRefreshes: Counter<'reason'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
 
   constructor(
@@ -208,6 +209,12 @@ export class HubMetrics {
       registers,
     });
     this.kubeRequests = new Counter({ name: `${p}kubernetes_requests_total`, help: 'Kubernetes API requests, by verb and HTTP code (or error class).', labelNames: ['verb', 'code'], registers });
+    this.sessionRefreshes = new Counter({
+      name: `${p}session_refreshes_total`,
+      help: 'Account sessions refused by a call (revoked, role deleted or created again, expired), dropped and assumed again, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Build information; always 1.', labelNames: ['version', 'node'], registers });
 
     this.buildInfo.set({ version: build.version, node: process.version }, 1);
@@ -219,6 +226,7 @@ export class HubMetrics {
     this.driftCorrections.inc(0);
     this.passErrors.inc(0);
     for (const restored of ['true', 'false']) this.lockouts.inc({ restored }, 0);
+    for (const reason of REFRESH_REASONS) this.sessionRefreshes.inc({ reason }, 0);
   }
 
   /** Creates the per-cluster series of a desired state at 0, so dashboards see every cluster before its first pass. */
@@ -243,6 +251,9 @@ export class HubMetrics {
     },
     kube: (verb, code) => {
       this.kubeRequests.inc({ verb, code });
+    },
+    sessionRefresh: (reason) => {
+      this.sessionRefreshes.inc({ reason });
     },
   };
 
