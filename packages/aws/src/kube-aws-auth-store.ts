@@ -109,9 +109,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   /**
-   * One request with the cluster's token. A 401 to a token signed by a session kept from an earlier
-   * pass renews the session once (StsAccountSessions.refresh) and makes the request again with a new
-   * token before the 401 stands.
+   * One request with the cluster's token. A 401 renews the session that signed the token (once per
+   * account per pass: StsAccountSessions.refresh) and makes the request again with a new token before
+   * the 401 stands.
    */
   private async call<T>(
     cluster: ClusterRef,

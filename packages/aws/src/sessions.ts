@@ -8,8 +8,7 @@
  * working when its role's sessions are revoked, or the role is deleted or created again under the
  * same name. A call refused that way (`withSession`, or a cluster's 401 through `refresh`) drops the
  * account's session, assumes the role again, waits a moment for IAM's eventual consistency and is
- * made once more; at most once per account per pass (between two `open`s), and only for a session
- * kept from before the pass, so nothing loops. If the new AssumeRole is refused, the account's
+ * made once more: at most once per account per pass (between two `open`s), so nothing loops. If the new AssumeRole is refused, the account's
  * clusters fail with `sts.role-unavailable` (a SessionError) naming the role.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,15 +62,12 @@ export function sessionRefusal(error: unknown): RefreshReason | undefined {
 interface Cached {
   readonly promise: Promise<SessionCredentials>;
   expiresAt: number;
-  /** The account's pass (count of `open`s) when it was assumed: kept from an earlier pass when lower. */
-  readonly pass: number;
   /** Set once the promise resolved. */
   accessKeyId?: string;
 }
 
-/** An account's passes, and whether its session was renewed in the current one. */
+/** Whether the account's session was renewed in its current pass. */
 interface AccountPass {
-  readonly pass: number;
   refreshed: boolean;
   /** Why renewing failed in this pass: every later refusal in the pass ends with it. */
   failure?: unknown;
@@ -100,7 +96,7 @@ export class StsAccountSessions implements AccountSessions {
   /** Starts the account's work in a pass: its session may be renewed once again. */
   async open(account: string, partition: Partition): Promise<void> {
     const key = `${partition}/${account}`;
-    this.passes.set(key, { pass: (this.passes.get(key)?.pass ?? 0) + 1, refreshed: false });
+    this.passes.set(key, { refreshed: false });
     await this.credentials(account, partition);
   }
 
@@ -113,7 +109,7 @@ export class StsAccountSessions implements AccountSessions {
   }
 
   private start(key: string, promise: Promise<SessionCredentials>): Promise<SessionCredentials> {
-    const entry: Cached = { promise, expiresAt: Number.POSITIVE_INFINITY, pass: this.passes.get(key)?.pass ?? 0 };
+    const entry: Cached = { promise, expiresAt: Number.POSITIVE_INFINITY };
     this.cache.set(key, entry);
     entry.promise.then(
       (credentials) => {
@@ -129,11 +125,10 @@ export class StsAccountSessions implements AccountSessions {
 
   /**
    * After a call signed with the session `usedKeyId` was refused for `reason`: whether to make the call
-   * once more. True when another session is (or is being) put in its place, by this call when the
-   * refused session was kept from before this pass and none was renewed in this pass yet (it assumes
-   * the role again, then waits `refreshBackoffMs`), or by another call meanwhile. False when the
-   * session may not be renewed (the refusal stands). Throws a SessionError when assuming the role
-   * again is refused.
+   * once more. True when another session is (or is being) put in its place: by this call when none
+   * was renewed in the account's pass yet (it assumes the role again, then waits `refreshBackoffMs`),
+   * or by another call meanwhile. False when the session may not be renewed (the refusal stands: once
+   * per pass, and never outside a pass). Throws a SessionError when assuming the role again is refused.
    */
   async refresh(account: string, partition: Partition, usedKeyId: string, reason: RefreshReason): Promise<boolean> {
     const key = `${partition}/${account}`;
@@ -145,7 +140,7 @@ export class StsAccountSessions implements AccountSessions {
       return true;
     }
     if (state?.failure !== undefined) throw state.failure;
-    if (entry === undefined || state === undefined || state.refreshed || entry.pass >= state.pass) return false;
+    if (entry === undefined || state === undefined || state.refreshed) return false;
     state.refreshed = true;
     this.refreshes += 1;
     this.options.observer?.sessionRefresh?.(reason);

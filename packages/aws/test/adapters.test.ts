@@ -69,7 +69,7 @@ describe('StsAccountSessions', () => {
     const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
     const account = '444455556666';
     await p.sessions.open(account, 'aws');
-    await p.sessions.open(account, 'aws'); // the next pass: the session is a kept one
+    await p.sessions.open(account, 'aws'); // the next pass: the session is kept from the last one
     sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     const listings = await Promise.all([1, 2, 3].map(() => p.roles.listSsoRoles(account, 'aws')));
     expect(listings.every((roles) => roles.length > 0)).toBe(true);
@@ -86,17 +86,24 @@ describe('StsAccountSessions', () => {
     expect(p.sessions.assumeRoleCalls).toBe(3);
   });
 
-  it('does not renew a session assumed in this pass (a refusal then is not a stale session)', async () => {
+  it('renews a session assumed earlier in the same pass (revoked mid-pass), and never outside a pass', async () => {
     const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
     const account = '444455556666';
     await p.sessions.open(account, 'aws');
     await new Promise((resolve) => setTimeout(resolve, 5));
     sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
-    const error = await rejection(p.clusters.describe(analytics));
+    expect((await p.clusters.describe(analytics)).endpoint).toMatch(/^https:/);
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+    // Without open() (the CLI's token command, the recovery role) a refusal is never renewed.
+    const outside = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
+    await outside.sessions.credentials(account, 'aws');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    const error = await rejection(outside.clusters.describe(analytics));
     expect(error).toMatchObject({ code: 'aws.access-denied' });
     expect(error.message).toContain('AccessDeniedException: User: arn:aws:sts::444455556666:assumed-role/eks-auth-hub-spoke/eks-auth-hub is not authorized to perform: eks:DescribeCluster');
-    expect(p.sessions.assumeRoleCalls).toBe(1);
-    expect(p.sessions.refreshes).toBe(0);
+    expect(outside.sessions.assumeRoleCalls).toBe(1);
+    expect(outside.sessions.refreshes).toBe(0);
   });
 });
 
