@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of the hub, on a registry passed in (no globals). Names follow Prometheus
  * conventions: prefix `eks_auth_hub_`, counters end in `_total`, durations in `_seconds`,
- * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start.
+ * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start. prom-client's default
+ * process and Node.js metrics keep their standard names (`process_*`, `nodejs_*`).
  *
  * The per-cluster gauges (eight series per cluster) are not prom-client metrics: prom-client keeps a
  * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
@@ -167,11 +168,13 @@ export class HubMetrics {
     const registers = [registry];
     const p = 'eks_auth_hub_';
     if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: registry, prefix: p });
+      // Under their standard names (`process_*`, `nodejs_*`, no prefix): what the usual Node.js
+      // dashboards and restart alerts (`process_start_time_seconds`) look for.
+      collectDefaultMetrics({ register: registry });
       // prom-client also exports these sums as gauges named `_total`, which Prometheus reserves for
       // counters; the per-type gauges without the suffix (nodejs_active_handles{type}, …) remain.
       for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-        registry.removeSingleMetric(`${p}${name}`);
+        registry.removeSingleMetric(name);
       }
     }
     this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
