@@ -893,6 +893,7 @@ class SpokeChanges {
     try {
       await this.control.call('POST', kind === 'revoke-sessions' ? 'roles/revoke-sessions' : 'roles/recreate', { account, name: SPOKE_ROLE });
       inc(this.m.counts, `${kind}-${when}`);
+      log(`  spoke role of ${account}: ${kind} ${when === 'during' ? `during pass ${pass}` : `before pass ${pass}`}`);
     } catch (error) {
       this.m.failures.push(`pass ${pass} ${kind}: ${error instanceof Error ? error.message : String(error)}`);
     }
