@@ -1261,6 +1261,9 @@ async function main(): Promise<number> {
     listingChecks: listing,
     worldChanges: m.counts,
     sessionFailures: spoke.sessionFailures,
+    // Calls the simulator refused because their session was revoked or its role re-created: each one
+    // the hub had to renew its session for.
+    sessionRefusals: Object.values(counters).reduce((n, c) => n + (c.outcomes['AccessDenied'] ?? 0) + (c.outcomes['AccessDeniedException'] ?? 0), 0),
     worldChangeFailures: m.failures.length,
     invariantViolations: violations.length,
     violationsByKind: byKind,
@@ -1296,7 +1299,7 @@ async function main(): Promise<number> {
   log(`outcomes: ${JSON.stringify(f.outcomes)}; failures by code: ${JSON.stringify(f.failuresByCode)}`);
   log(`blocked by a failed listing: ${listing.blockedByListing} (resourceVersion checked ${listing.checked}, skipped ${listing.skipped} because another hub wrote or was killed)`);
   log(`world changes: ${JSON.stringify(m.counts)}${m.failures.length > 0 ? `; ${m.failures.length} failed: ${m.failures.slice(0, 3).join(' | ')}` : ''}`);
-  log(`clusters failed on the hub's session (revoked or re-created spoke roles): ${spoke.sessionFailures}`);
+  log(`spoke sessions refused (revoked or re-created roles): ${figures.sessionRefusals} calls; clusters failed on the hub's session: ${spoke.sessionFailures}`);
   log(`invariant violations: ${violations.length}${violations.length > 0 ? ` ${JSON.stringify(byKind)} (details in ${work})` : ''}`);
   if (modelMismatches.length > 0) log(`soak model mismatches: ${modelMismatches.length}: ${modelMismatches.slice(0, 5).join(' | ')}`);
   if (simInternalErrors > 0) log(`simulator internal errors: ${simInternalErrors}`);
