@@ -177,6 +177,7 @@ export function verifyToken(token: string, clusterName: string, world: World, re
   if (credential.sessionToken !== undefined && reading.securityToken !== credential.sessionToken) {
     return refuse('STS: InvalidClientTokenId (session token)');
   }
+  if (world.propagating(credential)) return refuse('STS: InvalidClientTokenId (session not known yet)');
   if (credential.expiresAt !== undefined && credential.expiresAt < now) return refuse('STS: ExpiredToken');
   const expected = presignedTokenSignature(
     { host: reading.host, region, clusterName, signingDate: new Date(reading.signedAt), expiresIn: reading.expires },

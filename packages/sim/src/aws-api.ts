@@ -156,6 +156,7 @@ function authenticate(world: World, request: RawRequest, auth: NonNullable<Retur
   if (credential === undefined) throw protocolError('unknownKey', protocol);
   const token = request.headers['x-amz-security-token'];
   if (credential.sessionToken !== undefined && token !== credential.sessionToken) throw protocolError('unknownKey', protocol);
+  if (world.propagating(credential)) throw protocolError('unknownKey', protocol);
   if (credential.expiresAt !== undefined && credential.expiresAt < world.now()) throw protocolError('expired', protocol);
   const date = parseAmzDate(typeof request.headers['x-amz-date'] === 'string' ? request.headers['x-amz-date'] : undefined);
   if (date === undefined || !auth.signedHeaders.includes('host')) throw protocolError('badSignature', protocol);

@@ -163,6 +163,11 @@ export class SimControl {
     return { ...this.faults.injected };
   }
 
+  /** IAM's eventual consistency: sessions younger than `ms` are refused as invalid tokens (0: known at once). */
+  setSessionPropagation(ms: number): void {
+    this.world.sessionPropagationMs = ms;
+  }
+
   /** Moves the simulator's clock forward: credentials and tokens expire as they would. */
   advanceClock(seconds: number): void {
     this.world.clockOffsetMs += seconds * 1000;
@@ -267,6 +272,11 @@ const ROUTES: Record<string, Handler> = {
   'DELETE /_sim/faults': (c, _b, q) => {
     const seed = q.get('seed');
     c.clearFaults(seed === null ? undefined : Number(seed));
+    return {};
+  },
+  'PUT /_sim/iam/consistency': (c, b) => {
+    const { sessionPropagationMs } = z.strictObject({ sessionPropagationMs: z.number().int().min(0).max(60_000) }).parse(b);
+    c.setSessionPropagation(sessionPropagationMs);
     return {};
   },
   'POST /_sim/clock': (c, b) => {

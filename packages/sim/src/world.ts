@@ -110,6 +110,11 @@ export class World {
   readonly random: Random;
   /** Added to the real clock: lets tests expire credentials and tokens without waiting. */
   clockOffsetMs = 0;
+  /**
+   * IAM's eventual consistency: a session younger than this (ms) is not known yet wherever it is
+   * shown, and is refused as an invalid token (0: known at once).
+   */
+  sessionPropagationMs = 0;
 
   constructor(file: WorldFile) {
     this.partition = file.partition;
@@ -202,6 +207,11 @@ export class World {
     };
     account.roles.set(key, role);
     return role;
+  }
+
+  /** Whether `credential` is a session issued too recently to be known everywhere (sessionPropagationMs). */
+  propagating(credential: Credential): boolean {
+    return credential.issuedAt !== undefined && this.now() - credential.issuedAt < this.sessionPropagationMs;
   }
 
   /** Why every call of `credential` is denied now, if it is (see SessionDenial). */

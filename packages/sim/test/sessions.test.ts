@@ -104,6 +104,21 @@ describe('a session evaluated on every call', () => {
     await listRoles(await assumeSpoke(sim, PLATFORM));
   });
 
+  it('a session younger than IAM\'s consistency window is not known yet: an invalid token everywhere, until it is', async () => {
+    expect((await control(sim, 'PUT', 'iam/consistency', { sessionPropagationMs: 400 })).status).toBe(200);
+    const young = await assumeSpoke(sim, PLATFORM);
+    expect(expectSdkError(await caught(listRoles(young)), 'InvalidClientTokenId', 403).message).toBe('The security token included in the request is invalid.');
+    expectSdkError(await caught(describeCluster(young)), 'UnrecognizedClientException', 403);
+    expectSdkError(await caught(sts(sim, young).send(new GetCallerIdentityCommand({}))), 'InvalidClientTokenId', 403);
+    const token = await clusterToken(young, 'platform-tools', { region: 'eu-central-1' });
+    const refused = await caught(readAwsAuth(kubeClient(endpoint, sim.caPem, token)));
+    expect((refused as { code?: number }).code).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await listRoles(young);
+    await readAwsAuth(kubeClient(endpoint, sim.caPem, token));
+    expect((await control(sim, 'PUT', 'iam/consistency', { sessionPropagationMs: -1 })).status).toBe(400);
+  });
+
   it('revoking the sessions of a role that does not exist is refused', async () => {
     const { status, json } = await control(sim, 'POST', 'roles/revoke-sessions', { account: PLATFORM, name: 'no-such-role' });
     expect(status).toBe(404);
