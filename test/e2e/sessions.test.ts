@@ -97,7 +97,7 @@ describe('sessions that stop working under a long-lived hub', () => {
     expect(failed?.error?.code).toBe('sts.role-unavailable');
     expect(failed?.error?.message).toContain(`sts:AssumeRole arn:aws:iam::${PLATFORM}:role/${SPOKE}: AccessDenied`);
     expect(failed?.error?.message).toMatch(/the role does not exist, or its trust policy does not let the hub's principal assume it with the configured ExternalId/);
-    expect(failed?.error?.message).toMatch(/the session the hub held in 555566667777 was refused just before \(access-denied\)/);
+    expect(failed?.error?.message).toMatch(/the hub cannot enter account 555566667777: .*; the session the hub held there was refused just before \(access-denied\)/);
     // One refusal of the kept session, one AssumeRole refused: no loop.
     expect(answered('iam:ListRoles', 'AccessDenied')).toBe(1);
     expect(answered('sts:AssumeRole', 'AccessDenied')).toBe(1);

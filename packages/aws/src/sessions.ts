@@ -155,15 +155,7 @@ export class StsAccountSessions implements AccountSessions {
   }
 
   private async renew(account: string, partition: Partition, reason: RefreshReason): Promise<SessionCredentials> {
-    let credentials: SessionCredentials;
-    try {
-      credentials = await this.assume(account, partition);
-    } catch (error) {
-      if (!(error instanceof SessionError)) throw error;
-      throw new SessionError(error.code, `${error.message}; the session the hub held in ${account} was refused just before (${reason}): the role was deleted or changed since`, {
-        cause: error,
-      });
-    }
+    const credentials = await this.assume(account, partition, reason);
     await sleep(this.options.refreshBackoffMs ?? 2_000);
     return credentials;
   }
@@ -184,7 +176,8 @@ export class StsAccountSessions implements AccountSessions {
     }
   }
 
-  private async assume(account: string, partition: Partition): Promise<SessionCredentials> {
+  /** AssumeRole into the account (`after`: the refusal of the session it replaces, for the error message). */
+  private async assume(account: string, partition: Partition, after?: RefreshReason): Promise<SessionCredentials> {
     const roleArn = this.roleArn(account, partition);
     this.assumeRoleCalls += 1;
     const out = await observed(this.options.observer ?? NO_OBSERVER, 'sts', 'AssumeRole', async () => {
@@ -198,7 +191,7 @@ export class StsAccountSessions implements AccountSessions {
           }),
         );
       } catch (error) {
-        throw this.refused(error, account, roleArn);
+        throw this.refused(error, account, roleArn, after);
       }
     });
     const c = out.Credentials;
@@ -212,13 +205,16 @@ export class StsAccountSessions implements AccountSessions {
    * AssumeRole's refusal as an operator can act on it: STS answers AccessDenied alike whether the role
    * does not exist, its trust policy does not name the hub, or the ExternalId does not match.
    */
-  private refused(error: unknown, account: string, roleArn: string): HubError {
+  private refused(error: unknown, account: string, roleArn: string, after: RefreshReason | undefined): HubError {
     const translated = fromAwsError(error, `sts:AssumeRole ${roleArn}`);
     if (translated.code !== 'aws.access-denied') return translated;
+    // What an operator acts on first (a status line may be cut short), STS's own words last.
     const externalId = this.options.externalId === undefined ? '' : ' with the configured ExternalId';
+    const held = after === undefined ? '' : `; the session the hub held there was refused just before (${after}): the role was deleted or changed since`;
+    const said = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
     return new SessionError(
       'sts.role-unavailable',
-      `${translated.message} (the hub cannot enter account ${account}: the role does not exist, or its trust policy does not let the hub's principal assume it${externalId}; STS does not say which)`,
+      `sts:AssumeRole ${roleArn}: AccessDenied: the hub cannot enter account ${account}: the role does not exist, or its trust policy does not let the hub's principal assume it${externalId} (STS does not say which)${held}. STS: ${said}`,
       { cause: error },
     );
   }

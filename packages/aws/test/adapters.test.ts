@@ -60,7 +60,8 @@ describe('StsAccountSessions', () => {
     expect(error).toMatchObject({ kind: 'terminal', code: 'sts.role-unavailable' });
     expect(error).toBeInstanceOf(SessionError);
     expect(error.message).toContain('sts:AssumeRole arn:aws:iam::111122223333:role/eks-auth-hub-spoke: AccessDenied');
-    expect(error.message).toContain('the role does not exist, or its trust policy does not let the hub\'s principal assume it with the configured ExternalId; STS does not say which');
+    expect(error.message).toContain('the role does not exist, or its trust policy does not let the hub\'s principal assume it with the configured ExternalId (STS does not say which)');
+    expect(error.message).toContain('STS: User: arn:aws:iam::999988887777:user/eks-auth-hub is not authorized to perform: sts:AssumeRole');
     await rejection(p.sessions.open('111122223333', 'aws'));
     expect(p.sessions.assumeRoleCalls).toBe(2);
   });
