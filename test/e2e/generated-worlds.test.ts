@@ -63,7 +63,7 @@ describe('generated world: one account refuses AssumeRole', { timeout: 15_000 },
     const report = await pass(state);
     expect(outcomesById(report), explain(report)).toEqual(allIds(state, (c) => (c.account === broken ? 'failed' : 'applied')));
     for (const result of report.clusters.filter((c) => c.account === broken)) {
-      expect(result.error?.code, result.clusterId).toBe('aws.access-denied');
+      expect(result.error?.code, result.clusterId).toBe('sts.role-unavailable');
       expect(result.error?.message).toContain(`arn:aws:iam::${broken}:role/${SPOKE_ROLE}`);
     }
     const after = snapshot(h.sim);

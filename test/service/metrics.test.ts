@@ -155,29 +155,30 @@ describe('/metrics', () => {
       [`${P}aws_requests_total`]: 'counter',
       [`${P}aws_request_duration_seconds`]: 'histogram',
       [`${P}kubernetes_requests_total`]: 'counter',
+      [`${P}session_refreshes_total`]: 'counter',
       [`${P}build_info`]: 'gauge',
     });
   });
 
-  it('exports the default process metrics under the hub prefix', async () => {
+  it('exports the default process and Node.js metrics under their standard names (no hub prefix)', async () => {
     const m = await metrics();
-    expect(m.types.get(`${P}process_cpu_seconds_total`)).toBe('counter');
-    expect(m.types.get(`${P}process_resident_memory_bytes`)).toBe('gauge');
-    expect(m.types.get(`${P}process_start_time_seconds`)).toBe('gauge');
-    expect(m.types.get(`${P}nodejs_heap_size_used_bytes`)).toBe('gauge');
-    expect(m.types.get(`${P}nodejs_eventloop_lag_seconds`)).toBe('gauge');
-    expect(counter(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
-    expect(counter(m, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
-    const started = counter(m, 'process_start_time_seconds');
+    expect(m.types.get('process_cpu_seconds_total')).toBe('counter');
+    expect(m.types.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(m.types.get('process_start_time_seconds')).toBe('gauge');
+    expect(m.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    expect(m.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(valueOf(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(valueOf(m, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
+    const started = valueOf(m, 'process_start_time_seconds');
     expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5);
-    expect(samplesOf(m, 'process_cpu_seconds_total'), 'default metrics without the prefix').toEqual([]);
+    expect([...m.types.keys()].filter((name) => /^eks_auth_hub_(process|nodejs)_/.test(name)), 'default metrics under the hub prefix').toEqual([]);
   });
 
-  it('follows the Prometheus naming rules: one prefix, counters end in _total, no gauge ends in _total', async () => {
+  it('follows the Prometheus naming rules: the hub prefix (process_/nodejs_ for the defaults), counters end in _total, no gauge ends in _total', async () => {
     const m = await metrics();
     const problems: string[] = [];
     for (const [name, type] of m.types) {
-      if (!name.startsWith(P)) problems.push(`${name}: no ${P} prefix`);
+      if (!name.startsWith(P) && !/^(process|nodejs)_/.test(name)) problems.push(`${name}: no ${P} prefix`);
       if (type === 'counter' && !name.endsWith('_total')) problems.push(`${name}: a counter not ending in _total`);
       if (type !== 'counter' && name.endsWith('_total')) problems.push(`${name}: a ${type} ending in _total`);
       if (!m.help.has(name)) problems.push(`${name}: no HELP`);

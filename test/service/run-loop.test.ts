@@ -73,7 +73,7 @@ describe('the run loop', () => {
     const last = hub.service.status().lastPass;
     if (last === null) throw new Error('no pass');
     expect(outcomes(last)).toEqual(Object.fromEntries(state.clusters.map((c) => [c.name, 'failed'])));
-    expect(new Set(last.clusters.map((c) => c.error?.code))).toEqual(new Set(['aws.access-denied']));
+    expect(new Set(last.clusters.map((c) => c.error?.code))).toEqual(new Set(['sts.role-unavailable']));
     expect(simCount(h.sim, 'sts:AssumeRole', 'AccessDenied') - deniedBefore).toBeGreaterThanOrEqual(3 * 3); // 3 accounts, 3 passes
 
     // Failed passes are passes: counted as failures, the service is ready (it has a result to show).
@@ -85,7 +85,7 @@ describe('the run loop', () => {
     const status = JSON.parse((await http(`${hub.url}/status`)).body) as { clusters: { cluster: string; outcome: string; error: string | null; reason: string | null }[] };
     expect(status.clusters.map((c) => c.cluster)).toEqual(state.clusters.map((c) => c.name));
     for (const c of status.clusters) {
-      expect(c, c.cluster).toMatchObject({ outcome: 'failed', error: 'aws.access-denied' });
+      expect(c, c.cluster).toMatchObject({ outcome: 'failed', error: 'sts.role-unavailable' });
       expect(c.reason, c.cluster).toMatch(/^sts:AssumeRole .*AccessDenied/);
     }
     expect(log.records().filter((r) => r['msg'] === 'cluster failed').length).toBeGreaterThanOrEqual(3 * 5);

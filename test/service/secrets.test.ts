@@ -119,7 +119,7 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
     try {
       await waitFor('its first pass', () => wrong.service.ready);
       const report = wrong.service.status().lastPass;
-      expect(new Set(report?.clusters.map((c) => c.error?.code))).toEqual(new Set(['aws.access-denied']));
+      expect(new Set(report?.clusters.map((c) => c.error?.code))).toEqual(new Set(['sts.role-unavailable']));
       await collectHttp(wrong, 'wrong ExternalId');
     } finally {
       await wrong.stop();
@@ -152,7 +152,7 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
 
     // What was searched really covers the failures.
     const all = collected.map((c) => c.text).join('\n');
-    for (const code of ['aws.throttled', 'aws.unavailable', 'aws.access-denied', 'kube.unauthorized']) expect(all, code).toContain(code);
+    for (const code of ['aws.throttled', 'aws.unavailable', 'sts.role-unavailable', 'kube.unauthorized']) expect(all, code).toContain(code);
     expect(log.records().filter((r) => r['level'] === 'debug').length).toBeGreaterThan(0);
     expect(log.lines().length).toBeGreaterThan(50);
 

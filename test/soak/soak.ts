@@ -862,6 +862,80 @@ async function repair(model: Model, control: Control, m: Mutations, pass: number
 }
 
 // -------------------------------------------------------------------------------------------------
+// The spoke role under the hub: its sessions revoked ("Revoke active sessions") or the role created
+// again under the same name (a stack replaced: another role id, the same trust), between passes and
+// during them. A session refused that way must cost the hub one AssumeRole, not failed clusters: an
+// account whose spoke role exists and trusts the hub (always true here) never has clusters failing on
+// its session in two passes in a row. A separate random sequence, so the rest of a seed's scenario
+// stays as it was.
+
+type SpokeChange = 'revoke-sessions' | 'recreate-spoke';
+const SPOKE_CHANGES: readonly SpokeChange[] = ['revoke-sessions', 'recreate-spoke'];
+/** What a cluster fails with when the hub's session in its account was refused and not renewed. */
+const SESSION_FAILURES = new Set(['sts.role-unavailable', 'aws.access-denied', 'aws.credentials']);
+
+class SpokeChanges {
+  /** account → passes in a row in which one of its clusters failed on the session. */
+  private readonly streaks = new Map<string, number>();
+  /** Cluster failures on the session, in all passes. */
+  sessionFailures = 0;
+
+  constructor(
+    private readonly rng: Random,
+    private readonly model: Model,
+    private readonly control: Control,
+    private readonly m: Mutations,
+  ) {}
+
+  private async change(kind: SpokeChange, pass: number, when: 'between' | 'during'): Promise<void> {
+    const account = pick(this.rng, [...this.model.accounts.keys()]);
+    if (account === undefined) return;
+    try {
+      await this.control.call('POST', kind === 'revoke-sessions' ? 'roles/revoke-sessions' : 'roles/recreate', { account, name: SPOKE_ROLE });
+      inc(this.m.counts, `${kind}-${when}`);
+      log(`  spoke role of ${account}: ${kind} ${when === 'during' ? `during pass ${pass}` : `before pass ${pass}`}`);
+    } catch (error) {
+      this.m.failures.push(`pass ${pass} ${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Between passes: now and then, one account's spoke role changes. */
+  async between(pass: number): Promise<void> {
+    if (this.rng.chance(0.25)) await this.change(pick(this.rng, SPOKE_CHANGES) ?? 'revoke-sessions', pass, 'between');
+  }
+
+  /** During a pass (about one in four): after `delayMs`, one account's spoke role changes. */
+  during(pass: number, delayMs: number): Promise<void> {
+    if (!this.rng.chance(0.25)) return Promise.resolve();
+    const kind = pick(this.rng, SPOKE_CHANGES) ?? 'revoke-sessions';
+    const delay = Math.round(delayMs * (0.1 + 0.7 * this.rng.next()));
+    return sleep(delay).then(() => this.change(kind, pass, 'during'));
+  }
+
+  /** The invariant after a pass: no account fails on its session two passes in a row. */
+  check(pass: string, runs: readonly HubRun[]): Violation[] {
+    const failing = new Map<string, string>();
+    for (const run of runs) {
+      if (run.killed) continue;
+      for (const c of run.report?.clusters ?? []) {
+        if (c.outcome !== 'failed' || !SESSION_FAILURES.has(c.error?.code ?? '')) continue;
+        this.sessionFailures += 1;
+        if (!failing.has(c.account)) failing.set(c.account, `${c.clusterId}: ${c.error?.code ?? ''} ${c.error?.message ?? ''}`);
+      }
+    }
+    const violations: Violation[] = [];
+    for (const account of this.model.accounts.keys()) {
+      const streak = failing.has(account) ? (this.streaks.get(account) ?? 0) + 1 : 0;
+      this.streaks.set(account, streak);
+      if (streak > 1) {
+        violations.push({ pass, cluster: account, kind: 'session-not-renewed', message: `its clusters failed on the hub's session in ${streak} passes in a row, the spoke role existing and trusting the hub: ${failing.get(account) ?? ''}` });
+      }
+    }
+    return violations;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
 // Faults.
 
 function faultProfile(rng: Random, hang: boolean, clusters: number): Record<string, FaultSpec> {
@@ -986,6 +1060,13 @@ async function main(): Promise<number> {
   const listing: ListingChecks = { blockedByListing: 0, checked: 0, skipped: 0 };
   const m: Mutations = { counts: {}, failures: [], nextName: 0, tampered: new Map() };
   const modelMismatches: string[] = [];
+  const spoke = new SpokeChanges(new Random(o.seed * 104_729 + 3), model, control, m);
+  /** The session invariant after a pass: its violations are counted with the others. */
+  const checkSessions = (name: string, runs: readonly HubRun[]): void => {
+    const found = spoke.check(name, runs);
+    violations.push(...found);
+    for (const v of found) log(`  VIOLATION ${v.kind} ${v.cluster}: ${v.message}`);
+  };
   let typicalMs = 1_000 + 20 * clusterCount;
   const recent: number[] = [];
   const watchdogMs = Math.max(180_000, 12 * typicalMs);
@@ -1086,6 +1167,7 @@ async function main(): Promise<number> {
       for (let i = 0; i < scale(clusterCount * 0.006); i++) await worldChange('nodegroup-remove', rng, model, control, m, p);
       await repair(model, control, m, p);
       for (let i = 0; i < scale(clusterCount * 0.03); i++) await handEdit(rng, model, control, m, p);
+      await spoke.between(p);
 
       const hang = hanging.has(p);
       const concurrent = rng.chance(0.2);
@@ -1098,7 +1180,10 @@ async function main(): Promise<number> {
       if (concurrent) f.concurrentPasses += 1;
       if (midPass.length > 0) f.midPassChanges += 1;
       await control.call('PUT', 'faults', faultProfile(rng, hang, clusterCount));
+      const spokeDuring = spoke.during(p, typicalMs);
       const { runs, found } = await pass(String(p), { concurrent, kill, midPass });
+      await spokeDuring;
+      checkSessions(String(p), runs);
       const seconds = Math.max(0, ...runs.map((r) => r.durationMs)) / 1000;
       if (hang) f.hangPassSeconds.push(seconds);
       else if (!kill && !concurrent && midPass.length === 0) {
@@ -1118,6 +1203,7 @@ async function main(): Promise<number> {
     for (let k = 1; k <= 4; k++) {
       f.passes += 1;
       const { runs, after, found } = await pass(`converge-${k}`, { concurrent: false, kill: false, midPass: [] });
+      checkSessions(`converge-${k}`, runs);
       notConverged = convergence(model, after);
       log(`converge pass ${k}: ${runs.map(summary).join(' | ')}  not converged ${notConverged.length}  violations ${found.length}`);
       if (notConverged.length === 0) {
@@ -1174,6 +1260,10 @@ async function main(): Promise<number> {
     failuresByCode: f.failuresByCode,
     listingChecks: listing,
     worldChanges: m.counts,
+    sessionFailures: spoke.sessionFailures,
+    // Calls the simulator refused because their session was revoked or its role re-created: each one
+    // the hub had to renew its session for.
+    sessionRefusals: Object.values(counters).reduce((n, c) => n + (c.outcomes['AccessDenied'] ?? 0) + (c.outcomes['AccessDeniedException'] ?? 0), 0),
     worldChangeFailures: m.failures.length,
     invariantViolations: violations.length,
     violationsByKind: byKind,
@@ -1209,6 +1299,7 @@ async function main(): Promise<number> {
   log(`outcomes: ${JSON.stringify(f.outcomes)}; failures by code: ${JSON.stringify(f.failuresByCode)}`);
   log(`blocked by a failed listing: ${listing.blockedByListing} (resourceVersion checked ${listing.checked}, skipped ${listing.skipped} because another hub wrote or was killed)`);
   log(`world changes: ${JSON.stringify(m.counts)}${m.failures.length > 0 ? `; ${m.failures.length} failed: ${m.failures.slice(0, 3).join(' | ')}` : ''}`);
+  log(`spoke sessions refused (revoked or re-created roles): ${figures.sessionRefusals} calls; clusters failed on the hub's session: ${spoke.sessionFailures}`);
   log(`invariant violations: ${violations.length}${violations.length > 0 ? ` ${JSON.stringify(byKind)} (details in ${work})` : ''}`);
   if (modelMismatches.length > 0) log(`soak model mismatches: ${modelMismatches.length}: ${modelMismatches.slice(0, 5).join(' | ')}`);
   if (simInternalErrors > 0) log(`simulator internal errors: ${simInternalErrors}`);

@@ -1,14 +1,15 @@
 /**
  * Prometheus metrics of the hub, on a registry passed in (no globals). Names follow Prometheus
  * conventions: prefix `eks_auth_hub_`, counters end in `_total`, durations in `_seconds`,
- * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start.
+ * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start. prom-client's default
+ * process and Node.js metrics keep their standard names (`process_*`, `nodejs_*`).
  *
  * The per-cluster gauges (eight series per cluster) are not prom-client metrics: prom-client keeps a
  * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
  * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { RequestObserver } from '@eks-auth-hub/aws';
+import { REFRESH_REASONS, type RequestObserver } from '@eks-auth-hub/aws';
 import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterEntry, type ClusterOutcome, type PassReport } from '@eks-auth-hub/core';
 import type { ClusterSummary, PassSummary } from './status.js';
 
@@ -156,6 +157,7 @@ export class HubMetrics {
   readonly awsRequests: Counter<'service' | 'operation' | 'outcome'>;
   readonly awsRequestDuration: Histogram<'service' | 'operation'>;
   readonly kubeRequests: Counter<'verb' | 'code'>;
+  readonly sessionRefreshes: Counter<'reason'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
 
   constructor(
@@ -166,11 +168,13 @@ export class HubMetrics {
     const registers = [registry];
     const p = 'eks_auth_hub_';
     if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: registry, prefix: p });
+      // Under their standard names (`process_*`, `nodejs_*`, no prefix): what the usual Node.js
+      // dashboards and restart alerts (`process_start_time_seconds`) look for.
+      collectDefaultMetrics({ register: registry });
       // prom-client also exports these sums as gauges named `_total`, which Prometheus reserves for
       // counters; the per-type gauges without the suffix (nodejs_active_handles{type}, …) remain.
       for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-        registry.removeSingleMetric(`${p}${name}`);
+        registry.removeSingleMetric(name);
       }
     }
     this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
@@ -208,6 +212,12 @@ export class HubMetrics {
       registers,
     });
     this.kubeRequests = new Counter({ name: `${p}kubernetes_requests_total`, help: 'Kubernetes API requests, by verb and HTTP code (or error class).', labelNames: ['verb', 'code'], registers });
+    this.sessionRefreshes = new Counter({
+      name: `${p}session_refreshes_total`,
+      help: 'Account sessions refused by a call (revoked, role deleted or created again, expired), dropped and assumed again, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Build information; always 1.', labelNames: ['version', 'node'], registers });
 
     this.buildInfo.set({ version: build.version, node: process.version }, 1);
@@ -219,6 +229,7 @@ export class HubMetrics {
     this.driftCorrections.inc(0);
     this.passErrors.inc(0);
     for (const restored of ['true', 'false']) this.lockouts.inc({ restored }, 0);
+    for (const reason of REFRESH_REASONS) this.sessionRefreshes.inc({ reason }, 0);
   }
 
   /** Creates the per-cluster series of a desired state at 0, so dashboards see every cluster before its first pass. */
@@ -243,6 +254,9 @@ export class HubMetrics {
     },
     kube: (verb, code) => {
       this.kubeRequests.inc({ verb, code });
+    },
+    sessionRefresh: (reason) => {
+      this.sessionRefreshes.inc({ reason });
     },
   };
 

@@ -97,7 +97,7 @@ export class ClusterTokens {
   minted = 0;
 
   constructor(
-    private readonly sessions: Pick<StsAccountSessions, 'credentials'>,
+    private readonly sessions: Pick<StsAccountSessions, 'credentials'> & Partial<Pick<StsAccountSessions, 'refresh'>>,
     private readonly now: () => number = Date.now,
     max = TOKENS_KEPT,
   ) {
@@ -105,15 +105,32 @@ export class ClusterTokens {
   }
 
   async token(cluster: ClusterRef): Promise<string> {
+    return (await this.signed(cluster)).token;
+  }
+
+  /** The cluster's token and the access key of the session that signed it. */
+  async signed(cluster: ClusterRef): Promise<{ readonly token: string; readonly accessKeyId: string }> {
     const key = `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
     const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition);
     const cached = this.cache.get(key);
     const now = this.now();
-    if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached.token;
+    if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached;
     const { token } = await mintClusterToken(credentials, cluster.name, cluster.region, new Date(now));
     this.minted += 1;
-    this.cache.set(key, { token, accessKeyId: credentials.accessKeyId, usableUntil: Math.min(now + TOKEN_REUSE_MS, credentials.expiration.getTime()) });
-    return token;
+    const made: CachedToken = { token, accessKeyId: credentials.accessKeyId, usableUntil: Math.min(now + TOKEN_REUSE_MS, credentials.expiration.getTime()) };
+    this.cache.set(key, made);
+    return made;
+  }
+
+  /**
+   * After the cluster answered 401 to a token signed by session `accessKeyId`: forgets the token and
+   * asks the sessions to renew that session (see StsAccountSessions.refresh). True when a request with
+   * a new token is worth making.
+   */
+  async refused(cluster: ClusterRef, accessKeyId: string): Promise<boolean> {
+    this.forget(cluster);
+    if (this.sessions.refresh === undefined) return false;
+    return this.sessions.refresh(cluster.account, cluster.partition as Partition, accessKeyId, 'cluster-unauthorized');
   }
 
   /** Forgets a cluster's token (after the server refused it). */

@@ -93,7 +93,8 @@ export class EksClusterDirectory implements ClusterDirectory {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
       try {
-        return await run(await this.client(cluster));
+        const client = await this.client(cluster);
+        return await this.sessions.withSession(cluster.account, cluster.partition, () => run(client));
       } catch (error) {
         throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
       }

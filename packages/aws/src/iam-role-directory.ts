@@ -34,7 +34,8 @@ export class IamRoleDirectory implements RoleDirectory {
       const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
         try {
           const client = await this.client(account, partition);
-          return await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
+          const input = { PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) };
+          return await this.sessions.withSession(account, partition, () => client.send(new ListRolesCommand(input)));
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
         }

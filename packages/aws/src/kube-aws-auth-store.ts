@@ -75,8 +75,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
   }
 
-  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
-    const token = await this.tokens.token(cluster);
+  /** A client for the cluster with its token, and the access key of the session that signed the token. */
+  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
+    const { token, accessKeyId } = await this.tokens.signed(cluster);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);
     const auth: SecurityAuthentication = {
@@ -100,14 +101,37 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         },
       ],
     });
-    return new CoreV1Api(configuration);
+    return { api: new CoreV1Api(configuration), accessKeyId };
   }
 
   private count(verb: string): void {
     this.calls[verb] = (this.calls[verb] ?? 0) + 1;
   }
 
-  private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`): Promise<T> {
+  /**
+   * One request with the cluster's token. A 401 renews the session that signed the token (once per
+   * account per pass: StsAccountSessions.refresh) and makes the request again with a new token before
+   * the 401 stands.
+   */
+  private async call<T>(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    verb: string,
+    what: string,
+    run: (api: CoreV1Api) => Promise<T>,
+    object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`,
+  ): Promise<T> {
+    const { api, accessKeyId } = await this.api(cluster, endpoint);
+    try {
+      return await this.retried(cluster, verb, what, () => run(api), object);
+    } catch (error) {
+      if (!(error instanceof HubError) || error.code !== 'kube.unauthorized' || !(await this.tokens.refused(cluster, accessKeyId))) throw error;
+      const again = await this.api(cluster, endpoint);
+      return this.retried(cluster, verb, what, () => run(again.api), object);
+    }
+  }
+
+  private async retried<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object: string): Promise<T> {
     const attempts = Math.max(1, this.options.maxAttempts ?? 3);
     return pRetry(() => this.attempt(cluster, verb, what, run, object), {
       retries: attempts - 1,
@@ -136,9 +160,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   async read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null> {
-    const api = await this.api(cluster, endpoint);
     try {
-      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      const object = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
@@ -157,7 +180,6 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
-    const api = await this.api(cluster, endpoint);
     if (change.create) {
       const body: V1ConfigMap = {
         apiVersion: 'v1',
@@ -165,7 +187,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, annotations: { ...change.annotations } },
         data: { ...change.data },
       };
-      const created = await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
+      const created = await this.call(cluster, endpoint, 'create', 'create', (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
       this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
@@ -173,7 +195,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     // read last (another read came in between): read it now; if it changed, the server answers 409.
     let base = this.lastRead.get(this.key(cluster));
     if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
-      base = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      base = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
     }
     const body: V1ConfigMap = {
       ...base,
@@ -189,7 +211,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: { ...change.data },
     };
     delete body.metadata?.managedFields;
-    const replaced = await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
+    const replaced = await this.call(cluster, endpoint, 'update', 'replace', (api) => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
     this.lastRead.set(this.key(cluster), unmanagedPart(replaced));
   }
 
@@ -200,9 +222,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
-    const api = await this.api(cluster, endpoint);
     try {
-      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      const object = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;
@@ -211,7 +232,6 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
-    const api = await this.api(cluster, endpoint);
     const what = `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`;
     const body: V1ConfigMap = {
       apiVersion: 'v1',
@@ -225,9 +245,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: renderHistory(entries),
     };
     if (resourceVersion === undefined) {
-      await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, endpoint, 'create', 'create', (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
     } else {
-      await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, endpoint, 'update', 'replace', (api) => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
     }
   }
 }

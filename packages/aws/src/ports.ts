@@ -13,6 +13,8 @@ export interface AwsPortsOptions extends SdkOptions {
   readonly clock?: Clock;
   /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
   readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
+  /** Wait after renewing a refused session before the call is made again (default 2 s). */
+  readonly sessionRefreshBackoffMs?: number;
 }
 
 export interface AwsPorts extends Ports {
@@ -42,6 +44,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     roleName: options.hub.roleName,
     sessionName: options.hub.sessionName,
     ...(options.hub.externalId === undefined ? {} : { externalId: options.hub.externalId }),
+    ...(options.sessionRefreshBackoffMs === undefined ? {} : { refreshBackoffMs: options.sessionRefreshBackoffMs }),
     now,
   });
   const tokens = new ClusterTokens(sessions, now);

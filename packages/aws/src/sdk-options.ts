@@ -169,6 +169,8 @@ export function iamRegion(partition: Partition): string {
 export interface RequestObserver {
   aws(service: string, operation: string, outcome: string, durationMs: number): void;
   kube(verb: string, code: string, durationMs: number): void;
+  /** A session refused by a call, dropped and assumed again (reason: access-denied, invalid-token, expired-token, cluster-unauthorized). */
+  sessionRefresh?(reason: string): void;
 }
 
 export const NO_OBSERVER: RequestObserver = { aws: () => undefined, kube: () => undefined };

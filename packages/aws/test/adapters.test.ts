@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, type ClusterRef } from '@eks-auth-hub/core';
+import { ConflictError, SessionError, type ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
 import { KubeAwsAuthStore, createAwsPorts, type AwsPorts } from '../src/index.js';
 import { rejection } from './rejection.js';
@@ -56,10 +56,55 @@ describe('StsAccountSessions', () => {
   it('fails a refused account with a terminal error and does not cache the failure', async () => {
     const p = createAwsPorts({ hub: { ...hub, externalId: 'wrong' }, maxAttempts: 1 });
     const error = await rejection(p.sessions.open('111122223333', 'aws'));
-    expect(error).toMatchObject({ kind: 'terminal', code: 'aws.access-denied' });
+    // STS says AccessDenied alike for a missing role, a trust policy that does not name the hub and a wrong ExternalId.
+    expect(error).toMatchObject({ kind: 'terminal', code: 'sts.role-unavailable' });
+    expect(error).toBeInstanceOf(SessionError);
     expect(error.message).toContain('sts:AssumeRole arn:aws:iam::111122223333:role/eks-auth-hub-spoke: AccessDenied');
+    expect(error.message).toContain('the role does not exist, or its trust policy does not let the hub\'s principal assume it with the configured ExternalId (STS does not say which)');
+    expect(error.message).toContain('STS: User: arn:aws:iam::999988887777:user/eks-auth-hub is not authorized to perform: sts:AssumeRole');
     await rejection(p.sessions.open('111122223333', 'aws'));
     expect(p.sessions.assumeRoleCalls).toBe(2);
+  });
+
+  it('renews a kept session refused mid-pass once: concurrent refusals share one AssumeRole, a second refusal in the pass stands', async () => {
+    const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
+    const account = '444455556666';
+    await p.sessions.open(account, 'aws');
+    await p.sessions.open(account, 'aws'); // the next pass: the session is kept from the last one
+    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    const listings = await Promise.all([1, 2, 3].map(() => p.roles.listSsoRoles(account, 'aws')));
+    expect(listings.every((roles) => roles.length > 0)).toBe(true);
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+    expect(p.sessions.refreshes).toBe(1);
+    // Refused again in the same pass: no second renewal, the refusal is the call's error.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    expect(await rejection(p.roles.listSsoRoles(account, 'aws'))).toMatchObject({ code: 'aws.access-denied' });
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+    // The next pass may renew it again.
+    await p.sessions.open(account, 'aws');
+    await p.roles.listSsoRoles(account, 'aws');
+    expect(p.sessions.assumeRoleCalls).toBe(3);
+  });
+
+  it('renews a session assumed earlier in the same pass (revoked mid-pass), and never outside a pass', async () => {
+    const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
+    const account = '444455556666';
+    await p.sessions.open(account, 'aws');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    expect((await p.clusters.describe(analytics)).endpoint).toMatch(/^https:/);
+    expect(p.sessions.assumeRoleCalls).toBe(2);
+    // Without open() (the CLI's token command, the recovery role) a refusal is never renewed.
+    const outside = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
+    await outside.sessions.credentials(account, 'aws');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    const error = await rejection(outside.clusters.describe(analytics));
+    expect(error).toMatchObject({ code: 'aws.access-denied' });
+    expect(error.message).toContain('AccessDeniedException: User: arn:aws:sts::444455556666:assumed-role/eks-auth-hub-spoke/eks-auth-hub is not authorized to perform: eks:DescribeCluster');
+    expect(outside.sessions.assumeRoleCalls).toBe(1);
+    expect(outside.sessions.refreshes).toBe(0);
   });
 });
 

@@ -80,6 +80,18 @@ export class ConflictError extends HubError {
   }
 }
 
+/**
+ * The hub cannot act in an account at all: its role there cannot be assumed (or a new session was
+ * refused). Every cluster of the account fails with this error's code; an account whose session
+ * fails is never read as an account with an empty or partial listing.
+ */
+export class SessionError extends HubError {
+  constructor(code: string, message: string, options: HubErrorOptions = {}) {
+    super('terminal', code, message, options);
+    this.name = 'SessionError';
+  }
+}
+
 /** The kind, code and message of any error, for reports; never a stack. */
 export function describeError(error: unknown): { readonly kind: ErrorKind; readonly code: string; readonly message: string } {
   if (error instanceof HubError) return { kind: error.kind, code: error.code, message: error.message };

@@ -29,7 +29,11 @@ export interface ClusterEndpoint {
   readonly cached?: boolean;
 }
 
-/** Opens (and caches) the hub's session in a target account; fails when the account cannot be entered. */
+/**
+ * Opens (and caches) the hub's session in a target account; fails when the account cannot be entered.
+ * A pass opens each account once, before its other calls there: an implementation that renews a
+ * session refused mid-way does so at most once per account between two opens.
+ */
 export interface AccountSessions {
   open(account: string, partition: Partition): Promise<void>;
 }

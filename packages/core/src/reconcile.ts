@@ -12,7 +12,7 @@
 import pLimit from 'p-limit';
 import type { Partition } from './arn.js';
 import type { Entry } from './aws-auth.js';
-import { ConflictError, HubError, describeError, type ErrorKind } from './errors.js';
+import { ConflictError, HubError, SessionError, describeError, type ErrorKind } from './errors.js';
 import type { GuardRefusal } from './guard.js';
 import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
@@ -208,10 +208,12 @@ async function enterAccount(
   } catch (error) {
     return { error };
   }
-  // One listing for all clusters of the account; a failure is carried as an incomplete listing.
+  // One listing for all clusters of the account; a failure is carried as an incomplete listing, but
+  // a session that could not be renewed is a failure to enter the account.
   try {
     return { roles: { complete: true, items: await ports.roles.listSsoRoles(account, partition) } };
   } catch (error) {
+    if (error instanceof SessionError) return { error };
     const described = describeError(error);
     return { roles: { complete: false, reason: `${described.code}: ${described.message}` } };
   }

@@ -181,12 +181,16 @@ export function verifyToken(token: string, clusterName: string, world: World, re
   if (credential.sessionToken !== undefined && reading.securityToken !== credential.sessionToken) {
     return refuse('STS: InvalidClientTokenId (session token)');
   }
+  if (world.propagating(credential)) return refuse('STS: InvalidClientTokenId (session not known yet)');
   if (credential.expiresAt !== undefined && credential.expiresAt < now) return refuse('STS: ExpiredToken');
   const expected = presignedTokenSignature(
     { host: reading.host, region, clusterName, signingDate: new Date(reading.signedAt), expiresIn: reading.expires },
     credential,
   );
   if (!signaturesEqual(expected, reading.signature)) return refuse('STS: SignatureDoesNotMatch');
+  // GetCallerIdentity needs no permission and no policy denies it: a session whose role was deleted,
+  // created again or whose sessions were revoked still names itself, so its token still
+  // authenticates; what it is then allowed is the cluster's mapping of the role's ARN.
   return { ok: true, identity: identityOf(credential) };
 }
 

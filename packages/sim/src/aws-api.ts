@@ -86,6 +86,21 @@ const ERRORS = {
   missingAuth: { query: [403, 'MissingAuthenticationToken', 'Request is missing Authentication Token'], 'rest-json': [403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'] },
 } as const;
 
+/**
+ * IAM's verdict on a session, evaluated on every call (not when it was issued): a session whose role
+ * is gone (deleted, or created again under the same name: another role id) is implicitly denied
+ * everything, one issued before its role's "Revoke active sessions" time is explicitly denied by the
+ * `AWSRevokeOlderSessions` policy. HTTP 403 with the code each protocol uses (`AccessDenied` in the
+ * Query protocol, `AccessDeniedException` in EKS's REST-JSON) and IAM's message form. Never asked for
+ * `sts:GetCallerIdentity`, which needs no permission and which no policy can deny.
+ */
+function authorize(world: World, caller: Credential, action: string, resource: string, protocol: Protocol): void {
+  const denial = world.sessionDenial(caller);
+  if (denial === undefined) return;
+  const why = denial === 'explicit' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+  throw new SimError(403, protocol === 'query' ? 'AccessDenied' : 'AccessDeniedException', `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
+}
+
 function protocolError(kind: keyof typeof ERRORS, protocol: Protocol): SimError {
   const [status, code, message] = ERRORS[kind][protocol];
   return new SimError(status, code, message);
@@ -141,6 +156,7 @@ function authenticate(world: World, request: RawRequest, auth: NonNullable<Retur
   if (credential === undefined) throw protocolError('unknownKey', protocol);
   const token = request.headers['x-amz-security-token'];
   if (credential.sessionToken !== undefined && token !== credential.sessionToken) throw protocolError('unknownKey', protocol);
+  if (world.propagating(credential)) throw protocolError('unknownKey', protocol);
   if (credential.expiresAt !== undefined && credential.expiresAt < world.now()) throw protocolError('expired', protocol);
   const date = parseAmzDate(typeof request.headers['x-amz-date'] === 'string' ? request.headers['x-amz-date'] : undefined);
   if (date === undefined || !auth.signedHeaders.includes('host')) throw protocolError('badSignature', protocol);
@@ -194,6 +210,8 @@ function handleSts(ctx: AwsApiContext, caller: Credential, form: Record<string, 
     new SimError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
   if (parsed === null) throw new SimError(400, 'ValidationError', `${roleArn} is invalid`);
   const [, partition, accountId = '', name = ''] = parsed;
+  // A session (role chaining) is evaluated like any other call first.
+  authorize(world, caller, 'sts:AssumeRole', roleArn, 'query');
   if (partition !== world.partition) throw denied();
   const role: Role | undefined = world.accounts.get(accountId)?.roles.get(name.toLowerCase());
   // The ARN must name the role exactly, path included.
@@ -265,6 +283,7 @@ function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, 
   if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
     throw new SimError(400, 'ValidationError', `1 validation error detected: Value '${maxItemsText ?? ''}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
   }
+  authorize(ctx.world, caller, 'iam:ListRoles', `arn:${ctx.world.partition}:iam::${caller.account}:role${prefix}`, 'query');
   const marker = one(form, 'Marker');
   const start = marker === undefined ? 0 : decodeMarker(marker);
   const account = ctx.world.accounts.get(caller.account);
@@ -321,6 +340,15 @@ function paginate<T>(items: readonly T[], query: Record<string, string | string[
   return { page, nextToken: start + size < items.length ? encodeMarker(start + size) : undefined };
 }
 
+/** The resource an EKS operation is authorised on (what IAM names in a denial). */
+function eksResource(partition: string, region: string, account: string, route: { operation: string; params: string[] }): string {
+  const [cluster = '*', child = '*'] = route.params;
+  const base = `arn:${partition}:eks:${region}:${account}`;
+  if (route.operation === 'DescribeNodegroup') return `${base}:nodegroup/${cluster}/${child}/*`;
+  if (route.operation === 'DescribeFargateProfile') return `${base}:fargateprofile/${cluster}/${child}/*`;
+  return `${base}:cluster/${route.operation === 'ListClusters' ? '*' : cluster}`;
+}
+
 function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
 }
@@ -336,6 +364,7 @@ function handleEks(
 ): void {
   if (route === undefined) throw new SimError(404, 'UnknownOperationException', `no EKS operation for ${request.method} ${request.rawPath}`);
   const world = ctx.world;
+  authorize(world, caller, `eks:${route.operation}`, eksResource(world.partition, region, caller.account, route), 'rest-json');
   const query = parseRawQuery(request.rawQuery);
   const cap = world.settings.maxEksPageSize;
   const account = world.accounts.get(caller.account);

@@ -51,6 +51,21 @@ export class SimControl {
     this.world.deleteRole(account, name);
   }
 
+  /**
+   * The console's "Revoke active sessions": every session of the role issued before now is denied
+   * every call (sessions assumed afterwards work). Returns the revocation time.
+   */
+  revokeSessions(account: string, name: string): { revokedBefore: string } {
+    const role = this.world.revokeSessions(account, name);
+    return { revokedBefore: new Date(role.revokedBefore ?? 0).toISOString() };
+  }
+
+  /** Deletes a role and creates it again under the same name and trust: a new role id, its old sessions denied. */
+  recreateRole(account: string, name: string): { roleArn: string; roleId: string } {
+    const role = this.world.recreateRole(account, name);
+    return { roleArn: role.arn, roleId: role.roleId };
+  }
+
   /** Deletes the cluster and creates it again under the same name: a new endpoint, nothing inside. */
   recreateCluster(ref: ClusterRef): void {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
@@ -148,6 +163,11 @@ export class SimControl {
     return { ...this.faults.injected };
   }
 
+  /** IAM's eventual consistency: sessions younger than `ms` are refused as invalid tokens (0: known at once). */
+  setSessionPropagation(ms: number): void {
+    this.world.sessionPropagationMs = ms;
+  }
+
   /** Moves the simulator's clock forward: credentials and tokens expire as they would. */
   advanceClock(seconds: number): void {
     this.world.clockOffsetMs += seconds * 1000;
@@ -191,6 +211,14 @@ const ROUTES: Record<string, Handler> = {
     const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
     c.deleteRole(account, name);
     return {};
+  },
+  'POST /_sim/roles/revoke-sessions': (c, b) => {
+    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
+    return c.revokeSessions(account, name);
+  },
+  'POST /_sim/roles/recreate': (c, b) => {
+    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
+    return c.recreateRole(account, name);
   },
   'POST /_sim/clusters/recreate': (c, b) => {
     c.recreateCluster(ref.parse(b));
@@ -244,6 +272,11 @@ const ROUTES: Record<string, Handler> = {
   'DELETE /_sim/faults': (c, _b, q) => {
     const seed = q.get('seed');
     c.clearFaults(seed === null ? undefined : Number(seed));
+    return {};
+  },
+  'PUT /_sim/iam/consistency': (c, b) => {
+    const { sessionPropagationMs } = z.strictObject({ sessionPropagationMs: z.number().int().min(0).max(60_000) }).parse(b);
+    c.setSessionPropagation(sessionPropagationMs);
     return {};
   },
   'POST /_sim/clock': (c, b) => {

@@ -24,6 +24,11 @@ export interface Role {
   readonly maxSessionDurationSeconds: number;
   /** Set for Identity Center roles. */
   readonly permissionSet?: string;
+  /**
+   * "Revoke active sessions": the `AWSRevokeOlderSessions` inline policy, a deny of everything to
+   * sessions whose `aws:TokenIssueTime` is before this time (epoch ms of the world's clock).
+   */
+  revokedBefore?: number;
 }
 
 export interface Account {
@@ -78,7 +83,19 @@ export interface Credential {
   readonly userId: string;
   /** For sessions: the role assumed. */
   readonly roleArn?: string;
+  /** For sessions: the id of the role assumed (a role created again under the same name has another). */
+  readonly roleId?: string;
+  /** For sessions: when it was issued (epoch ms of the world's clock), its `aws:TokenIssueTime`. */
+  readonly issuedAt?: number;
 }
+
+/**
+ * Why IAM denies every call of a session, evaluated per call as IAM does: `implicit` when its role no
+ * longer exists (deleted, or deleted and created again under the same name: another role id, with
+ * none of the old one's policies), `explicit` when the role's sessions issued before a time were
+ * revoked. Undefined for static keys and for sessions in good standing.
+ */
+export type SessionDenial = 'implicit' | 'explicit';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -93,6 +110,11 @@ export class World {
   readonly random: Random;
   /** Added to the real clock: lets tests expire credentials and tokens without waiting. */
   clockOffsetMs = 0;
+  /**
+   * IAM's eventual consistency: a session younger than this (ms) is not known yet wherever it is
+   * shown, and is refused as an invalid token (0: known at once).
+   */
+  sessionPropagationMs = 0;
 
   constructor(file: WorldFile) {
     this.partition = file.partition;
@@ -187,6 +209,44 @@ export class World {
     return role;
   }
 
+  /** Whether `credential` is a session issued too recently to be known everywhere (sessionPropagationMs). */
+  propagating(credential: Credential): boolean {
+    return credential.issuedAt !== undefined && this.now() - credential.issuedAt < this.sessionPropagationMs;
+  }
+
+  /** Why every call of `credential` is denied now, if it is (see SessionDenial). */
+  sessionDenial(credential: Credential): SessionDenial | undefined {
+    if (credential.roleArn === undefined || credential.roleId === undefined) return undefined;
+    const name = credential.roleArn.slice(credential.roleArn.lastIndexOf('/') + 1);
+    const role = this.accounts.get(credential.account)?.roles.get(name.toLowerCase());
+    if (role === undefined || role.roleId !== credential.roleId) return 'implicit';
+    if (role.revokedBefore !== undefined && (credential.issuedAt ?? 0) < role.revokedBefore) return 'explicit';
+    return undefined;
+  }
+
+  /** "Revoke active sessions" on a role: its sessions issued before now are denied everything. */
+  revokeSessions(accountId: string, name: string): Role {
+    const role = this.account(accountId).roles.get(name.toLowerCase());
+    if (role === undefined) throw new SimError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+    role.revokedBefore = this.now();
+    return role;
+  }
+
+  /**
+   * Deletes a role and creates it again under the same name, path, trust and session length (a stack
+   * replaced): a new role id, so the old role's sessions are denied from then on.
+   */
+  recreateRole(accountId: string, name: string): Role {
+    const old = this.deleteRole(accountId, name);
+    return this.addRole(accountId, {
+      name: old.name,
+      path: old.path,
+      trust: old.trust,
+      maxSessionDurationSeconds: old.maxSessionDurationSeconds,
+      ...(old.permissionSet === undefined ? {} : { permissionSet: old.permissionSet }),
+    });
+  }
+
   deleteRole(accountId: string, name: string): Role {
     const account = this.account(accountId);
     const role = account.roles.get(name.toLowerCase());
@@ -250,15 +310,18 @@ export class World {
   /** Issues temporary credentials for a role session. */
   issueSession(role: Role, account: string, sessionName: string, durationSeconds: number): Credential {
     const accessKeyId = `ASIA${randomBytes(12).toString('hex').toUpperCase().slice(0, 16)}`;
+    const issuedAt = this.now();
     const credential: Credential = {
       accessKeyId,
       secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
       sessionToken: randomBytes(96).toString('base64'),
-      expiresAt: this.now() + durationSeconds * 1000,
+      expiresAt: issuedAt + durationSeconds * 1000,
       account,
       arn: `arn:${this.partition}:sts::${account}:assumed-role/${role.name}/${sessionName}`,
       userId: `${role.roleId}:${sessionName}`,
       roleArn: role.arn,
+      roleId: role.roleId,
+      issuedAt,
     };
     this.pruneExpiredSessions();
     this.credentials.set(accessKeyId, credential);
