@@ -16,6 +16,7 @@ import {
   hubJsonSchema,
   isHubError,
   isRegion,
+  notReplaced,
   parseAwsAuth,
   parseShard,
   reconcile,
@@ -28,6 +29,7 @@ import {
   type PassReport,
   type Ports,
 } from '@eks-auth-hub/core';
+import { passDeadline } from './deadline.js';
 import { loadConfigFile } from './config-file.js';
 import { renderReport } from './report.js';
 
@@ -208,13 +210,21 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
   const shard = selectionLabel(selection);
-  const report = await reconcile(state, await makePorts(state), {
-    passId: randomUUID(),
-    dryRun,
-    only,
-    allowRepair: values['allow-repair'] === true,
-    ...(shard === undefined ? {} : { shard }),
-  });
+  const ports = await makePorts(state);
+  const deadline = passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
+  let report: PassReport;
+  try {
+    report = await reconcile(state, ports, {
+      passId: randomUUID(),
+      dryRun,
+      only,
+      allowRepair: values['allow-repair'] === true,
+      deadline: deadline.signal,
+      ...(shard === undefined ? {} : { shard }),
+    });
+  } finally {
+    deadline.dispose();
+  }
   io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
   return exitCode(report);
 }
@@ -310,10 +320,13 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
   const ref = clusterRefOf(state, values.cluster);
   const ports = await makePorts(state);
   let kept;
+  let live;
   try {
     await ports.sessions.open(ref.account, ref.partition);
     const endpoint = await ports.clusters.describe(ref);
     kept = await ports.awsAuth.readHistory(ref, endpoint);
+    // To tell the versions really replaced from one whose write never happened.
+    live = await ports.awsAuth.read(ref, endpoint);
   } catch (error) {
     io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_ERROR;
@@ -328,7 +341,10 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
     const parsed = parseAwsAuth(entry.data);
     const counts = `${parsed.mapRoles.length} roles, ${parsed.mapUsers.length} users, ${parsed.mapAccounts.length} accounts`;
     const hash = entry.desiredHash === '' ? 'not written by the hub' : `desired ${entry.desiredHash.slice(0, 12)}`;
-    io.stdout(`  ${String(i + 1).padStart(2)}  replaced ${entry.replacedAt} by pass ${entry.passId}  ${counts}  (${hash})`);
+    const when = notReplaced(entry, live ?? null)
+      ? `still live: pass ${entry.passId} kept it at ${entry.replacedAt} but its write did not happen`
+      : `replaced ${entry.replacedAt} by pass ${entry.passId}`;
+    io.stdout(`  ${String(i + 1).padStart(2)}  ${when}  ${counts}  (${hash})`);
   });
   return EXIT_OK;
 }

@@ -104,9 +104,10 @@ export class ClusterTokens {
     this.cache = new LRUCache<string, CachedToken>({ max });
   }
 
-  async token(cluster: ClusterRef): Promise<string> {
+  /** The cluster's token; making one may need the account's session (an STS call that ends when `signal` aborts). */
+  async token(cluster: ClusterRef, signal?: AbortSignal): Promise<string> {
     const key = `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
-    const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition);
+    const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition, signal);
     const cached = this.cache.get(key);
     const now = this.now();
     if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached.token;

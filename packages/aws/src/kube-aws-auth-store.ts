@@ -75,8 +75,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
   }
 
-  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
-    const token = await this.tokens.token(cluster);
+  /** A client for one cluster whose every request ends within the request timeout, or when `signal` aborts. */
+  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint, signal: AbortSignal | undefined): Promise<CoreV1Api> {
+    const token = await this.tokens.token(cluster, signal);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);
     const auth: SecurityAuthentication = {
@@ -93,7 +94,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       promiseMiddleware: [
         {
           pre: async (context) => {
-            context.setSignal(AbortSignal.timeout(timeoutMs));
+            const timeout = AbortSignal.timeout(timeoutMs);
+            context.setSignal(signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
             return context;
           },
           post: async (response) => response,
@@ -107,9 +109,11 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     this.calls[verb] = (this.calls[verb] ?? 0) + 1;
   }
 
-  private async call<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`): Promise<T> {
+  private async call<T>(cluster: ClusterRef, verb: string, what: string, signal: AbortSignal | undefined, run: () => Promise<T>, object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`): Promise<T> {
     const attempts = Math.max(1, this.options.maxAttempts ?? 3);
     return pRetry(() => this.attempt(cluster, verb, what, run, object), {
+      // No retry (nor wait for one) once the pass is over.
+      ...(signal === undefined ? {} : { signal }),
       retries: attempts - 1,
       minTimeout: this.options.retryDelayMs ?? 200,
       factor: 2,
@@ -135,10 +139,10 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null> {
-    const api = await this.api(cluster, endpoint);
+  async read(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<ObservedAwsAuth | null> {
+    const api = await this.api(cluster, endpoint, signal);
     try {
-      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      const object = await this.call(cluster, 'get', 'read', signal, () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
@@ -156,8 +160,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
-    const api = await this.api(cluster, endpoint);
+  async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite, signal?: AbortSignal): Promise<void> {
+    const api = await this.api(cluster, endpoint, signal);
     if (change.create) {
       const body: V1ConfigMap = {
         apiVersion: 'v1',
@@ -165,7 +169,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, annotations: { ...change.annotations } },
         data: { ...change.data },
       };
-      const created = await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
+      const created = await this.call(cluster, 'create', 'create', signal, () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
       this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
@@ -173,7 +177,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     // read last (another read came in between): read it now; if it changed, the server answers 409.
     let base = this.lastRead.get(this.key(cluster));
     if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
-      base = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      base = await this.call(cluster, 'get', 'read', signal, () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
     }
     const body: V1ConfigMap = {
       ...base,
@@ -189,20 +193,20 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: { ...change.data },
     };
     delete body.metadata?.managedFields;
-    const replaced = await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
+    const replaced = await this.call(cluster, 'update', 'replace', signal, () => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
     this.lastRead.set(this.key(cluster), unmanagedPart(replaced));
   }
 
-  async verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void> {
+  async verify(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<void> {
     // A token made now, not the cached one: the check is whether the hub can still get in.
     this.tokens.forget(cluster);
-    await this.read(cluster, endpoint);
+    await this.read(cluster, endpoint, signal);
   }
 
-  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
-    const api = await this.api(cluster, endpoint);
+  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
+    const api = await this.api(cluster, endpoint, signal);
     try {
-      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      const object = await this.call(cluster, 'get', 'read', signal, () => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;
@@ -210,8 +214,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
-    const api = await this.api(cluster, endpoint);
+  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void> {
+    const api = await this.api(cluster, endpoint, signal);
     const what = `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`;
     const body: V1ConfigMap = {
       apiVersion: 'v1',
@@ -225,9 +229,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: renderHistory(entries),
     };
     if (resourceVersion === undefined) {
-      await this.call(cluster, 'create', 'create', () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, 'create', 'create', signal, () => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
     } else {
-      await this.call(cluster, 'update', 'replace', () => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, 'update', 'replace', signal, () => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
     }
   }
 }

@@ -16,6 +16,34 @@ export interface SdkOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** The request timeout of one attempt, in ms. */
+export function requestTimeoutMs(options: SdkOptions): number {
+  return options.requestTimeoutMs ?? 15_000;
+}
+
+/** Attempts per call. */
+export function maxAttempts(options: SdkOptions): number {
+  return options.maxAttempts ?? 3;
+}
+
+/**
+ * How long one call may take across all its attempts: each attempt ends within the request timeout,
+ * and the standard retry strategy's backoff between attempts is well under 2 s each (it grows to
+ * 20 s only after many more attempts than the hub makes). Past this, the call is aborted even if a
+ * part of it the request timeout does not cover (reading a body that stops flowing, a credential
+ * lookup) hangs.
+ */
+export function callDeadlineMs(options: SdkOptions): number {
+  const attempts = maxAttempts(options);
+  return attempts * requestTimeoutMs(options) + (attempts - 1) * 2_000 + 500;
+}
+
+/** The signal one call is sent with: its own deadline, and the pass's signal when there is one. */
+export function callSignal(options: SdkOptions, signal?: AbortSignal): AbortSignal {
+  const deadline = AbortSignal.timeout(callDeadlineMs(options));
+  return signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+}
+
 /** One request handler (and so one pool of kept-alive connections per host) for all clients made with the same options. */
 const handlers = new WeakMap<SdkOptions, NodeHttpHandler>();
 
@@ -32,7 +60,9 @@ export function clientSettings(options: SdkOptions): ClientSettings {
     // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
     requestHandler = new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      requestTimeout: requestTimeoutMs(options),
+      // Without it the handler only logs a warning when the timeout passes and the call waits on for ever.
+      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 512 },
       httpsAgent: { keepAlive: true, maxSockets: 512 },
     });
@@ -40,7 +70,7 @@ export function clientSettings(options: SdkOptions): ClientSettings {
   }
   // The middleware stack is resolved once per client and command type instead of on every call (about a
   // fifth of the SDK's CPU per call); the hub never changes a command's stack per call.
-  return { maxAttempts: options.maxAttempts ?? 3, retryMode: 'standard', requestHandler, cacheMiddleware: true };
+  return { maxAttempts: maxAttempts(options), retryMode: 'standard', requestHandler, cacheMiddleware: true };
 }
 
 /**

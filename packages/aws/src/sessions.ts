@@ -8,7 +8,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { LRUCache } from 'lru-cache';
 import { HubError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, callSignal, clientSettings, observed, type SdkOptions } from './sdk-options.js';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -52,16 +52,19 @@ export class StsAccountSessions implements AccountSessions {
     return `arn:${partition}:iam::${account}:role/${this.options.roleName}`;
   }
 
-  async open(account: string, partition: Partition): Promise<void> {
-    await this.credentials(account, partition);
+  async open(account: string, partition: Partition, signal?: AbortSignal): Promise<void> {
+    await this.credentials(account, partition, signal);
   }
 
-  /** Credentials for `account`, from cache while they have more than `refreshBeforeMs` left. */
-  credentials(account: string, partition: Partition): Promise<SessionCredentials> {
+  /**
+   * Credentials for `account`, from cache while they have more than `refreshBeforeMs` left. A call
+   * to STS ends within its deadline, or sooner when `signal` aborts (then the next caller asks again).
+   */
+  credentials(account: string, partition: Partition, signal?: AbortSignal): Promise<SessionCredentials> {
     const key = `${partition}/${account}`;
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.expiresAt - (this.options.refreshBeforeMs ?? 5 * 60_000) > this.now()) return cached.promise;
-    const entry: Cached = { promise: this.assume(account, partition), expiresAt: Number.POSITIVE_INFINITY };
+    const entry: Cached = { promise: this.assume(account, partition, signal), expiresAt: Number.POSITIVE_INFINITY };
     this.cache.set(key, entry);
     entry.promise.then(
       (credentials) => {
@@ -74,7 +77,7 @@ export class StsAccountSessions implements AccountSessions {
     return entry.promise;
   }
 
-  private async assume(account: string, partition: Partition): Promise<SessionCredentials> {
+  private async assume(account: string, partition: Partition, signal: AbortSignal | undefined): Promise<SessionCredentials> {
     const roleArn = this.roleArn(account, partition);
     this.assumeRoleCalls += 1;
     const out = await observed(this.options.observer ?? NO_OBSERVER, 'sts', 'AssumeRole', async () => {
@@ -86,6 +89,7 @@ export class StsAccountSessions implements AccountSessions {
             DurationSeconds: this.options.durationSeconds ?? 3600,
             ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
           }),
+          { abortSignal: callSignal(this.options, signal) },
         );
       } catch (error) {
         throw fromAwsError(error, `sts:AssumeRole ${roleArn}`);

@@ -85,6 +85,8 @@ describe('loadDesiredState: the example file', () => {
       accountConcurrency: 4,
       requestTimeout: '15s',
       requestTimeoutMs: 15_000,
+      passTimeout: '10m',
+      passTimeoutMs: 600_000,
       guard: { maxRemovalRatio: 0.5 },
     });
     const minimal = parseDesiredState(withCluster(''), 'x.yaml');
