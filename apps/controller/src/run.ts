@@ -23,6 +23,8 @@ export interface StartOptions {
   /** Build the ports with the metrics' request observer; default: AWS adapters from the SDK's settings. */
   readonly makePorts?: (observer: HubMetrics['observer']) => Ports;
   readonly intervalMs?: number;
+  /** The clock health is judged by (tests move it). */
+  readonly now?: () => number;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
@@ -36,6 +38,7 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     metrics,
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen);
   logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
