@@ -23,10 +23,10 @@ export function stopping(): HubError {
   return new HubError('transient', 'hub.stopping', 'the hub was stopped before this was done; the next pass does it');
 }
 
-/** A deadline `timeoutMs` from `now` (the timer does not keep the process alive). */
-export function passDeadline(timeoutMs: number, timeoutText: string, now: number = Date.now()): PassDeadline {
+/** A deadline `timeoutMs` from `now`, aborting with `reason` (default passTimedOut); the timer does not keep the process alive. */
+export function passDeadline(timeoutMs: number, timeoutText: string, now: number = Date.now(), reason: () => HubError = () => passTimedOut(timeoutText)): PassDeadline {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(passTimedOut(timeoutText)), timeoutMs);
+  const timer = setTimeout(() => controller.abort(reason()), timeoutMs);
   timer.unref();
   return {
     signal: controller.signal,
