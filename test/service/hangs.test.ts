@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import type { StatusView } from '../../apps/controller/src/status.js';
-import { bin, demoHubText, freePort, http, loadState, memoryLogger, parseExposition, runToEnd, simCount, start, useSimulator, valueOf, waitFor, type Started } from './helpers.js';
+import { HISTORY_CONFIGMAP, readHistory, type HistoryEntry, type PassReport } from '@eks-auth-hub/core';
+import { bin, demoHubFile, demoHubText, editMapRoles, freePort, http, loadState, memoryLogger, parseExposition, refOf, runToEnd, simCount, start, useSimulator, valueOf, waitFor, type Started } from './helpers.js';
 
 const h = useSimulator();
 const children: Started[] = [];
@@ -124,4 +125,38 @@ describe('health', () => {
     // Ready means "a pass has finished": none has, stalled or not.
     expect((await http(`${hub.url}/readyz`)).status).toBe(503);
   }, 30_000);
+});
+
+describe('the history after a SIGKILL between its write and the aws-auth write', () => {
+  it('names, once the next pass has written, only the pass that did replace the version', async () => {
+    const state = loadState(demoHubText());
+    const ref = refOf(state, 'payments-prod');
+    const historyOf = (): HistoryEntry[] => readHistory((h.sim.control.readConfigMap(ref, 'kube-system', HISTORY_CONFIGMAP) as { data?: Record<string, string> } | null)?.data);
+    // Something to write: a hand edit the hub sets back.
+    editMapRoles(h.sim, ref, (roles) => roles.map((r) => ({ ...r, username: `${r.username}-edited` })));
+    const live = h.sim.control.readAwsAuth(ref);
+    // The history is created; the aws-auth replace never gets an answer; then the process is killed.
+    h.sim.control.setFault('k8s:update', { hangRate: 1 });
+    const before = hangs('k8s:update');
+    const killed = start(process.execPath, [bin, 'apply', '--config', demoHubFile, '--cluster', 'payments-prod'], h.sim.env());
+    children.push(killed);
+    await waitFor('the aws-auth write in flight', () => hangs('k8s:update') > before, 20_000, 10);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    h.sim.control.clearFaults();
+    expect(h.sim.control.readAwsAuth(ref)).toEqual(live);
+    const lying = historyOf();
+    expect(lying.map((e) => e.resourceVersion)).toEqual([live?.resourceVersion]);
+    // `history` says it as it is: that version is still the live one.
+    const shown = await runToEnd(process.execPath, [bin, 'history', '--config', demoHubFile, '--cluster', 'payments-prod'], h.sim.env());
+    expect(shown.stdout).toContain(`still live: pass ${lying[0]?.passId ?? ''} kept it at`);
+
+    const next = await runToEnd(process.execPath, [bin, 'apply', '--config', demoHubFile, '--cluster', 'payments-prod', '--output', 'json'], h.sim.env());
+    expect(next.code, next.stderr).toBe(0);
+    const report = JSON.parse(next.stdout) as PassReport;
+    expect(report.clusters[0]?.outcome).toBe('applied');
+    expect(historyOf().map((e) => [e.passId, e.resourceVersion])).toEqual([[report.passId, live?.resourceVersion]]);
+    const after = await runToEnd(process.execPath, [bin, 'history', '--config', demoHubFile, '--cluster', 'payments-prod'], h.sim.env());
+    expect(after.stdout).toContain(`replaced ${historyOf()[0]?.replacedAt ?? ''} by pass ${report.passId}`);
+  }, 60_000);
 });
