@@ -29,7 +29,7 @@ import {
   type PassReport,
   type Ports,
 } from '@eks-auth-hub/core';
-import { passDeadline } from './deadline.js';
+import { passDeadline, stopping } from './deadline.js';
 import { loadConfigFile } from './config-file.js';
 import { renderReport } from './report.js';
 
@@ -212,6 +212,14 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   const shard = selectionLabel(selection);
   const ports = await makePorts(state);
   const deadline = passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
+  // SIGTERM or SIGINT ends the pass at once: what is in flight is aborted, the clusters not done are
+  // reported (hub.stopping) and the report is printed; a process still held after 9 s exits anyway.
+  const onSignal = (): void => {
+    deadline.end(stopping());
+    setTimeout(() => process.exit(EXIT_ERROR), 9_000).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   let report: PassReport;
   try {
     report = await reconcile(state, ports, {
@@ -224,6 +232,8 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
     });
   } finally {
     deadline.dispose();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
   io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
   return exitCode(report);
