@@ -369,7 +369,7 @@ clusters:
   it('a missing key points at its parent and says what is allowed', () => {
     const issues = issuesOf('apiVersion: eks-auth-hub/v1\nclusters: []\n');
     expect(issues.map((i) => `${formatConfigIssue(i)}`)).toEqual([
-      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard',
+      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, passTimeout, concurrency, guard',
       'hub.yaml:2:11: clusters: required: at least one cluster',
     ]);
   });
