@@ -618,7 +618,8 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       }
     }
     // No write derived from a failed listing; no write nobody reported; no reported write that did not happen.
-    const appliedBy = ctx.runs.filter((r) => r.report?.clusters.some((x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined)) ?? false);
+    // A write cut short by the pass's deadline (or a SIGTERM) is reported as such: it may have landed.
+    const appliedBy = ctx.runs.filter((r) => r.report?.clusters.some((x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined || x.interruptedWrite !== undefined)) ?? false);
     for (const run of ctx.runs) {
       const r = run.report?.clusters.find((x) => x.clusterId === c.id);
       if (r === undefined) continue;

@@ -24,6 +24,7 @@ export interface ClusterSummary {
   readonly refusals: readonly GuardRefusal[];
   readonly error?: NonNullable<ClusterResult['error']>;
   readonly lockout?: NonNullable<ClusterResult['lockout']>;
+  readonly interruptedWrite?: NonNullable<ClusterResult['interruptedWrite']>;
   readonly created: boolean;
   readonly drift: boolean;
   readonly attempts: number;
@@ -54,6 +55,7 @@ export function summarizeCluster(result: ClusterResult): ClusterSummary {
     refusals: compact(result.refusals),
     ...(result.error === undefined ? {} : { error: result.error }),
     ...(result.lockout === undefined ? {} : { lockout: result.lockout }),
+    ...(result.interruptedWrite === undefined ? {} : { interruptedWrite: result.interruptedWrite }),
     created: result.created,
     drift: result.drift,
     attempts: result.attempts,

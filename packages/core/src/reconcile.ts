@@ -46,6 +46,12 @@ export interface ClusterResult {
   readonly drift: boolean;
   /** Set when the hub could not authenticate after its own write: whether the previous data was put back. */
   readonly lockout?: { readonly restored: boolean; readonly message: string };
+  /**
+   * Set when the pass's end cut the cluster short after its aws-auth write was sent: `sent` (the
+   * answer did not come back: the write may or may not have landed) or `landed` (it did; the access
+   * check after it did not finish). The next pass reads what is there.
+   */
+  readonly interruptedWrite?: 'sent' | 'landed';
   /** Plans made (more than one after write conflicts). */
   readonly attempts: number;
   readonly durationMs: number;
@@ -235,6 +241,7 @@ interface ResultFields {
   readonly plan?: Plan;
   readonly error?: ClusterResult['error'];
   readonly lockout?: ClusterResult['lockout'];
+  readonly interruptedWrite?: ClusterResult['interruptedWrite'];
   readonly attempts?: number;
   readonly durationMs: number;
 }
@@ -255,6 +262,7 @@ function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
     warnings: p?.warnings ?? [],
     ...(fields.error === undefined ? {} : { error: fields.error }),
     ...(fields.lockout === undefined ? {} : { lockout: fields.lockout }),
+    ...(fields.interruptedWrite === undefined ? {} : { interruptedWrite: fields.interruptedWrite }),
     created: p?.create === true && fields.outcome === 'applied',
     drift: p?.drift === true,
     attempts: fields.attempts ?? (p === undefined ? 0 : 1),
@@ -278,15 +286,23 @@ async function reconcileCluster(
   let attempts = 0;
   let lastPlan: Plan | undefined;
   const deadline = options.deadline;
-  const failedBy = (error: unknown): ClusterResult =>
-    result(cluster, {
+  /** How far the aws-auth write of the current attempt got. */
+  let write: 'none' | 'sent' | 'landed' = 'none';
+  const failedBy = (error: unknown): ClusterResult => {
+    // Whatever a call said when the pass's end aborted it, the cluster failed because the pass ended.
+    const cut = ended(deadline);
+    const described = describeError(cut ? passEnded(deadline) : error);
+    const interrupted = cut && write !== 'none' ? write : undefined;
+    const what = interrupted === 'sent' ? 'its aws-auth write had been sent, without an answer: it may have landed' : 'its aws-auth write had landed; the access check after it did not finish';
+    return result(cluster, {
       outcome: 'failed',
-      // Whatever a call said when the pass's end aborted it, the cluster failed because the pass ended.
-      error: describeError(ended(deadline) ? passEnded(deadline) : error),
+      error: interrupted === undefined ? described : { ...described, message: `${described.message} (${what})` },
+      ...(interrupted === undefined ? {} : { interruptedWrite: interrupted }),
       attempts,
       durationMs: elapsed(),
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
+  };
   if (ended(deadline)) return failedBy(undefined);
   if (options.signal?.aborted === true) return SKIPPED;
   return until(deadline, work()).catch(failedBy);
@@ -327,6 +343,7 @@ async function reconcileCluster(
       // Keep the version being replaced first: no write without a way back.
       if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId, deadline);
       try {
+        write = 'sent';
         await ports.awsAuth.write(
           ref,
           endpoint,
@@ -341,8 +358,10 @@ async function reconcileCluster(
       } catch (error) {
         if (!(error instanceof ConflictError) || attempts >= maxAttempts) throw error;
         // Someone wrote in between: read again and plan again.
+        write = 'none';
         continue;
       }
+      write = 'landed';
       const lockout = await verifyAccess(ports, ref, endpoint, observed, deadline);
       if (lockout !== undefined) {
         return result(cluster, {

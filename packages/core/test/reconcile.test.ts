@@ -648,6 +648,38 @@ describe('the pass deadline', () => {
   });
 });
 
+describe('a write caught by the deadline', () => {
+  it('says whether the aws-auth write had been sent or had landed', async () => {
+    for (const stage of ['sent', 'landed'] as const) {
+      const made = fakePorts();
+      const deadline = new AbortController();
+      const store = made.store;
+      const ports: Ports = {
+        ...made.ports,
+        awsAuth: {
+          read: (c) => store.read(c),
+          readHistory: (c) => store.readHistory(c),
+          writeHistory: (c, e, entries, rv) => store.writeHistory(c, e, entries, rv),
+          // The write lands on the server, then (sent) its answer never comes, or (landed) the access check never answers.
+          write: async (c, e, change) => {
+            await store.write(c, e, change);
+            if (stage === 'landed') return;
+            deadline.abort();
+            return new Promise<never>(() => undefined);
+          },
+          verify: () => {
+            deadline.abort();
+            return new Promise<never>(() => undefined);
+          },
+        },
+      };
+      const report = await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'], deadline: deadline.signal });
+      expect(report.clusters[0]).toMatchObject({ outcome: 'failed', interruptedWrite: stage, error: { code: 'pass.timeout' } });
+      expect(report.clusters[0]?.error?.message).toContain(stage === 'sent' ? 'it may have landed' : 'had landed');
+    }
+  });
+});
+
 describe('the history after a write that did not happen', () => {
   it('corrects, on the next write, the entry of a pass stopped between its history write and its aws-auth write', async () => {
     const { ports, store } = fakePorts();
