@@ -906,8 +906,8 @@ function faultProfile(rng: Random, hang: boolean, clusters: number): Record<stri
 // -------------------------------------------------------------------------------------------------
 // Hangs on AWS calls, pass deadlines and SIGTERM mid-pass (kept together, apart from the rest).
 //
-// In chosen passes STS, IAM and EKS calls hang too (the hub's request timeout must fire and the
-// SDK try again); in one in twenty (one with --short) AssumeRole hangs so often that the pass meets
+// In chosen passes (and in the passes with hanging API servers) STS, IAM and EKS calls hang too (the
+// hub's request timeout must fire and the SDK try again); in one in twenty (one with --short) AssumeRole hangs so often that the pass meets
 // its deadline (hub.passTimeout) and must end there; in one in ten (two with --short) the hub gets
 // SIGTERM in the middle of a pass that hangs and must exit within 10 s with a report. Invariants:
 // every pass ends within its deadline; the process exits within 10 s of SIGTERM.
@@ -935,7 +935,8 @@ function planAwsHangs(rng: Random, o: Options, k8sHangs: ReadonlySet<number>): M
   };
   take('deadline', o.short ? 1 : Math.max(1, Math.round(o.passes / 20)));
   take('term', o.short ? 2 : Math.max(1, Math.round(o.passes / 10)));
-  take('hang', o.short ? 1 : Math.max(1, Math.round(o.passes / 10)));
+  // With --short the pass with hanging API servers is the one AWS calls hang in too (each such pass costs up to the deadline).
+  take('hang', o.short ? 0 : Math.max(1, Math.round(o.passes / 10)));
   // The k8s hang passes hang on AWS calls too.
   for (const p of k8sHangs) plan.set(p, plan.get(p) ?? 'hang');
   return plan;
