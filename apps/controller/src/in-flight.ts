@@ -25,7 +25,13 @@ export class InFlight {
     const done = (): void => {
       this.calls.delete(id);
     };
-    const promise = run();
+    let promise: Promise<T>;
+    try {
+      promise = run();
+    } catch (error) {
+      done();
+      throw error;
+    }
     promise.then(done, done);
     return promise;
   }
