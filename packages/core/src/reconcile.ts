@@ -191,7 +191,9 @@ async function reconcileAccount<C extends ClusterEntry>(
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
-  const entered = await entering(() => until(options.deadline, enterAccount(ports, options, account, partition)).catch((error: unknown) => ({ error })));
+  const entered = await entering(() =>
+    options.signal?.aborted === true ? SKIPPED : until(options.deadline, enterAccount(ports, options, account, partition)).catch((error: unknown) => ({ error })),
+  );
   if (entered === SKIPPED) return clusters.map(() => SKIPPED);
   if ('error' in entered) {
     return clusters.map((c) => keep(result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() })));
@@ -218,8 +220,9 @@ async function enterAccount(
   partition: Partition,
 ): Promise<Skipped | { readonly error: unknown } | { readonly roles: Listing<IamRole> }> {
   const deadline = options.deadline;
-  if (ended(deadline)) return { error: passEnded(deadline) };
+  // A stopped pass skips what it has not started; a pass past its deadline fails it.
   if (options.signal?.aborted === true) return SKIPPED;
+  if (ended(deadline)) return { error: passEnded(deadline) };
   try {
     await ports.sessions.open(account, partition, deadline);
   } catch (error) {
@@ -303,8 +306,8 @@ async function reconcileCluster(
       ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
     });
   };
-  if (ended(deadline)) return failedBy(undefined);
   if (options.signal?.aborted === true) return SKIPPED;
+  if (ended(deadline)) return failedBy(undefined);
   return until(deadline, work()).catch(failedBy);
 
   async function work(): Promise<ClusterResult> {

@@ -720,3 +720,34 @@ describe('the history after a write that did not happen', () => {
     expect(store.histories.get(key)?.entries.map((e) => e.passId)).toEqual(['p']);
   });
 });
+
+describe('a stop, then the deadline', () => {
+  it('skips what it had not started when stopped, and fails only what the deadline caught in flight', async () => {
+    const made = fakePorts();
+    const stop = new AbortController();
+    const deadline = new AbortController();
+    const { clusters } = made.ports;
+    const serial = parseDesiredState(hubFile().replace('concurrency: 2', 'concurrency: 1'), 'hub.yaml');
+    const ports: Ports = {
+      ...made.ports,
+      // a2 never answers: the stop comes, then (its grace over) the deadline.
+      clusters: {
+        ...clusters,
+        describe: (c, signal) => {
+          if (c.name !== 'a2') return clusters.describe(c);
+          stop.abort();
+          deadline.abort(new HubError('transient', 'hub.stopping', 'the hub was stopped'));
+          return new Promise<never>(() => signal);
+        },
+      },
+    };
+    const report = await reconcile(serial, ports, { passId: 'p', dryRun: false, signal: stop.signal, deadline: deadline.signal });
+    // One cluster at a time: a1, then b1 (its account's queue), then a2 hangs; a3 was still waiting.
+    expect(report.clusters.map((c) => [c.name, c.outcome, c.error?.code ?? ''])).toEqual([
+      ['a1', 'applied', ''],
+      ['a2', 'failed', 'hub.stopping'],
+      ['b1', 'applied', ''],
+    ]);
+    expect(report.skipped).toEqual([`${A}/us-east-1/a3`]);
+  });
+});
