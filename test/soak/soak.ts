@@ -1258,8 +1258,9 @@ async function main(): Promise<number> {
       if (midPass.length > 0) f.midPassChanges += 1;
       const hangKind = hangPlan.get(p);
       await control.call('PUT', 'faults', withAwsHangs(faultProfile(rng, hang, clusterCount), hangKind, o.accounts, clusterCount));
-      // Mostly after the hub has started its pass (its start-up takes about a second of a typical pass).
-      const termAfter = hangKind === 'term' ? Math.round(typicalMs * (0.3 + 0.6 * rng.next())) : undefined;
+      // After the hub has started its pass: start-up is about half of a typical pass's process time,
+      // and a pass that meets a hung call lasts at least its request timeout (15 s).
+      const termAfter = hangKind === 'term' ? Math.round(typicalMs * (0.6 + 0.4 * rng.next())) : undefined;
       const { runs, found } = await pass(String(p), { concurrent, kill, midPass, ...(termAfter === undefined ? {} : { termAfter }) });
       tallyDeadlines(deadlines, runs);
       const seconds = Math.max(0, ...runs.map((r) => r.durationMs)) / 1000;
