@@ -265,7 +265,7 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
   if (values['external-id'] !== undefined && values['role-arn'] === undefined) throw new UsageError('--external-id goes with --role-arn');
   if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
-  const { callSignal, clientSettings, execCredential, fromAwsError, mintClusterToken } = await import('@eks-auth-hub/aws');
+  const { clientSettings, execCredential, fromAwsError, mintClusterToken, withCallDeadline } = await import('@eks-auth-hub/aws');
   let credentials: Credentials;
   try {
     if (values['role-arn'] === undefined) {
@@ -276,13 +276,16 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
       const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
       // The hub's request timeout and per-call deadline: kubectl waits on this command, it must end.
       const sdk = {};
-      const out = await new STSClient({ ...clientSettings(sdk), region: values.region }).send(
-        new AssumeRoleCommand({
-          RoleArn: values['role-arn'],
-          RoleSessionName: 'eks-auth-hub-token',
-          ...(values['external-id'] === undefined ? {} : { ExternalId: values['external-id'] }),
-        }),
-        { abortSignal: callSignal(sdk) },
+      const sts = new STSClient({ ...clientSettings(sdk), region: values.region });
+      const out = await withCallDeadline(sdk, undefined, (abortSignal) =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: values['role-arn'],
+            RoleSessionName: 'eks-auth-hub-token',
+            ...(values['external-id'] === undefined ? {} : { ExternalId: values['external-id'] }),
+          }),
+          { abortSignal },
+        ),
       );
       const c = out.Credentials;
       if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');

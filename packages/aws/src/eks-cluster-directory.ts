@@ -20,7 +20,7 @@ import {
 import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, callSignal, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MODES: readonly AuthenticationMode[] = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];
@@ -89,12 +89,13 @@ export class EksClusterDirectory implements ClusterDirectory {
     this.facts.delete(this.key(cluster));
   }
 
-  /** One EKS call, sent with its deadline and `signal` (see callSignal). */
+  /** One EKS call, sent with its deadline and `signal` (see callDeadline). */
   private async send<T>(cluster: ClusterRef, operation: string, signal: AbortSignal | undefined, run: (client: EKSClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
       try {
-        return await run(await this.client(cluster), { abortSignal: callSignal(this.options, signal) });
+        const client = await this.client(cluster);
+        return await withCallDeadline(this.options, signal, (abortSignal) => run(client, { abortSignal }));
       } catch (error) {
         throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
       }

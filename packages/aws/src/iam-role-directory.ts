@@ -2,7 +2,7 @@
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, callSignal, iamRegion, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, iamRegion, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;
@@ -34,9 +34,9 @@ export class IamRoleDirectory implements RoleDirectory {
       const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
         try {
           const client = await this.client(account, partition);
-          return await client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }), {
-            abortSignal: callSignal(this.options, signal),
-          });
+          return await withCallDeadline(this.options, signal, (abortSignal) =>
+            client.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }), { abortSignal }),
+          );
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
         }

@@ -38,10 +38,43 @@ export function callDeadlineMs(options: SdkOptions): number {
   return attempts * requestTimeoutMs(options) + (attempts - 1) * 2_000 + 500;
 }
 
-/** The signal one call is sent with: its own deadline, and the pass's signal when there is one. */
-export function callSignal(options: SdkOptions, signal?: AbortSignal): AbortSignal {
-  const deadline = AbortSignal.timeout(callDeadlineMs(options));
-  return signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+/** The signal one call is sent with, and its release once the call is over. */
+export interface CallDeadline {
+  readonly signal: AbortSignal;
+  /** The call is over: clears its timer and stops listening to the pass's signal. */
+  done(): void;
+}
+
+/**
+ * The signal one call is sent with: aborted at the call's deadline (callDeadlineMs) or when the
+ * pass's `signal` aborts. Released by `done()` as soon as the call is over, so that neither a timer
+ * nor a listener on the pass's signal outlives the call (a pass makes thousands of calls).
+ */
+export function callDeadline(options: SdkOptions, signal?: AbortSignal): CallDeadline {
+  const controller = new AbortController();
+  const ms = callDeadlineMs(options);
+  const timer = setTimeout(() => controller.abort(new Error(`the call took longer than ${ms} ms in all`)), ms);
+  timer.unref();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Runs one call with a CallDeadline, released when the call ends. */
+export async function withCallDeadline<T>(options: SdkOptions, signal: AbortSignal | undefined, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = callDeadline(options, signal);
+  try {
+    return await run(deadline.signal);
+  } finally {
+    deadline.done();
+  }
 }
 
 /** One request handler (and so one pool of kept-alive connections per host) for all clients made with the same options. */

@@ -8,7 +8,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { LRUCache } from 'lru-cache';
 import { HubError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, callSignal, clientSettings, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, clientSettings, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -82,14 +82,16 @@ export class StsAccountSessions implements AccountSessions {
     this.assumeRoleCalls += 1;
     const out = await observed(this.options.observer ?? NO_OBSERVER, 'sts', 'AssumeRole', async () => {
       try {
-        return await this.sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: this.options.sessionName,
-            DurationSeconds: this.options.durationSeconds ?? 3600,
-            ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
-          }),
-          { abortSignal: callSignal(this.options, signal) },
+        return await withCallDeadline(this.options, signal, (abortSignal) =>
+          this.sts.send(
+            new AssumeRoleCommand({
+              RoleArn: roleArn,
+              RoleSessionName: this.options.sessionName,
+              DurationSeconds: this.options.durationSeconds ?? 3600,
+              ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
+            }),
+            { abortSignal },
+          ),
         );
       } catch (error) {
         throw fromAwsError(error, `sts:AssumeRole ${roleArn}`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
-import { callDeadlineMs, createAwsPorts } from '../src/index.js';
+import { callDeadline, callDeadlineMs, createAwsPorts } from '../src/index.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -59,6 +59,20 @@ describe('an AWS call that gets no answer', () => {
   it('bounds a call across its attempts: attempts × timeout plus the backoff between them', () => {
     expect(callDeadlineMs({ maxAttempts: 3, requestTimeoutMs: 2_000 })).toBeLessThan(3 * 2_000 + 5_000);
     expect(callDeadlineMs({})).toBeLessThan(3 * 15_000 + 5_000);
+  });
+
+  it("a call's signal follows the pass's, and lets go of it once the call is over", () => {
+    const pass = new AbortController();
+    const first = callDeadline({}, pass.signal);
+    first.done();
+    const second = callDeadline({}, pass.signal);
+    pass.abort(new HubError('transient', 'pass.timeout', 'the pass reached its deadline'));
+    expect(second.signal.aborted).toBe(true);
+    expect(second.signal.reason).toMatchObject({ code: 'pass.timeout' });
+    // Released before the pass ended: not aborted by it.
+    expect(first.signal.aborted).toBe(false);
+    second.done();
+    expect(callDeadline({}, pass.signal).signal.aborted).toBe(true);
   });
 });
 
