@@ -3,6 +3,7 @@
  * earlier when the hub must stop now (reason `hub.stopping`). reconcile gives it to every port call,
  * so whatever hangs, the pass ends.
  */
+import { setMaxListeners } from 'node:events';
 import { HubError } from '@eks-auth-hub/core';
 
 export interface PassDeadline {
@@ -26,6 +27,9 @@ export function stopping(): HubError {
 /** A deadline `timeoutMs` from `now`, aborting with `reason` (default passTimedOut); the timer does not keep the process alive. */
 export function passDeadline(timeoutMs: number, timeoutText: string, now: number = Date.now(), reason: () => HubError = () => passTimedOut(timeoutText)): PassDeadline {
   const controller = new AbortController();
+  // Every call and cluster in flight listens to it (and stops listening when it ends): hundreds at once
+  // is what it is for, not a leak to warn about.
+  setMaxListeners(0, controller.signal);
   const timer = setTimeout(() => controller.abort(reason()), timeoutMs);
   timer.unref();
   return {
