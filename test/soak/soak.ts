@@ -298,7 +298,7 @@ class Model {
 }
 
 /** The desired-state file for the generated world (as test/e2e/helpers.ts generatedHubYaml). */
-function hubYaml(file: WorldFileInput): string {
+function hubYaml(file: WorldFileInput, passTimeoutMs: number): string {
   const lines = [
     'apiVersion: eks-auth-hub/v1',
     'hub:',
@@ -306,6 +306,7 @@ function hubYaml(file: WorldFileInput): string {
     '  externalId: example-external-id',
     '  concurrency: 16',
     '  accountConcurrency: 5',
+    `  passTimeout: ${passTimeoutMs / 1000}s`,
     'defaults:',
     '  mapRoles:',
     '    - permissionset: AdministratorAccess',
@@ -426,6 +427,8 @@ interface HubRun {
   readonly killed: boolean;
   /** Killed by the watchdog: the pass did not end in time. */
   readonly overran: boolean;
+  /** Sent SIGTERM by the soak: how long after it the process exited. */
+  readonly exitAfterTermMs?: number;
   readonly report?: PassReport;
 }
 
@@ -434,7 +437,7 @@ interface HubStart {
   readonly done: Promise<HubRun>;
 }
 
-function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env: Record<string, string>, killAfterMs: number | undefined, watchdogMs: number): HubStart {
+function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env: Record<string, string>, killAfterMs: number | undefined, watchdogMs: number, termAfterMs?: number): HubStart {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
   for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete childEnv[name];
   const started = performance.now();
@@ -458,6 +461,7 @@ function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env
             child.kill('SIGKILL');
           }
         }, killAfterMs);
+  const term = termAfterMs === undefined ? undefined : sigtermAfter(child, termAfterMs);
   const watchdog = setTimeout(() => {
     if (child.exitCode === null && child.signalCode === null) {
       overran = true;
@@ -468,6 +472,7 @@ function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env
     child.once('close', (code, signal) => {
       if (killTimer !== undefined) clearTimeout(killTimer);
       clearTimeout(watchdog);
+      const exitAfterTermMs = term?.exitedAfterMs();
       let report: PassReport | undefined;
       if (!killed && !overran) {
         try {
@@ -476,7 +481,18 @@ function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env
           report = undefined;
         }
       }
-      resolve({ label, code, signal, stdout: out, stderr: err, durationMs: performance.now() - started, killed, overran, ...(report === undefined ? {} : { report }) });
+      resolve({
+        label,
+        code,
+        signal,
+        stdout: out,
+        stderr: err,
+        durationMs: performance.now() - started,
+        killed,
+        overran,
+        ...(exitAfterTermMs === undefined ? {} : { exitAfterTermMs }),
+        ...(report === undefined ? {} : { report }),
+      });
     });
   });
   return { child, done };
@@ -512,11 +528,11 @@ function resultsFor(runs: readonly HubRun[], clusterId: string): ClusterResult[]
 }
 
 function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Violation[] {
-  const violations: Violation[] = [];
+  const violations: Violation[] = [...checkDeadlines(ctx)];
   const anyUnreported = ctx.runs.some((r) => r.report === undefined);
   for (const run of ctx.runs) {
     if (run.overran) violations.push({ pass: ctx.pass, cluster: '-', kind: 'hub-overran', message: `${run.label} did not finish its pass in time and was killed` });
-    else if (!run.killed && (run.report === undefined || (run.code !== 0 && run.code !== 1) || /internal error/i.test(run.stderr))) {
+    else if (!run.killed && !termedBeforeItsHandler(run) && (run.report === undefined || (run.code !== 0 && run.code !== 1) || /internal error/i.test(run.stderr))) {
       violations.push({
         pass: ctx.pass,
         cluster: '-',
@@ -602,7 +618,8 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       }
     }
     // No write derived from a failed listing; no write nobody reported; no reported write that did not happen.
-    const appliedBy = ctx.runs.filter((r) => r.report?.clusters.some((x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined)) ?? false);
+    // A write cut short by the pass's deadline (or a SIGTERM) is reported as such: it may have landed.
+    const appliedBy = ctx.runs.filter((r) => r.report?.clusters.some((x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined || x.interruptedWrite !== undefined)) ?? false);
     for (const run of ctx.runs) {
       const r = run.report?.clusters.find((x) => x.clusterId === c.id);
       if (r === undefined) continue;
@@ -961,6 +978,145 @@ function faultProfile(rng: Random, hang: boolean, clusters: number): Record<stri
 }
 
 // -------------------------------------------------------------------------------------------------
+// Hangs on AWS calls, pass deadlines and SIGTERM mid-pass (kept together, apart from the rest).
+//
+// In chosen passes (and in the passes with hanging API servers) STS, IAM and EKS calls hang too (the
+// hub's request timeout must fire and the SDK try again); in one in twenty (one with --short) AssumeRole hangs so often that the pass meets
+// its deadline (hub.passTimeout) and must end there; in one in ten (two with --short) the hub gets
+// SIGTERM in the middle of a pass that hangs and must exit within 10 s with a report. Invariants:
+// every pass ends within its deadline; the process exits within 10 s of SIGTERM.
+
+/** What a pass may take before its deadline aborts it: well above a pass with a hung request (15 s), well below the watchdog. */
+function passTimeoutMs(o: Options): number {
+  return o.short ? 30_000 : 60_000;
+}
+
+/** How long after SIGTERM the hub must be gone (ECS's stop timeout is 30 s). */
+const EXIT_AFTER_SIGTERM_MS = 10_000;
+/** What a report's own duration may exceed the deadline by (timers firing late on a busy machine). */
+const DEADLINE_SLACK_MS = 2_000;
+/** What the process may take beyond the deadline: starting (loading the SDK, reading the file) and printing the report. */
+const PROCESS_SLACK_MS = 20_000;
+
+type AwsHang = 'hang' | 'deadline' | 'term';
+
+/** Which fault passes get which kind of AWS hang: chosen up front (never the first pass), besides the k8s hang passes. */
+function planAwsHangs(rng: Random, o: Options, k8sHangs: ReadonlySet<number>): Map<number, AwsHang> {
+  const plan = new Map<number, AwsHang>();
+  const free = Array.from({ length: Math.max(0, o.passes - 1) }, (_, i) => i + 2).filter((p) => !k8sHangs.has(p));
+  const take = (kind: AwsHang, n: number): void => {
+    for (let i = 0; i < n && free.length > 0; i++) plan.set(free.splice(rng.int(free.length), 1)[0] ?? 0, kind);
+  };
+  take('deadline', o.short ? 1 : Math.max(1, Math.round(o.passes / 20)));
+  take('term', o.short ? 2 : Math.max(1, Math.round(o.passes / 10)));
+  // With --short the pass with hanging API servers is the one AWS calls hang in too (each such pass costs up to the deadline).
+  take('hang', o.short ? 0 : Math.max(1, Math.round(o.passes / 10)));
+  // The k8s hang passes hang on AWS calls too.
+  for (const p of k8sHangs) plan.set(p, plan.get(p) ?? 'hang');
+  return plan;
+}
+
+/** The pass's fault profile with hang rates on the AWS operations: about one hung request per operation and pass, or (deadline) AssumeRole hanging half the time. */
+function withAwsHangs(profile: Record<string, FaultSpec>, kind: AwsHang | undefined, accounts: number, clusters: number): Record<string, FaultSpec> {
+  // PUT /_sim/faults replaces only the operations it names: every pass names sts:AssumeRole, so a hang set for one pass ends with it.
+  if (kind === undefined) return { ...profile, 'sts:AssumeRole': profile['sts:AssumeRole'] ?? profile['*'] ?? {} };
+  const perAccount = Number(Math.min(0.3, 1 / accounts).toFixed(5));
+  const perCluster = Number(Math.min(0.1, 1 / clusters).toFixed(5));
+  const base = profile['*'] ?? {};
+  const hang = (operation: string, rate: number): [string, FaultSpec] => [operation, { ...(profile[operation] ?? base), hangRate: rate }];
+  return {
+    ...profile,
+    ...Object.fromEntries([
+      hang('sts:AssumeRole', kind === 'deadline' ? 0.5 : perAccount),
+      hang('iam:ListRoles', perAccount),
+      hang('eks:DescribeCluster', perCluster),
+      hang('eks:ListNodegroups', perCluster),
+      // A hanging API server too, so that a SIGTERM finds requests of both kinds in flight.
+      hang('k8s:get', Math.max(profile['k8s:get']?.hangRate ?? 0, perCluster)),
+    ]),
+  };
+}
+
+/** Sent SIGTERM while still starting, before it could handle the signal: ended by it, as a stopped process should be (no report). */
+function termedBeforeItsHandler(run: HubRun): boolean {
+  return run.exitAfterTermMs !== undefined && run.signal === 'SIGTERM';
+}
+
+function checkDeadlines(ctx: Pick<PassContext, 'pass' | 'runs'>): Violation[] {
+  const violations: Violation[] = [];
+  const v = (kind: string, message: string): void => {
+    violations.push({ pass: ctx.pass, cluster: '-', kind, message });
+  };
+  for (const run of ctx.runs) {
+    if (run.exitAfterTermMs !== undefined && run.exitAfterTermMs > EXIT_AFTER_SIGTERM_MS) {
+      v('slow-exit-after-sigterm', `${run.label} exited ${(run.exitAfterTermMs / 1000).toFixed(1)} s after SIGTERM (at most ${EXIT_AFTER_SIGTERM_MS / 1000} s)`);
+    }
+    if (run.killed || run.overran || run.report === undefined) continue;
+    const deadline = run.report.durationMs;
+    const limit = soakPassTimeoutMs;
+    if (deadline > limit + DEADLINE_SLACK_MS) v('pass-past-deadline', `${run.label}'s pass took ${(deadline / 1000).toFixed(1)} s, past its deadline of ${limit / 1000} s`);
+    if (run.durationMs > limit + PROCESS_SLACK_MS) v('process-past-deadline', `${run.label} ran ${(run.durationMs / 1000).toFixed(1)} s for a pass whose deadline is ${limit / 1000} s`);
+  }
+  return violations;
+}
+
+/** The deadline of every pass (the soak's hub file sets it from passTimeoutMs). */
+let soakPassTimeoutMs = 30_000;
+
+interface DeadlineFigures {
+  cutShort: Record<string, number>;
+  termed: number;
+  exitAfterTermMs: number[];
+  reportSeconds: number[];
+}
+
+function newDeadlineFigures(): DeadlineFigures {
+  return { cutShort: {}, termed: 0, exitAfterTermMs: [], reportSeconds: [] };
+}
+
+function tallyDeadlines(d: DeadlineFigures, runs: readonly HubRun[]): void {
+  for (const run of runs) {
+    if (run.report?.cutShort !== undefined) inc(d.cutShort, run.report.cutShort);
+    if (run.exitAfterTermMs !== undefined) {
+      d.termed += 1;
+      d.exitAfterTermMs.push(run.exitAfterTermMs);
+    }
+    if (run.report !== undefined) d.reportSeconds.push(run.report.durationMs / 1000);
+  }
+}
+
+function deadlineFigures(d: DeadlineFigures): Record<string, unknown> {
+  return {
+    passTimeoutSeconds: soakPassTimeoutMs / 1000,
+    cutShort: d.cutShort,
+    sigterms: d.termed,
+    exitAfterSigtermSecondsMax: Number((Math.max(0, ...d.exitAfterTermMs) / 1000).toFixed(2)),
+    longestPassSeconds: Number(Math.max(0, ...d.reportSeconds).toFixed(2)),
+  };
+}
+
+function deadlineSummary(d: DeadlineFigures): string {
+  return `deadlines: pass timeout ${soakPassTimeoutMs / 1000}s, longest pass ${Math.max(0, ...d.reportSeconds).toFixed(1)}s, passes cut short ${JSON.stringify(d.cutShort)}; SIGTERM mid-pass ${d.termed}×, exited at most ${(Math.max(0, ...d.exitAfterTermMs) / 1000).toFixed(1)}s after it`;
+}
+
+/** Sends SIGTERM to `child` after `ms`; tells how long after it the process exited. */
+function sigtermAfter(child: ChildProcess, ms: number): { exitedAfterMs(): number | undefined } {
+  let sentAt: number | undefined;
+  let exitedAt: number | undefined;
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) {
+      sentAt = performance.now();
+      child.kill('SIGTERM');
+    }
+  }, ms);
+  child.once('exit', () => {
+    clearTimeout(timer);
+    exitedAt = performance.now();
+  });
+  return { exitedAfterMs: () => (sentAt === undefined || exitedAt === undefined ? undefined : exitedAt - sentAt) };
+}
+
+// -------------------------------------------------------------------------------------------------
 // The soak.
 
 interface Figures {
@@ -1009,6 +1165,7 @@ function summary(run: HubRun): string {
 
 async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
+  soakPassTimeoutMs = passTimeoutMs(o);
   const began = performance.now();
   const rng = new Random(o.seed * 7919 + 17);
   const file = generateWorld({ accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRolesPerAccount: o.ssoRoles, seed: o.seed });
@@ -1016,7 +1173,7 @@ async function main(): Promise<number> {
   const model = new Model(file);
   const work = mkdtempSync(join(tmpdir(), 'eks-auth-hub-soak-'));
   const hubFile = join(work, 'hub.yaml');
-  writeFileSync(hubFile, hubYaml(file));
+  writeFileSync(hubFile, hubYaml(file, passTimeoutMs(o)));
   const clusterCount = model.clusters.length;
   log(`soak: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusterCount} clusters, ${o.passes} fault passes, seed ${o.seed}, work folder ${work}`);
 
@@ -1057,6 +1214,7 @@ async function main(): Promise<number> {
     plainReconcileSeconds: [],
   };
   const violations: Violation[] = [];
+  const deadlines = newDeadlineFigures();
   const listing: ListingChecks = { blockedByListing: 0, checked: 0, skipped: 0 };
   const m: Mutations = { counts: {}, failures: [], nextName: 0, tampered: new Map() };
   const modelMismatches: string[] = [];
@@ -1071,20 +1229,20 @@ async function main(): Promise<number> {
   const recent: number[] = [];
   const watchdogMs = Math.max(180_000, 12 * typicalMs);
 
-  const run = (command: 'apply' | 'plan', label: string, killAfterMs?: number): HubStart => {
-    const started = startHub(command, label, hubFile, sim.env, killAfterMs, watchdogMs);
+  const run = (command: 'apply' | 'plan', label: string, killAfterMs?: number, termAfterMs?: number): HubStart => {
+    const started = startHub(command, label, hubFile, sim.env, killAfterMs, watchdogMs, termAfterMs);
     children.add(started.child);
     void started.done.then(() => children.delete(started.child));
     return started;
   };
 
   /** One pass: the hubs run, the world may change meanwhile, then every invariant is checked. */
-  const pass = async (name: string, plan: { concurrent: boolean; kill: boolean; midPass: WorldChange[] }): Promise<{ runs: HubRun[]; after: Map<string, Live | null>; found: Violation[] }> => {
+  const pass = async (name: string, plan: { concurrent: boolean; kill: boolean; midPass: WorldChange[]; termAfter?: number }): Promise<{ runs: HubRun[]; after: Map<string, Live | null>; found: Violation[] }> => {
     const before = await readLive(control, model.clusters);
     const start = model.snapshot();
     const started = performance.now();
     const killAfter = plan.kill ? Math.round(typicalMs * (0.15 + 0.7 * rng.next())) : undefined;
-    const a = run('apply', 'A', killAfter);
+    const a = run('apply', 'A', killAfter, plan.termAfter);
     let b: HubStart | undefined;
     if (plan.concurrent) {
       await sleep(rng.int(Math.min(400, typicalMs / 3)));
@@ -1157,6 +1315,7 @@ async function main(): Promise<number> {
     // Which passes hang: chosen up front so the run's length is predictable (never the first one).
     const hanging = new Set<number>();
     while (hanging.size < Math.min(o.hangPasses, Math.max(0, o.passes - 1))) hanging.add(2 + rng.int(o.passes - 1));
+    const hangPlan = planAwsHangs(rng, o, hanging);
     for (let p = 1; p <= o.passes; p++) {
       f.passes += 1;
       // Between passes: the world changes, and people edit aws-auth by hand.
@@ -1172,25 +1331,30 @@ async function main(): Promise<number> {
       const hang = hanging.has(p);
       const concurrent = rng.chance(0.2);
       // A hanging pass is never cut short: the point is to see the timeouts fire and measure them.
-      const kill = !hang && rng.chance(0.15);
+      const kill = !hang && hangPlan.get(p) === undefined && rng.chance(0.15);
       const midPass: WorldChange[] = rng.chance(0.3)
         ? Array.from({ length: 1 + rng.int(3) }, () => pick(rng, ['reprovision', 'nodegroup-add', 'nodegroup-remove', 'delete-role'] as const) ?? 'reprovision')
         : [];
       if (hang) f.hangPasses += 1;
       if (concurrent) f.concurrentPasses += 1;
       if (midPass.length > 0) f.midPassChanges += 1;
-      await control.call('PUT', 'faults', faultProfile(rng, hang, clusterCount));
+      const hangKind = hangPlan.get(p);
+      await control.call('PUT', 'faults', withAwsHangs(faultProfile(rng, hang, clusterCount), hangKind, o.accounts, clusterCount));
+      // After the hub has started its pass: start-up is about half of a typical pass's process time,
+      // and a pass that meets a hung call lasts at least its request timeout (15 s).
+      const termAfter = hangKind === 'term' ? Math.round(typicalMs * (0.6 + 0.4 * rng.next())) : undefined;
       const spokeDuring = spoke.during(p, typicalMs);
-      const { runs, found } = await pass(String(p), { concurrent, kill, midPass });
+      const { runs, found } = await pass(String(p), { concurrent, kill, midPass, ...(termAfter === undefined ? {} : { termAfter }) });
       await spokeDuring;
       checkSessions(String(p), runs);
+      tallyDeadlines(deadlines, runs);
       const seconds = Math.max(0, ...runs.map((r) => r.durationMs)) / 1000;
       if (hang) f.hangPassSeconds.push(seconds);
       else if (!kill && !concurrent && midPass.length === 0) {
         f.plainPassSeconds.push(seconds);
         f.plainReconcileSeconds.push((runs[0]?.report?.durationMs ?? 0) / 1000);
       }
-      const tags = [concurrent ? 'concurrent' : '', kill ? 'kill' : '', hang ? 'hang' : '', midPass.length > 0 ? `mid:${midPass.join('+')}` : ''].filter((t) => t !== '');
+      const tags = [concurrent ? 'concurrent' : '', kill ? 'kill' : '', hang ? 'hang' : '', hangKind === undefined ? '' : `aws-${hangKind}`, midPass.length > 0 ? `mid:${midPass.join('+')}` : ''].filter((t) => t !== '');
       log(
         `pass ${p}/${o.passes}${tags.length > 0 ? ` [${tags.join(',')}]` : ''} ${((f.passDurationsMs.at(-1) ?? 0) / 1000).toFixed(1)}s  ${runs.map(summary).join(' | ')}  violations ${found.length}`,
       );
@@ -1277,6 +1441,7 @@ async function main(): Promise<number> {
       max: Number((Math.max(0, ...f.passDurationsMs) / 1000).toFixed(2)),
     },
     // What the hub's fixed 15 s request timeout costs a pass that meets a hanging API server.
+    deadlines: deadlineFigures(deadlines),
     hangCost: {
       hungRequests: injected['hang'] ?? 0,
       hangPassSecondsMedian: Number(percentile(f.hangPassSeconds, 50).toFixed(2)),
@@ -1308,6 +1473,7 @@ async function main(): Promise<number> {
   log(
     `hanging API servers: ${figures.hangCost.hungRequests} requests hung in ${f.hangPasses} passes; hub process ${figures.hangCost.hangPassSecondsMedian}s median (max ${figures.hangCost.hangPassSecondsMax}s) against ${figures.hangCost.plainPassSecondsMedian}s for a plain pass (of which reconcile ${figures.hangCost.plainReconcileSecondsMedian}s, the rest is the CLI starting)`,
   );
+  log(deadlineSummary(deadlines));
   log(`pass duration: p50 ${figures.passSeconds.p50}s, p95 ${figures.passSeconds.p95}s, max ${figures.passSeconds.max}s; total ${figures.durationSeconds}s`);
   log(figures.ok ? 'soak: OK' : 'soak: FAILED');
   if (figures.ok && !o.keep) rmSync(work, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
   hubJsonSchema,
   isHubError,
   isRegion,
+  notReplaced,
   parseAwsAuth,
   parseShard,
   reconcile,
@@ -28,6 +29,7 @@ import {
   type PassReport,
   type Ports,
 } from '@eks-auth-hub/core';
+import { passDeadline, stopping } from './deadline.js';
 import { loadConfigFile } from './config-file.js';
 import { renderReport } from './report.js';
 
@@ -212,13 +214,31 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
   const shard = selectionLabel(selection);
-  const report = await reconcile(state, await makePorts(state), {
-    passId: randomUUID(),
-    dryRun,
-    only,
-    allowRepair: values['allow-repair'] === true,
-    ...(shard === undefined ? {} : { shard }),
-  });
+  const ports = await makePorts(state);
+  const deadline = passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
+  // SIGTERM or SIGINT ends the pass at once: what is in flight is aborted, the clusters not done are
+  // reported (hub.stopping) and the report is printed; a process still held after 9 s exits anyway.
+  const onSignal = (): void => {
+    deadline.end(stopping());
+    setTimeout(() => process.exit(EXIT_ERROR), 9_000).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let report: PassReport;
+  try {
+    report = await reconcile(state, ports, {
+      passId: randomUUID(),
+      dryRun,
+      only,
+      allowRepair: values['allow-repair'] === true,
+      deadline: deadline.signal,
+      ...(shard === undefined ? {} : { shard }),
+    });
+  } finally {
+    deadline.dispose();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
   io.stdout(output === 'json' ? JSON.stringify(report, null, 2) : renderReport(report));
   const failOnUnresolved = values['fail-on-unresolved'] === true;
   if (failOnUnresolved) for (const line of unresolvedLines(report)) io.stderr(line);
@@ -272,7 +292,7 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   if (values.cluster === undefined || values.region === undefined) throw new UsageError('token needs --cluster NAME and --region REGION');
   if (values['external-id'] !== undefined && values['role-arn'] === undefined) throw new UsageError('--external-id goes with --role-arn');
   if (!isRegion(values.region)) throw new UsageError(`--region ${values.region} is not an AWS region`);
-  const { execCredential, fromAwsError, mintClusterToken } = await import('@eks-auth-hub/aws');
+  const { clientSettings, execCredential, fromAwsError, mintClusterToken, withCallDeadline } = await import('@eks-auth-hub/aws');
   let credentials: Credentials;
   try {
     if (values['role-arn'] === undefined) {
@@ -281,12 +301,18 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
       credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
     } else {
       const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
-      const out = await new STSClient({ region: values.region }).send(
-        new AssumeRoleCommand({
-          RoleArn: values['role-arn'],
-          RoleSessionName: 'eks-auth-hub-token',
-          ...(values['external-id'] === undefined ? {} : { ExternalId: values['external-id'] }),
-        }),
+      // The hub's request timeout and per-call deadline: kubectl waits on this command, it must end.
+      const sdk = {};
+      const sts = new STSClient({ ...clientSettings(sdk), region: values.region });
+      const out = await withCallDeadline(sdk, undefined, (abortSignal) =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: values['role-arn'],
+            RoleSessionName: 'eks-auth-hub-token',
+            ...(values['external-id'] === undefined ? {} : { ExternalId: values['external-id'] }),
+          }),
+          { abortSignal },
+        ),
       );
       const c = out.Credentials;
       if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');
@@ -337,10 +363,13 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
   const ref = clusterRefOf(state, values.cluster);
   const ports = await makePorts(state);
   let kept;
+  let live;
   try {
     await ports.sessions.open(ref.account, ref.partition);
     const endpoint = await ports.clusters.describe(ref);
     kept = await ports.awsAuth.readHistory(ref, endpoint);
+    // To tell the versions really replaced from one whose write never happened.
+    live = await ports.awsAuth.read(ref, endpoint);
   } catch (error) {
     io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_ERROR;
@@ -355,7 +384,10 @@ async function history(args: readonly string[], io: CliIo, makePorts: PortsFacto
     const parsed = parseAwsAuth(entry.data);
     const counts = `${parsed.mapRoles.length} roles, ${parsed.mapUsers.length} users, ${parsed.mapAccounts.length} accounts`;
     const hash = entry.desiredHash === '' ? 'not written by the hub' : `desired ${entry.desiredHash.slice(0, 12)}`;
-    io.stdout(`  ${String(i + 1).padStart(2)}  replaced ${entry.replacedAt} by pass ${entry.passId}  ${counts}  (${hash})`);
+    const when = notReplaced(entry, live ?? null)
+      ? `still live: pass ${entry.passId} kept it at ${entry.replacedAt} but its write did not happen`
+      : `replaced ${entry.replacedAt} by pass ${entry.passId}`;
+    io.stdout(`  ${String(i + 1).padStart(2)}  ${when}  ${counts}  (${hash})`);
   });
   return EXIT_OK;
 }

@@ -11,6 +11,7 @@ import { createAwsPorts } from '@eks-auth-hub/aws';
 import { HubError, PlanMemo, reconcile, selectClusters, selectionLabel, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { loadConfigFile } from './config-file.js';
 import { parseHubEvent } from './lambda-event.js';
+import { passDeadline, type PassDeadline } from './deadline.js';
 import { createLogger, logPass, type Logger } from './logging.js';
 
 export interface PassSummary {
@@ -33,6 +34,27 @@ export interface HandlerDeps {
 }
 
 export const EMF_NAMESPACE = 'EksAuthHub';
+
+/** What the handler uses of Lambda's context object. */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Time kept back from the function's timeout to end the pass, log it and answer (the pass ends this long before Lambda would kill it). */
+export const LAMBDA_RESERVE_MS = 5_000;
+
+/**
+ * The pass's deadline in an invocation: `hub.passTimeout`, or sooner when the function would time out
+ * first (its remaining time less LAMBDA_RESERVE_MS, or half of it when less is left).
+ */
+export function lambdaPassDeadline(state: DesiredState, context: LambdaContextLike | undefined): PassDeadline {
+  const remaining = context?.getRemainingTimeInMillis();
+  if (remaining === undefined || !Number.isFinite(remaining)) return passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
+  const usable = remaining > 2 * LAMBDA_RESERVE_MS ? remaining - LAMBDA_RESERVE_MS : Math.floor(remaining / 2);
+  if (usable >= state.hub.passTimeoutMs) return passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
+  const left = Math.round(remaining / 1000);
+  return passDeadline(usable, state.hub.passTimeout, Date.now(), () => new HubError('transient', 'pass.timeout', `the Lambda function was about to time out (${left} s were left when the invocation started) before this was done; the next invocation does it`));
+}
 
 /**
  * One EMF line for a pass: CloudWatch turns its fields into metrics. A shard's pass also reports
@@ -82,13 +104,13 @@ export function summarizePass(report: PassReport): PassSummary {
   };
 }
 
-export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promise<PassSummary> {
+export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?: LambdaContextLike) => Promise<PassSummary> {
   // A warm container keeps its ports (sessions, cluster descriptions) and no-op plans between invocations.
   let loaded: Promise<{ state: DesiredState; ports: Ports; memo: PlanMemo }> | undefined;
   const logger = deps.logger ?? createLogger();
   const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
-  return async (event) => {
+  return async (event, lambdaContext) => {
     let request;
     try {
       request = parseHubEvent(event);
@@ -120,7 +142,14 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
       throw new Error(`eks-auth-hub: the event cannot be used: ${message}; no pass was run`);
     }
     const shard = selectionLabel(request.selection);
-    const report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, memo: context.memo, ...(shard === undefined ? {} : { shard }) });
+    // Ended before the function's own timeout: clusters not reached are reported (pass.timeout), none is cut off by Lambda mid-write.
+    const deadline = lambdaPassDeadline(state, lambdaContext);
+    let report: PassReport;
+    try {
+      report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, memo: context.memo, deadline: deadline.signal, ...(shard === undefined ? {} : { shard }) });
+    } finally {
+      deadline.dispose();
+    }
     logPass(logger, report);
     emit(emfLine(report, Date.now()));
     const summary = summarizePass(report);
@@ -132,4 +161,4 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown) => Promi
 }
 
 /** The Lambda entry point. */
-export const handler: (event: unknown) => Promise<PassSummary> = createHandler();
+export const handler: (event: unknown, context?: LambdaContextLike) => Promise<PassSummary> = createHandler();

@@ -144,6 +144,7 @@ export interface BuildInfo {
 export class HubMetrics {
   readonly passes: Counter<'result'>;
   readonly passErrors: Counter;
+  readonly passTimeouts: Counter;
   readonly passDuration: Histogram;
   readonly lastPassTimestamp: Gauge;
   readonly clusterResults: Counter<'outcome'>;
@@ -179,6 +180,11 @@ export class HubMetrics {
     }
     this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
     this.passErrors = new Counter({ name: `${p}pass_errors_total`, help: 'Passes that ended in an unexpected error (a bug; see the error log).', registers });
+    this.passTimeouts = new Counter({
+      name: `${p}pass_timeouts_total`,
+      help: 'Passes ended by their deadline (hub.passTimeout): calls in flight were aborted and unfinished clusters failed with pass.timeout.',
+      registers,
+    });
     this.passDuration = new Histogram({
       name: `${p}pass_duration_seconds`,
       help: 'Duration of a reconcile pass.',
@@ -228,6 +234,7 @@ export class HubMetrics {
     for (const change of ['added', 'removed', 'changed']) this.entryChanges.inc({ change }, 0);
     this.driftCorrections.inc(0);
     this.passErrors.inc(0);
+    this.passTimeouts.inc(0);
     for (const restored of ['true', 'false']) this.lockouts.inc({ restored }, 0);
     for (const reason of REFRESH_REASONS) this.sessionRefreshes.inc({ reason }, 0);
   }
@@ -262,6 +269,7 @@ export class HubMetrics {
 
   recordPass(report: PassSummary): void {
     this.passes.inc({ result: passResult(report) });
+    if (report.cutShort === 'pass.timeout') this.passTimeouts.inc();
     this.passDuration.observe(report.durationMs / 1000);
     const finished = Date.parse(report.finishedAt) / 1000;
     this.lastPassTimestamp.set(finished);

@@ -5,14 +5,14 @@ import type { DesiredState, Ports } from '@eks-auth-hub/core';
 import { createLogger, type Logger } from './logging.js';
 import { HubMetrics } from './metrics.js';
 import { createApp, listen, type Listen } from './server.js';
-import { HubService } from './service.js';
+import { HubService, STOP_GRACE_MS } from './service.js';
 import { VERSION } from './version.js';
 
 export interface RunningHub {
   readonly service: HubService;
   readonly metrics: HubMetrics;
   readonly url: string;
-  /** Stops taking work, lets started clusters finish (bounded), closes the server. */
+  /** Stops taking work, lets started clusters finish for `graceMs`, aborts the rest, closes the server. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -23,6 +23,8 @@ export interface StartOptions {
   /** Build the ports with the metrics' request observer; default: AWS adapters from the SDK's settings. */
   readonly makePorts?: (observer: HubMetrics['observer']) => Ports;
   readonly intervalMs?: number;
+  /** The clock health is judged by (tests move it). */
+  readonly now?: () => number;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
@@ -36,6 +38,7 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     metrics,
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen);
   logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
@@ -44,7 +47,7 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     service,
     metrics,
     url,
-    async stop(graceMs = 30_000) {
+    async stop(graceMs = STOP_GRACE_MS) {
       await service.stop(graceMs);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -55,7 +58,14 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
   };
 }
 
-/** Runs until SIGTERM or SIGINT, then stops gracefully. */
+/** After SIGTERM the process is gone within this long, whatever still holds it (ECS waits 30 s, then kills). */
+export const EXIT_WITHIN_MS = 9_000;
+
+/**
+ * Runs until SIGTERM or SIGINT, then stops: started clusters get STOP_GRACE_MS to finish, then what
+ * is in flight is aborted. Should anything still hold the process (a socket, a timer), it exits 0
+ * anyway EXIT_WITHIN_MS after the signal.
+ */
 export async function runUntilSignalled(options: StartOptions): Promise<number> {
   const hub = await startHub(options);
   await new Promise<void>((resolve) => {
@@ -67,6 +77,7 @@ export async function runUntilSignalled(options: StartOptions): Promise<number> 
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  setTimeout(() => process.exit(0), EXIT_WITHIN_MS).unref();
   await hub.stop();
   return 0;
 }

@@ -51,6 +51,7 @@ function page(view: StatusView): string {
 </head><body>
 <h1>eks-auth-hub</h1>
 <p>${escapeHtml(view.config.file)}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
+${stalledHtml(view)}
 <table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
 <tbody>
 ${rows}
@@ -58,6 +59,13 @@ ${rows}
 <p><a href="/status">status (JSON)</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 `;
+}
+
+/** "stalled since …" and what the pass is waiting for; empty while the service is live. */
+function stalledHtml(view: StatusView): string {
+  if (view.stalled === null) return '';
+  const calls = view.inFlight.map((c) => `<li>${escapeHtml(`${c.operation} ${c.target} since ${c.since}`)}</li>`).join('');
+  return `<p><strong>stalled since ${escapeHtml(view.stalled.since)}</strong>: ${escapeHtml(view.stalled.reason)}</p>${calls === '' ? '' : `<ul>${calls}</ul>`}`;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -70,7 +78,10 @@ export function createApp(deps: ServerDeps): Express {
       await stream(res, deps.metrics.exposition());
     },
     '/healthz': (_req, res) => {
-      res.type('text/plain').send('ok\n');
+      // Alive means passes still start and end: a stalled loop is not alive, however well it answers HTTP.
+      const stalled = deps.status().stalled;
+      if (stalled === null) res.type('text/plain').send('ok\n');
+      else res.status(503).type('text/plain').send(`stalled since ${stalled.since}: ${stalled.reason}\n`);
     },
     '/readyz': (_req, res) => {
       const ready = deps.status().ready;

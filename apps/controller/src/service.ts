@@ -1,15 +1,28 @@
 /**
  * The long-running mode: a pass at start, then one every `hub.interval` (±10% jitter), never two at
- * once. Stopping takes no new work, lets clusters already started finish (bounded), then returns.
+ * once. Every pass has a deadline (`hub.passTimeout`): then its calls in flight are aborted and the
+ * clusters not finished fail with `pass.timeout`. Stopping takes no new work, lets clusters already
+ * started finish for a short grace, then aborts what is still in flight (`hub.stopping`) and returns.
+ *
+ * Health, in the manner of cluster-autoscaler's `--max-inactivity`: the service is stalled when a
+ * pass runs past its deadline plus a grace, or when no pass has started for two intervals after the
+ * last one ended; `/healthz` then answers 503 so that the orchestrator replaces the process.
  *
  * Each cluster's result is logged as soon as the cluster is done, and only its summary is kept (see
  * status.ts): what the service holds between passes and during one stays small per cluster.
  */
 import { HubError, PlanMemo, reconcile, type DesiredState, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
+import { passDeadline, stopping, type PassDeadline } from './deadline.js';
+import { InFlight, trackedPorts } from './in-flight.js';
 import { logCluster, logPassEnd, type Logger } from './logging.js';
 import type { HubMetrics } from './metrics.js';
-import { summarizeCluster, type PassSummary, type StatusView } from './status.js';
+import { stallOf, summarizeCluster, type PassSummary, type StatusView } from './status.js';
+
+/** How long a pass may run past its deadline before the service counts as stalled. */
+export const STALL_GRACE_MS = 30_000;
+/** How long `stop` lets the clusters already started finish before it aborts them. */
+export const STOP_GRACE_MS = 5_000;
 
 export interface HubServiceOptions {
   readonly state: DesiredState;
@@ -19,6 +32,9 @@ export interface HubServiceOptions {
   /** A number in [0, 1) for the jitter; injectable for tests. */
   readonly random?: () => number;
   readonly intervalMs?: number;
+  /** The clock health is judged by (tests move it); default Date.now. */
+  readonly now?: () => number;
+  readonly stallGraceMs?: number;
 }
 
 export class HubService {
@@ -29,11 +45,22 @@ export class HubService {
   private passes = 0;
   private lastReport: PassSummary | null = null;
   private nextPassAt: Date | null = null;
+  /** The running pass's start and deadline. */
+  private running: { readonly startedAt: number; readonly deadline: PassDeadline } | undefined;
+  /** When the last pass ended, or the service started. */
+  private idleSince: number;
+  private readonly inFlight: InFlight;
+  private readonly ports: Ports;
+  private readonly now: () => number;
   /** No-op plans kept from pass to pass: a cluster whose inputs are all the same again is not planned again. */
   private readonly memo: PlanMemo;
 
   constructor(private readonly options: HubServiceOptions) {
     options.metrics.knowClusters(options.state.clusters);
+    this.now = options.now ?? Date.now;
+    this.idleSince = this.now();
+    this.inFlight = new InFlight(this.now);
+    this.ports = trackedPorts(options.ports, this.inFlight);
     this.memo = new PlanMemo(Math.max(1_000, 2 * options.state.clusters.length));
   }
 
@@ -72,19 +99,25 @@ export class HubService {
   runPass(): Promise<PassSummary> {
     if (this.current !== undefined) return this.current;
     if (this.stopped) return Promise.reject(new HubError('transient', 'hub.stopping', 'the hub is stopping; no new pass starts'));
+    const { hub } = this.options.state;
+    const startedAt = this.now();
+    const deadline = passDeadline(hub.passTimeoutMs, hub.passTimeout, startedAt);
+    this.running = { startedAt, deadline };
     const pass = (async () => {
       const passId = randomUUID();
       const { logger } = this.options;
-      const report = await reconcile(this.options.state, this.options.ports, {
+      const report = await reconcile(this.options.state, this.ports, {
         passId,
         dryRun: false,
         signal: this.abort.signal,
+        deadline: deadline.signal,
         memo: this.memo,
         onResult: (result) => {
           logCluster(logger, result, passId);
           return summarizeCluster(result);
         },
       });
+      if (report.cutShort !== undefined) logger.warn({ passId, code: report.cutShort, deadline: deadline.at.toISOString() }, 'pass cut short');
       this.passes += 1;
       this.lastReport = report;
       this.options.metrics.recordPass(report);
@@ -93,13 +126,22 @@ export class HubService {
     })();
     this.current = pass;
     void pass.finally(() => {
-      if (this.current === pass) this.current = undefined;
+      deadline.dispose();
+      if (this.current === pass) {
+        this.current = undefined;
+        this.running = undefined;
+        this.idleSince = this.now();
+      }
     }).catch(() => undefined);
     return pass;
   }
 
-  /** Takes no new work; waits up to `graceMs` for the running pass (its started clusters) to finish. */
-  async stop(graceMs = 30_000): Promise<void> {
+  /**
+   * Takes no new work; waits up to `graceMs` for the running pass's started clusters to finish, then
+   * aborts what is still in flight (those clusters fail with `hub.stopping`) and waits for the pass
+   * to end, which it does at once: reconcile stops waiting on an aborted call.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -107,17 +149,30 @@ export class HubService {
     this.abort.abort();
     const running = this.current;
     if (running === undefined) return;
+    const settled = running.then(() => undefined, () => undefined);
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
-      running.then(() => undefined, () => undefined),
+      settled,
       new Promise<void>((resolve) => {
         timeout = setTimeout(resolve, graceMs);
       }),
     ]);
     if (timeout !== undefined) clearTimeout(timeout);
+    this.running?.deadline.end(stopping());
+    await settled;
   }
 
   status(): StatusView {
+    const now = this.now();
+    const interval = this.options.intervalMs ?? this.options.state.hub.intervalMs;
+    const stall = stallOf({
+      now,
+      stopped: this.stopped,
+      running: this.running === undefined ? undefined : { startedAt: this.running.startedAt, deadlineAt: this.running.deadline.at.getTime() },
+      idleSince: this.idleSince,
+      intervalMs: interval,
+      graceMs: this.options.stallGraceMs ?? STALL_GRACE_MS,
+    });
     return {
       ready: this.ready,
       config: { file: this.options.state.file, clusters: this.options.state.clusters.length, desiredHash: this.options.state.hash },
@@ -125,6 +180,11 @@ export class HubService {
       lastPass: this.lastReport,
       nextPassAt: this.nextPassAt?.toISOString() ?? null,
       running: this.current !== undefined,
+      passStartedAt: this.running === undefined ? null : new Date(this.running.startedAt).toISOString(),
+      passDeadline: this.running?.deadline.at.toISOString() ?? null,
+      stalled: stall,
+      // What the pass is waiting for: shown whenever a pass runs (all of it matters once stalled).
+      inFlight: this.running === undefined ? [] : this.inFlight.list(),
     };
   }
 }

@@ -147,7 +147,7 @@ describe('/metrics of thousands of clusters', () => {
     const metrics = new HubMetrics(new Registry(), { version: '0.0.0-test' }, { processMetrics: false });
     const clusters = Array.from({ length: 5_000 }, (_, i) => ({ id: `111122223333/eu-west-1/c${i}`, name: `cluster-${i}`, account: '111122223333', region: 'eu-west-1' }));
     metrics.knowClusters(clusters);
-    const status = (): StatusView => ({ ready: false, config: { file: 'hub.yaml', clusters: 5_000, desiredHash: 'h' }, passes: 0, lastPass: null, nextPassAt: null, running: false });
+    const status = (): StatusView => ({ ready: false, config: { file: 'hub.yaml', clusters: 5_000, desiredHash: 'h' }, passes: 0, lastPass: null, nextPassAt: null, running: false, passStartedAt: null, passDeadline: null, stalled: null, inFlight: [] });
     const { server, url } = await listen(createApp({ metrics, status }), { host: '127.0.0.1', port: 0 });
     try {
       const res = await fetch(`${url}/metrics`);

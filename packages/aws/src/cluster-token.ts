@@ -104,14 +104,15 @@ export class ClusterTokens {
     this.cache = new LRUCache<string, CachedToken>({ max });
   }
 
-  async token(cluster: ClusterRef): Promise<string> {
-    return (await this.signed(cluster)).token;
+  /** The cluster's token; making one may need the account's session (an STS call that ends when `signal` aborts). */
+  async token(cluster: ClusterRef, signal?: AbortSignal): Promise<string> {
+    return (await this.signed(cluster, signal)).token;
   }
 
   /** The cluster's token and the access key of the session that signed it. */
-  async signed(cluster: ClusterRef): Promise<{ readonly token: string; readonly accessKeyId: string }> {
+  async signed(cluster: ClusterRef, signal?: AbortSignal): Promise<{ readonly token: string; readonly accessKeyId: string }> {
     const key = `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
-    const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition);
+    const credentials: SessionCredentials = await this.sessions.credentials(cluster.account, cluster.partition as Partition, signal);
     const cached = this.cache.get(key);
     const now = this.now();
     if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached;

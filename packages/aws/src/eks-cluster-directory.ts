@@ -20,7 +20,7 @@ import {
 import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MODES: readonly AuthenticationMode[] = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];
@@ -89,28 +89,29 @@ export class EksClusterDirectory implements ClusterDirectory {
     this.facts.delete(this.key(cluster));
   }
 
-  private async send<T>(cluster: ClusterRef, operation: string, run: (client: EKSClient) => Promise<T>): Promise<T> {
+  /** One EKS call, sent with its deadline and `signal` (see callDeadline). */
+  private async send<T>(cluster: ClusterRef, operation: string, signal: AbortSignal | undefined, run: (client: EKSClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
       try {
         const client = await this.client(cluster);
-        return await this.sessions.withSession(cluster.account, cluster.partition, () => run(client));
+        return await this.sessions.withSession(cluster.account, cluster.partition, () => withCallDeadline(this.options, signal, (abortSignal) => run(client, { abortSignal })), signal);
       } catch (error) {
         throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
       }
     });
   }
 
-  async describe(cluster: ClusterRef): Promise<ClusterEndpoint> {
+  async describe(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterEndpoint> {
     const kept = this.facts.get(this.key(cluster));
-    return kept !== undefined ? { ...kept.endpoint, cached: true } : (await this.factsOf(cluster)).endpoint;
+    return kept !== undefined ? { ...kept.endpoint, cached: true } : (await this.factsOf(cluster, signal)).endpoint;
   }
 
-  private async factsOf(cluster: ClusterRef): Promise<ClusterFacts> {
+  private async factsOf(cluster: ClusterRef, signal: AbortSignal | undefined): Promise<ClusterFacts> {
     const key = this.key(cluster);
     const kept = this.facts.get(key);
     if (kept !== undefined) return kept;
-    const out = await this.send(cluster, 'DescribeCluster', (c) => c.send(new DescribeClusterCommand({ name: cluster.name })));
+    const out = await this.send(cluster, 'DescribeCluster', signal, (c, o) => c.send(new DescribeClusterCommand({ name: cluster.name }), o));
     const endpoint = out.cluster?.endpoint;
     const ca = out.cluster?.certificateAuthority?.data;
     if (endpoint === undefined || !endpoint.startsWith('https://') || ca === undefined || ca === '') {
@@ -136,12 +137,13 @@ export class EksClusterDirectory implements ClusterDirectory {
   private async listAll(
     cluster: ClusterRef,
     operation: string,
-    page: (client: EKSClient, token: string | undefined) => Promise<{ names: readonly string[] | undefined; nextToken: string | undefined }>,
+    signal: AbortSignal | undefined,
+    page: (client: EKSClient, token: string | undefined, options: { abortSignal: AbortSignal }) => Promise<{ names: readonly string[] | undefined; nextToken: string | undefined }>,
   ): Promise<string[]> {
     const names: string[] = [];
     let token: string | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
-      const out = await this.send(cluster, operation, (c) => page(c, token));
+      const out = await this.send(cluster, operation, signal, (c, o) => page(c, token, o));
       names.push(...(out.names ?? []));
       token = out.nextToken === '' ? undefined : out.nextToken;
       if (token === undefined) return names;
@@ -149,15 +151,15 @@ export class EksClusterDirectory implements ClusterDirectory {
     throw new HubError('transient', 'aws.partial-listing', `eks:${operation} ${cluster.name}: more than ${MAX_PAGES} pages`);
   }
 
-  async nodeRoles(cluster: ClusterRef): Promise<readonly NodeRoleSource[]> {
-    const facts = await this.factsOf(cluster);
+  async nodeRoles(cluster: ClusterRef, signal?: AbortSignal): Promise<readonly NodeRoleSource[]> {
+    const facts = await this.factsOf(cluster, signal);
     const [nodegroups, profiles] = await Promise.all([
-      this.listAll(cluster, 'ListNodegroups', async (c, t) => {
-        const out = await c.send(new ListNodegroupsCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }));
+      this.listAll(cluster, 'ListNodegroups', signal, async (c, t, o) => {
+        const out = await c.send(new ListNodegroupsCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }), o);
         return { names: out.nodegroups, nextToken: out.nextToken };
       }),
-      this.listAll(cluster, 'ListFargateProfiles', async (c, t) => {
-        const out = await c.send(new ListFargateProfilesCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }));
+      this.listAll(cluster, 'ListFargateProfiles', signal, async (c, t, o) => {
+        const out = await c.send(new ListFargateProfilesCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }), o);
         return { names: out.fargateProfileNames, nextToken: out.nextToken };
       }),
     ]);
@@ -173,7 +175,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     const settled = await Promise.allSettled([
       ...nodegroups.map((name) =>
         kept(`nodegroup/${name}`, async (): Promise<NodeRoleSource> => {
-          const out = await this.send(cluster, 'DescribeNodegroup', (c) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name })));
+          const out = await this.send(cluster, 'DescribeNodegroup', signal, (c, o) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name }), o));
           const role = out.nodegroup?.nodeRole;
           if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeNodegroup ${cluster.name}/${name}: no node role`);
           return { kind: 'nodegroup', name, roleArn: role, amiType: String(out.nodegroup?.amiType ?? 'CUSTOM') };
@@ -181,8 +183,8 @@ export class EksClusterDirectory implements ClusterDirectory {
       ),
       ...profiles.map((name) =>
         kept(`fargate/${name}`, async (): Promise<NodeRoleSource> => {
-          const out = await this.send(cluster, 'DescribeFargateProfile', (c) =>
-            c.send(new DescribeFargateProfileCommand({ clusterName: cluster.name, fargateProfileName: name })),
+          const out = await this.send(cluster, 'DescribeFargateProfile', signal, (c, o) =>
+            c.send(new DescribeFargateProfileCommand({ clusterName: cluster.name, fargateProfileName: name }), o),
           );
           const role = out.fargateProfile?.podExecutionRoleArn;
           if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeFargateProfile ${cluster.name}/${name}: no pod execution role`);

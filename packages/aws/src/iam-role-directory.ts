@@ -2,7 +2,7 @@
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, iamRegion, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, SdkClients, iamRegion, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;
@@ -26,7 +26,7 @@ export class IamRoleDirectory implements RoleDirectory {
     return this.clients.get(`${partition}/${account}`);
   }
 
-  async listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]> {
+  async listSsoRoles(account: string, partition: Partition, signal?: AbortSignal): Promise<readonly IamRole[]> {
     const roles: IamRole[] = [];
     let marker: string | undefined;
     for (let page = 1; page <= MAX_PAGES; page++) {
@@ -35,7 +35,7 @@ export class IamRoleDirectory implements RoleDirectory {
         try {
           const client = await this.client(account, partition);
           const input = { PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) };
-          return await this.sessions.withSession(account, partition, () => client.send(new ListRolesCommand(input)));
+          return await this.sessions.withSession(account, partition, () => withCallDeadline(this.options, signal, (abortSignal) => client.send(new ListRolesCommand(input), { abortSignal })), signal);
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
         }

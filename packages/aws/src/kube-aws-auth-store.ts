@@ -75,9 +75,12 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     return `${cluster.partition}/${cluster.account}/${cluster.region}/${cluster.name}`;
   }
 
-  /** A client for the cluster with its token, and the access key of the session that signed the token. */
-  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
-    const { token, accessKeyId } = await this.tokens.signed(cluster);
+  /**
+   * A client for the cluster with its token, and the access key of the session that signed the token;
+   * its every request ends within the request timeout, or when `signal` aborts.
+   */
+  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint, signal: AbortSignal | undefined): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
+    const { token, accessKeyId } = await this.tokens.signed(cluster, signal);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);
     const auth: SecurityAuthentication = {
@@ -94,7 +97,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       promiseMiddleware: [
         {
           pre: async (context) => {
-            context.setSignal(AbortSignal.timeout(timeoutMs));
+            const timeout = AbortSignal.timeout(timeoutMs);
+            context.setSignal(signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
             return context;
           },
           post: async (response) => response,
@@ -118,22 +122,25 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     endpoint: ClusterEndpoint,
     verb: string,
     what: string,
+    signal: AbortSignal | undefined,
     run: (api: CoreV1Api) => Promise<T>,
     object = `${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME}`,
   ): Promise<T> {
-    const { api, accessKeyId } = await this.api(cluster, endpoint);
+    const { api, accessKeyId } = await this.api(cluster, endpoint, signal);
     try {
-      return await this.retried(cluster, verb, what, () => run(api), object);
+      return await this.retried(cluster, verb, what, signal, () => run(api), object);
     } catch (error) {
       if (!(error instanceof HubError) || error.code !== 'kube.unauthorized' || !(await this.tokens.refused(cluster, accessKeyId))) throw error;
-      const again = await this.api(cluster, endpoint);
-      return this.retried(cluster, verb, what, () => run(again.api), object);
+      const again = await this.api(cluster, endpoint, signal);
+      return this.retried(cluster, verb, what, signal, () => run(again.api), object);
     }
   }
 
-  private async retried<T>(cluster: ClusterRef, verb: string, what: string, run: () => Promise<T>, object: string): Promise<T> {
+  private async retried<T>(cluster: ClusterRef, verb: string, what: string, signal: AbortSignal | undefined, run: () => Promise<T>, object: string): Promise<T> {
     const attempts = Math.max(1, this.options.maxAttempts ?? 3);
     return pRetry(() => this.attempt(cluster, verb, what, run, object), {
+      // No retry (nor wait for one) once the pass is over.
+      ...(signal === undefined ? {} : { signal }),
       retries: attempts - 1,
       minTimeout: this.options.retryDelayMs ?? 200,
       factor: 2,
@@ -159,9 +166,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null> {
+  async read(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<ObservedAwsAuth | null> {
     try {
-      const object = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      const object = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
@@ -179,7 +186,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
+  async write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite, signal?: AbortSignal): Promise<void> {
     if (change.create) {
       const body: V1ConfigMap = {
         apiVersion: 'v1',
@@ -187,7 +194,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, annotations: { ...change.annotations } },
         data: { ...change.data },
       };
-      const created = await this.call(cluster, endpoint, 'create', 'create', (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
+      const created = await this.call(cluster, endpoint, 'create', 'create', signal, (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
       this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
@@ -195,7 +202,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     // read last (another read came in between): read it now; if it changed, the server answers 409.
     let base = this.lastRead.get(this.key(cluster));
     if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
-      base = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      base = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
     }
     const body: V1ConfigMap = {
       ...base,
@@ -211,19 +218,19 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: { ...change.data },
     };
     delete body.metadata?.managedFields;
-    const replaced = await this.call(cluster, endpoint, 'update', 'replace', (api) => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
+    const replaced = await this.call(cluster, endpoint, 'update', 'replace', signal, (api) => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
     this.lastRead.set(this.key(cluster), unmanagedPart(replaced));
   }
 
-  async verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void> {
+  async verify(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<void> {
     // A token made now, not the cached one: the check is whether the hub can still get in.
     this.tokens.forget(cluster);
-    await this.read(cluster, endpoint);
+    await this.read(cluster, endpoint, signal);
   }
 
-  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
+  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
     try {
-      const object = await this.call(cluster, endpoint, 'get', 'read', (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      const object = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;
@@ -231,7 +238,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
+  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void> {
     const what = `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`;
     const body: V1ConfigMap = {
       apiVersion: 'v1',
@@ -245,9 +252,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: renderHistory(entries),
     };
     if (resourceVersion === undefined) {
-      await this.call(cluster, endpoint, 'create', 'create', (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, endpoint, 'create', 'create', signal, (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
     } else {
-      await this.call(cluster, endpoint, 'update', 'replace', (api) => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(cluster, endpoint, 'update', 'replace', signal, (api) => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
     }
   }
 }

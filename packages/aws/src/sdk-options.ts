@@ -16,6 +16,67 @@ export interface SdkOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** The request timeout of one attempt, in ms. */
+export function requestTimeoutMs(options: SdkOptions): number {
+  return options.requestTimeoutMs ?? 15_000;
+}
+
+/** Attempts per call. */
+export function maxAttempts(options: SdkOptions): number {
+  return options.maxAttempts ?? 3;
+}
+
+/**
+ * How long one call may take across all its attempts: each attempt ends within the request timeout,
+ * and the standard retry strategy's backoff between attempts is well under 2 s each (it grows to
+ * 20 s only after many more attempts than the hub makes). Past this, the call is aborted even if a
+ * part of it the request timeout does not cover (reading a body that stops flowing, a credential
+ * lookup) hangs.
+ */
+export function callDeadlineMs(options: SdkOptions): number {
+  const attempts = maxAttempts(options);
+  return attempts * requestTimeoutMs(options) + (attempts - 1) * 2_000 + 500;
+}
+
+/** The signal one call is sent with, and its release once the call is over. */
+export interface CallDeadline {
+  readonly signal: AbortSignal;
+  /** The call is over: clears its timer and stops listening to the pass's signal. */
+  done(): void;
+}
+
+/**
+ * The signal one call is sent with: aborted at the call's deadline (callDeadlineMs) or when the
+ * pass's `signal` aborts. Released by `done()` as soon as the call is over, so that neither a timer
+ * nor a listener on the pass's signal outlives the call (a pass makes thousands of calls).
+ */
+export function callDeadline(options: SdkOptions, signal?: AbortSignal): CallDeadline {
+  const controller = new AbortController();
+  const ms = callDeadlineMs(options);
+  const timer = setTimeout(() => controller.abort(new Error(`the call took longer than ${ms} ms in all`)), ms);
+  timer.unref();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Runs one call with a CallDeadline, released when the call ends. */
+export async function withCallDeadline<T>(options: SdkOptions, signal: AbortSignal | undefined, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = callDeadline(options, signal);
+  try {
+    return await run(deadline.signal);
+  } finally {
+    deadline.done();
+  }
+}
+
 /** One request handler (and so one pool of kept-alive connections per host) for all clients made with the same options. */
 const handlers = new WeakMap<SdkOptions, NodeHttpHandler>();
 
@@ -32,7 +93,9 @@ export function clientSettings(options: SdkOptions): ClientSettings {
     // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
     requestHandler = new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      requestTimeout: requestTimeoutMs(options),
+      // Without it the handler only logs a warning when the timeout passes and the call waits on for ever.
+      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 512 },
       httpsAgent: { keepAlive: true, maxSockets: 512 },
     });
@@ -40,7 +103,7 @@ export function clientSettings(options: SdkOptions): ClientSettings {
   }
   // The middleware stack is resolved once per client and command type instead of on every call (about a
   // fifth of the SDK's CPU per call); the hub never changes a command's stack per call.
-  return { maxAttempts: options.maxAttempts ?? 3, retryMode: 'standard', requestHandler, cacheMiddleware: true };
+  return { maxAttempts: maxAttempts(options), retryMode: 'standard', requestHandler, cacheMiddleware: true };
 }
 
 /**

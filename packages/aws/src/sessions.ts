@@ -16,7 +16,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { LRUCache } from 'lru-cache';
 import { HubError, SessionError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, clientSettings, observed, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, clientSettings, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -94,18 +94,21 @@ export class StsAccountSessions implements AccountSessions {
   }
 
   /** Starts the account's work in a pass: its session may be renewed once again. */
-  async open(account: string, partition: Partition): Promise<void> {
+  async open(account: string, partition: Partition, signal?: AbortSignal): Promise<void> {
     const key = `${partition}/${account}`;
     this.passes.set(key, { refreshed: false });
-    await this.credentials(account, partition);
+    await this.credentials(account, partition, signal);
   }
 
-  /** Credentials for `account`, from cache while they have more than `refreshBeforeMs` left. */
-  credentials(account: string, partition: Partition): Promise<SessionCredentials> {
+  /**
+   * Credentials for `account`, from cache while they have more than `refreshBeforeMs` left. A call
+   * to STS ends within its deadline, or sooner when `signal` aborts (then the next caller asks again).
+   */
+  credentials(account: string, partition: Partition, signal?: AbortSignal): Promise<SessionCredentials> {
     const key = `${partition}/${account}`;
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.expiresAt - (this.options.refreshBeforeMs ?? 5 * 60_000) > this.now()) return cached.promise;
-    return this.start(key, this.assume(account, partition));
+    return this.start(key, this.assume(account, partition, undefined, signal));
   }
 
   private start(key: string, promise: Promise<SessionCredentials>): Promise<SessionCredentials> {
@@ -165,8 +168,8 @@ export class StsAccountSessions implements AccountSessions {
    * denied, unknown or expired token) and `refresh` allows it, the call is made once more with the
    * new session; otherwise the error stands.
    */
-  async withSession<T>(account: string, partition: Partition, call: () => Promise<T>): Promise<T> {
-    const used = await this.credentials(account, partition);
+  async withSession<T>(account: string, partition: Partition, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const used = await this.credentials(account, partition, signal);
     try {
       return await call();
     } catch (error) {
@@ -177,18 +180,21 @@ export class StsAccountSessions implements AccountSessions {
   }
 
   /** AssumeRole into the account (`after`: the refusal of the session it replaces, for the error message). */
-  private async assume(account: string, partition: Partition, after?: RefreshReason): Promise<SessionCredentials> {
+  private async assume(account: string, partition: Partition, after?: RefreshReason, signal?: AbortSignal): Promise<SessionCredentials> {
     const roleArn = this.roleArn(account, partition);
     this.assumeRoleCalls += 1;
     const out = await observed(this.options.observer ?? NO_OBSERVER, 'sts', 'AssumeRole', async () => {
       try {
-        return await this.sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: this.options.sessionName,
-            DurationSeconds: this.options.durationSeconds ?? 3600,
-            ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
-          }),
+        return await withCallDeadline(this.options, signal, (abortSignal) =>
+          this.sts.send(
+            new AssumeRoleCommand({
+              RoleArn: roleArn,
+              RoleSessionName: this.options.sessionName,
+              DurationSeconds: this.options.durationSeconds ?? 3600,
+              ...(this.options.externalId === undefined ? {} : { ExternalId: this.options.externalId }),
+            }),
+            { abortSignal },
+          ),
         );
       } catch (error) {
         throw this.refused(error, account, roleArn, after);

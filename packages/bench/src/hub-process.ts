@@ -26,11 +26,12 @@ const count = (purpose: string): void => {
 /** The store, counting what each call is for (every method is one request). */
 function counted(store: AwsAuthStore): AwsAuthStore {
   return {
-    read: (c, e) => (count('aws-auth-read'), store.read(c, e)),
-    write: (c, e, change) => (count(change.create ? 'aws-auth-create' : 'aws-auth-update'), store.write(c, e, change)),
-    verify: (c, e) => (count('access-check'), store.verify(c, e)),
-    readHistory: (c, e) => (count('history-read'), store.readHistory(c, e)),
-    writeHistory: (c, e, entries, rv) => (count('history-write'), store.writeHistory(c, e, entries, rv)),
+    // The pass's signal goes through: a call the deadline aborts ends here as it would in the hub.
+    read: (c, e, signal) => (count('aws-auth-read'), store.read(c, e, signal)),
+    write: (c, e, change, signal) => (count(change.create ? 'aws-auth-create' : 'aws-auth-update'), store.write(c, e, change, signal)),
+    verify: (c, e, signal) => (count('access-check'), store.verify(c, e, signal)),
+    readHistory: (c, e, signal) => (count('history-read'), store.readHistory(c, e, signal)),
+    writeHistory: (c, e, entries, rv, signal) => (count('history-write'), store.writeHistory(c, e, entries, rv, signal)),
   };
 }
 

@@ -5,7 +5,7 @@
 import { ACCOUNT_PLACEHOLDER, partitionOfRegion } from './arn.js';
 import { ConfigError } from './errors.js';
 import { hashOf } from './hash.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import type { ClusterSpec, DesiredRoleMapping, DesiredState, UserMapping } from './model.js';
 import { hubFileSchema, type HubFile } from './schema.js';
 import { loadYaml } from './yaml-source.js';
@@ -126,9 +126,24 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
       accountConcurrency: hub.accountConcurrency,
       requestTimeout: hub.requestTimeout,
       requestTimeoutMs: parseDuration(hub.requestTimeout) ?? 15_000,
+      ...passTimeoutOf(hub.passTimeout, parseDuration(hub.interval) ?? 600_000),
       guard: { maxRemovalRatio: hub.guard.maxRemovalRatio },
     },
     clusters,
     hash: hashOf({ hub: file.hub, clusters: clusters.map((c) => [c.id, c.desiredHash]) }),
   };
+}
+
+/** The least default pass deadline: a short interval still leaves a pass over a large fleet time to finish. */
+export const MIN_DEFAULT_PASS_TIMEOUT_MS = 60_000;
+
+/**
+ * The pass deadline: `hub.passTimeout` as written, else the interval (a pass that has not finished
+ * when the next one is due is stuck, not slow), at least MIN_DEFAULT_PASS_TIMEOUT_MS.
+ */
+export function passTimeoutOf(written: string | undefined, intervalMs: number): { readonly passTimeout: string; readonly passTimeoutMs: number } {
+  const ms = written === undefined ? undefined : parseDuration(written);
+  if (written !== undefined && ms !== undefined) return { passTimeout: written, passTimeoutMs: ms };
+  const derived = Math.max(intervalMs, MIN_DEFAULT_PASS_TIMEOUT_MS);
+  return { passTimeout: formatDuration(derived), passTimeoutMs: derived };
 }

@@ -61,6 +61,11 @@ export function readHistory(data: Readonly<Record<string, string>> | undefined):
  * The history with `previous` kept: newest first, at most HISTORY_LIMIT versions and HISTORY_MAX_BYTES.
  * A version already kept (same resourceVersion: a write that lost a conflict, or another hub that got
  * there first) is not kept twice; then the history is returned unchanged (the same array).
+ *
+ * One exception: the newest entry kept for `previous` by another pass. The history is written before
+ * aws-auth, so an entry whose version is still the live one names a replacement that never happened
+ * (that pass was killed, or cut short by its deadline, between the two writes). It is corrected: it
+ * now names this pass, which is about to replace that version.
  */
 export function appendHistory(
   history: readonly HistoryEntry[],
@@ -68,6 +73,10 @@ export function appendHistory(
   replacedAt: Date,
   passId: string,
 ): readonly HistoryEntry[] {
+  const newest = history[0];
+  if (newest !== undefined && newest.resourceVersion === previous.resourceVersion && newest.passId !== passId) {
+    return [{ ...newest, replacedAt: replacedAt.toISOString(), passId }, ...history.slice(1)];
+  }
   if (history.some((e) => e.resourceVersion === previous.resourceVersion)) return history;
   const entry: HistoryEntry = {
     resourceVersion: previous.resourceVersion,
@@ -80,6 +89,14 @@ export function appendHistory(
   const size = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length;
   while (next.length > 1 && size(next) > HISTORY_MAX_BYTES) next.pop();
   return next;
+}
+
+/**
+ * Whether `entry` names a replacement that has not happened: its version is still the live one (the
+ * pass that kept it was stopped before its aws-auth write; the next write of the hub corrects it).
+ */
+export function notReplaced(entry: HistoryEntry, live: { readonly resourceVersion: string } | null): boolean {
+  return live !== null && entry.resourceVersion !== undefined && entry.resourceVersion === live.resourceVersion;
 }
 
 export function renderHistory(history: readonly HistoryEntry[]): Record<string, string> {

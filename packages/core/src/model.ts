@@ -43,6 +43,9 @@ export interface HubSettings {
   /** No answer from an AWS or Kubernetes endpoint within this long fails that request. */
   readonly requestTimeout: string;
   readonly requestTimeoutMs: number;
+  /** Deadline of one pass (hub.passTimeout, default: the interval, at least a minute). */
+  readonly passTimeout: string;
+  readonly passTimeoutMs: number;
   readonly guard: GuardSettings;
 }
 

@@ -2,6 +2,10 @@
  * The ports the reconcile pass is written against. Adapters (packages/aws) implement them over the
  * network; tests may implement them in memory. Every method either returns complete data or throws
  * a HubError: a failed or partial listing is never returned as a short one.
+ *
+ * Every method that goes over the network takes the pass's `signal` last: once it aborts, the call
+ * ends (rejects) promptly and releases what it holds. An implementation that ignores it still cannot
+ * hold a pass past its deadline (reconcile stops waiting), only keep a connection a little longer.
  */
 import type { Partition } from './arn.js';
 import type { NodeRoleSource } from './node-mappings.js';
@@ -35,12 +39,12 @@ export interface ClusterEndpoint {
  * session refused mid-way does so at most once per account between two opens.
  */
 export interface AccountSessions {
-  open(account: string, partition: Partition): Promise<void>;
+  open(account: string, partition: Partition, signal?: AbortSignal): Promise<void>;
 }
 
 /** The Identity Center roles of an account: every page, or an error. */
 export interface RoleDirectory {
-  listSsoRoles(account: string, partition: Partition): Promise<readonly IamRole[]>;
+  listSsoRoles(account: string, partition: Partition, signal?: AbortSignal): Promise<readonly IamRole[]>;
 }
 
 /**
@@ -49,9 +53,9 @@ export interface RoleDirectory {
  * profiles are made each time.
  */
 export interface ClusterDirectory {
-  describe(cluster: ClusterRef): Promise<ClusterEndpoint>;
+  describe(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterEndpoint>;
   /** Node roles of managed node groups and Fargate profiles: every page, or an error. */
-  nodeRoles(cluster: ClusterRef): Promise<readonly NodeRoleSource[]>;
+  nodeRoles(cluster: ClusterRef, signal?: AbortSignal): Promise<readonly NodeRoleSource[]>;
   /**
    * Drops what is kept about the cluster, so the next `describe` and `nodeRoles` ask EKS again (its
    * endpoint stopped answering as expected: it may have been deleted and created again).
@@ -71,13 +75,13 @@ export interface AwsAuthWrite {
 
 /** `kube-system/aws-auth` of one cluster. A stale `resourceVersion` or an existing object on create throws a ConflictError. */
 export interface AwsAuthStore {
-  read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null>;
-  write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite): Promise<void>;
+  read(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<ObservedAwsAuth | null>;
+  write(cluster: ClusterRef, endpoint: ClusterEndpoint, change: AwsAuthWrite, signal?: AbortSignal): Promise<void>;
   /** Reads aws-auth with a freshly made credential: throws (kube.unauthorized / kube.forbidden) when locked out. */
-  verify(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<void>;
+  verify(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<void>;
   /** The kept versions (newest first) and the history ConfigMap's resourceVersion; null when there is none. */
-  readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<{ readonly entries: readonly HistoryEntry[]; readonly resourceVersion: string } | null>;
-  writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void>;
+  readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ readonly entries: readonly HistoryEntry[]; readonly resourceVersion: string } | null>;
+  writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void>;
 }
 
 export interface Clock {

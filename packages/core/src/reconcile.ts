@@ -46,6 +46,12 @@ export interface ClusterResult {
   readonly drift: boolean;
   /** Set when the hub could not authenticate after its own write: whether the previous data was put back. */
   readonly lockout?: { readonly restored: boolean; readonly message: string };
+  /**
+   * Set when the pass's end cut the cluster short after its aws-auth write was sent: `sent` (the
+   * answer did not come back: the write may or may not have landed) or `landed` (it did; the access
+   * check after it did not finish). The next pass reads what is there.
+   */
+  readonly interruptedWrite?: 'sent' | 'landed';
   /** Plans made (more than one after write conflicts). */
   readonly attempts: number;
   readonly durationMs: number;
@@ -71,6 +77,8 @@ export interface PassReport<C extends ClusterEntry = ClusterResult> {
   readonly skipped: readonly string[];
   /** The part of the fleet the pass covered (`selectionLabel`), when not all of it. */
   readonly shard?: string;
+  /** Set when the pass's deadline signal ended it (`pass.timeout`, `hub.stopping`): clusters it caught failed with that code. */
+  readonly cutShort?: string;
 }
 
 export interface ReconcileOptions<C extends ClusterEntry = ClusterResult> {
@@ -83,6 +91,12 @@ export interface ReconcileOptions<C extends ClusterEntry = ClusterResult> {
   readonly maxConflictRetries?: number;
   /** Once aborted, clusters not yet started are skipped (listed in `skipped`, not in `clusters`); started ones finish. */
   readonly signal?: AbortSignal;
+  /**
+   * Ends the pass (its deadline, or a stop that cannot wait): given to every port call, so calls in
+   * flight are aborted, and the pass stops waiting for them. Every account and cluster not finished
+   * then fails with the signal's reason when it is a HubError, else with `pass.timeout`.
+   */
+  readonly deadline?: AbortSignal;
   /** No-op plans of earlier passes, reused when a cluster's inputs are all the same again (a long-lived hub keeps one). */
   readonly memo?: PlanMemo;
   /** Names the part of the fleet `state` was reduced to (`selectClusters`), for the report. */
@@ -160,6 +174,7 @@ export async function reconcile<C extends ClusterEntry>(state: DesiredState, por
     counts,
     skipped,
     ...(options.shard === undefined ? {} : { shard: options.shard }),
+    ...(ended(options.deadline) ? { cutShort: passEnded(options.deadline).code } : {}),
   };
 }
 
@@ -176,7 +191,9 @@ async function reconcileAccount<C extends ClusterEntry>(
   const clock = ports.clock;
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
-  const entered = await entering(() => enterAccount(ports, options, account, partition));
+  const entered = await entering(() =>
+    options.signal?.aborted === true ? SKIPPED : until(options.deadline, enterAccount(ports, options, account, partition)).catch((error: unknown) => ({ error })),
+  );
   if (entered === SKIPPED) return clusters.map(() => SKIPPED);
   if ('error' in entered) {
     return clusters.map((c) => keep(result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() })));
@@ -198,21 +215,26 @@ async function reconcileAccount<C extends ClusterEntry>(
 /** The account's session, then its Identity Center roles (a failed listing is carried as an incomplete one). */
 async function enterAccount(
   ports: Ports,
-  options: Pick<ReconcileOptions, 'signal'>,
+  options: Pick<ReconcileOptions, 'signal' | 'deadline'>,
   account: string,
   partition: Partition,
 ): Promise<Skipped | { readonly error: unknown } | { readonly roles: Listing<IamRole> }> {
+  const deadline = options.deadline;
+  // A stopped pass skips what it has not started; a pass past its deadline fails it.
   if (options.signal?.aborted === true) return SKIPPED;
+  if (ended(deadline)) return { error: passEnded(deadline) };
   try {
-    await ports.sessions.open(account, partition);
+    await ports.sessions.open(account, partition, deadline);
   } catch (error) {
-    return { error };
+    return { error: ended(deadline) ? passEnded(deadline) : error };
   }
   // One listing for all clusters of the account; a failure is carried as an incomplete listing, but
   // a session that could not be renewed is a failure to enter the account.
   try {
-    return { roles: { complete: true, items: await ports.roles.listSsoRoles(account, partition) } };
+    return { roles: { complete: true, items: await ports.roles.listSsoRoles(account, partition, deadline) } };
   } catch (error) {
+    // Cut short by the pass's end: the account is not finished, it is not a failed listing.
+    if (ended(deadline)) return { error: passEnded(deadline) };
     if (error instanceof SessionError) return { error };
     const described = describeError(error);
     return { roles: { complete: false, reason: `${described.code}: ${described.message}` } };
@@ -224,6 +246,7 @@ interface ResultFields {
   readonly plan?: Plan;
   readonly error?: ClusterResult['error'];
   readonly lockout?: ClusterResult['lockout'];
+  readonly interruptedWrite?: ClusterResult['interruptedWrite'];
   readonly attempts?: number;
   readonly durationMs: number;
 }
@@ -244,6 +267,7 @@ function result(cluster: ClusterSpec, fields: ResultFields): ClusterResult {
     warnings: p?.warnings ?? [],
     ...(fields.error === undefined ? {} : { error: fields.error }),
     ...(fields.lockout === undefined ? {} : { lockout: fields.lockout }),
+    ...(fields.interruptedWrite === undefined ? {} : { interruptedWrite: fields.interruptedWrite }),
     created: p?.create === true && fields.outcome === 'applied',
     drift: p?.drift === true,
     attempts: fields.attempts ?? (p === undefined ? 0 : 1),
@@ -266,14 +290,35 @@ async function reconcileCluster(
   const hubPrincipal = hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName);
   let attempts = 0;
   let lastPlan: Plan | undefined;
+  const deadline = options.deadline;
+  /** How far the aws-auth write of the current attempt got. */
+  let write: 'none' | 'sent' | 'landed' = 'none';
+  const failedBy = (error: unknown): ClusterResult => {
+    // Whatever a call said when the pass's end aborted it, the cluster failed because the pass ended.
+    const cut = ended(deadline);
+    const described = describeError(cut ? passEnded(deadline) : error);
+    const interrupted = cut && write !== 'none' ? write : undefined;
+    const what = interrupted === 'sent' ? 'its aws-auth write had been sent, without an answer: it may have landed' : 'its aws-auth write had landed; the access check after it did not finish';
+    return result(cluster, {
+      outcome: 'failed',
+      error: interrupted === undefined ? described : { ...described, message: `${described.message} (${what})` },
+      ...(interrupted === undefined ? {} : { interruptedWrite: interrupted }),
+      attempts,
+      durationMs: elapsed(),
+      ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
+    });
+  };
   if (options.signal?.aborted === true) return SKIPPED;
-  try {
+  if (ended(deadline)) return failedBy(undefined);
+  return until(deadline, work()).catch(failedBy);
+
+  async function work(): Promise<ClusterResult> {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
       lastPlan = planFor({ cluster, roles, rolesKey: undefined, nodes: { complete: true, items: [] }, hubPrincipal, state, options }, null, clock.now());
       return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
     }
-    const reached = await reach(ports, ref);
+    const reached = await reach(ports, ref, deadline);
     if (reached === 'api-only') {
       return result(cluster, {
         outcome: 'failed',
@@ -290,7 +335,7 @@ async function reconcileCluster(
     const maxAttempts = 1 + (options.maxConflictRetries ?? 3);
     for (;;) {
       attempts += 1;
-      const observed = attempts === 1 ? reached.observed : await ports.awsAuth.read(ref, endpoint);
+      const observed = attempts === 1 ? reached.observed : await ports.awsAuth.read(ref, endpoint, deadline);
       const p = planFor(ctx, observed, clock.now());
       lastPlan = p;
       if (p.action === 'noop') return result(cluster, { outcome: 'unchanged', plan: p, attempts, durationMs: elapsed() });
@@ -301,20 +346,28 @@ async function reconcileCluster(
       }
       if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
       // Keep the version being replaced first: no write without a way back.
-      if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId);
+      if (observed !== null) await keepHistory(ports, ref, endpoint, observed, clock.now(), options.passId, deadline);
       try {
-        await ports.awsAuth.write(ref, endpoint, {
-          create: p.create,
-          resourceVersion: p.resourceVersion,
-          data: p.data ?? {},
-          annotations: { ...(observed?.annotations ?? {}), ...p.annotations },
-        });
+        write = 'sent';
+        await ports.awsAuth.write(
+          ref,
+          endpoint,
+          {
+            create: p.create,
+            resourceVersion: p.resourceVersion,
+            data: p.data ?? {},
+            annotations: { ...(observed?.annotations ?? {}), ...p.annotations },
+          },
+          deadline,
+        );
       } catch (error) {
         if (!(error instanceof ConflictError) || attempts >= maxAttempts) throw error;
         // Someone wrote in between: read again and plan again.
+        write = 'none';
         continue;
       }
-      const lockout = await verifyAccess(ports, ref, endpoint, observed);
+      write = 'landed';
+      const lockout = await verifyAccess(ports, ref, endpoint, observed, deadline);
       if (lockout !== undefined) {
         return result(cluster, {
           outcome: 'failed',
@@ -332,15 +385,45 @@ async function reconcileCluster(
       if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
-  } catch (error) {
-    return result(cluster, {
-      outcome: 'failed',
-      error: describeError(error),
-      attempts,
-      durationMs: elapsed(),
-      ...(lastPlan === undefined ? {} : { plan: { ...lastPlan, changes: EMPTY_CHANGES } }),
-    });
   }
+}
+
+/** Whether the pass's deadline has passed (a function: TypeScript would narrow a property read once). */
+function ended(deadline: AbortSignal | undefined): boolean {
+  return deadline?.aborted === true;
+}
+
+/** Why work cut short by `deadline` did not finish: its reason when that is a HubError, else `pass.timeout`. */
+export function passEnded(deadline: AbortSignal | undefined): HubError {
+  const reason: unknown = deadline?.reason;
+  if (reason instanceof HubError) return reason;
+  return new HubError('transient', 'pass.timeout', 'the pass reached its deadline (hub.passTimeout) before this was done; the next pass does it');
+}
+
+/**
+ * `work`, or its end when `deadline` aborts first (rejected with passEnded): the pass never waits on
+ * a call past its deadline, even one that ignores the signal it was given.
+ */
+export function until<T>(deadline: AbortSignal | undefined, work: Promise<T>): Promise<T> {
+  if (deadline === undefined) return work;
+  if (deadline.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(passEnded(deadline));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(passEnded(deadline));
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        deadline.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadline.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 interface Reached {
@@ -351,9 +434,9 @@ interface Reached {
 
 type Read = { readonly ok: true; readonly observed: ObservedAwsAuth | null } | { readonly ok: false; readonly error: unknown };
 
-async function tryRead(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint): Promise<Read> {
+async function tryRead(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, signal: AbortSignal | undefined): Promise<Read> {
   try {
-    return { ok: true, observed: await ports.awsAuth.read(ref, endpoint) };
+    return { ok: true, observed: await ports.awsAuth.read(ref, endpoint, signal) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -370,24 +453,25 @@ function sameEndpoint(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
  * directory forgets the cluster and EKS is asked once more; with a new endpoint or CA, aws-auth is read
  * there, else the first answer stands.
  */
-async function reach(ports: Ports, ref: ClusterRef): Promise<Reached | 'api-only'> {
-  let endpoint = await ports.clusters.describe(ref);
+async function reach(ports: Ports, ref: ClusterRef, signal: AbortSignal | undefined): Promise<Reached | 'api-only'> {
+  let endpoint = await ports.clusters.describe(ref, signal);
   if (endpoint.authenticationMode === 'API') return 'api-only';
-  let read = await tryRead(ports, ref, endpoint);
+  let read = await tryRead(ports, ref, endpoint, signal);
   if (endpoint.cached === true && !(read.ok && read.observed !== null)) {
     ports.clusters.forget(ref);
-    const fresh = await ports.clusters.describe(ref);
+    const fresh = await ports.clusters.describe(ref, signal);
     if (!sameEndpoint(fresh, endpoint)) {
       endpoint = fresh;
       if (endpoint.authenticationMode === 'API') return 'api-only';
-      read = await tryRead(ports, ref, endpoint);
+      read = await tryRead(ports, ref, endpoint, signal);
     }
   }
   if (!read.ok) throw read.error;
   let nodes: Listing<NodeRoleSource>;
   try {
-    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref) };
+    nodes = { complete: true, items: await ports.clusters.nodeRoles(ref, signal) };
   } catch (error) {
+    if (ended(signal)) throw passEnded(signal);
     const described = describeError(error);
     nodes = { complete: false, reason: `${described.code}: ${described.message}` };
   }
@@ -403,14 +487,14 @@ function immutableError(clusterName: string): NonNullable<ClusterResult['error']
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
-async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, observed: ObservedAwsAuth, now: Date, passId: string): Promise<void> {
+async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, observed: ObservedAwsAuth, now: Date, passId: string, signal?: AbortSignal): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const history = await ports.awsAuth.readHistory(ref, endpoint);
+    const history = await ports.awsAuth.readHistory(ref, endpoint, signal);
     const kept = history?.entries ?? [];
     const next = appendHistory(kept, observed, now, passId);
     if (next === kept) return; // this version is kept already
     try {
-      await ports.awsAuth.writeHistory(ref, endpoint, next, history?.resourceVersion);
+      await ports.awsAuth.writeHistory(ref, endpoint, next, history?.resourceVersion, signal);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 3) throw error;
@@ -423,10 +507,10 @@ async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpo
  * reported, and undone through the recovery principal (the cluster's creator) when there is one.
  * Returns undefined when access is fine (or cannot be judged: a timeout is not a lockout).
  */
-async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, previous: ObservedAwsAuth | null): Promise<ClusterResult['lockout']> {
+async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, previous: ObservedAwsAuth | null, signal?: AbortSignal): Promise<ClusterResult['lockout']> {
   const lockedOut = async (): Promise<string | undefined> => {
     try {
-      await ports.awsAuth.verify(ref, endpoint);
+      await ports.awsAuth.verify(ref, endpoint, signal);
       return undefined;
     } catch (error) {
       const described = describeError(error);
@@ -439,13 +523,18 @@ async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndp
   if (ports.recovery === undefined) return { restored: false, message: `${lost}; no recovery role is configured: restore it from kube-system/eks-auth-hub-history` };
   if (previous === null) return { restored: false, message: `${lost}; the ConfigMap did not exist before, nothing to restore` };
   try {
-    const now = await ports.recovery.read(ref, endpoint);
-    await ports.recovery.write(ref, endpoint, {
-      create: now === null,
-      resourceVersion: now?.resourceVersion,
-      data: previous.data,
-      annotations: previous.annotations,
-    });
+    const now = await ports.recovery.read(ref, endpoint, signal);
+    await ports.recovery.write(
+      ref,
+      endpoint,
+      {
+        create: now === null,
+        resourceVersion: now?.resourceVersion,
+        data: previous.data,
+        annotations: previous.annotations,
+      },
+      signal,
+    );
   } catch (error) {
     return { restored: false, message: `${lost}; restoring through the recovery role failed: ${describeError(error).message}` };
   }

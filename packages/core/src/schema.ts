@@ -271,6 +271,12 @@ export const hubSettingsSchema = z.strictObject(
     requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m')
       .default('15s')
       .meta({ description: 'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).' }),
+    passTimeout: durationText('passTimeout', 1_000, 24 * 3_600_000, '1s and 24h')
+      .optional()
+      .meta({
+        description:
+          'Deadline of one pass: calls still in flight are then aborted and clusters not finished fail with pass.timeout (the next pass finishes them). Default: the interval, at least 1m.',
+      }),
     concurrency: integer(1, 256, 'Clusters in flight at once.').default(16),
     accountConcurrency: integer(1, 64, 'Clusters of one account in flight at once.').default(4),
     guard: z
@@ -287,7 +293,7 @@ export const hubSettingsSchema = z.strictObject(
       )
       .default({ maxRemovalRatio: 0.5 }),
   },
-  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard') },
+  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, passTimeout, concurrency, guard') },
 );
 
 export const hubFileSchema = z

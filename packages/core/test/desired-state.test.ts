@@ -85,6 +85,8 @@ describe('loadDesiredState: the example file', () => {
       accountConcurrency: 4,
       requestTimeout: '15s',
       requestTimeoutMs: 15_000,
+      passTimeout: '10m',
+      passTimeoutMs: 600_000,
       guard: { maxRemovalRatio: 0.5 },
     });
     const minimal = parseDesiredState(withCluster(''), 'x.yaml');
@@ -352,6 +354,17 @@ clusters:
     expect(parseDesiredState(text('requestTimeout: 2s'), 'x.yaml').hub).toMatchObject({ requestTimeout: '2s', requestTimeoutMs: 2_000 });
   });
 
+  it('takes hub.passTimeout as written (1s–24h), else the interval, at least a minute', () => {
+    const text = (lines: string): string => `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n${lines}clusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
+    const hub = (lines: string): unknown => parseDesiredState(text(lines), 'x.yaml').hub;
+    expect(hub('  passTimeout: 90s\n')).toMatchObject({ passTimeout: '90s', passTimeoutMs: 90_000 });
+    expect(hub('')).toMatchObject({ passTimeout: '10m', passTimeoutMs: 600_000 });
+    expect(hub('  interval: 1h30m\n')).toMatchObject({ passTimeout: '1h30m', passTimeoutMs: 5_400_000 });
+    expect(hub('  interval: 10s\n')).toMatchObject({ passTimeout: '1m', passTimeoutMs: 60_000 });
+    expect(issuesOf(text('  passTimeout: 25h\n')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.passTimeout: passTimeout must be between 1s and 24h']);
+    expect(issuesOf(text('  passTimeout: soon\n')).map((i) => i.path)).toEqual(['hub.passTimeout']);
+  });
+
   it('names the cluster when a default does not fit it', () => {
     const head = `${HEAD}defaults:
   mapRoles:
@@ -367,7 +380,7 @@ clusters:
   it('a missing key points at its parent and says what is allowed', () => {
     const issues = issuesOf('apiVersion: eks-auth-hub/v1\nclusters: []\n');
     expect(issues.map((i) => `${formatConfigIssue(i)}`)).toEqual([
-      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, concurrency, guard',
+      'hub.yaml:1:1: hub: required: a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, passTimeout, concurrency, guard',
       'hub.yaml:2:11: clusters: required: at least one cluster',
     ]);
   });

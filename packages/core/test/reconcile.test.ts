@@ -8,6 +8,7 @@ import {
   PlanMemo,
   reconcile,
   rollbackCluster,
+  notReplaced,
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
@@ -579,5 +580,174 @@ describe('reconcile across passes', () => {
     expect(Object.keys(a ?? {}).sort()).toEqual(['ambiguous', 'desiredHash', 'drift', 'unresolved', 'warnings']);
     expect(a?.unresolved).toBe(b?.unresolved);
     expect(a?.warnings).toBe(b?.ambiguous);
+  });
+});
+
+describe('the pass deadline', () => {
+  /** Ports whose calls in `hangs` never answer and ignore the signal they are given; the deadline is reached when `abortAfter` of them hang. */
+  function hanging(hangs: { accounts?: string[]; clusters?: string[] }, abortAfter: number, reason?: unknown) {
+    const made = fakePorts();
+    const deadline = new AbortController();
+    const signals: (AbortSignal | undefined)[] = [];
+    let hung = 0;
+    const hang = (signal: AbortSignal | undefined): Promise<never> => {
+      signals.push(signal);
+      hung += 1;
+      if (hung === abortAfter) deadline.abort(reason);
+      return new Promise<never>(() => undefined);
+    };
+    const { sessions, clusters } = made.ports;
+    const ports: Ports = {
+      ...made.ports,
+      sessions: { open: (account, partition, signal) => (hangs.accounts?.includes(account) === true ? hang(signal) : sessions.open(account, partition)) },
+      clusters: { ...clusters, describe: (c, signal) => (hangs.clusters?.includes(c.name) === true ? hang(signal) : clusters.describe(c)) },
+    };
+    return { ports, store: made.store, deadline, signals };
+  }
+
+  it('ends a pass whose calls never answer: every cluster not finished fails with pass.timeout, none is skipped', async () => {
+    // One cluster at a time: a1 finishes, a2 hangs; account B never lets the hub in.
+    const serial = parseDesiredState(hubFile().replace('concurrency: 2', 'concurrency: 1'), 'hub.yaml');
+    const { ports, deadline, signals } = hanging({ clusters: ['a2'], accounts: [B] }, 2);
+    const report = await reconcile(serial, ports, { passId: 'p', dryRun: false, deadline: deadline.signal });
+    expect(report.clusters.map((c) => [c.name, c.outcome, c.error?.code ?? ''])).toEqual([
+      ['a1', 'applied', ''],
+      ['a2', 'failed', 'pass.timeout'],
+      ['a3', 'failed', 'pass.timeout'],
+      ['b1', 'failed', 'pass.timeout'],
+    ]);
+    expect(report.skipped).toEqual([]);
+    expect(report.cutShort).toBe('pass.timeout');
+    // The ports were given the pass's signal: an adapter aborts its request with it.
+    expect(signals.every((s) => s === deadline.signal)).toBe(true);
+  });
+
+  it('fails what it catches with the reason it was ended for when that is a HubError (a stop)', async () => {
+    const { ports, deadline } = hanging({ clusters: ['a1', 'a2', 'a3', 'b1'] }, 2, new HubError('transient', 'hub.stopping', 'the hub was stopped'));
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false, deadline: deadline.signal });
+    expect(report.counts.failed).toBe(4);
+    expect(new Set(report.clusters.map((c) => c.error?.code))).toEqual(new Set(['hub.stopping']));
+    expect(report.cutShort).toBe('hub.stopping');
+  });
+
+  it('does not take a role listing cut short by the deadline for a failed listing (no cluster is planned from it)', async () => {
+    const made = fakePorts();
+    const deadline = new AbortController();
+    const ports: Ports = {
+      ...made.ports,
+      roles: {
+        listSsoRoles: (_account, _partition, signal) =>
+          new Promise((_, reject) => {
+            signal?.addEventListener('abort', () => reject(new HubError('transient', 'aws.timeout', 'iam:ListRoles: AbortError')));
+            deadline.abort();
+          }),
+      },
+    };
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false, deadline: deadline.signal });
+    expect(report.clusters.map((c) => [c.outcome, c.error?.code])).toEqual(Array(4).fill(['failed', 'pass.timeout']));
+  });
+});
+
+describe('a write caught by the deadline', () => {
+  it('says whether the aws-auth write had been sent or had landed', async () => {
+    for (const stage of ['sent', 'landed'] as const) {
+      const made = fakePorts();
+      const deadline = new AbortController();
+      const store = made.store;
+      const ports: Ports = {
+        ...made.ports,
+        awsAuth: {
+          read: (c) => store.read(c),
+          readHistory: (c) => store.readHistory(c),
+          writeHistory: (c, e, entries, rv) => store.writeHistory(c, e, entries, rv),
+          // The write lands on the server, then (sent) its answer never comes, or (landed) the access check never answers.
+          write: async (c, e, change) => {
+            await store.write(c, e, change);
+            if (stage === 'landed') return;
+            deadline.abort();
+            return new Promise<never>(() => undefined);
+          },
+          verify: () => {
+            deadline.abort();
+            return new Promise<never>(() => undefined);
+          },
+        },
+      };
+      const report = await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'], deadline: deadline.signal });
+      expect(report.clusters[0]).toMatchObject({ outcome: 'failed', interruptedWrite: stage, error: { code: 'pass.timeout' } });
+      expect(report.clusters[0]?.error?.message).toContain(stage === 'sent' ? 'it may have landed' : 'had landed');
+    }
+  });
+});
+
+describe('the history after a write that did not happen', () => {
+  it('corrects, on the next write, the entry of a pass stopped between its history write and its aws-auth write', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: '[]' });
+    const live = store.objects.get(key);
+    // The process dies after keeping the history, before writing aws-auth.
+    store.beforeWrite = () => {
+      throw new HubError('transient', 'kube.network', 'the process was killed');
+    };
+    const cut = await reconcile(state, ports, { passId: 'killed', dryRun: false, only: ['a1'] });
+    expect(cut.clusters[0]?.outcome).toBe('failed');
+    const lying = store.histories.get(key)?.entries ?? [];
+    expect(lying.map((e) => e.passId)).toEqual(['killed']);
+    // Readers can tell: that version is still the live one.
+    expect(lying[0] !== undefined && notReplaced(lying[0], store.objects.get(key) ?? null)).toBe(true);
+    expect(store.objects.get(key)).toEqual(live);
+
+    store.beforeWrite = undefined;
+    const next = await reconcile(state, ports, { passId: 'next', dryRun: false, only: ['a1'] });
+    expect(next.clusters[0]?.outcome).toBe('applied');
+    const history = store.histories.get(key)?.entries ?? [];
+    // One entry for the version, naming the pass that did replace it.
+    expect(history.map((e) => [e.passId, e.resourceVersion])).toEqual([['next', live?.resourceVersion]]);
+    expect(history[0] !== undefined && notReplaced(history[0], store.objects.get(key) ?? null)).toBe(false);
+  });
+
+  it('keeps one entry per version when the same pass re-plans after a conflict', async () => {
+    const { ports, store } = fakePorts();
+    const key = `${A}/eu-west-1/a1`;
+    store.put(key, { mapRoles: '[]' });
+    let conflicts = 1;
+    store.beforeWrite = () => {
+      if (conflicts-- > 0) throw new ConflictError('conflict');
+    };
+    const report = await reconcile(state, ports, { passId: 'p', dryRun: false, only: ['a1'] });
+    expect(report.clusters[0]).toMatchObject({ outcome: 'applied', attempts: 2 });
+    expect(store.histories.get(key)?.entries.map((e) => e.passId)).toEqual(['p']);
+  });
+});
+
+describe('a stop, then the deadline', () => {
+  it('skips what it had not started when stopped, and fails only what the deadline caught in flight', async () => {
+    const made = fakePorts();
+    const stop = new AbortController();
+    const deadline = new AbortController();
+    const { clusters } = made.ports;
+    const serial = parseDesiredState(hubFile().replace('concurrency: 2', 'concurrency: 1'), 'hub.yaml');
+    const ports: Ports = {
+      ...made.ports,
+      // a2 never answers: the stop comes, then (its grace over) the deadline.
+      clusters: {
+        ...clusters,
+        describe: (c, signal) => {
+          if (c.name !== 'a2') return clusters.describe(c);
+          stop.abort();
+          deadline.abort(new HubError('transient', 'hub.stopping', 'the hub was stopped'));
+          return new Promise<never>(() => signal);
+        },
+      },
+    };
+    const report = await reconcile(serial, ports, { passId: 'p', dryRun: false, signal: stop.signal, deadline: deadline.signal });
+    // One cluster at a time: a1, then b1 (its account's queue), then a2 hangs; a3 was still waiting.
+    expect(report.clusters.map((c) => [c.name, c.outcome, c.error?.code ?? ''])).toEqual([
+      ['a1', 'applied', ''],
+      ['a2', 'failed', 'hub.stopping'],
+      ['b1', 'applied', ''],
+    ]);
+    expect(report.skipped).toEqual([`${A}/us-east-1/a3`]);
   });
 });
