@@ -4,7 +4,7 @@ import { createAwsPorts } from '@eks-auth-hub/aws';
 import type { DesiredState, Ports } from '@eks-auth-hub/core';
 import { createLogger, type Logger } from './logging.js';
 import { HubMetrics } from './metrics.js';
-import { createApp, listen, type Listen } from './server.js';
+import { createApp, listen, type HttpLimits, type Listen } from './server.js';
 import { HubService } from './service.js';
 import { VERSION } from './version.js';
 
@@ -23,6 +23,8 @@ export interface StartOptions {
   /** Build the ports with the metrics' request observer; default: AWS adapters from the SDK's settings. */
   readonly makePorts?: (observer: HubMetrics['observer']) => Ports;
   readonly intervalMs?: number;
+  /** The HTTP server's timeouts and connection cap; default HTTP_LIMITS. */
+  readonly http?: Partial<HttpLimits>;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
@@ -37,7 +39,7 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
   });
-  const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen);
+  const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen, options.http);
   logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
   service.start();
   return {
