@@ -16,6 +16,7 @@ import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
 import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
 import type { ClusterTokens } from './cluster-token.js';
+import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromKubeError } from './errors.js';
 import { KubeAgents } from './kube-agents.js';
 import { NO_OBSERVER, type RequestObserver } from './sdk-options.js';
@@ -33,6 +34,8 @@ export interface KubeStoreOptions {
   readonly observer?: RequestObserver;
   /** Clusters whose last read object is kept for their write (default READS_KEPT). */
   readonly readsKept?: number;
+  /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
+  readonly allowedEndpointHosts?: readonly string[];
 }
 
 /** Kubernetes errors worth another attempt within the same pass. */
@@ -60,6 +63,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
    * cluster's read and its write in the same pass, not by the clusters with nothing to write.
    */
   private readonly lastRead: LRUCache<string, V1ConfigMap>;
+  private readonly allowedHosts: readonly string[];
   /** Requests made per verb (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -69,6 +73,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     private readonly agents: KubeAgents = new KubeAgents(),
   ) {
     this.lastRead = new LRUCache<string, V1ConfigMap>({ max: options.readsKept ?? READS_KEPT });
+    this.allowedHosts = options.allowedEndpointHosts ?? allowedHostsFromEnv();
   }
 
   private key(cluster: ClusterRef): string {
@@ -76,6 +81,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
+    // Checked here too, before a token is made, whoever described the cluster: the token opens it.
+    checkClusterEndpoint(endpoint.endpoint, cluster.region, this.allowedHosts, cluster.name);
     const token = await this.tokens.token(cluster);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);

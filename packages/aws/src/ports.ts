@@ -5,6 +5,7 @@ import { EksClusterDirectory, type ClusterCacheOptions } from './eks-cluster-dir
 import { IamRoleDirectory } from './iam-role-directory.js';
 import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
+import { allowedHostsFromEnv } from './endpoint-hosts.js';
 import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
@@ -12,7 +13,9 @@ export interface AwsPortsOptions extends SdkOptions {
   readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
   /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
-  readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
+  readonly clusterCache?: Omit<ClusterCacheOptions, 'now' | 'allowedEndpointHosts'>;
+  /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
+  readonly allowedEndpointHosts?: readonly string[];
 }
 
 export interface AwsPorts extends Ports {
@@ -46,7 +49,9 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   });
   const tokens = new ClusterTokens(sessions, now);
   const agents = new KubeAgents();
+  const allowedEndpointHosts = options.allowedEndpointHosts ?? allowedHostsFromEnv();
   const storeOptions = {
+    allowedEndpointHosts,
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
     ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
@@ -73,7 +78,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
-    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now }),
+    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now, allowedEndpointHosts }),
     awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,

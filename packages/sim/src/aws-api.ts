@@ -361,7 +361,7 @@ function handleEks(
             arn: c.arn,
             createdAt: epochSeconds(c.createdAt),
             version: c.version,
-            endpoint: `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
+            endpoint: c.endpointOverride ?? `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
             roleArn: `arn:${world.partition}:iam::${c.account}:role/eks-cluster-role`,
             status: 'ACTIVE',
             certificateAuthority: { data: ctx.caData },

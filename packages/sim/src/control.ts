@@ -56,6 +56,16 @@ export class SimControl {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
   }
 
+  /**
+   * What DescribeCluster answers as the cluster's endpoint: any URL (another host, a recorder), or
+   * null for the simulated API server again. A hostile or broken EKS answer, for the hub's checks.
+   */
+  setClusterEndpoint(ref: ClusterRef, endpoint: string | null): void {
+    const cluster = this.cluster(ref);
+    if (endpoint === null) delete cluster.endpointOverride;
+    else cluster.endpointOverride = endpoint;
+  }
+
   addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
     const cluster = this.cluster(ref);
     if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
@@ -194,6 +204,11 @@ const ROUTES: Record<string, Handler> = {
   },
   'POST /_sim/clusters/recreate': (c, b) => {
     c.recreateCluster(ref.parse(b));
+    return {};
+  },
+  'PUT /_sim/clusters/endpoint': (c, b) => {
+    const r = ref.extend({ endpoint: z.string().nullable() }).parse(b);
+    c.setClusterEndpoint(r, r.endpoint);
     return {};
   },
   'POST /_sim/nodegroups': (c, b) => {

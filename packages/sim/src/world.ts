@@ -63,6 +63,8 @@ export interface Cluster {
   /** ConfigMaps by `<namespace>/<name>`. */
   readonly configMaps: Map<string, ConfigMapObject>;
   resourceVersion: number;
+  /** What DescribeCluster names as the endpoint instead of the simulated API server (control API); a recreated cluster has none. */
+  endpointOverride?: string;
 }
 
 /** Credentials the simulator knows: the hub's static key, and every session it issued. */
@@ -240,7 +242,8 @@ export class World {
     const old = this.cluster(accountId, region, name);
     const createdAt = new Date(Math.max(this.now(), old.createdAt.getTime() + 1000));
     const id = createHash('sha256').update(`${accountId}/${region}/${name}@${createdAt.getTime()}`).digest('hex').slice(0, 16);
-    const cluster: Cluster = { ...old, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
+    const { endpointOverride: _override, ...rest } = old;
+    const cluster: Cluster = { ...rest, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
     this.clustersById.delete(old.id);
     this.clustersById.set(id, cluster);
     this.account(accountId).clusters.set(`${region}/${name}`, cluster);
