@@ -292,9 +292,9 @@ async function run(args: readonly string[]): Promise<number> {
   const { DEFAULT_LISTEN, parseListen } = await import('./server.js');
   const where = parseListen(values.listen ?? DEFAULT_LISTEN);
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
-  const state = await loadConfigFile(values.config);
   const { runUntilSignalled } = await import('./run.js');
-  return runUntilSignalled({ state, listen: where });
+  // Loaded (an invalid file exits 1 here), then looked at before every pass and reloaded when changed.
+  return runUntilSignalled({ configFile: values.config, listen: where });
 }
 
 function clusterRefOf(state: DesiredState, name: string): ClusterRef {

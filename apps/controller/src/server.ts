@@ -50,6 +50,13 @@ function escapeHtml(text: string): string {
 const PAGE_STYLE = 'body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}';
 const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`;
 
+/** A warning when the last look at the file did not load it: the version in force is an older one. */
+function reloadLine(view: StatusView): string {
+  const reload = view.config.lastReload;
+  if (reload === undefined || reload.successful) return '';
+  return `<p><strong>The desired-state file was not reloaded</strong> (${escapeHtml(reload.at)}): ${escapeHtml(reload.problem ?? '')}. The version above stays in force.</p>\n`;
+}
+
 function page(view: StatusView): string {
   const rows = (view.lastPass?.clusters ?? [])
     .map((c) => [c.name, c.account, c.region, c.outcome, c.added + c.removed + c.changed, c.error?.code ?? '', reasonOf(c) ?? ''])
@@ -61,8 +68,8 @@ function page(view: StatusView): string {
 <style>${PAGE_STYLE}</style>
 </head><body>
 <h1>eks-auth-hub</h1>
-<p>${escapeHtml(view.config.file)}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
-<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
+<p>${escapeHtml(view.config.file)}${view.config.fileHash === undefined ? '' : ` (sha256 ${escapeHtml(view.config.fileHash.slice(0, 16))}, loaded ${escapeHtml(view.config.loadedAt ?? '')})`}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
+${reloadLine(view)}<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

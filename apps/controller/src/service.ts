@@ -7,12 +7,19 @@
  */
 import { HubError, PlanMemo, reconcile, type DesiredState, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import { logCluster, logPassEnd, type Logger } from './logging.js';
 import type { HubMetrics } from './metrics.js';
 import { summarizeCluster, type PassSummary, type StatusView } from './status.js';
 
 export interface HubServiceOptions {
+  /** The desired state at start. */
   readonly state: DesiredState;
+  /**
+   * The desired state in force, asked at the start of each pass (a reloaded file: config-watch.ts);
+   * default: `state` always. It must not throw; the service keeps its state if it does.
+   */
+  readonly currentState?: () => Promise<DesiredState>;
   readonly ports: Ports;
   readonly metrics: HubMetrics;
   readonly logger: Logger;
@@ -31,8 +38,11 @@ export class HubService {
   private nextPassAt: Date | null = null;
   /** No-op plans kept from pass to pass: a cluster whose inputs are all the same again is not planned again. */
   private readonly memo: PlanMemo;
+  /** The desired state of the last pass started (or the one given, before the first). */
+  private state: DesiredState;
 
   constructor(private readonly options: HubServiceOptions) {
+    this.state = options.state;
     options.metrics.knowClusters(options.state.clusters);
     this.memo = new PlanMemo(Math.max(1_000, 2 * options.state.clusters.length));
   }
@@ -61,7 +71,7 @@ export class HubService {
 
   private schedule(): void {
     if (this.stopped) return;
-    const interval = this.options.intervalMs ?? this.options.state.hub.intervalMs;
+    const interval = this.options.intervalMs ?? this.state.hub.intervalMs;
     const jitter = 0.9 + 0.2 * (this.options.random ?? Math.random)();
     const delay = Math.round(interval * jitter);
     this.nextPassAt = new Date(Date.now() + delay);
@@ -75,7 +85,8 @@ export class HubService {
     const pass = (async () => {
       const passId = randomUUID();
       const { logger } = this.options;
-      const report = await reconcile(this.options.state, this.options.ports, {
+      const state = await this.refreshState();
+      const report = await reconcile(state, this.options.ports, {
         passId,
         dryRun: false,
         signal: this.abort.signal,
@@ -96,6 +107,17 @@ export class HubService {
       if (this.current === pass) this.current = undefined;
     }).catch(() => undefined);
     return pass;
+  }
+
+  /** The state in force for a new pass: the provider's, with the new clusters' series made. */
+  private async refreshState(): Promise<DesiredState> {
+    if (this.options.currentState === undefined) return this.state;
+    const state = await this.options.currentState().catch(() => this.state);
+    if (state !== this.state) {
+      this.state = state;
+      this.options.metrics.knowClusters(state.clusters);
+    }
+    return state;
   }
 
   /** Takes no new work; waits up to `graceMs` for the running pass (its started clusters) to finish. */
@@ -120,7 +142,8 @@ export class HubService {
   status(): StatusView {
     return {
       ready: this.ready,
-      config: { file: this.options.state.file, clusters: this.options.state.clusters.length, desiredHash: this.options.state.hash },
+      // The file's name, not this machine's path to it.
+      config: { file: basename(this.state.file), clusters: this.state.clusters.length, desiredHash: this.state.hash },
       passes: this.passes,
       lastPass: this.lastReport,
       nextPassAt: this.nextPassAt?.toISOString() ?? null,
