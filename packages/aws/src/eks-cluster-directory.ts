@@ -55,7 +55,8 @@ function sourceId(source: NodeRoleSource): string {
 export class EksClusterDirectory implements ClusterDirectory {
   private readonly clients: SdkClients<EKSClient>;
   private readonly facts: LRUCache<string, ClusterFacts>;
-  private readonly allowedHosts: readonly string[];
+  /** Explicit extra hosts; undefined: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS, read when checking (like the SDK's own settings). */
+  private readonly allowedHosts: readonly string[] | undefined;
   /** Calls made per operation (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -68,7 +69,7 @@ export class EksClusterDirectory implements ClusterDirectory {
       const [partition = 'aws', account = '', region = ''] = key.split('/');
       return new EKSClient({ ...settings, region, credentials: this.sessions.provider(account, partition as ClusterRef['partition']) });
     });
-    this.allowedHosts = cache.allowedEndpointHosts ?? allowedHostsFromEnv();
+    this.allowedHosts = cache.allowedEndpointHosts;
     const now = cache.now;
     this.facts = new LRUCache<string, ClusterFacts>({
       max: cache.maxClusters ?? 20_000,
@@ -121,7 +122,7 @@ export class EksClusterDirectory implements ClusterDirectory {
       throw new HubError('transient', 'aws.incomplete', `eks:DescribeCluster ${cluster.name}: no https endpoint or certificate authority yet (is the cluster still creating?)`);
     }
     // Not kept when refused: a cluster whose endpoint is not an EKS host is asked about again next pass.
-    checkClusterEndpoint(endpoint, cluster.region, this.allowedHosts, cluster.name);
+    checkClusterEndpoint(endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
     const mode = out.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
     const identity = `${out.cluster?.arn ?? ''}@${out.cluster?.createdAt?.toISOString() ?? ''}`;
     const previous = this.facts.get(key);

@@ -5,7 +5,6 @@ import { EksClusterDirectory, type ClusterCacheOptions } from './eks-cluster-dir
 import { IamRoleDirectory } from './iam-role-directory.js';
 import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';
-import { allowedHostsFromEnv } from './endpoint-hosts.js';
 import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
@@ -49,9 +48,9 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   });
   const tokens = new ClusterTokens(sessions, now);
   const agents = new KubeAgents();
-  const allowedEndpointHosts = options.allowedEndpointHosts ?? allowedHostsFromEnv();
+  const allowed = options.allowedEndpointHosts === undefined ? {} : { allowedEndpointHosts: options.allowedEndpointHosts };
   const storeOptions = {
-    allowedEndpointHosts,
+    ...allowed,
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
     ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
@@ -78,7 +77,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
-    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now, allowedEndpointHosts }),
+    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now, ...allowed }),
     awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,
