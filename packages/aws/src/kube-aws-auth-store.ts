@@ -11,10 +11,11 @@
  * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
  * several timeouts.
  */
-import { CoreV1Api, ServerConfiguration, createConfiguration, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, ServerConfiguration, createConfiguration, wrapHttpLibrary, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
-import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import { HISTORY_CONFIGMAP, HubError, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import { CappedKubeHttp } from './bounded-answers.js';
 import type { ClusterTokens } from './cluster-token.js';
 import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromKubeError } from './errors.js';
@@ -36,6 +37,20 @@ export interface KubeStoreOptions {
   readonly readsKept?: number;
   /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
   readonly allowedEndpointHosts?: readonly string[];
+}
+
+const CAPPED_HTTP = wrapHttpLibrary(new CappedKubeHttp());
+
+/**
+ * A ConfigMap read is used only when it is one an API server can hold (at most 1 MiB of data and
+ * decoded binaryData): a larger one is a broken or hostile server's, and fails the cluster.
+ */
+function checkedSize(object: V1ConfigMap, what: string): V1ConfigMap {
+  const bytes = configMapDataBytes(object.data ?? {}, object.binaryData ?? {});
+  if (bytes > MAX_CONFIGMAP_DATA_BYTES) {
+    throw new HubError('terminal', 'kube.configmap-too-large', `${what}: it holds ${bytes} bytes of data; an API server never serves a ConfigMap over ${MAX_CONFIGMAP_DATA_BYTES} bytes`);
+  }
+  return object;
 }
 
 /** Kubernetes errors worth another attempt within the same pass. */
@@ -63,7 +78,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
    * cluster's read and its write in the same pass, not by the clusters with nothing to write.
    */
   private readonly lastRead: LRUCache<string, V1ConfigMap>;
-  private readonly allowedHosts: readonly string[];
+  /** Explicit extra hosts; undefined: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS, read when checking (like the SDK's own settings). */
+  private readonly allowedHosts: readonly string[] | undefined;
   /** Requests made per verb (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -73,7 +89,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     private readonly agents: KubeAgents = new KubeAgents(),
   ) {
     this.lastRead = new LRUCache<string, V1ConfigMap>({ max: options.readsKept ?? READS_KEPT });
-    this.allowedHosts = options.allowedEndpointHosts ?? allowedHostsFromEnv();
+    this.allowedHosts = options.allowedEndpointHosts;
   }
 
   private key(cluster: ClusterRef): string {
@@ -82,7 +98,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
 
   private async api(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<CoreV1Api> {
     // Checked here too, before a token is made, whoever described the cluster: the token opens it.
-    checkClusterEndpoint(endpoint.endpoint, cluster.region, this.allowedHosts, cluster.name);
+    checkClusterEndpoint(endpoint.endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
     const token = await this.tokens.token(cluster);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);
@@ -96,6 +112,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     const timeoutMs = this.options.requestTimeoutMs ?? 15_000;
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(endpoint.endpoint, {}),
+      // Answers counted as they arrive, refused past MAX_KUBE_ANSWER_BYTES; no redirect followed.
+      httpApi: CAPPED_HTTP,
       authMethods: { default: auth },
       promiseMiddleware: [
         {
@@ -145,7 +163,10 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   async read(cluster: ClusterRef, endpoint: ClusterEndpoint): Promise<ObservedAwsAuth | null> {
     const api = await this.api(cluster, endpoint);
     try {
-      const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      const object = checkedSize(
+        await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE })),
+        `read ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`,
+      );
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
@@ -210,6 +231,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     const api = await this.api(cluster, endpoint);
     try {
       const object = await this.call(cluster, 'get', 'read', () => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      checkedSize(object, `read ${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP} of ${cluster.name}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;

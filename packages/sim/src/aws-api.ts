@@ -269,7 +269,7 @@ function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, 
   const start = marker === undefined ? 0 : decodeMarker(marker);
   const account = ctx.world.accounts.get(caller.account);
   const roles = account === undefined ? [] : [...account.roles.values()].filter((r) => r.path.startsWith(prefix));
-  const pageSize = Math.min(maxItems, ctx.world.settings.maxListRolesPageSize);
+  const pageSize = ctx.world.listRolesPageOverride ?? Math.min(maxItems, ctx.world.settings.maxListRolesPageSize);
   const page = roles.slice(start, start + pageSize);
   const truncated = start + pageSize < roles.length;
   const members = page.map(roleMember).join('');

@@ -127,6 +127,25 @@ export class SimControl {
     return renderConfigMap(stored);
   }
 
+  /**
+   * Adds a data key `padding` of `bytes` bytes to a stored ConfigMap, past the API server's 1 MiB
+   * rule: what a broken or hostile server would serve, for the hub's limits. Returns the new size of
+   * its data.
+   */
+  padConfigMap(ref: ClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
+    const cluster = this.cluster(ref);
+    const object = cluster.configMaps.get(`${namespace}/${name}`);
+    if (object === undefined) throw new SimError(404, 'NotFound', `configmaps "${name}" not found`);
+    const content: ConfigMapContent = { ...object, data: { ...object.data, padding: 'x'.repeat(bytes) } };
+    const stored = this.world.putConfigMap(cluster, namespace, name, content);
+    return { dataBytes: Object.values(stored.data).reduce((n, v) => n + Buffer.byteLength(v), 0) };
+  }
+
+  /** ListRoles pages of `size` roles whatever MaxItems asks (IAM never exceeds 1,000); null: IAM's behaviour again. */
+  setListRolesPageSize(size: number | null): void {
+    this.world.listRolesPageOverride = size ?? undefined;
+  }
+
   /** A ConfigMap as a GET would return it, or null. */
   readConfigMap(ref: ClusterRef, namespace: string, name: string): Record<string, unknown> | null {
     const object = this.cluster(ref).configMaps.get(`${namespace}/${name}`);
@@ -239,6 +258,15 @@ const ROUTES: Record<string, Handler> = {
   'PUT /_sim/configmaps': (c, b) => {
     const r = ref.extend({ object: z.unknown() }).parse(b);
     return c.putConfigMap(r, r.object as ConfigMapManifestInput);
+  },
+  'POST /_sim/configmaps/pad': (c, b) => {
+    const r = ref.extend({ namespace: z.string(), name: z.string(), bytes: z.number().int().min(0).max(512 * 1024 * 1024) }).parse(b);
+    return c.padConfigMap(r, r.namespace, r.name, r.bytes);
+  },
+  'PUT /_sim/list-roles-page-size': (c, b) => {
+    const { size } = z.strictObject({ size: z.number().int().min(1).max(10_000_000).nullable() }).parse(b);
+    c.setListRolesPageSize(size);
+    return {};
   },
   'GET /_sim/configmaps': (c, _b, q) => {
     const r = ref.extend({ namespace: z.string(), name: z.string() }).parse(Object.fromEntries(q));

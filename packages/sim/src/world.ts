@@ -92,6 +92,8 @@ export class World {
   readonly credentials = new Map<string, Credential>();
   readonly clustersById = new Map<string, Cluster>();
   readonly settings: { maxListRolesPageSize: number; maxEksPageSize: number };
+  /** When set (control API), ListRoles answers pages of this many roles whatever MaxItems asks, as IAM never does. */
+  listRolesPageOverride: number | undefined;
   readonly random: Random;
   /** Added to the real clock: lets tests expire credentials and tokens without waiting. */
   clockOffsetMs = 0;
