@@ -2,8 +2,8 @@
  * The CLI as a user starts it: the built program through `pnpm hub`, from the repository root.
  * Needs `pnpm build` first (the test command does it).
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,8 @@ const exec = promisify(execFile);
 
 async function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
+    // Killed after 20 s: a program that never ends fails the test instead of hanging it.
+    const { stdout, stderr } = await exec(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: '1' }, timeout: 20_000, maxBuffer: 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -50,5 +51,43 @@ describe('eks-auth-hub validate (built program)', () => {
     const result = await run(process.execPath, [bin, 'validate', '--config', join(repo, 'no-such.yaml')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: cannot read the desired-state file .*no-such\.yaml: no such file\n$/);
+  });
+
+  describe('a name that is not a regular file is refused by name, before it is read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-e2e-special-'));
+    it.each([
+      ['/dev/zero', () => '/dev/zero', 'it is a character device, not a regular file'],
+      [
+        'a FIFO nobody writes to',
+        () => {
+          const fifo = join(dir, 'hub.fifo');
+          execFileSync('mkfifo', [fifo]);
+          return fifo;
+        },
+        'it is a named pipe (FIFO), not a regular file',
+      ],
+      [
+        'a directory',
+        () => {
+          const sub = join(dir, 'hub.d');
+          mkdirSync(sub);
+          return sub;
+        },
+        'it is a directory, not a regular file',
+      ],
+    ])('%s: exit 1 with the reason', async (_what, make, reason) => {
+      const file = make();
+      const result = await run(process.execPath, [bin, 'validate', '--config', file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`error: cannot read the desired-state file ${file}: ${reason}\n`);
+    });
+
+    it('a file over the limit is refused with its size', async () => {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(file, `# ${'x'.repeat(3 * 1024 * 1024)}\n`);
+      const result = await run(process.execPath, [bin, 'validate', '--config', file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`${file}:1:1: the file is ${3 * 1024 * 1024 + 3} bytes; a desired-state file may hold at most 1048576 bytes\n${file}: 1 problem; nothing was changed\n`);
+    });
   });
 });

@@ -52,7 +52,9 @@ describe('pnpm sim', () => {
       'AWS_ENDPOINT_URL_STS',
       'AWS_REGION',
       'AWS_SECRET_ACCESS_KEY',
+      'EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS',
     ]);
+    expect(info.env['EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS']).toBe('127.0.0.1');
     const env = info.env;
     const client = new STSClient({
       region: env['AWS_REGION'] ?? '',

@@ -342,12 +342,12 @@ export function execApiVersion(info: string | undefined): string {
 async function run(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
-  const { parseListen } = await import('./server.js');
-  const where = parseListen(values.listen ?? '0.0.0.0:9090');
+  const { DEFAULT_LISTEN, parseListen } = await import('./server.js');
+  const where = parseListen(values.listen ?? DEFAULT_LISTEN);
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
-  const state = await loadConfigFile(values.config);
   const { runUntilSignalled } = await import('./run.js');
-  return runUntilSignalled({ state, listen: where });
+  // Loaded (an invalid file exits 1 here), then looked at before every pass and reloaded when changed.
+  return runUntilSignalled({ configFile: values.config, listen: where });
 }
 
 function clusterRefOf(state: DesiredState, name: string): ClusterRef {

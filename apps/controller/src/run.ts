@@ -4,8 +4,10 @@ import { createAwsPorts } from '@eks-auth-hub/aws';
 import type { DesiredState, Ports } from '@eks-auth-hub/core';
 import { createLogger, type Logger } from './logging.js';
 import { HubMetrics } from './metrics.js';
-import { createApp, listen, type Listen } from './server.js';
+import { createApp, listen, type HttpLimits, type Listen } from './server.js';
+import { ConfigWatcher } from './config-watch.js';
 import { HubService, STOP_GRACE_MS } from './service.js';
+import type { StatusView } from './status.js';
 import { VERSION } from './version.js';
 
 export interface RunningHub {
@@ -17,7 +19,10 @@ export interface RunningHub {
 }
 
 export interface StartOptions {
-  readonly state: DesiredState;
+  /** The desired state; or give `configFile` to load it and reload it when it changes. */
+  readonly state?: DesiredState;
+  /** The desired-state file: loaded now (its error thrown), looked at before every pass, reloaded when changed (config-watch.ts). */
+  readonly configFile?: string;
   readonly listen: Listen;
   readonly logger?: Logger;
   /** Build the ports with the metrics' request observer; default: AWS adapters from the SDK's settings. */
@@ -25,23 +30,35 @@ export interface StartOptions {
   readonly intervalMs?: number;
   /** The clock health is judged by (tests move it). */
   readonly now?: () => number;
+  /** The HTTP server's timeouts and connection cap; default HTTP_LIMITS. */
+  readonly http?: Partial<HttpLimits>;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
   const logger = options.logger ?? createLogger();
   const registry = new Registry();
   const metrics = new HubMetrics(registry, { version: VERSION });
-  const ports = (options.makePorts ?? ((observer) => createAwsPorts({ hub: options.state.hub, observer })))(metrics.observer);
+  const watcher = options.configFile === undefined ? undefined : await ConfigWatcher.open(options.configFile, logger, registry);
+  const state = watcher?.state ?? options.state;
+  if (state === undefined) throw new Error('startHub needs a state or a configFile');
+  const ports = (options.makePorts ?? ((observer) => createAwsPorts({ hub: state.hub, observer })))(metrics.observer);
   const service = new HubService({
-    state: options.state,
+    state,
+    ...(watcher === undefined ? {} : { currentState: () => watcher.current() }),
     ports,
     metrics,
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const { server, url } = await listen(createApp({ metrics, status: () => service.status() }), options.listen);
-  logger.info({ url, clusters: options.state.clusters.length, interval: options.state.hub.interval, config: options.state.file }, 'hub started');
+  const status = (): StatusView => {
+    const view = service.status();
+    if (watcher === undefined) return view;
+    const { fileHash, loadedAt, lastReload } = watcher.status();
+    return { ...view, config: { ...view.config, fileHash, loadedAt, lastReload } };
+  };
+  const { server, url } = await listen(createApp({ metrics, status }), options.listen, options.http);
+  logger.info({ url, clusters: state.clusters.length, interval: state.hub.interval, config: state.file }, 'hub started');
   service.start();
   return {
     service,

@@ -1,10 +1,17 @@
 /**
  * The HTTP side of the service: `/metrics` (Prometheus), `/healthz` (alive), `/readyz` (config
  * loaded and a pass finished), `/status` (JSON) and `/` (a small status page). GET only.
+ *
+ * Every answer carries helmet's security headers, a Content-Security-Policy that allows only the
+ * page's own inline style (by its hash), and `Cache-Control: no-store` (what it shows is live). The
+ * server bounds what a client can hold: the time to send the headers and the whole request, an idle
+ * keep-alive connection, and the number of connections (see HTTP_LIMITS).
  */
-import type { Server, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { lastPassJson, reasonOf, statusSummary, type StatusView } from './status.js';
 
 export interface ServerDeps {
@@ -39,6 +46,17 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
+/** The status page's only style; the CSP allows exactly this text, by its SHA-256. */
+const PAGE_STYLE = 'body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}';
+const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`;
+
+/** A warning when the last look at the file did not load it: the version in force is an older one. */
+function reloadLine(view: StatusView): string {
+  const reload = view.config.lastReload;
+  if (reload === undefined || reload.successful) return '';
+  return `<p><strong>The desired-state file was not reloaded</strong> (${escapeHtml(reload.at)}): ${escapeHtml(reload.problem ?? '')}. The version above stays in force.</p>\n`;
+}
+
 function page(view: StatusView): string {
   const rows = (view.lastPass?.clusters ?? [])
     .map((c) => [c.name, c.account, c.region, c.outcome, c.added + c.removed + c.changed, c.error?.code ?? '', reasonOf(c) ?? ''])
@@ -47,12 +65,12 @@ function page(view: StatusView): string {
   const last = view.lastPass;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eks-auth-hub</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style>
+<style>${PAGE_STYLE}</style>
 </head><body>
 <h1>eks-auth-hub</h1>
-<p>${escapeHtml(view.config.file)}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
+<p>${escapeHtml(view.config.file)}${view.config.fileHash === undefined ? '' : ` (sha256 ${escapeHtml(view.config.fileHash.slice(0, 16))}, loaded ${escapeHtml(view.config.loadedAt ?? '')})`}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
 ${stalledHtml(view)}
-<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
+${reloadLine(view)}<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -72,6 +90,27 @@ export function createApp(deps: ServerDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        // Nothing but the page's own style: no script, no frame, no form, no other origin.
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: [PAGE_STYLE_HASH],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      // The server speaks plain HTTP inside the task's network; HSTS belongs to whatever terminates TLS.
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
   const routes: Record<string, express.RequestHandler> = {
     '/metrics': async (_req, res) => {
       res.set('content-type', deps.metrics.contentType);
@@ -115,6 +154,24 @@ export interface Listen {
   readonly port: number;
 }
 
+/** What one client may hold of the server. */
+export interface HttpLimits {
+  /** Time to send the whole request head; a client trickling headers is answered 408 and dropped. */
+  readonly headersTimeoutMs: number;
+  /** Time to send the whole request (head and body). */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; more are closed at once (scrapers and probes need a handful). */
+  readonly maxConnections: number;
+}
+
+/** The defaults: a scraper, two probes and a person are served with room to spare, and a slow or stuck client cannot hold a connection long. */
+export const HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 128 };
+
+/** Where `run` listens unless `--listen` says otherwise. */
+export const DEFAULT_LISTEN = '0.0.0.0:9090';
+
 /** `HOST:PORT`, `:PORT` or `PORT`. */
 export function parseListen(text: string): Listen | undefined {
   const match = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):)?([0-9]{1,5})$/.exec(text);
@@ -125,10 +182,26 @@ export function parseListen(text: string): Listen | undefined {
   return { host, port };
 }
 
-export async function listen(app: Express, where: Listen): Promise<{ server: Server; url: string }> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(where.port, where.host, (error?: Error) => (error === undefined ? resolve(s) : reject(error)));
-    s.once('error', reject);
+export async function listen(app: Express, where: Listen, limits: Partial<HttpLimits> = {}): Promise<{ server: Server; url: string }> {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = { ...HTTP_LIMITS, ...limits };
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(requestTimeoutMs, headersTimeoutMs),
+      keepAliveTimeout: keepAliveTimeoutMs,
+      // Node looks for requests past their time only this often (30 s by default): often enough that
+      // the header timeout is what a client gets, not the timeout plus half a minute.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  server.maxConnections = maxConnections;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -13,6 +13,7 @@
  */
 import { HubError, PlanMemo, reconcile, type DesiredState, type Ports } from '@eks-auth-hub/core';
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import { passDeadline, stopping, type PassDeadline } from './deadline.js';
 import { InFlight, trackedPorts } from './in-flight.js';
 import { logCluster, logPassEnd, type Logger } from './logging.js';
@@ -25,7 +26,13 @@ export const STALL_GRACE_MS = 30_000;
 export const STOP_GRACE_MS = 5_000;
 
 export interface HubServiceOptions {
+  /** The desired state at start. */
   readonly state: DesiredState;
+  /**
+   * The desired state in force, asked at the start of each pass (a reloaded file: config-watch.ts);
+   * default: `state` always. It must not throw; the service keeps its state if it does.
+   */
+  readonly currentState?: () => Promise<DesiredState>;
   readonly ports: Ports;
   readonly metrics: HubMetrics;
   readonly logger: Logger;
@@ -54,8 +61,11 @@ export class HubService {
   private readonly now: () => number;
   /** No-op plans kept from pass to pass: a cluster whose inputs are all the same again is not planned again. */
   private readonly memo: PlanMemo;
+  /** The desired state of the last pass started (or the one given, before the first). */
+  private state: DesiredState;
 
   constructor(private readonly options: HubServiceOptions) {
+    this.state = options.state;
     options.metrics.knowClusters(options.state.clusters);
     this.now = options.now ?? Date.now;
     this.idleSince = this.now();
@@ -88,7 +98,7 @@ export class HubService {
 
   private schedule(): void {
     if (this.stopped) return;
-    const interval = this.options.intervalMs ?? this.options.state.hub.intervalMs;
+    const interval = this.options.intervalMs ?? this.state.hub.intervalMs;
     const jitter = 0.9 + 0.2 * (this.options.random ?? Math.random)();
     const delay = Math.round(interval * jitter);
     this.nextPassAt = new Date(Date.now() + delay);
@@ -99,14 +109,15 @@ export class HubService {
   runPass(): Promise<PassSummary> {
     if (this.current !== undefined) return this.current;
     if (this.stopped) return Promise.reject(new HubError('transient', 'hub.stopping', 'the hub is stopping; no new pass starts'));
-    const { hub } = this.options.state;
+    const { hub } = this.state;
     const startedAt = this.now();
     const deadline = passDeadline(hub.passTimeoutMs, hub.passTimeout, startedAt);
     this.running = { startedAt, deadline };
     const pass = (async () => {
       const passId = randomUUID();
       const { logger } = this.options;
-      const report = await reconcile(this.options.state, this.ports, {
+      const state = await this.refreshState();
+      const report = await reconcile(state, this.ports, {
         passId,
         dryRun: false,
         signal: this.abort.signal,
@@ -134,6 +145,17 @@ export class HubService {
       }
     }).catch(() => undefined);
     return pass;
+  }
+
+  /** The state in force for a new pass: the provider's, with the new clusters' series made. */
+  private async refreshState(): Promise<DesiredState> {
+    if (this.options.currentState === undefined) return this.state;
+    const state = await this.options.currentState().catch(() => this.state);
+    if (state !== this.state) {
+      this.state = state;
+      this.options.metrics.knowClusters(state.clusters);
+    }
+    return state;
   }
 
   /**
@@ -164,7 +186,7 @@ export class HubService {
 
   status(): StatusView {
     const now = this.now();
-    const interval = this.options.intervalMs ?? this.options.state.hub.intervalMs;
+    const interval = this.options.intervalMs ?? this.state.hub.intervalMs;
     const stall = stallOf({
       now,
       stopped: this.stopped,
@@ -175,7 +197,8 @@ export class HubService {
     });
     return {
       ready: this.ready,
-      config: { file: this.options.state.file, clusters: this.options.state.clusters.length, desiredHash: this.options.state.hash },
+      // The file's name, not this machine's path to it.
+      config: { file: basename(this.state.file), clusters: this.state.clusters.length, desiredHash: this.state.hash },
       passes: this.passes,
       lastPass: this.lastReport,
       nextPassAt: this.nextPassAt?.toISOString() ?? null,

@@ -65,7 +65,18 @@ export function summarizeCluster(result: ClusterResult): ClusterSummary {
 
 export interface StatusView {
   readonly ready: boolean;
-  readonly config: { readonly file: string; readonly clusters: number; readonly desiredHash: string };
+  /**
+   * The desired-state file in force: its name (never a path), clusters and desired hash; under `run`
+   * also the SHA-256 of its bytes, when it was loaded, and how the last look at it went.
+   */
+  readonly config: {
+    readonly file: string;
+    readonly clusters: number;
+    readonly desiredHash: string;
+    readonly fileHash?: string;
+    readonly loadedAt?: string;
+    readonly lastReload?: { readonly at: string; readonly successful: boolean; readonly problem?: string; readonly missing?: boolean };
+  };
   readonly passes: number;
   readonly lastPass: PassSummary | null;
   readonly nextPassAt: string | null;

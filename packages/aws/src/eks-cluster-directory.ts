@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
+import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromAwsError } from './errors.js';
 import { NO_OBSERVER, SdkClients, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
@@ -33,6 +34,8 @@ export interface ClusterCacheOptions {
   readonly maxClusters?: number;
   /** The clock expiry is measured with (default: the process's monotonic clock). */
   readonly now?: () => number;
+  /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
+  readonly allowedEndpointHosts?: readonly string[];
 }
 
 /** What is kept about one cluster (one per cluster for as long as the hub runs: kept small). */
@@ -52,6 +55,8 @@ function sourceId(source: NodeRoleSource): string {
 export class EksClusterDirectory implements ClusterDirectory {
   private readonly clients: SdkClients<EKSClient>;
   private readonly facts: LRUCache<string, ClusterFacts>;
+  /** Explicit extra hosts; undefined: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS, read when checking (like the SDK's own settings). */
+  private readonly allowedHosts: readonly string[] | undefined;
   /** Calls made per operation (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -64,6 +69,7 @@ export class EksClusterDirectory implements ClusterDirectory {
       const [partition = 'aws', account = '', region = ''] = key.split('/');
       return new EKSClient({ ...settings, region, credentials: this.sessions.provider(account, partition as ClusterRef['partition']) });
     });
+    this.allowedHosts = cache.allowedEndpointHosts;
     const now = cache.now;
     this.facts = new LRUCache<string, ClusterFacts>({
       max: cache.maxClusters ?? 20_000,
@@ -117,6 +123,8 @@ export class EksClusterDirectory implements ClusterDirectory {
     if (endpoint === undefined || !endpoint.startsWith('https://') || ca === undefined || ca === '') {
       throw new HubError('transient', 'aws.incomplete', `eks:DescribeCluster ${cluster.name}: no https endpoint or certificate authority yet (is the cluster still creating?)`);
     }
+    // Not kept when refused: a cluster whose endpoint is not an EKS host is asked about again next pass.
+    checkClusterEndpoint(endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
     const mode = out.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
     const identity = `${out.cluster?.arn ?? ''}@${out.cluster?.createdAt?.toISOString() ?? ''}`;
     const previous = this.facts.get(key);

@@ -6,6 +6,8 @@ import { NO_OBSERVER, SdkClients, iamRegion, observed, withCallDeadline, type Sd
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;
+/** What the hub asks for per page, and the most IAM ever returns: a longer page is not IAM's. */
+export const LIST_ROLES_MAX_ITEMS = 1000;
 
 export class IamRoleDirectory implements RoleDirectory {
   private readonly clients: SdkClients<IAMClient>;
@@ -34,13 +36,17 @@ export class IamRoleDirectory implements RoleDirectory {
       const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
         try {
           const client = await this.client(account, partition);
-          const input = { PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) };
+          const input = { PathPrefix: SSO_PATH_PREFIX, MaxItems: LIST_ROLES_MAX_ITEMS, ...(marker === undefined ? {} : { Marker: marker }) };
           return await this.sessions.withSession(account, partition, () => withCallDeadline(this.options, signal, (abortSignal) => client.send(new ListRolesCommand(input), { abortSignal })), signal);
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
         }
       });
-      for (const role of out.Roles ?? []) {
+      const listed = out.Roles ?? [];
+      if (listed.length > LIST_ROLES_MAX_ITEMS) {
+        throw new HubError('terminal', 'aws.page-too-large', `iam:ListRoles in ${account} (page ${page}): ${listed.length} roles in one page; IAM returns at most ${LIST_ROLES_MAX_ITEMS}`);
+      }
+      for (const role of listed) {
         if (role.RoleName === undefined || role.Path === undefined || role.Arn === undefined) {
           throw new HubError('terminal', 'aws.error', `iam:ListRoles in ${account}: a role without name, path or ARN`);
         }

@@ -8,3 +8,5 @@ export * from './cluster-token.js';
 export * from './kube-agents.js';
 export * from './kube-aws-auth-store.js';
 export * from './ports.js';
+export * from './endpoint-hosts.js';
+export * from './bounded-answers.js';

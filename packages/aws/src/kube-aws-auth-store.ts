@@ -11,11 +11,13 @@
  * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
  * several timeouts.
  */
-import { CoreV1Api, ServerConfiguration, createConfiguration, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, ServerConfiguration, createConfiguration, wrapHttpLibrary, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
-import { HISTORY_CONFIGMAP, HubError, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import { HISTORY_CONFIGMAP, HubError, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import { CappedKubeHttp } from './bounded-answers.js';
 import type { ClusterTokens } from './cluster-token.js';
+import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromKubeError } from './errors.js';
 import { KubeAgents } from './kube-agents.js';
 import { NO_OBSERVER, type RequestObserver } from './sdk-options.js';
@@ -33,6 +35,22 @@ export interface KubeStoreOptions {
   readonly observer?: RequestObserver;
   /** Clusters whose last read object is kept for their write (default READS_KEPT). */
   readonly readsKept?: number;
+  /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
+  readonly allowedEndpointHosts?: readonly string[];
+}
+
+const CAPPED_HTTP = wrapHttpLibrary(new CappedKubeHttp());
+
+/**
+ * A ConfigMap read is used only when it is one an API server can hold (at most 1 MiB of data and
+ * decoded binaryData): a larger one is a broken or hostile server's, and fails the cluster.
+ */
+function checkedSize(object: V1ConfigMap, what: string): V1ConfigMap {
+  const bytes = configMapDataBytes(object.data ?? {}, object.binaryData ?? {});
+  if (bytes > MAX_CONFIGMAP_DATA_BYTES) {
+    throw new HubError('terminal', 'kube.configmap-too-large', `${what}: it holds ${bytes} bytes of data; an API server never serves a ConfigMap over ${MAX_CONFIGMAP_DATA_BYTES} bytes`);
+  }
+  return object;
 }
 
 /** Kubernetes errors worth another attempt within the same pass. */
@@ -60,6 +78,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
    * cluster's read and its write in the same pass, not by the clusters with nothing to write.
    */
   private readonly lastRead: LRUCache<string, V1ConfigMap>;
+  /** Explicit extra hosts; undefined: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS, read when checking (like the SDK's own settings). */
+  private readonly allowedHosts: readonly string[] | undefined;
   /** Requests made per verb (for tests and the benchmark). */
   readonly calls: Record<string, number> = {};
 
@@ -69,6 +89,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     private readonly agents: KubeAgents = new KubeAgents(),
   ) {
     this.lastRead = new LRUCache<string, V1ConfigMap>({ max: options.readsKept ?? READS_KEPT });
+    this.allowedHosts = options.allowedEndpointHosts;
   }
 
   private key(cluster: ClusterRef): string {
@@ -80,6 +101,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
    * its every request ends within the request timeout, or when `signal` aborts.
    */
   private async api(cluster: ClusterRef, endpoint: ClusterEndpoint, signal: AbortSignal | undefined): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
+    // Checked here too, before a token is made, whoever described the cluster: the token opens it.
+    checkClusterEndpoint(endpoint.endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
     const { token, accessKeyId } = await this.tokens.signed(cluster, signal);
     // The bearer token, and a kept-alive connection verified against the cluster's CA.
     const agent = this.agents.forCa(endpoint.caPem);
@@ -93,6 +116,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     const timeoutMs = this.options.requestTimeoutMs ?? 15_000;
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(endpoint.endpoint, {}),
+      // Answers counted as they arrive, refused past MAX_KUBE_ANSWER_BYTES; no redirect followed.
+      httpApi: CAPPED_HTTP,
       authMethods: { default: auth },
       promiseMiddleware: [
         {
@@ -168,7 +193,10 @@ export class KubeAwsAuthStore implements AwsAuthStore {
 
   async read(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<ObservedAwsAuth | null> {
     try {
-      const object = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      const object = checkedSize(
+        await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE })),
+        `read ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`,
+      );
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
       return {
         data: { ...(object.data ?? {}) },
@@ -231,6 +259,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
     try {
       const object = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      checkedSize(object, `read ${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP} of ${cluster.name}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;

@@ -12,7 +12,9 @@ export interface AwsPortsOptions extends SdkOptions {
   readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
   /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
-  readonly clusterCache?: Omit<ClusterCacheOptions, 'now'>;
+  readonly clusterCache?: Omit<ClusterCacheOptions, 'now' | 'allowedEndpointHosts'>;
+  /** API server hosts allowed beyond the partition's EKS hosts (default: EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS). */
+  readonly allowedEndpointHosts?: readonly string[];
   /** Wait after renewing a refused session before the call is made again (default 2 s). */
   readonly sessionRefreshBackoffMs?: number;
 }
@@ -49,7 +51,9 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   });
   const tokens = new ClusterTokens(sessions, now);
   const agents = new KubeAgents();
+  const allowed = options.allowedEndpointHosts === undefined ? {} : { allowedEndpointHosts: options.allowedEndpointHosts };
   const storeOptions = {
+    ...allowed,
     ...(sdk.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: sdk.requestTimeoutMs }),
     ...(sdk.maxAttempts === undefined ? {} : { maxAttempts: sdk.maxAttempts }),
     ...(sdk.observer === undefined ? {} : { observer: sdk.observer }),
@@ -76,7 +80,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
   return {
     sessions,
     roles: new IamRoleDirectory(sessions, sdk),
-    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now }),
+    clusters: new EksClusterDirectory(sessions, sdk, { ...options.clusterCache, now, ...allowed }),
     awsAuth: new KubeAwsAuthStore(tokens, storeOptions, agents),
     ...(recovery === undefined ? {} : { recovery }),
     tokens,

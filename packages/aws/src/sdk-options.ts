@@ -2,9 +2,10 @@ import { NODE_APP_ID_CONFIG_OPTIONS } from '@aws-sdk/core/client';
 import { NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } from '@aws-sdk/core/httpAuthSchemes';
 import { NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loadConfig } from '@smithy/core/config';
 import { resolveEndpointConfig } from '@smithy/core/endpoints';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LRUCache } from 'lru-cache';
 import type { Partition } from '@eks-auth-hub/core';
+import { CappedNodeHttpHandler } from './bounded-answers.js';
 
 /** Settings shared by every AWS SDK client the hub makes. */
 export interface SdkOptions {
@@ -91,7 +92,8 @@ export function clientSettings(options: SdkOptions): ClientSettings {
   let requestHandler = handlers.get(options);
   if (requestHandler === undefined) {
     // Shared by every client: sockets for every request the hub has in flight (clusters × their parallel calls).
-    requestHandler = new NodeHttpHandler({
+    // Answers are counted as they arrive and refused past MAX_AWS_ANSWER_BYTES (bounded-answers.ts).
+    requestHandler = new CappedNodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? Math.min(5_000, options.requestTimeoutMs ?? 5_000),
       requestTimeout: requestTimeoutMs(options),
       // Without it the handler only logs a warning when the timeout passes and the call waits on for ever.

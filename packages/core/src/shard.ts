@@ -10,6 +10,7 @@
 import { ACCOUNT_PATTERN } from './arn.js';
 import { HubError } from './errors.js';
 import { sha256Hex } from './hash.js';
+import { clip, escapeInvisible } from './printable.js';
 import type { DesiredState } from './model.js';
 
 /** The most shards a fleet may be split into. */
@@ -30,7 +31,7 @@ export type ShardParseResult =
 export function parseShard(text: string): ShardParseResult {
   const match = /^([0-9]{1,9})\/([0-9]{1,9})$/.exec(text);
   if (match === null) {
-    return { ok: false, message: `shard ${JSON.stringify(text)} is not i/n: the shard's number, a slash and the number of shards, e.g. 2/8` };
+    return { ok: false, message: `shard ${JSON.stringify(clip(escapeInvisible(text), 40))} is not i/n: the shard's number, a slash and the number of shards, e.g. 2/8` };
   }
   const index = Number(match[1]);
   const count = Number(match[2]);
@@ -47,7 +48,20 @@ export function shardOfAccount(account: string, count: number): number {
   return (Number.parseInt(sha256Hex(account).slice(0, 12), 16) % count) + 1;
 }
 
-/** A short name of the selection for reports, logs and metrics: `2/8`, `accounts 111122223333,…`; undefined for the whole fleet. */
+/** Accounts a label or a message names; the rest are counted. */
+const NAMED_ACCOUNTS = 3;
+
+/** `111122223333,444455556666,… (+5 more)`: a few of a list and how many in all, never the whole list. */
+function someOf(items: readonly string[], separator: string): string {
+  const named = items.slice(0, NAMED_ACCOUNTS).join(separator);
+  return items.length > NAMED_ACCOUNTS ? `${named}${separator}… (${items.length} in all)` : named;
+}
+
+/**
+ * A short name of the selection for reports, logs and metrics: `2/8`, `accounts 111122223333,444455556666`,
+ * or for a long list the first few and the count (`accounts 111122223333,…,… (250 in all)`); undefined
+ * for the whole fleet.
+ */
 export function selectionLabel(selection: ClusterSelection): string | undefined {
   switch (selection.kind) {
     case 'all':
@@ -55,7 +69,7 @@ export function selectionLabel(selection: ClusterSelection): string | undefined 
     case 'shard':
       return `${selection.index}/${selection.count}`;
     case 'accounts':
-      return `accounts ${selection.accounts.join(',')}`;
+      return `accounts ${someOf(selection.accounts, ',')}`;
   }
 }
 
@@ -77,13 +91,14 @@ export function selectClusters(state: DesiredState, selection: ClusterSelection)
       if (selection.accounts.length === 0) throw new HubError('user', 'selection.invalid', 'the list of accounts is empty: name at least one account');
       const malformed = selection.accounts.filter((a) => !ACCOUNT_PATTERN.test(a));
       if (malformed.length > 0) {
-        throw new HubError('user', 'selection.invalid', `not an account ID: ${malformed.map((a) => JSON.stringify(a)).join(', ')} (an account ID is 12 digits)`);
+        throw new HubError('user', 'selection.invalid', `not an account ID: ${someOf(malformed.map((a) => JSON.stringify(clip(escapeInvisible(a), 40))), ', ')} (an account ID is 12 digits)`);
       }
       const known = [...new Set(state.clusters.map((c) => c.account))];
-      const unknown = selection.accounts.filter((a) => !known.includes(a));
+      const knownSet = new Set(known);
+      const unknown = [...new Set(selection.accounts.filter((a) => !knownSet.has(a)))];
       if (unknown.length > 0) {
         const some = known.slice(0, 10).join(', ') + (known.length > 10 ? `, … (${known.length} in all)` : '');
-        throw new HubError('user', 'selection.unknown-account', `no cluster of ${state.file} is in account ${unknown.join(', ')}; its accounts: ${some}`);
+        throw new HubError('user', 'selection.unknown-account', `no cluster of ${state.file} is in account ${someOf(unknown, ', ')}; its accounts: ${some}`);
       }
       const wanted = new Set(selection.accounts);
       return { ...state, clusters: state.clusters.filter((c) => wanted.has(c.account)) };

@@ -149,4 +149,10 @@ describe('selectionLabel', () => {
     expect(selectionLabel({ kind: 'accounts', accounts: ['111122223333', '444455556666'] })).toBe('accounts 111122223333,444455556666');
     expect(selectionLabel({ kind: 'all' })).toBeUndefined();
   });
+
+  it('names a few of a long account list and counts them, whatever its length', () => {
+    const accounts = Array.from({ length: 100_000 }, (_, i) => String(100_000_000_000 + i));
+    const label = selectionLabel({ kind: 'accounts', accounts });
+    expect(label).toBe('accounts 100000000000,100000000001,100000000002,… (100000 in all)');
+  });
 });

@@ -288,7 +288,7 @@ function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, 
   const start = marker === undefined ? 0 : decodeMarker(marker);
   const account = ctx.world.accounts.get(caller.account);
   const roles = account === undefined ? [] : [...account.roles.values()].filter((r) => r.path.startsWith(prefix));
-  const pageSize = Math.min(maxItems, ctx.world.settings.maxListRolesPageSize);
+  const pageSize = ctx.world.listRolesPageOverride ?? Math.min(maxItems, ctx.world.settings.maxListRolesPageSize);
   const page = roles.slice(start, start + pageSize);
   const truncated = start + pageSize < roles.length;
   const members = page.map(roleMember).join('');
@@ -390,7 +390,7 @@ function handleEks(
             arn: c.arn,
             createdAt: epochSeconds(c.createdAt),
             version: c.version,
-            endpoint: `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
+            endpoint: c.endpointOverride ?? `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
             roleArn: `arn:${world.partition}:iam::${c.account}:role/eks-cluster-role`,
             status: 'ACTIVE',
             certificateAuthority: { data: ctx.caData },

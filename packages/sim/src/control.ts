@@ -71,6 +71,16 @@ export class SimControl {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
   }
 
+  /**
+   * What DescribeCluster answers as the cluster's endpoint: any URL (another host, a recorder), or
+   * null for the simulated API server again. A hostile or broken EKS answer, for the hub's checks.
+   */
+  setClusterEndpoint(ref: ClusterRef, endpoint: string | null): void {
+    const cluster = this.cluster(ref);
+    if (endpoint === null) delete cluster.endpointOverride;
+    else cluster.endpointOverride = endpoint;
+  }
+
   addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
     const cluster = this.cluster(ref);
     if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
@@ -130,6 +140,25 @@ export class SimControl {
     const cluster = this.cluster(ref);
     const stored = this.world.putConfigMap(cluster, parsed.metadata.namespace, parsed.metadata.name, manifestContent(parsed));
     return renderConfigMap(stored);
+  }
+
+  /**
+   * Adds a data key `padding` of `bytes` bytes to a stored ConfigMap, past the API server's 1 MiB
+   * rule: what a broken or hostile server would serve, for the hub's limits. Returns the new size of
+   * its data.
+   */
+  padConfigMap(ref: ClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
+    const cluster = this.cluster(ref);
+    const object = cluster.configMaps.get(`${namespace}/${name}`);
+    if (object === undefined) throw new SimError(404, 'NotFound', `configmaps "${name}" not found`);
+    const content: ConfigMapContent = { ...object, data: { ...object.data, padding: 'x'.repeat(bytes) } };
+    const stored = this.world.putConfigMap(cluster, namespace, name, content);
+    return { dataBytes: Object.values(stored.data).reduce((n, v) => n + Buffer.byteLength(v), 0) };
+  }
+
+  /** ListRoles pages of `size` roles whatever MaxItems asks (IAM never exceeds 1,000); null: IAM's behaviour again. */
+  setListRolesPageSize(size: number | null): void {
+    this.world.listRolesPageOverride = size ?? undefined;
   }
 
   /** A ConfigMap as a GET would return it, or null. */
@@ -224,6 +253,11 @@ const ROUTES: Record<string, Handler> = {
     c.recreateCluster(ref.parse(b));
     return {};
   },
+  'PUT /_sim/clusters/endpoint': (c, b) => {
+    const r = ref.extend({ endpoint: z.string().nullable() }).parse(b);
+    c.setClusterEndpoint(r, r.endpoint);
+    return {};
+  },
   'POST /_sim/nodegroups': (c, b) => {
     const r = ref.extend({ name: z.string(), nodeRole: z.string(), amiType: z.string().optional() }).parse(b);
     c.addNodegroup(r, r.name, r.nodeRole, r.amiType);
@@ -252,6 +286,15 @@ const ROUTES: Record<string, Handler> = {
   'PUT /_sim/configmaps': (c, b) => {
     const r = ref.extend({ object: z.unknown() }).parse(b);
     return c.putConfigMap(r, r.object as ConfigMapManifestInput);
+  },
+  'POST /_sim/configmaps/pad': (c, b) => {
+    const r = ref.extend({ namespace: z.string(), name: z.string(), bytes: z.number().int().min(0).max(512 * 1024 * 1024) }).parse(b);
+    return c.padConfigMap(r, r.namespace, r.name, r.bytes);
+  },
+  'PUT /_sim/list-roles-page-size': (c, b) => {
+    const { size } = z.strictObject({ size: z.number().int().min(1).max(10_000_000).nullable() }).parse(b);
+    c.setListRolesPageSize(size);
+    return {};
   },
   'GET /_sim/configmaps': (c, _b, q) => {
     const r = ref.extend({ namespace: z.string(), name: z.string() }).parse(Object.fromEntries(q));

@@ -68,6 +68,8 @@ export interface Cluster {
   /** ConfigMaps by `<namespace>/<name>`. */
   readonly configMaps: Map<string, ConfigMapObject>;
   resourceVersion: number;
+  /** What DescribeCluster names as the endpoint instead of the simulated API server (control API); a recreated cluster has none. */
+  endpointOverride?: string;
 }
 
 /** Credentials the simulator knows: the hub's static key, and every session it issued. */
@@ -107,6 +109,8 @@ export class World {
   readonly credentials = new Map<string, Credential>();
   readonly clustersById = new Map<string, Cluster>();
   readonly settings: { maxListRolesPageSize: number; maxEksPageSize: number };
+  /** When set (control API), ListRoles answers pages of this many roles whatever MaxItems asks, as IAM never does. */
+  listRolesPageOverride: number | undefined;
   readonly random: Random;
   /** Added to the real clock: lets tests expire credentials and tokens without waiting. */
   clockOffsetMs = 0;
@@ -300,7 +304,8 @@ export class World {
     const old = this.cluster(accountId, region, name);
     const createdAt = new Date(Math.max(this.now(), old.createdAt.getTime() + 1000));
     const id = createHash('sha256').update(`${accountId}/${region}/${name}@${createdAt.getTime()}`).digest('hex').slice(0, 16);
-    const cluster: Cluster = { ...old, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
+    const { endpointOverride: _override, ...rest } = old;
+    const cluster: Cluster = { ...rest, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
     this.clustersById.delete(old.id);
     this.clustersById.set(id, cluster);
     this.account(accountId).clusters.set(`${region}/${name}`, cluster);
