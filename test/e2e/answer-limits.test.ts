@@ -10,9 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AWS_ANSWER_BYTES, MAX_KUBE_ANSWER_BYTES, type AwsPorts } from '@eks-auth-hub/aws';
-import type { ClusterDirectory, ClusterEndpoint, Ports } from '@eks-auth-hub/core';
 import { makeCertificates } from '@eks-auth-hub/sim';
-import { demoHub, demoWorld, e2ePorts, explain, pass, refOf, resultOf, useSimulator } from './helpers.js';
+import { demoHub, demoWorld, e2ePorts, explain, pass, redirect, refOf, resultOf, useSimulator } from './helpers.js';
 
 const h = useSimulator(demoWorld);
 const state = demoHub();
@@ -106,20 +105,6 @@ async function hungUp(server: Endless): Promise<void> {
     if (Date.now() > deadline) throw new Error('the hub never hung up');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** The real ports, except that `name`'s API server is `endpoint` (with its CA). */
-function redirect(ports: AwsPorts, name: string, change: (endpoint: ClusterEndpoint) => ClusterEndpoint): Ports {
-  const real = ports.clusters;
-  const clusters: ClusterDirectory = {
-    describe: async (ref) => {
-      const endpoint = await real.describe(ref);
-      return ref.name === name ? change(endpoint) : endpoint;
-    },
-    nodeRoles: (ref) => real.nodeRoles(ref),
-    forget: (ref) => real.forget(ref),
-  };
-  return { ...ports, clusters };
 }
 
 describe('Kubernetes answers', () => {

@@ -11,7 +11,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createAwsPorts, mintClusterToken, type AwsPorts } from '@eks-auth-hub/aws';
-import { loadDesiredState, reconcile, type ClusterResult, type ClusterSpec, type DesiredState, type PassReport } from '@eks-auth-hub/core';
+import { loadDesiredState, reconcile, type ClusterDirectory, type ClusterEndpoint, type ClusterResult, type ClusterSpec, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type ClusterRef, type Simulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
 import * as K8s from '@kubernetes/client-node';
 
@@ -417,4 +417,18 @@ export function outcomesById(report: PassReport): Record<string, string> {
 /** Every cluster of a desired state: id → value. */
 export function allIds(state: DesiredState, value: (spec: ClusterSpec) => string): Record<string, string> {
   return Object.fromEntries(state.clusters.map((c) => [c.id, value(c)]));
+}
+
+/** The real ports, except that cluster `name`'s endpoint (its API server and CA) is changed by `change`. */
+export function redirect(ports: AwsPorts, name: string, change: (endpoint: ClusterEndpoint) => ClusterEndpoint): Ports {
+  const real = ports.clusters;
+  const clusters: ClusterDirectory = {
+    describe: async (ref) => {
+      const endpoint = await real.describe(ref);
+      return ref.name === name ? change(endpoint) : endpoint;
+    },
+    nodeRoles: (ref) => real.nodeRoles(ref),
+    forget: (ref) => real.forget(ref),
+  };
+  return { ...ports, clusters };
 }

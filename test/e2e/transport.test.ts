@@ -19,8 +19,6 @@ import {
   readHistory,
   reconcile,
   type AwsAuthStore,
-  type ClusterDirectory,
-  type ClusterEndpoint,
   type PassReport,
   type Ports,
 } from '@eks-auth-hub/core';
@@ -36,6 +34,7 @@ import {
   liveMapRoles,
   mappingOf,
   outcomes,
+  redirect,
   refOf,
   resultOf,
   runCli,
@@ -52,20 +51,6 @@ let passes = 0;
 function run(ports: Ports, label = 'pass'): Promise<PassReport> {
   passes += 1;
   return reconcile(state, ports, { passId: `transport-${label}-${passes}`, dryRun: false });
-}
-
-/** The real cluster directory, except that `name`'s endpoint is changed by `change`. */
-function redirect(ports: AwsPorts, name: string, change: (endpoint: ClusterEndpoint) => ClusterEndpoint): Ports {
-  const real = ports.clusters;
-  const clusters: ClusterDirectory = {
-    describe: async (ref) => {
-      const endpoint = await real.describe(ref);
-      return ref.name === name ? change(endpoint) : endpoint;
-    },
-    nodeRoles: (ref) => real.nodeRoles(ref),
-    forget: (ref) => real.forget(ref),
-  };
-  return { ...ports, clusters };
 }
 
 /** Kubernetes requests as the hub's adapters saw them end: verb and code (`200`, `409`, `tls`, `timeout`, …). */
