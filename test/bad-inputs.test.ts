@@ -34,7 +34,21 @@ const cases: readonly Case[] = z.array(caseSchema).parse(parse(readFileSync(join
 const planCases = cases.filter((c) => c.plan === true);
 
 /** The categories the corpus must cover, each with at least two files. */
-const CATEGORIES = ['empty', 'broken-yaml', 'duplicate', 'wrong-type', 'unknown-key', 'deep-nesting', 'size', 'control-chars', 'alias', 'injection', 'look-alike', 'encoding', 'binary'];
+const CATEGORIES = [
+  'empty',
+  'broken-yaml',
+  'duplicate',
+  'wrong-type',
+  'unknown-key',
+  'deep-nesting',
+  'size',
+  'control-chars',
+  'alias',
+  'injection',
+  'look-alike',
+  'encoding',
+  'binary',
+];
 /** The corpus' own files, which are not cases. */
 const NOT_CASES = new Set(['cases.yaml', 'generate.ts', 'README.md', '.gitattributes']);
 /** Largest output allowed for one refused file, however large the file. */
@@ -64,7 +78,9 @@ afterAll(() => {
   const lines = [
     `bad inputs: ${rows.length} files; validate through the CLI (node start-up included): median ${pct(cli, 0.5)} ms, p90 ${pct(cli, 0.9)} ms, max ${pct(cli, 1)} ms, over 1 s: ${cli.filter((ms) => ms > 1000).length}`,
     `            loader in-process: median ${pct(loader, 0.5)} ms, p90 ${pct(loader, 0.9)} ms, max ${pct(loader, 1)} ms`,
-    `            (${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; two CLI runs at a time)`,
+    `            (${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; two CLI runs at a time)`,
     '  cli ms  loader ms  file',
     ...rows.map(([file, t]) => `${(t.cli ?? NaN).toFixed(0).padStart(8)}  ${(t.loader ?? NaN).toFixed(0).padStart(9)}  ${file}`),
   ];
@@ -123,7 +139,10 @@ function expectHumanRefusal(run: CliRun, c: Case): void {
   expect(run.stdout).toBe('');
   expect(Buffer.byteLength(output)).toBeLessThan(MAX_OUTPUT_BYTES);
   const lines = run.stderr.split('\n').filter((line) => line !== '');
-  expect(lines.find((line) => line.startsWith(`${file}:${c.at}: `) && line.includes(c.expect)), run.stderr.slice(0, 2000)).toBeDefined();
+  expect(
+    lines.find((line) => line.startsWith(`${file}:${c.at}: `) && line.includes(c.expect)),
+    run.stderr.slice(0, 2000),
+  ).toBeDefined();
   for (const line of lines) expect(line.startsWith(`${file}:`), line).toBe(true);
   expect(lines.at(-1)).toMatch(/: \d+ problems?; nothing was changed$/);
   expect(output).not.toMatch(/^\s+at /m);
@@ -133,10 +152,17 @@ function expectHumanRefusal(run: CliRun, c: Case): void {
 
 describe('the hostile-file corpus', () => {
   it('lists every file of test/bad-inputs exactly once, and every generated file, at least 60 in all', () => {
-    const committed = readdirSync(corpus).filter((name) => !NOT_CASES.has(name)).sort();
+    const committed = readdirSync(corpus)
+      .filter((name) => !NOT_CASES.has(name))
+      .sort();
     const listed = cases.filter((c) => c.generated !== true).map((c) => c.file);
     expect([...listed].sort()).toEqual(committed);
-    expect(cases.filter((c) => c.generated === true).map((c) => c.file).sort()).toEqual(Object.keys(GENERATED).sort());
+    expect(
+      cases
+        .filter((c) => c.generated === true)
+        .map((c) => c.file)
+        .sort(),
+    ).toEqual(Object.keys(GENERATED).sort());
     expect(new Set(cases.map((c) => c.file)).size).toBe(cases.length);
     expect(cases.length).toBeGreaterThanOrEqual(60);
   });
@@ -196,7 +222,10 @@ describe('loadDesiredState refuses every hostile file (in-process)', { timeout: 
     timed(c.file, 'loader', performance.now() - started);
     if (result.ok) throw new Error(`${c.file} was accepted`);
     const lines = result.error.issues.map(formatConfigIssue);
-    expect(lines.find((line) => line.startsWith(`${file}:${c.at}: `) && line.includes(c.expect)), lines.slice(0, 5).join('\n')).toBeDefined();
+    expect(
+      lines.find((line) => line.startsWith(`${file}:${c.at}: `) && line.includes(c.expect)),
+      lines.slice(0, 5).join('\n'),
+    ).toBeDefined();
     for (const issue of result.error.issues) {
       expect(issue.location.line).toBeGreaterThanOrEqual(1);
       expect(issue.location.column).toBeGreaterThanOrEqual(1);

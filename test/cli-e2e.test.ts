@@ -17,7 +17,12 @@ const exec = promisify(execFile);
 async function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     // Killed after 20 s: a program that never ends fails the test instead of hanging it.
-    const { stdout, stderr } = await exec(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: '1' }, timeout: 20_000, maxBuffer: 1024 * 1024 });
+    const { stdout, stderr } = await exec(command, args, {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 20_000,
+      maxBuffer: 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -38,7 +43,10 @@ describe('eks-auth-hub validate (built program)', () => {
 
   it('a bad file exits 1 with located errors and no stack trace', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hub-e2e-')), 'hub.yaml');
-    writeFileSync(file, 'apiVersion: eks-auth-hub/v1\nhub: {roleName: r}\nclusters:\n  - {name: c, account: "111122223333", region: eu-west-1, mapRoles: [{rolearn: "arn:aws:iam::111122223333:role/p/x", username: x}]}\n');
+    writeFileSync(
+      file,
+      'apiVersion: eks-auth-hub/v1\nhub: {roleName: r}\nclusters:\n  - {name: c, account: "111122223333", region: eu-west-1, mapRoles: [{rolearn: "arn:aws:iam::111122223333:role/p/x", username: x}]}\n',
+    );
     const result = await run(process.execPath, [bin, 'validate', '--config', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
@@ -87,7 +95,9 @@ describe('eks-auth-hub validate (built program)', () => {
       writeFileSync(file, `# ${'x'.repeat(3 * 1024 * 1024)}\n`);
       const result = await run(process.execPath, [bin, 'validate', '--config', file]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`${file}:1:1: the file is ${3 * 1024 * 1024 + 3} bytes; a desired-state file may hold at most 1048576 bytes\n${file}: 1 problem; nothing was changed\n`);
+      expect(result.stderr).toBe(
+        `${file}:1:1: the file is ${3 * 1024 * 1024 + 3} bytes; a desired-state file may hold at most 1048576 bytes\n${file}: 1 problem; nothing was changed\n`,
+      );
     });
   });
 });

@@ -114,20 +114,32 @@ describe('the templates, parsed', () => {
         for (const [path, value] of walk({ Conditions: t.Conditions, Resources: t.Resources, Outputs: t.Outputs })) {
           if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
           const fn = value as Record<string, unknown>;
-          if (typeof fn['Ref'] === 'string' && !parameters.has(fn['Ref']) && !resources.has(fn['Ref']) && !PSEUDO_PARAMETERS.includes(fn['Ref'])) problems.push(`${path}: Ref ${fn['Ref']}`);
-          if (Array.isArray(fn['Fn::GetAtt']) && !resources.has(String(fn['Fn::GetAtt'][0]))) problems.push(`${path}: GetAtt ${String(fn['Fn::GetAtt'][0])}`);
+          if (
+            typeof fn['Ref'] === 'string' &&
+            !parameters.has(fn['Ref']) &&
+            !resources.has(fn['Ref']) &&
+            !PSEUDO_PARAMETERS.includes(fn['Ref'])
+          )
+            problems.push(`${path}: Ref ${fn['Ref']}`);
+          if (Array.isArray(fn['Fn::GetAtt']) && !resources.has(String(fn['Fn::GetAtt'][0])))
+            problems.push(`${path}: GetAtt ${String(fn['Fn::GetAtt'][0])}`);
           const sub = fn['Fn::Sub'];
-          const [text, vars] = typeof sub === 'string' ? [sub, {}] : Array.isArray(sub) ? (sub as [string, Record<string, unknown>]) : [undefined, {}];
+          const [text, vars] =
+            typeof sub === 'string' ? [sub, {}] : Array.isArray(sub) ? (sub as [string, Record<string, unknown>]) : [undefined, {}];
           for (const variable of text === undefined ? [] : subVariables(text)) {
             const head = variable.split('.')[0] ?? '';
-            if (!(variable in vars) && !parameters.has(variable) && !PSEUDO_PARAMETERS.includes(variable) && !resources.has(head)) problems.push(`${path}: \${${variable}}`);
+            if (!(variable in vars) && !parameters.has(variable) && !PSEUDO_PARAMETERS.includes(variable) && !resources.has(head))
+              problems.push(`${path}: \${${variable}}`);
           }
-          if (Array.isArray(fn['Fn::If']) && !conditions.has(String(fn['Fn::If'][0]))) problems.push(`${path}: If ${String(fn['Fn::If'][0])}`);
+          if (Array.isArray(fn['Fn::If']) && !conditions.has(String(fn['Fn::If'][0])))
+            problems.push(`${path}: If ${String(fn['Fn::If'][0])}`);
           // `{ Condition: name }` alone (in Fn::And/Or/Not); a Step Functions Choice rule has one beside `Next`.
-          if (Object.keys(fn).length === 1 && typeof fn['Condition'] === 'string' && !conditions.has(fn['Condition'])) problems.push(`${path}: Condition ${fn['Condition']}`);
+          if (Object.keys(fn).length === 1 && typeof fn['Condition'] === 'string' && !conditions.has(fn['Condition']))
+            problems.push(`${path}: Condition ${fn['Condition']}`);
         }
         for (const [id, resource] of Object.entries(t.Resources)) {
-          for (const dependency of asList(resource.DependsOn)) if (!resources.has(dependency)) problems.push(`${id}: DependsOn ${dependency}`);
+          for (const dependency of asList(resource.DependsOn))
+            if (!resources.has(dependency)) problems.push(`${id}: DependsOn ${dependency}`);
         }
         expect(problems).toEqual([]);
       });
@@ -184,9 +196,12 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
       for (const ref of h.sim.control.clusters().filter((c) => c.account === account)) {
         const cluster = h.sim.world.cluster(ref.account, ref.region, ref.cluster);
         const base = `arn:aws:eks:${ref.region}:${account}`;
-        for (const action of ['eks:DescribeCluster', 'eks:ListNodegroups', 'eks:ListFargateProfiles']) resources.push([action, `${base}:cluster/${ref.cluster}`]);
-        for (const ng of cluster.nodegroups.values()) resources.push(['eks:DescribeNodegroup', `${base}:nodegroup/${ref.cluster}/${ng.name}/${cluster.id.slice(0, 8)}`]);
-        for (const fp of cluster.fargateProfiles.values()) resources.push(['eks:DescribeFargateProfile', `${base}:fargateprofile/${ref.cluster}/${fp.name}/${cluster.id.slice(0, 8)}`]);
+        for (const action of ['eks:DescribeCluster', 'eks:ListNodegroups', 'eks:ListFargateProfiles'])
+          resources.push([action, `${base}:cluster/${ref.cluster}`]);
+        for (const ng of cluster.nodegroups.values())
+          resources.push(['eks:DescribeNodegroup', `${base}:nodegroup/${ref.cluster}/${ng.name}/${cluster.id.slice(0, 8)}`]);
+        for (const fp of cluster.fargateProfiles.values())
+          resources.push(['eks:DescribeFargateProfile', `${base}:fargateprofile/${ref.cluster}/${fp.name}/${cluster.id.slice(0, 8)}`]);
       }
       for (const [action, resource] of resources) expect(allows(statements, action, resource), `${action} on ${resource}`).toBe(true);
       // ...and nothing of another account.
@@ -195,7 +210,11 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
   });
 
   it("spoke-role.yaml's trust names only the hub's role, with the ExternalId", () => {
-    const s = stack('spoke-role.yaml', '111122223333', { HubAccountId: HUB_ACCOUNT, HubRoleName: 'eks-auth-hub', ExternalId: 'the-external-id' });
+    const s = stack('spoke-role.yaml', '111122223333', {
+      HubAccountId: HUB_ACCOUNT,
+      HubRoleName: 'eks-auth-hub',
+      ExternalId: 'the-external-id',
+    });
     expect(trustStatements(s, 'SpokeRole')).toEqual([
       {
         Sid: 'TheHubOnly',
@@ -218,7 +237,8 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
       expect(trustStatements(plain, roleId).map((st) => st.Principal)).toEqual([{ Service: service }]);
       const statements = policyStatements(plain, roleId);
       for (const action of Object.keys(byPrincipal[h.sim.world.hub.arn] ?? {})) {
-        for (const account of accounts()) expect(allows(statements, action, spokeArn(account)), `${action} ${spokeArn(account)}`).toBe(true);
+        for (const account of accounts())
+          expect(allows(statements, action, spokeArn(account)), `${action} ${spokeArn(account)}`).toBe(true);
       }
       expect(condition(plain, 'HasRecoveryRole')).toBe(false);
       expect(allows(statements, 'sts:AssumeRole', 'arn:aws:iam::111122223333:role/terraform')).toBe(false);
@@ -234,7 +254,10 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
     expect(container['Command']).toEqual(['--config', '/config/hub.yaml', '--listen', '0.0.0.0:9090']);
     const ingress = t.Resources['SecurityGroup']?.Properties?.['SecurityGroupIngress'] as Record<string, unknown>[];
     expect(ingress).toMatchObject([{ IpProtocol: 'tcp', FromPort: 9090, ToPort: 9090, CidrIp: { Ref: 'PrometheusCidr' } }]);
-    expect(t.Resources['Service']?.Properties?.['DeploymentConfiguration']).toMatchObject({ MinimumHealthyPercent: 0, MaximumPercent: 100 });
+    expect(t.Resources['Service']?.Properties?.['DeploymentConfiguration']).toMatchObject({
+      MinimumHealthyPercent: 0,
+      MaximumPercent: 100,
+    });
   });
 
   it('hub-lambda.yaml runs the bundle the build makes, with its log group and schedule', () => {
@@ -243,7 +266,9 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
     expect(fn['Handler']).toBe('index.handler');
     expect(String(evaluate(stack('hub-lambda.yaml', HUB_ACCOUNT), fn['Runtime']))).toMatch(/^nodejs(2[02468])\.x$/);
     expect(t.Resources['LogGroup']?.Type).toBe('AWS::Logs::LogGroup');
-    expect(t.Resources['ScheduleRule']?.Properties?.['Targets']).toEqual([{ Id: 'eks-auth-hub', Arn: { 'Fn::GetAtt': ['Function', 'Arn'] }, Input: '{}' }]);
+    expect(t.Resources['ScheduleRule']?.Properties?.['Targets']).toEqual([
+      { Id: 'eks-auth-hub', Arn: { 'Fn::GetAtt': ['Function', 'Arn'] }, Input: '{}' },
+    ]);
     expect(condition(stack('hub-lambda.yaml', HUB_ACCOUNT, { Schedule: 'none' }), 'HasSchedule')).toBe(false);
   });
 });

@@ -12,7 +12,23 @@ import { repo } from '../service/child.js';
 
 export const TEMPLATE_DIR = join(repo, 'deploy', 'cloudformation');
 
-const FUNCTIONS = ['Sub', 'GetAtt', 'Join', 'If', 'Equals', 'Select', 'Split', 'ImportValue', 'FindInMap', 'Not', 'And', 'Or', 'Base64', 'GetAZs', 'Cidr'] as const;
+const FUNCTIONS = [
+  'Sub',
+  'GetAtt',
+  'Join',
+  'If',
+  'Equals',
+  'Select',
+  'Split',
+  'ImportValue',
+  'FindInMap',
+  'Not',
+  'And',
+  'Or',
+  'Base64',
+  'GetAZs',
+  'Cidr',
+] as const;
 
 function longForm(name: string, value: unknown): Record<string, unknown> {
   if (name === 'Ref') return { Ref: value };
@@ -27,8 +43,16 @@ function longForm(name: string, value: unknown): Record<string, unknown> {
 /** Every short-form tag, in each of its node forms. */
 export const CFN_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', ...FUNCTIONS].flatMap((name) => [
   { tag: `!${name}`, resolve: (value: string): unknown => longForm(name, value) } satisfies ScalarTag,
-  { tag: `!${name}`, collection: 'seq', resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed): unknown => longForm(name, value.toJSON()) } satisfies CollectionTag,
-  { tag: `!${name}`, collection: 'map', resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed): unknown => longForm(name, value.toJSON()) } satisfies CollectionTag,
+  {
+    tag: `!${name}`,
+    collection: 'seq',
+    resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed): unknown => longForm(name, value.toJSON()),
+  } satisfies CollectionTag,
+  {
+    tag: `!${name}`,
+    collection: 'map',
+    resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed): unknown => longForm(name, value.toJSON()),
+  } satisfies CollectionTag,
 ]);
 
 export interface Template {
@@ -36,7 +60,10 @@ export interface Template {
   readonly Description: string;
   readonly Parameters?: Record<string, { Type: string; Default?: string | number; AllowedValues?: unknown[]; AllowedPattern?: string }>;
   readonly Conditions?: Record<string, unknown>;
-  readonly Resources: Record<string, { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Record<string, unknown> }>;
+  readonly Resources: Record<
+    string,
+    { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Record<string, unknown> }
+  >;
   readonly Outputs?: Record<string, { Value: unknown; Export?: unknown }>;
 }
 
@@ -52,7 +79,16 @@ export function loadTemplate(name: string): Template {
   return parseTemplate(readFileSync(join(TEMPLATE_DIR, name), 'utf8'), name);
 }
 
-export const PSEUDO_PARAMETERS = ['AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix'];
+export const PSEUDO_PARAMETERS = [
+  'AWS::AccountId',
+  'AWS::NotificationARNs',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix',
+];
 
 /** Names a `${…}` of an `Fn::Sub` string refers to (literals `${!…}` excluded). */
 export function subVariables(text: string): string[] {
@@ -63,7 +99,8 @@ export function subVariables(text: string): string[] {
 export function* walk(value: unknown, path = ''): Generator<[string, unknown]> {
   yield [path, value];
   if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* walk(v, `${path}[${i}]`);
-  else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) yield* walk(v, path === '' ? k : `${path}.${k}`);
+  else if (typeof value === 'object' && value !== null)
+    for (const [k, v] of Object.entries(value)) yield* walk(v, path === '' ? k : `${path}.${k}`);
 }
 
 export interface Stack {
@@ -78,7 +115,12 @@ export interface Stack {
 function parameter(stack: Stack, name: string): string {
   const given = stack.parameters[name];
   if (given !== undefined) return given;
-  const pseudo: Record<string, string> = { 'AWS::AccountId': stack.accountId, 'AWS::Region': stack.region, 'AWS::Partition': stack.partition, 'AWS::StackName': 'stack' };
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': stack.accountId,
+    'AWS::Region': stack.region,
+    'AWS::Partition': stack.partition,
+    'AWS::StackName': 'stack',
+  };
   if (pseudo[name] !== undefined) return pseudo[name];
   // A resource or one of its attributes stands for itself: `<LogGroup.Arn>`.
   if (stack.template.Resources[name.split('.')[0] ?? ''] !== undefined) return `<${name}>`;
@@ -112,7 +154,9 @@ export function evaluate(stack: Stack, value: unknown): unknown {
   if ('Ref' in fn) return parameter(stack, String(fn['Ref']));
   if ('Fn::Sub' in fn) {
     const [text, vars] = typeof fn['Fn::Sub'] === 'string' ? [fn['Fn::Sub'], {}] : (fn['Fn::Sub'] as [string, Record<string, unknown>]);
-    return text.replace(/\$\{([^!}][^}]*)\}/g, (_m, name: string) => (name in vars ? String(evaluate(stack, vars[name])) : parameter(stack, name)));
+    return text.replace(/\$\{([^!}][^}]*)\}/g, (_m, name: string) =>
+      name in vars ? String(evaluate(stack, vars[name])) : parameter(stack, name),
+    );
   }
   if ('Fn::If' in fn) {
     const [name, yes, no] = fn['Fn::If'] as [string, unknown, unknown];
@@ -136,11 +180,15 @@ export interface Statement {
   readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-export const asList = <T>(value: T | readonly T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as T[])] : [value as T]);
+export const asList = <T>(value: T | readonly T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? [...(value as T[])] : [value as T];
 
 /** Whether an IAM pattern (`*` any run, `?` one character) matches a value: actions without case, ARNs with it. */
 export function iamMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, ignoreCase ? 'i' : '').test(value);
 }
 

@@ -11,7 +11,21 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PAYMENTS, demoHubFile, demoState, freePort, http, refOf, repo, runToEnd, scrape, useSimulator, valueOf, waitFor, type Exited } from '../service/helpers.js';
+import {
+  PAYMENTS,
+  demoHubFile,
+  demoState,
+  freePort,
+  http,
+  refOf,
+  repo,
+  runToEnd,
+  scrape,
+  useSimulator,
+  valueOf,
+  waitFor,
+  type Exited,
+} from '../service/helpers.js';
 
 interface Service {
   readonly child: ReturnType<typeof spawn>;
@@ -26,7 +40,9 @@ function startIn(cwd: string, argv: readonly string[], env: Record<string, strin
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<Exited>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })));
+  const exited = new Promise<Exited>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
+  );
   return { child, exited, stderr: () => err };
 }
 
@@ -136,7 +152,8 @@ describe('deploy/Dockerfile, read', () => {
   it('the ECS task definition caps the heap from its HeapSizeMb parameter, half of its default Memory', () => {
     const template = readFileSync(join(repo, 'deploy', 'cloudformation', 'hub-ecs.yaml'), 'utf8');
     expect(template).toContain('- Name: NODE_OPTIONS\n              Value: !Sub "--max-old-space-size=${HeapSizeMb}"');
-    const defaultOf = (parameter: string): number => Number(new RegExp(`\n  ${parameter}:\n(?:    .*\n)*?    Default: (\\d+)\n`).exec(template)?.[1]);
+    const defaultOf = (parameter: string): number =>
+      Number(new RegExp(`\n  ${parameter}:\n(?:    .*\n)*?    Default: (\\d+)\n`).exec(template)?.[1]);
     expect(defaultOf('HeapSizeMb')).toBe(defaultOf('Memory') / 2);
   });
 });
@@ -160,7 +177,8 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
   });
 
   it('no node_modules above the image folder could lend the service a module', () => {
-    for (let dir = work; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dirname(dir), 'node_modules')), dirname(dir)).toBe(false);
+    for (let dir = work; dir !== dirname(dir); dir = dirname(dir))
+      expect(existsSync(join(dirname(dir), 'node_modules')), dirname(dir)).toBe(false);
   });
 
   it('build stage: the COPYs make the build context, and its RUN (deploy/build-prod.sh) makes the production install', () => {
@@ -174,7 +192,13 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
         const from = join(repo, source);
         const to = destination.endsWith('/') ? join(target, source.split('/').at(-1) ?? source) : target;
         mkdirSync(dirname(to), { recursive: true });
-        cpSync(from, to, { recursive: true, filter: (path) => !relative(repo, path).split(sep).some((segment) => ignored(segment)) });
+        cpSync(from, to, {
+          recursive: true,
+          filter: (path) =>
+            !relative(repo, path)
+              .split(sep)
+              .some((segment) => ignored(segment)),
+        });
       }
     }
     expect(existsSync(join(root(workdir), 'apps', 'controller', 'node_modules'))).toBe(false);
@@ -217,9 +241,10 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
     // Production mode, and a heap cap for a 512 MiB container (V8 would size it from the host's memory).
     expect(env).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--max-old-space-size=256' });
     const port = await freePort();
-    const argv = [...(JSON.parse(only(finalStage, 'ENTRYPOINT').args) as string[]), ...(JSON.parse(only(finalStage, 'CMD').args) as string[])].map((arg) =>
-      arg.startsWith('/') ? root(arg) : arg === '0.0.0.0:9090' ? `127.0.0.1:${port}` : arg,
-    );
+    const argv = [
+      ...(JSON.parse(only(finalStage, 'ENTRYPOINT').args) as string[]),
+      ...(JSON.parse(only(finalStage, 'CMD').args) as string[]),
+    ].map((arg) => (arg.startsWith('/') ? root(arg) : arg === '0.0.0.0:9090' ? `127.0.0.1:${port}` : arg));
     expect(argv[0]).toBe('node');
     service = startIn(root(only(finalStage, 'WORKDIR').args), [process.execPath, ...argv.slice(1)], { ...env, NODE_PATH: '' });
     url = `http://127.0.0.1:${port}`;

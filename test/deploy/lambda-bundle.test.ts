@@ -45,7 +45,13 @@ try {
 
 function invoke(event: unknown): Promise<Invocation> {
   const args = ['--experimental-permission', `--allow-fs-read=${task}/*`, '--input-type=module', '-e', INVOKE, JSON.stringify(event)];
-  const env: NodeJS.ProcessEnv = { ...process.env, LAMBDA_TASK_ROOT: task, HANDLER_URL: `file://${task}/index.mjs`, NODE_PATH: '', NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LAMBDA_TASK_ROOT: task,
+    HANDLER_URL: `file://${task}/index.mjs`,
+    NODE_PATH: '',
+    NODE_OPTIONS: '',
+  };
   delete env['EKS_AUTH_HUB_CONFIG'];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { cwd: task, env, timeout: 60_000 }, (error, stdout, stderr) => {
@@ -56,7 +62,9 @@ function invoke(event: unknown): Promise<Invocation> {
       resolve({
         ...(result === undefined ? {} : { result: JSON.parse(result.slice(7)) as Record<string, unknown> }),
         ...(failure === undefined ? {} : { error: JSON.parse(failure.slice(6)) as string }),
-        lines: lines.filter((l) => !l.startsWith('RESULT ') && !l.startsWith('ERROR ')).map((l) => JSON.parse(l) as Record<string, unknown>),
+        lines: lines
+          .filter((l) => !l.startsWith('RESULT ') && !l.startsWith('ERROR '))
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
         stderr,
       });
     });
@@ -101,11 +109,17 @@ describe('the unpacked bundle, invoked alone against the simulator', { timeout: 
   it('{"shard": "2/3"}: one pass over the accounts of shard 2 (payments), named in its summary, logs and metrics', async () => {
     const out = await invoke({ shard: '2/3' });
     expect(out.error).toBeUndefined();
-    expect(out.result).toMatchObject({ shard: '2/3', dryRun: false, counts: { applied: payments.length, unchanged: 0, failed: 0, blocked: 0 } });
+    expect(out.result).toMatchObject({
+      shard: '2/3',
+      dryRun: false,
+      counts: { applied: payments.length, unchanged: 0, failed: 0, blocked: 0 },
+    });
     const reconciled = out.lines.filter((l) => l['msg'] === 'cluster reconciled');
     expect(reconciled.map((l) => l['cluster'])).toEqual(payments);
     expect(out.lines.find((l) => l['msg'] === 'pass finished')).toMatchObject({ shard: '2/3' });
-    const emf = out.lines.find((l) => '_aws' in l) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] }; Shard?: string } | undefined;
+    const emf = out.lines.find((l) => '_aws' in l) as
+      | { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] }; Shard?: string }
+      | undefined;
     expect(emf?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([[], ['Shard']]);
     expect(emf?.Shard).toBe('2/3');
     expect(h.sim.control.readAwsAuth(refOf(state, 'analytics'))).toBeNull(); // another shard's cluster
@@ -114,7 +128,10 @@ describe('the unpacked bundle, invoked alone against the simulator', { timeout: 
   it('{}: one pass over every cluster; the payments clusters are already right', async () => {
     const out = await invoke({});
     expect(out.error).toBeUndefined();
-    expect(out.result).toMatchObject({ dryRun: false, counts: { unchanged: payments.length, applied: state.clusters.length - payments.length, failed: 0 } });
+    expect(out.result).toMatchObject({
+      dryRun: false,
+      counts: { unchanged: payments.length, applied: state.clusters.length - payments.length, failed: 0 },
+    });
     expect(out.result).not.toHaveProperty('shard');
     expect(h.sim.control.readAwsAuth(refOf(state, 'analytics'))).not.toBeNull();
   });
@@ -130,7 +147,9 @@ describe('the unpacked bundle, invoked alone against the simulator', { timeout: 
     h.sim.control.resetCounters();
     const out = await invoke({ shard: '0/3' });
     expect(out.result).toBeUndefined();
-    expect(out.error).toBe('eks-auth-hub: the event cannot be used: shard: shard 0/3 does not exist: shards are numbered from 1, so the shards of 3 are 1/3 … 3/3; no pass was run');
+    expect(out.error).toBe(
+      'eks-auth-hub: the event cannot be used: shard: shard 0/3 does not exist: shards are numbered from 1, so the shards of 3 are 1/3 … 3/3; no pass was run',
+    );
     expect(h.sim.control.counters()).toEqual({});
     expect(out.stderr).not.toMatch(/\n\s+at /);
   });

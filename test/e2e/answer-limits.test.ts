@@ -56,13 +56,19 @@ interface Endless {
   close(): Promise<void>;
 }
 
-async function endless(kind: 'http' | 'https', contentType: string, head: string, unit: string, tls?: { key: string; cert: string }): Promise<Endless> {
+async function endless(
+  kind: 'http' | 'https',
+  contentType: string,
+  head: string,
+  unit: string,
+  tls?: { key: string; cert: string },
+): Promise<Endless> {
   let written = 0;
   let closedEarly = 0;
   const handler = (_req: unknown, res: import('node:http').ServerResponse): void => {
     res.writeHead(200, { 'content-type': contentType });
     res.write(head);
-    const chunk = unit.repeat(Math.ceil(64 * 1024 / unit.length));
+    const chunk = unit.repeat(Math.ceil((64 * 1024) / unit.length));
     let open = true;
     res.on('close', () => {
       open = false;
@@ -79,7 +85,8 @@ async function endless(kind: 'http' | 'https', contentType: string, head: string
     };
     pump();
   };
-  const server: HttpServer = kind === 'https' && tls !== undefined ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createHttpServer(handler);
+  const server: HttpServer =
+    kind === 'https' && tls !== undefined ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createHttpServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
@@ -123,7 +130,9 @@ describe('Kubernetes answers', () => {
     const before = h.sim.control.readAwsAuth(ref)?.resourceVersion;
     const report = await pass(state);
     onlyThese(report, ['analytics'], 'kube.configmap-too-large');
-    expect(resultOf(report, 'analytics').error?.message).toMatch(/holds \d+ bytes of data; an API server never serves a ConfigMap over 1048576 bytes/);
+    expect(resultOf(report, 'analytics').error?.message).toMatch(
+      /holds \d+ bytes of data; an API server never serves a ConfigMap over 1048576 bytes/,
+    );
     expect(h.sim.control.readAwsAuth(ref)?.resourceVersion).toBe(before);
     unpad();
   });
@@ -133,15 +142,27 @@ describe('Kubernetes answers', () => {
     h.sim.control.padConfigMap(ref, 'kube-system', 'aws-auth', 24 * 1024 * 1024);
     const report = await pass(state);
     onlyThese(report, ['analytics'], 'kube.answer-too-large');
-    expect(resultOf(report, 'analytics').error?.message).toContain(`the hub reads at most ${MAX_KUBE_ANSWER_BYTES} bytes of a Kubernetes answer`);
+    expect(resultOf(report, 'analytics').error?.message).toContain(
+      `the hub reads at most ${MAX_KUBE_ANSWER_BYTES} bytes of a Kubernetes answer`,
+    );
     unpad();
   });
 
   it('an answer that never ends is torn down at the cap, not read to its end', async () => {
     const certificates = await makeCertificates();
-    const server = await endless('https', 'application/json', '{"kind":"ConfigMap","apiVersion":"v1","data":{"mapRoles":"', 'x', certificates);
+    const server = await endless(
+      'https',
+      'application/json',
+      '{"kind":"ConfigMap","apiVersion":"v1","data":{"mapRoles":"',
+      'x',
+      certificates,
+    );
     try {
-      const ports = redirect(e2ePorts(state), 'ml-training', (endpoint) => ({ ...endpoint, endpoint: `${server.url}/k8s/endless`, caPem: certificates.caPem }));
+      const ports = redirect(e2ePorts(state), 'ml-training', (endpoint) => ({
+        ...endpoint,
+        endpoint: `${server.url}/k8s/endless`,
+        caPem: certificates.caPem,
+      }));
       const report = await pass(state, { ports: ports as AwsPorts });
       onlyThese(report, ['ml-training'], 'kube.answer-too-large');
       await hungUp(server);
@@ -161,14 +182,21 @@ describe('AWS answers', () => {
     try {
       const report = await pass(state);
       listingFailed(report, [platform.account], 'aws.page-too-large');
-      expect(resultOf(report, 'platform-tools').refusals[0]?.message).toMatch(/iam:ListRoles in 555566667777 \(page 1\): 100\d roles in one page; IAM returns at most 1000/);
+      expect(resultOf(report, 'platform-tools').refusals[0]?.message).toMatch(
+        /iam:ListRoles in 555566667777 \(page 1\): 100\d roles in one page; IAM returns at most 1000/,
+      );
     } finally {
       h.sim.control.setListRolesPageSize(null);
     }
   });
 
   it('an AWS answer that never ends fails its account with aws.answer-too-large, torn down at the cap', async () => {
-    const server = await endless('http', 'text/xml', '<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolesResult><Roles>', '<member><RoleName>x</RoleName></member>');
+    const server = await endless(
+      'http',
+      'text/xml',
+      '<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolesResult><Roles>',
+      '<member><RoleName>x</RoleName></member>',
+    );
     const saved = process.env['AWS_ENDPOINT_URL_IAM'];
     try {
       process.env['AWS_ENDPOINT_URL_IAM'] = server.url;

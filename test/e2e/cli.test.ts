@@ -52,7 +52,11 @@ beforeAll(() => {
       AWS_ACCESS_KEY_ID: session.accessKeyId,
       AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
       AWS_SESSION_TOKEN: session.sessionToken,
-      KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } }),
+      KUBERNETES_EXEC_INFO: JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1',
+        kind: 'ExecCredential',
+        spec: { interactive: false },
+      }),
     });
   })();
   tokenRun.catch(() => undefined); // awaited (and reported) by its test
@@ -117,7 +121,14 @@ describe('eks-auth-hub plan / apply / token against the simulator', { timeout: 3
       'platform-tools': 'applied',
     });
     expectConverged(h.sim, state, undefined, DEMO_DISPUTED);
-    expect(Object.values(await hubAccess(h.sim, names.map((n) => refOf(state, n))))).toEqual(names.map(() => 'ok'));
+    expect(
+      Object.values(
+        await hubAccess(
+          h.sim,
+          names.map((n) => refOf(state, n)),
+        ),
+      ),
+    ).toEqual(names.map(() => 'ok'));
   });
 
   it('once everything is applied plan exits 0, and apply exits 1 when one cluster of the file fails (the others unchanged)', async () => {
@@ -156,7 +167,7 @@ describe('eks-auth-hub plan / apply / token against the simulator', { timeout: 3
     }
   });
 
-  it("hub.requestTimeout from the file bounds a hanging API server: that cluster fails with kube.timeout, nothing is written", async () => {
+  it('hub.requestTimeout from the file bounds a hanging API server: that cluster fails with kube.timeout, nothing is written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-e2e-'));
     const file = join(dir, 'hub.yaml');
     writeFileSync(file, readFileSync(demoHubFile, 'utf8').replace(/^hub:\n/m, 'hub:\n  requestTimeout: 1s\n'));
@@ -178,7 +189,11 @@ describe('eks-auth-hub plan / apply / token against the simulator', { timeout: 3
   it('token prints an ExecCredential whose token the API server accepts, for that cluster only', async () => {
     const run = await tokenRun;
     expect(run.code, show(run)).toBe(0);
-    const credential = JSON.parse(run.stdout) as { kind: string; apiVersion: string; status: { token: string; expirationTimestamp: string } };
+    const credential = JSON.parse(run.stdout) as {
+      kind: string;
+      apiVersion: string;
+      status: { token: string; expirationTimestamp: string };
+    };
     expect(credential.kind).toBe('ExecCredential');
     expect(credential.apiVersion).toBe('client.authentication.k8s.io/v1');
     expect(credential.status.token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);

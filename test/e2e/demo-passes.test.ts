@@ -52,7 +52,10 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     // The paths of node roles and regional SSO roles never reach aws-auth.
     const prodRoles = liveMapRoles(h.sim, prod);
     expect(prodRoles.filter((e) => /:role\/.+\//.test(e.rolearn))).toEqual([]);
-    expect(mappingOf(prodRoles, ssoRoleArn(h.sim, '111122223333', 'ReadOnly'))).toMatchObject({ username: 'ro:{{SessionName}}', groups: ['viewers'] });
+    expect(mappingOf(prodRoles, ssoRoleArn(h.sim, '111122223333', 'ReadOnly'))).toMatchObject({
+      username: 'ro:{{SessionName}}',
+      groups: ['viewers'],
+    });
     expect(await hubAccess(h.sim, refs())).toEqual(everyone('ok'));
   });
 
@@ -88,7 +91,12 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     const prodResult = resultOf(report, 'payments-prod');
     expect(prodResult.changes.added).toEqual([]);
     expect(prodResult.changes.removed).toEqual([]);
-    expect(prodResult.changes.changed.map((c) => [c.before.kind === 'role' ? c.before.rolearn : '', c.after.kind === 'role' ? c.after.rolearn : ''])).toEqual([[oldArn, newArn]]);
+    expect(
+      prodResult.changes.changed.map((c) => [
+        c.before.kind === 'role' ? c.before.rolearn : '',
+        c.after.kind === 'role' ? c.after.rolearn : '',
+      ]),
+    ).toEqual([[oldArn, newArn]]);
 
     const prodRoles = liveMapRoles(h.sim, prod);
     expect(mappingOf(prodRoles, newArn)).toMatchObject({ username: 'ro:{{SessionName}}', groups: ['viewers'] });
@@ -117,7 +125,10 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     expect(resultOf(report, 'payments-prod').drift).toBe(true);
     const roles = liveMapRoles(h.sim, prod);
     expect(mappingOf(roles, 'arn:aws:iam::111122223333:role/intruder')).toBeUndefined();
-    expect(mappingOf(roles, 'arn:aws:iam::111122223333:role/ci-deployer')).toMatchObject({ username: 'ci-deployer', groups: ['deployers'] });
+    expect(mappingOf(roles, 'arn:aws:iam::111122223333:role/ci-deployer')).toMatchObject({
+      username: 'ci-deployer',
+      groups: ['deployers'],
+    });
     expectConverged(h.sim, state, undefined, DEMO_DISPUTED);
     const after = snapshot(h.sim);
     for (const key of Object.keys(after)) if (!key.endsWith('/payments-prod')) expect(after[key]).toEqual(others[key]);
@@ -135,8 +146,15 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     const report = await pass(state);
     expect(outcomes(report), explain(report)).toEqual(everyone('unchanged'));
     expect(h.sim.control.readAwsAuth(staging)).toEqual(edited);
-    expect(mappingOf(liveMapRoles(h.sim, staging), 'arn:aws:iam::111122223333:role/team-x')).toMatchObject({ username: 'team-x', groups: ['team-x-admins'] });
-    expect(liveMapUsers(h.sim, staging)).toContainEqual({ userarn: 'arn:aws:iam::111122223333:user/alice', username: 'alice-by-hand', groups: ['system:masters'] });
+    expect(mappingOf(liveMapRoles(h.sim, staging), 'arn:aws:iam::111122223333:role/team-x')).toMatchObject({
+      username: 'team-x',
+      groups: ['team-x-admins'],
+    });
+    expect(liveMapUsers(h.sim, staging)).toContainEqual({
+      userarn: 'arn:aws:iam::111122223333:user/alice',
+      username: 'alice-by-hand',
+      groups: ['system:masters'],
+    });
     expectConverged(h.sim, state, ['payments-staging'], DEMO_DISPUTED);
   });
 
@@ -149,9 +167,16 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     const report = await pass(state);
     expect(outcomes(report), explain(report)).toEqual({ ...everyone('unchanged'), 'payments-staging': 'applied' });
     const roles = liveMapRoles(h.sim, staging);
-    expect(mappingOf(roles, ssoRoleArn(h.sim, '111122223333', 'PowerUserAccess'))).toMatchObject({ username: 'dev:{{SessionName}}', groups: ['developers'] });
+    expect(mappingOf(roles, ssoRoleArn(h.sim, '111122223333', 'PowerUserAccess'))).toMatchObject({
+      username: 'dev:{{SessionName}}',
+      groups: ['developers'],
+    });
     expect(mappingOf(roles, 'arn:aws:iam::111122223333:role/team-x')).toMatchObject({ username: 'team-x' });
-    expect(liveMapUsers(h.sim, staging)).toContainEqual({ userarn: 'arn:aws:iam::111122223333:user/alice', username: 'alice-by-hand', groups: ['system:masters'] });
+    expect(liveMapUsers(h.sim, staging)).toContainEqual({
+      userarn: 'arn:aws:iam::111122223333:user/alice',
+      username: 'alice-by-hand',
+      groups: ['system:masters'],
+    });
     expectConverged(h.sim, state, undefined, DEMO_DISPUTED);
     expect(await hubAccess(h.sim, refs())).toEqual(everyone('ok'));
   });
@@ -162,7 +187,12 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     h.sim.control.createRole('444455556666', 'ml-gpu-node', '/eks/');
     h.sim.control.createRole('555566667777', 'platform-win2019-node');
     h.sim.control.addNodegroup(ml, 'gpu-large', 'arn:aws:iam::444455556666:role/eks/ml-gpu-node', 'AL2_x86_64_GPU');
-    h.sim.control.addNodegroup(platform, 'windows-2019', 'arn:aws:iam::555566667777:role/platform-win2019-node', 'WINDOWS_CORE_2019_x86_64');
+    h.sim.control.addNodegroup(
+      platform,
+      'windows-2019',
+      'arn:aws:iam::555566667777:role/platform-win2019-node',
+      'WINDOWS_CORE_2019_x86_64',
+    );
 
     const report = await pass(state);
     expect(outcomes(report), explain(report)).toEqual({ ...everyone('unchanged'), 'ml-training': 'applied', 'platform-tools': 'applied' });

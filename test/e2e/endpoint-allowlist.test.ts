@@ -77,7 +77,10 @@ describe('the cluster token goes only to allowed API server hosts', () => {
       expect(resultOf(report, 'analytics')).toMatchObject({ outcome: 'failed', error: { code: 'eks.endpoint_not_allowed' } });
       expect(resultOf(report, 'analytics').error?.message).toContain('127.0.0.2');
       const others = Object.entries(outcomes(report)).filter(([name]) => name !== 'analytics');
-      expect(others.every(([, outcome]) => outcome === 'applied' || outcome === 'unchanged'), explain(report)).toBe(true);
+      expect(
+        others.every(([, outcome]) => outcome === 'applied' || outcome === 'unchanged'),
+        explain(report),
+      ).toBe(true);
       expect(elsewhere.connections).toBe(0);
       expect(elsewhere.bytes).toBe(0);
     } finally {

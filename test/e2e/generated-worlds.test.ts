@@ -10,7 +10,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateWorld, generatedAccountId, GENERATED_MANAGEMENT_ACCOUNT, SPOKE_ROLE } from '@eks-auth-hub/sim';
-import { allIds, calls, expectConverged, explain, generatedHubYaml, hubAccess, loadState, outcomesById, pass, snapshot, useSimulator } from './helpers.js';
+import {
+  allIds,
+  calls,
+  expectConverged,
+  explain,
+  generatedHubYaml,
+  hubAccess,
+  loadState,
+  outcomesById,
+  pass,
+  snapshot,
+  useSimulator,
+} from './helpers.js';
 
 describe('generated world: 20 accounts × 5 clusters', { timeout: 20_000 }, () => {
   const world = generateWorld({ accounts: 20, clustersPerAccount: 5, ssoRolesPerAccount: 40 });
@@ -24,7 +36,11 @@ describe('generated world: 20 accounts × 5 clusters', { timeout: 20_000 }, () =
   });
 
   it('the first pass converges all 100, creating the missing aws-auth, with one ListRoles per account', async () => {
-    const missing = new Set(Object.entries(snapshot(h.sim)).filter(([, v]) => v.resourceVersion === null).map(([k]) => k));
+    const missing = new Set(
+      Object.entries(snapshot(h.sim))
+        .filter(([, v]) => v.resourceVersion === null)
+        .map(([k]) => k),
+    );
     expect(missing.size).toBeGreaterThan(0);
     h.sim.control.resetCounters();
     const report = await pass(state);
@@ -68,16 +84,21 @@ describe('generated world: one account refuses AssumeRole', { timeout: 15_000 },
     }
     const after = snapshot(h.sim);
     for (const key of Object.keys(after)) if (key.startsWith(`${broken}/`)) expect(after[key], key).toEqual(before[key]);
-    expectConverged(
+    expectConverged(h.sim, { ...state, clusters: state.clusters.filter((c) => c.account !== broken) });
+    const access = await hubAccess(
       h.sim,
-      { ...state, clusters: state.clusters.filter((c) => c.account !== broken) },
+      refs.filter((r) => r.account !== broken),
     );
-    const access = await hubAccess(h.sim, refs.filter((r) => r.account !== broken));
-    expect(Object.values(access).every((v) => v === 'ok'), JSON.stringify(access)).toBe(true);
+    expect(
+      Object.values(access).every((v) => v === 'ok'),
+      JSON.stringify(access),
+    ).toBe(true);
   });
 
   it('converges on the next pass once the role is trusted again, without touching the others', async () => {
-    h.sim.control.createRole(broken, SPOKE_ROLE, '/', [{ principal: `arn:aws:iam::${GENERATED_MANAGEMENT_ACCOUNT}:user/eks-auth-hub`, externalId: 'example-external-id' }]);
+    h.sim.control.createRole(broken, SPOKE_ROLE, '/', [
+      { principal: `arn:aws:iam::${GENERATED_MANAGEMENT_ACCOUNT}:user/eks-auth-hub`, externalId: 'example-external-id' },
+    ]);
     const before = snapshot(h.sim);
     const report = await pass(state);
     expect(outcomesById(report), explain(report)).toEqual(allIds(state, (c) => (c.account === broken ? 'applied' : 'unchanged')));
@@ -88,7 +109,9 @@ describe('generated world: one account refuses AssumeRole', { timeout: 15_000 },
 
   it('a role trusted with another ExternalId is refused the same way', async () => {
     h.sim.control.deleteRole(broken, SPOKE_ROLE);
-    h.sim.control.createRole(broken, SPOKE_ROLE, '/', [{ principal: `arn:aws:iam::${GENERATED_MANAGEMENT_ACCOUNT}:user/eks-auth-hub`, externalId: 'another-external-id' }]);
+    h.sim.control.createRole(broken, SPOKE_ROLE, '/', [
+      { principal: `arn:aws:iam::${GENERATED_MANAGEMENT_ACCOUNT}:user/eks-auth-hub`, externalId: 'another-external-id' },
+    ]);
     const report = await pass(state, { dryRun: true });
     expect(outcomesById(report), explain(report)).toEqual(allIds(state, (c) => (c.account === broken ? 'failed' : 'unchanged')));
   });

@@ -20,7 +20,12 @@ const prod = { account: ACCOUNT, region: 'eu-west-1', cluster: 'payments-prod' }
 
 function world(): WorldFile {
   const w = demoWorld();
-  return { ...w, accounts: w.accounts.map((a) => (a.id !== ACCOUNT ? a : { ...a, roles: [...a.roles, { name: 'octal', path: '/', trust: [], maxSessionDurationSeconds: 3600 }] })) };
+  return {
+    ...w,
+    accounts: w.accounts.map((a) =>
+      a.id !== ACCOUNT ? a : { ...a, roles: [...a.roles, { name: 'octal', path: '/', trust: [], maxSessionDurationSeconds: 3600 }] },
+    ),
+  };
 }
 
 /** The demo file with the reproduction's mapping added to payments-prod. */
@@ -40,7 +45,11 @@ const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdou
 /** What the simulator's authenticator maps the octal role to in payments-prod's live aws-auth. */
 function authenticatorSees(): unknown {
   const cluster = h.sim.world.cluster(prod.account, prod.region, prod.cluster);
-  return mapIdentity(cluster, { arn: OCTAL, account: ACCOUNT, userId: 'AROAOCTAL:s', accessKeyId: 'ASIA', sessionName: 's' }, new AwsAuthReader());
+  return mapIdentity(
+    cluster,
+    { arn: OCTAL, account: ACCOUNT, userId: 'AROAOCTAL:s', accessKeyId: 'ASIA', sessionName: 's' },
+    new AwsAuthReader(),
+  );
 }
 
 describe('values go-yaml v2 reads as numbers', { timeout: 60_000 }, () => {
@@ -76,7 +85,9 @@ describe('values go-yaml v2 reads as numbers', { timeout: 60_000 }, () => {
     expect(apply.code, show(apply)).toBe(0);
     const result = (JSON.parse(apply.stdout) as PassReport).clusters[0];
     expect(result).toMatchObject({ name: 'payments-prod', outcome: 'applied', drift: true });
-    expect(result?.changes.changed.map((c) => c.after)).toEqual([{ kind: 'role', rolearn: OCTAL, username: '0o17', groups: ['0X1F', '0B101', '+0O7'] }]);
+    expect(result?.changes.changed.map((c) => c.after)).toEqual([
+      { kind: 'role', rolearn: OCTAL, username: '0o17', groups: ['0X1F', '0B101', '+0O7'] },
+    ]);
     expect(authenticatorSees()).toEqual({ username: '0o17', groups: ['0X1F', '0B101', '+0O7'] });
   });
 });

@@ -40,7 +40,10 @@ describe('a throttled IAM listing', { timeout: 15_000 }, () => {
       const report = await pass(state);
       expect(outcomes(report), explain(report)).toEqual(everyone('blocked'));
       for (const result of report.clusters) {
-        expect(result.refusals.map((r) => r.rule), result.name).toContain('incomplete-listing');
+        expect(
+          result.refusals.map((r) => r.rule),
+          result.name,
+        ).toContain('incomplete-listing');
         expect(result.changes).toEqual({ added: [], removed: [], changed: [] });
       }
       expect(calls(h.sim, 'iam:ListRoles')).toBeGreaterThan(0);
@@ -55,13 +58,19 @@ describe('a throttled IAM listing', { timeout: 15_000 }, () => {
     const report = await pass(state);
     expect(outcomes(report), explain(report)).toEqual(everyone('applied'));
     expectConverged(h.sim, state, undefined, DEMO_DISPUTED);
-    expect(await hubAccess(h.sim, names.map((n) => refOf(state, n)))).toEqual(everyone('ok'));
+    expect(
+      await hubAccess(
+        h.sim,
+        names.map((n) => refOf(state, n)),
+      ),
+    ).toEqual(everyone('ok'));
   });
 });
 
 describe('a live mapRoles that is not valid YAML', { timeout: 30_000 }, () => {
   const ml = refOf(state, 'ml-training');
-  const broken = '- rolearn: arn:aws:iam::444455556666:role/analytics-node\n  username: "system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes\n';
+  const broken =
+    '- rolearn: arn:aws:iam::444455556666:role/analytics-node\n  username: "system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes\n';
 
   it('is refused (live-unparseable) and left untouched, while the other clusters converge', async () => {
     const edited = h.sim.control.editAwsAuth(ml, { mapRoles: broken });
@@ -79,7 +88,12 @@ describe('a live mapRoles that is not valid YAML', { timeout: 30_000 }, () => {
     const analytics = liveMapRoles(h.sim, refOf(state, 'analytics'));
     expect(mappingOf(analytics, newAdmin)).toMatchObject({ username: 'admin:{{SessionName}}', groups: ['system:masters'] });
     expect(mappingOf(analytics, oldAdmin)).toBeUndefined();
-    expectConverged(h.sim, state, names.filter((n) => n !== 'ml-training'), DEMO_DISPUTED);
+    expectConverged(
+      h.sim,
+      state,
+      names.filter((n) => n !== 'ml-training'),
+      DEMO_DISPUTED,
+    );
   });
 
   it('`apply --allow-repair` through the CLI rewrites it to the desired mappings', async () => {

@@ -11,7 +11,17 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createAwsPorts, mintClusterToken, type AwsPorts } from '@eks-auth-hub/aws';
-import { loadDesiredState, reconcile, type ClusterDirectory, type ClusterEndpoint, type ClusterResult, type ClusterSpec, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import {
+  loadDesiredState,
+  reconcile,
+  type ClusterDirectory,
+  type ClusterEndpoint,
+  type ClusterResult,
+  type ClusterSpec,
+  type DesiredState,
+  type PassReport,
+  type Ports,
+} from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type ClusterRef, type Simulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
 import * as K8s from '@kubernetes/client-node';
 
@@ -52,7 +62,8 @@ export function useSimulator(world: () => WorldFile | WorldFileInput, region = '
   const saved = { ...process.env };
   beforeAll(async () => {
     sim = await startSimulator({ world: world() });
-    for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[key];
+    for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'])
+      delete process.env[key];
     Object.assign(process.env, sim.env(region));
   });
   afterAll(async () => {
@@ -107,7 +118,10 @@ export function outcomes(report: PassReport): Record<string, string> {
 export function explain(report: PassReport): string {
   return report.clusters
     .filter((c) => c.outcome === 'failed' || c.outcome === 'blocked')
-    .map((c) => `${c.name}: ${c.outcome} ${c.error === undefined ? '' : `${c.error.code} ${c.error.message}`} ${c.refusals.map((r) => `${r.rule}: ${r.message}`).join('; ')}`)
+    .map(
+      (c) =>
+        `${c.name}: ${c.outcome} ${c.error === undefined ? '' : `${c.error.code} ${c.error.message}`} ${c.refusals.map((r) => `${r.rule}: ${r.message}`).join('; ')}`,
+    )
     .join('\n');
 }
 
@@ -296,7 +310,12 @@ export interface SessionCredentials {
 }
 
 /** The hub's session in `account`: AssumeRole of the spoke role with the hub's own key. */
-export async function assumeSpoke(sim: Simulator, account: string, roleName = 'eks-auth-hub-spoke', externalId = 'example-external-id'): Promise<SessionCredentials> {
+export async function assumeSpoke(
+  sim: Simulator,
+  account: string,
+  roleName = 'eks-auth-hub-spoke',
+  externalId = 'example-external-id',
+): Promise<SessionCredentials> {
   const client = new STSClient({
     region: 'eu-west-1',
     endpoint: sim.awsEndpoint,
@@ -307,7 +326,8 @@ export async function assumeSpoke(sim: Simulator, account: string, roleName = 'e
     new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${roleName}`, RoleSessionName: 'e2e-check', ExternalId: externalId }),
   );
   const c = out.Credentials;
-  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined) throw new Error('AssumeRole returned no credentials');
+  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined)
+    throw new Error('AssumeRole returned no credentials');
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 }
 
@@ -321,7 +341,9 @@ export async function kubeApi(sim: Simulator, ref: ClusterRef, token: string): P
   const k = K8s;
   const kc = new k.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: ref.cluster, server: clusterEndpoint(sim, ref), caData: Buffer.from(sim.caPem).toString('base64'), skipTLSVerify: false }],
+    clusters: [
+      { name: ref.cluster, server: clusterEndpoint(sim, ref), caData: Buffer.from(sim.caPem).toString('base64'), skipTLSVerify: false },
+    ],
     users: [{ name: 'e2e', token }],
     contexts: [{ name: 'e2e', cluster: ref.cluster, user: 'e2e' }],
     currentContext: 'e2e',

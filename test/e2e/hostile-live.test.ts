@@ -13,7 +13,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAwsPorts, type AwsPorts } from '@eks-auth-hub/aws';
 import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
 import type { ClusterRef, ConfigMapManifestInput, WorldFileInput } from '@eks-auth-hub/sim';
-import { expectConverged, explain, hubAccess, liveMapRoles, loadState, mappingOf, pass, resultOf, useSimulator, type MappedRole } from './helpers.js';
+import {
+  expectConverged,
+  explain,
+  hubAccess,
+  liveMapRoles,
+  loadState,
+  mappingOf,
+  pass,
+  resultOf,
+  useSimulator,
+  type MappedRole,
+} from './helpers.js';
 
 const A = '111122223333';
 const B = '444455556666';
@@ -60,14 +71,29 @@ function nearLimitFlowMapRoles(): string {
 }
 
 /** 5,000 entries nobody in the file asked for. */
-const BULK = Array.from({ length: 5000 }, (_, i) => role(`arn:aws:iam::${A}:role/bulk-${String(i).padStart(4, '0')}`, `bulk-${i}`, [`team-${i % 50}`])).join('');
+const BULK = Array.from({ length: 5000 }, (_, i) =>
+  role(`arn:aws:iam::${A}:role/bulk-${String(i).padStart(4, '0')}`, `bulk-${i}`, [`team-${i % 50}`]),
+).join('');
 
 /** binaryData (decoded) that leaves less room than the write needs: base64 of a multiple of 3 bytes. */
 const BINARY_NEAR_LIMIT_BYTES = Math.floor((MIB - bytes(BASE) - 30) / 3) * 3;
 
-const owner = { apiVersion: 'v1', kind: 'ConfigMap', name: 'eks-bootstrap', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11', blockOwnerDeletion: true };
+const owner = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  name: 'eks-bootstrap',
+  uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11',
+  blockOwnerDeletion: true,
+};
 const managedFields = [
-  { manager: 'eksctl', operation: 'Update', apiVersion: 'v1', time: '2025-06-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:mapRoles': {} } } },
+  {
+    manager: 'eksctl',
+    operation: 'Update',
+    apiVersion: 'v1',
+    time: '2025-06-01T10:00:00Z',
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:data': { '.': {}, 'f:mapRoles': {} } },
+  },
 ];
 
 type Outcome = ClusterResult['outcome'];
@@ -117,7 +143,12 @@ const CASES: readonly Case[] = [
     name: 'yaml-mapusers',
     ownership: 'merge',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${BASE}${role(`arn:aws:iam::${A}:role/team-x`, 'team-x', ['team-x'])}`, mapUsers: `- userarn: arn:aws:iam::${A}:user/bob\n  username: bob\n   groups: [x]\n` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${BASE}${role(`arn:aws:iam::${A}:role/team-x`, 'team-x', ['team-x'])}`,
+        mapUsers: `- userarn: arn:aws:iam::${A}:user/bob\n  username: bob\n   groups: [x]\n`,
+      },
+    },
     outcome: 'blocked',
     refusal: { rule: 'live-unparseable', message: /^live aws-auth mapUsers: invalid YAML/ },
     check: ({ result }) => expect(result.refusals.filter((r) => r.message.includes('mapRoles'))).toEqual([]),
@@ -126,7 +157,11 @@ const CASES: readonly Case[] = [
     name: 'maproles-mapping',
     ownership: 'full',
     creator: 'hub',
-    awsAuth: { data: { mapRoles: `rolearn: ${WORKERS}\nusername: system:node:{{EC2PrivateDNSName}}\ngroups: [system:bootstrappers, system:nodes]\n` } },
+    awsAuth: {
+      data: {
+        mapRoles: `rolearn: ${WORKERS}\nusername: system:node:{{EC2PrivateDNSName}}\ngroups: [system:bootstrappers, system:nodes]\n`,
+      },
+    },
     outcome: 'blocked',
     refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles: expected a YAML list of mappings$/ },
   },
@@ -149,7 +184,8 @@ const CASES: readonly Case[] = [
     // map yes-man, so the hub will not rewrite that entry as the authenticator sees it.
     refusal: {
       rule: 'live-unparseable',
-      message: /^live aws-auth mapRoles\[3\]: username yes is not a string to the authenticator: unquoted, it reads as the boolean true, so rolearn \S+\/yes-man has an empty username$/,
+      message:
+        /^live aws-auth mapRoles\[3\]: username yes is not a string to the authenticator: unquoted, it reads as the boolean true, so rolearn \S+\/yes-man has an empty username$/,
     },
   },
   {
@@ -159,8 +195,16 @@ const CASES: readonly Case[] = [
     awsAuth: { data: { mapRoles: `${BASE}- rolearn: arn:aws:iam::${A}:role/team-y\n  username: team-y\n  groups: [1234, on]\n` } },
     outcome: 'blocked',
     // Each group go-yaml reads as a number or boolean is empty to the authenticator: one refusal each.
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles\[3\]: group 1234 is not a string to the authenticator: unquoted, it reads as the integer 1234, / },
-    check: ({ result }) => expect(result.refusals.some((r) => r.message.includes('group on is not a string to the authenticator: unquoted, it reads as the boolean true'))).toBe(true),
+    refusal: {
+      rule: 'live-unparseable',
+      message: /^live aws-auth mapRoles\[3\]: group 1234 is not a string to the authenticator: unquoted, it reads as the integer 1234, /,
+    },
+    check: ({ result }) =>
+      expect(
+        result.refusals.some((r) =>
+          r.message.includes('group on is not a string to the authenticator: unquoted, it reads as the boolean true'),
+        ),
+      ).toBe(true),
   },
   {
     name: 'null-entry',
@@ -184,7 +228,10 @@ const CASES: readonly Case[] = [
     creator: 'terraform',
     awsAuth: { data: { mapRoles: BASE, MapRoles: role(`arn:aws:iam::${A}:role/team-q`, 'team-q', ['system:masters']) } },
     outcome: 'blocked',
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth MapRoles: key "MapRoles" is not read by the authenticator; it expects "mapRoles"$/ },
+    refusal: {
+      rule: 'live-unparseable',
+      message: /^live aws-auth MapRoles: key "MapRoles" is not read by the authenticator; it expects "mapRoles"$/,
+    },
   },
   {
     name: 'alias-bomb',
@@ -199,9 +246,14 @@ const CASES: readonly Case[] = [
     ownership: 'full',
     // libyaml refuses the tab, so the authenticator drops every role mapping: only the creator gets in.
     creator: 'hub',
-    awsAuth: { data: { mapRoles: `${NODE_ENTRY}${HUB_ENTRY}- rolearn: ${ADMIN}\n  username:\tadmin:{{SessionName}}\n  groups: [system:masters]\n` } },
+    awsAuth: {
+      data: { mapRoles: `${NODE_ENTRY}${HUB_ENTRY}- rolearn: ${ADMIN}\n  username:\tadmin:{{SessionName}}\n  groups: [system:masters]\n` },
+    },
     outcome: 'blocked',
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth mapRoles: invalid YAML for the authenticator: a tab at line 11, column 12;/ },
+    refusal: {
+      rule: 'live-unparseable',
+      message: /^live aws-auth mapRoles: invalid YAML for the authenticator: a tab at line 11, column 12;/,
+    },
   },
   {
     name: 'binary-maproles',
@@ -210,7 +262,11 @@ const CASES: readonly Case[] = [
     creator: 'hub',
     awsAuth: { data: { mapUsers: ALICE }, binaryData: { mapRoles: Buffer.from(BASE).toString('base64') } },
     outcome: 'blocked',
-    refusal: { rule: 'live-unparseable', message: /^live aws-auth binaryData\.mapRoles: the authenticator reads mapRoles only from data, and the API server refuses data\.mapRoles while binaryData holds that key/ },
+    refusal: {
+      rule: 'live-unparseable',
+      message:
+        /^live aws-auth binaryData\.mapRoles: the authenticator reads mapRoles only from data, and the API server refuses data\.mapRoles while binaryData holds that key/,
+    },
     warning: /binaryData \(mapRoles\); the authenticator reads only data/,
   },
   // --- Too large to write: refused before anything is sent ----------------------------------------
@@ -220,7 +276,11 @@ const CASES: readonly Case[] = [
     creator: 'hub',
     awsAuth: { data: { mapRoles: nearLimitFlowMapRoles() } },
     outcome: 'blocked',
-    refusal: { rule: 'render-invalid', message: /^the written aws-auth would hold \d+ bytes of data \(mapRoles \d+, kept keys and binaryData 0\); the API server accepts at most 1048576$/ },
+    refusal: {
+      rule: 'render-invalid',
+      message:
+        /^the written aws-auth would hold \d+ bytes of data \(mapRoles \d+, kept keys and binaryData 0\); the API server accepts at most 1048576$/,
+    },
   },
   {
     name: 'binary-near-1mib',
@@ -228,14 +288,19 @@ const CASES: readonly Case[] = [
     creator: 'terraform',
     awsAuth: { data: { mapRoles: BASE }, binaryData: { 'bundle.bin': Buffer.alloc(BINARY_NEAR_LIMIT_BYTES, 7).toString('base64') } },
     outcome: 'blocked',
-    refusal: { rule: 'render-invalid', message: new RegExp(`kept keys and binaryData ${BINARY_NEAR_LIMIT_BYTES}\\); the API server accepts at most 1048576$`) },
+    refusal: {
+      rule: 'render-invalid',
+      message: new RegExp(`kept keys and binaryData ${BINARY_NEAR_LIMIT_BYTES}\\); the API server accepts at most 1048576$`),
+    },
   },
   // --- Removals the guard stops -------------------------------------------------------------------
   {
     name: 'path-mass',
     ownership: 'full',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${BASE}${['a', 'b', 'c', 'd'].map((t) => role(`arn:aws:iam::${A}:role/teams/${t}`, t, [`team-${t}`])).join('')}` } },
+    awsAuth: {
+      data: { mapRoles: `${BASE}${['a', 'b', 'c', 'd'].map((t) => role(`arn:aws:iam::${A}:role/teams/${t}`, t, [`team-${t}`])).join('')}` },
+    },
     outcome: 'blocked',
     refusal: { rule: 'mass-removal', message: /^the write would remove 4 of 7 live entries \(57%\); the limit is 50%$/ },
     warning: /rolearn arn:aws:iam::111122223333:role\/teams\/a carries a path; the authenticator never matches it/,
@@ -255,14 +320,20 @@ const CASES: readonly Case[] = [
     creator: 'terraform',
     awsAuth: { data: { mapRoles: BASE }, immutable: true },
     outcome: 'failed',
-    failure: { code: 'kube.immutable', message: /^kube-system\/aws-auth of immutable is immutable \(immutable: true\): the API server refuses any change to its data/ },
+    failure: {
+      code: 'kube.immutable',
+      message: /^kube-system\/aws-auth of immutable is immutable \(immutable: true\): the API server refuses any change to its data/,
+    },
   },
   // --- Handled: written cleanly, the oddity reported ----------------------------------------------
   {
     name: 'binary-data',
     ownership: 'full',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: BASE }, binaryData: { 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]).toString('base64') } },
+    awsAuth: {
+      data: { mapRoles: BASE },
+      binaryData: { 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]).toString('base64') },
+    },
     outcome: 'applied',
     warning: /^live aws-auth has binaryData \(logo\.png\); the authenticator reads only data, and the hub keeps binaryData as it is$/,
     check: ({ roles, before, after }) => {
@@ -274,7 +345,14 @@ const CASES: readonly Case[] = [
     name: 'extra-data-keys',
     ownership: 'full',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: BASE, 'notes.md': '# who to ask\nplatform team\n', 'config.json': '{"mapGroups": [1, 2]}', mapGroups: '- not: read\n' } },
+    awsAuth: {
+      data: {
+        mapRoles: BASE,
+        'notes.md': '# who to ask\nplatform team\n',
+        'config.json': '{"mapGroups": [1, 2]}',
+        mapGroups: '- not: read\n',
+      },
+    },
     outcome: 'applied',
     check: ({ after, before }) => {
       for (const key of ['notes.md', 'config.json', 'mapGroups']) expect(dataOf(after)[key], key).toBe(dataOf(before)[key]);
@@ -302,7 +380,8 @@ const CASES: readonly Case[] = [
         labels: { 'app.kubernetes.io/managed-by': 'eksctl', team: 'platform' },
         annotations: {
           'owner.example.com/team': 'platform',
-          'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"aws-auth","namespace":"kube-system"}}\n',
+          'kubectl.kubernetes.io/last-applied-configuration':
+            '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"aws-auth","namespace":"kube-system"}}\n',
         },
         ownerReferences: [owner],
         finalizers: ['example.com/audit'],
@@ -314,7 +393,8 @@ const CASES: readonly Case[] = [
     check: ({ after, before }) => {
       const [a, b] = [metaOf(after), metaOf(before)];
       expect(a['labels']).toEqual(b['labels']);
-      for (const [key, value] of Object.entries(b['annotations'] as Record<string, string>)) expect((a['annotations'] as Record<string, string>)[key], key).toBe(value);
+      for (const [key, value] of Object.entries(b['annotations'] as Record<string, string>))
+        expect((a['annotations'] as Record<string, string>)[key], key).toBe(value);
       expect(Object.keys(a['annotations'] as object).some((k) => k.startsWith('eks-auth-hub.io/'))).toBe(true);
       expect(a['ownerReferences']).toEqual([owner]);
       expect(a['finalizers']).toEqual(['example.com/audit']);
@@ -326,12 +406,18 @@ const CASES: readonly Case[] = [
     name: 'duplicate-exact',
     ownership: 'merge',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${BASE}${role(`arn:aws:iam::${A}:role/team-a`, 'team-a-old', ['old-group'])}${role(`arn:aws:iam::${A}:role/team-a`, 'team-a', ['team-a'])}` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${BASE}${role(`arn:aws:iam::${A}:role/team-a`, 'team-a-old', ['old-group'])}${role(`arn:aws:iam::${A}:role/team-a`, 'team-a', ['team-a'])}`,
+      },
+    },
     outcome: 'applied',
     warning: /rolearn arn:aws:iam::111122223333:role\/team-a is mapped more than once; the authenticator uses the last entry/,
     check: ({ roles }) => {
       // The entry in effect (the last) is the one kept, once.
-      expect(roles().filter((r) => r.rolearn.toLowerCase() === `arn:aws:iam::${A}:role/team-a`)).toEqual([{ rolearn: `arn:aws:iam::${A}:role/team-a`, username: 'team-a', groups: ['team-a'] }]);
+      expect(roles().filter((r) => r.rolearn.toLowerCase() === `arn:aws:iam::${A}:role/team-a`)).toEqual([
+        { rolearn: `arn:aws:iam::${A}:role/team-a`, username: 'team-a', groups: ['team-a'] },
+      ]);
     },
   },
   {
@@ -343,8 +429,12 @@ const CASES: readonly Case[] = [
     warning: /CI-Deployer is mapped more than once; the authenticator uses the last entry/,
     check: ({ result, roles }) => {
       // The later entry is the one in effect, and the one the hub corrects.
-      expect(result.changes.changed.map((c) => c.before)).toEqual([{ kind: 'role', rolearn: `arn:aws:iam::${A}:role/CI-Deployer`, username: 'ci', groups: ['system:masters'] }]);
-      expect(roles().filter((r) => r.rolearn.toLowerCase() === CI)).toEqual([{ rolearn: CI, username: 'ci-deployer', groups: ['deployers'] }]);
+      expect(result.changes.changed.map((c) => c.before)).toEqual([
+        { kind: 'role', rolearn: `arn:aws:iam::${A}:role/CI-Deployer`, username: 'ci', groups: ['system:masters'] },
+      ]);
+      expect(roles().filter((r) => r.rolearn.toLowerCase() === CI)).toEqual([
+        { rolearn: CI, username: 'ci-deployer', groups: ['deployers'] },
+      ]);
     },
   },
   {
@@ -352,16 +442,28 @@ const CASES: readonly Case[] = [
     ownership: 'full',
     creator: 'terraform',
     // The ARN as the IAM console shows it: with the Identity Center path, which never matches.
-    awsAuth: { data: { mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, 'admin:{{SessionName}}', ['system:masters'])}` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, 'admin:{{SessionName}}', ['system:masters'])}`,
+      },
+    },
     outcome: 'applied',
-    warning: /role\/aws-reserved\/sso\.amazonaws\.com\/AWSReservedSSO_AdministratorAccess_0123456789abcdef carries a path; the authenticator never matches it/,
+    warning:
+      /role\/aws-reserved\/sso\.amazonaws\.com\/AWSReservedSSO_AdministratorAccess_0123456789abcdef carries a path; the authenticator never matches it/,
     check: ({ result, roles }) => {
       // Reported as one change: the same permission set, now under an ARN the authenticator matches.
-      expect(result.changes.changed.map((c) => [c.before.kind === 'role' ? c.before.rolearn : '', c.after.kind === 'role' ? c.after.rolearn : ''])).toEqual([
-        [`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, ADMIN],
-      ]);
+      expect(
+        result.changes.changed.map((c) => [
+          c.before.kind === 'role' ? c.before.rolearn : '',
+          c.after.kind === 'role' ? c.after.rolearn : '',
+        ]),
+      ).toEqual([[`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, ADMIN]]);
       expect(result.changes.removed).toEqual([]);
-      expect(roles().map((r) => r.rolearn).filter((arn) => arn.includes('/aws-reserved/'))).toEqual([]);
+      expect(
+        roles()
+          .map((r) => r.rolearn)
+          .filter((arn) => arn.includes('/aws-reserved/')),
+      ).toEqual([]);
       expect(mappingOf(roles(), ADMIN)).toEqual({ rolearn: ADMIN, username: 'admin:{{SessionName}}', groups: ['system:masters'] });
     },
   },
@@ -369,12 +471,20 @@ const CASES: readonly Case[] = [
     name: 'sso-regional-path-merge',
     ownership: 'merge',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, 'admin:{{SessionName}}', ['system:masters'])}` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(`arn:aws:iam::${A}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_${ADMIN_SUFFIX}`, 'admin:{{SessionName}}', ['system:masters'])}`,
+      },
+    },
     outcome: 'applied',
     warning: /sso\.amazonaws\.com\/eu-west-1\/AWSReservedSSO_AdministratorAccess_0123456789abcdef carries a path/,
     check: ({ roles }) => {
       // Someone else's entry stays (merge); the hub's own, without path, is what lets people in.
-      expect(roles().map((r) => r.rolearn).filter((arn) => arn.includes('/eu-west-1/'))).toHaveLength(1);
+      expect(
+        roles()
+          .map((r) => r.rolearn)
+          .filter((arn) => arn.includes('/eu-west-1/')),
+      ).toHaveLength(1);
       expect(mappingOf(roles(), ADMIN)?.groups).toEqual(['system:masters']);
     },
   },
@@ -383,7 +493,11 @@ const CASES: readonly Case[] = [
     ownership: 'full',
     creator: 'terraform',
     nodeRole: `arn:aws:iam::${A}:role/eks/path-workers`,
-    awsAuth: { data: { mapRoles: `${role(`arn:aws:iam::${A}:role/eks/path-workers`, 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes'])}${HUB_ENTRY}${ADMIN_ENTRY}${CI_ENTRY}` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${role(`arn:aws:iam::${A}:role/eks/path-workers`, 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes'])}${HUB_ENTRY}${ADMIN_ENTRY}${CI_ENTRY}`,
+      },
+    },
     outcome: 'applied',
     warning: /role\/eks\/path-workers carries a path/,
     check: ({ roles }) => {
@@ -400,11 +514,15 @@ const CASES: readonly Case[] = [
     name: 'assumed-role-arn',
     ownership: 'full',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${BASE}${CI_ENTRY}${role(`arn:aws:sts::${A}:assumed-role/ci-deployer/jenkins`, 'jenkins', ['system:masters'])}` } },
+    awsAuth: {
+      data: { mapRoles: `${BASE}${CI_ENTRY}${role(`arn:aws:sts::${A}:assumed-role/ci-deployer/jenkins`, 'jenkins', ['system:masters'])}` },
+    },
     outcome: 'applied',
     warning: /rolearn arn:aws:sts::111122223333:assumed-role\/ci-deployer\/jenkins is an STS ARN; the authenticator compares IAM ARNs/,
     check: ({ result, roles }) => {
-      expect(result.changes.removed).toEqual([{ kind: 'role', rolearn: `arn:aws:sts::${A}:assumed-role/ci-deployer/jenkins`, username: 'jenkins', groups: ['system:masters'] }]);
+      expect(result.changes.removed).toEqual([
+        { kind: 'role', rolearn: `arn:aws:sts::${A}:assumed-role/ci-deployer/jenkins`, username: 'jenkins', groups: ['system:masters'] },
+      ]);
       expect(roles().map((r) => r.rolearn)).not.toContain(`arn:aws:sts::${A}:assumed-role/ci-deployer/jenkins`);
     },
   },
@@ -416,7 +534,9 @@ const CASES: readonly Case[] = [
     outcome: 'applied',
     check: ({ result, roles }) => {
       // Full ownership: the file owns every entry; a system:masters grant it does not list goes.
-      expect(result.changes.removed).toEqual([{ kind: 'role', rolearn: `arn:aws:iam::${A}:role/does-not-exist`, username: 'ghost', groups: ['system:masters'] }]);
+      expect(result.changes.removed).toEqual([
+        { kind: 'role', rolearn: `arn:aws:iam::${A}:role/does-not-exist`, username: 'ghost', groups: ['system:masters'] },
+      ]);
       expect(mappingOf(roles(), `arn:aws:iam::${A}:role/does-not-exist`)).toBeUndefined();
     },
   },
@@ -429,7 +549,11 @@ const CASES: readonly Case[] = [
     check: ({ result, roles }) => {
       // Merge ownership: someone else's entry is theirs.
       expect(result.changes.removed).toEqual([]);
-      expect(mappingOf(roles(), `arn:aws:iam::${A}:role/does-not-exist`)).toEqual({ rolearn: `arn:aws:iam::${A}:role/does-not-exist`, username: 'ghost', groups: ['system:masters'] });
+      expect(mappingOf(roles(), `arn:aws:iam::${A}:role/does-not-exist`)).toEqual({
+        rolearn: `arn:aws:iam::${A}:role/does-not-exist`,
+        username: 'ghost',
+        groups: ['system:masters'],
+      });
     },
   },
   {
@@ -440,7 +564,9 @@ const CASES: readonly Case[] = [
     outcome: 'applied',
     check: ({ result, roles }) => {
       expect(mappingOf(roles(), SPOKE)).toEqual({ rolearn: SPOKE, username: 'eks-auth-hub', groups: ['system:masters', 'hub-extra'] });
-      const touched = [...result.changes.removed, ...result.changes.changed.map((c) => c.before)].filter((e) => e.kind === 'role' && e.rolearn === SPOKE);
+      const touched = [...result.changes.removed, ...result.changes.changed.map((c) => c.before)].filter(
+        (e) => e.kind === 'role' && e.rolearn === SPOKE,
+      );
       expect(touched).toEqual([]);
     },
   },
@@ -451,17 +577,28 @@ const CASES: readonly Case[] = [
     awsAuth: { data: { mapRoles: `${BASE}- rolearn: arn:aws:iam::${A}:role/quiet\n  username: null\n  groups: ~\n` } },
     outcome: 'applied',
     warning: /rolearn arn:aws:iam::111122223333:role\/quiet has no username/,
-    check: ({ roles }) => expect(mappingOf(roles(), `arn:aws:iam::${A}:role/quiet`)).toEqual({ rolearn: `arn:aws:iam::${A}:role/quiet`, username: '', groups: [] }),
+    check: ({ roles }) =>
+      expect(mappingOf(roles(), `arn:aws:iam::${A}:role/quiet`)).toEqual({
+        rolearn: `arn:aws:iam::${A}:role/quiet`,
+        username: '',
+        groups: [],
+      }),
   },
   {
     name: 'session-name-template',
     ownership: 'full',
     creator: 'terraform',
-    awsAuth: { data: { mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(ADMIN, '"{{SessionName}}"', ['system:masters'])}${role(`arn:aws:iam::${A}:role/dev`, '"dev:{{session_name}}"', ['dev'])}` } },
+    awsAuth: {
+      data: {
+        mapRoles: `${NODE_ENTRY}${HUB_ENTRY}${role(ADMIN, '"{{SessionName}}"', ['system:masters'])}${role(`arn:aws:iam::${A}:role/dev`, '"dev:{{session_name}}"', ['dev'])}`,
+      },
+    },
     outcome: 'applied',
     warning: /rolearn arn:aws:iam::111122223333:role\/dev: username uses the unknown template \{\{session_name\}\}/,
     check: ({ result, roles }) => {
-      expect(result.changes.changed.map((c) => [c.before, c.after].map((e) => (e.kind === 'role' ? e.username : '')))).toEqual([['{{SessionName}}', 'admin:{{SessionName}}']]);
+      expect(result.changes.changed.map((c) => [c.before, c.after].map((e) => (e.kind === 'role' ? e.username : '')))).toEqual([
+        ['{{SessionName}}', 'admin:{{SessionName}}'],
+      ]);
       expect(result.changes.removed.map((e) => (e.kind === 'role' ? e.rolearn : ''))).toEqual([`arn:aws:iam::${A}:role/dev`]);
       expect(mappingOf(roles(), ADMIN)?.username).toBe('admin:{{SessionName}}');
     },
@@ -517,10 +654,23 @@ const CASES: readonly Case[] = [
     },
   },
   // --- No mappings at all ------------------------------------------------------------------------
-  { name: 'no-data', ownership: 'full', creator: 'hub', awsAuth: { metadata: { labels: { origin: 'created-empty' } } }, outcome: 'applied', check: ({ after }) => expect(metaOf(after)['labels']).toEqual({ origin: 'created-empty' }) },
+  {
+    name: 'no-data',
+    ownership: 'full',
+    creator: 'hub',
+    awsAuth: { metadata: { labels: { origin: 'created-empty' } } },
+    outcome: 'applied',
+    check: ({ after }) => expect(metaOf(after)['labels']).toEqual({ origin: 'created-empty' }),
+  },
   { name: 'empty-data', ownership: 'full', creator: 'hub', awsAuth: { data: {} }, outcome: 'applied' },
   { name: 'null-data', ownership: 'full', creator: 'hub', awsAuth: { data: null }, outcome: 'applied' },
-  { name: 'empty-values', ownership: 'full', creator: 'hub', awsAuth: { data: { mapRoles: '', mapUsers: '  \n', mapAccounts: '' } }, outcome: 'applied' },
+  {
+    name: 'empty-values',
+    ownership: 'full',
+    creator: 'hub',
+    awsAuth: { data: { mapRoles: '', mapUsers: '  \n', mapAccounts: '' } },
+    outcome: 'applied',
+  },
   { name: 'null-key', ownership: 'full', creator: 'hub', awsAuth: { data: { mapRoles: '~\n' } }, outcome: 'applied' },
   { name: 'backticks', ownership: 'full', creator: 'hub', awsAuth: { data: { mapRoles: '``', mapUsers: '""' } }, outcome: 'applied' },
   // A healthy cluster in the same pass with something to change (and one without aws-auth, in account B).
@@ -539,12 +689,26 @@ function world(): WorldFileInput {
     apiVersion: 'eks-auth-hub-sim/v1',
     partition: 'aws',
     seed: 424242,
-    management: { account: '999988887777', principal: { userName: 'eks-auth-hub', accessKeyId: 'AKIASIMHUB0000000001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSIMULATORK' } },
+    management: {
+      account: '999988887777',
+      principal: {
+        userName: 'eks-auth-hub',
+        accessKeyId: 'AKIASIMHUB0000000001',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSIMULATORK',
+      },
+    },
     accounts: [
       {
         id: A,
         permissionSets: [{ name: 'AdministratorAccess', suffix: ADMIN_SUFFIX }],
-        roles: [spoke, { name: 'terraform' }, { name: 'ci-deployer' }, { name: 'workers' }, { name: 'path-workers', path: '/eks/' }, { name: 'team-a' }],
+        roles: [
+          spoke,
+          { name: 'terraform' },
+          { name: 'ci-deployer' },
+          { name: 'workers' },
+          { name: 'path-workers', path: '/eks/' },
+          { name: 'team-a' },
+        ],
         clusters: CASES.map((c) => ({
           name: c.name,
           region: REGION,
@@ -557,7 +721,14 @@ function world(): WorldFileInput {
         id: B,
         permissionSets: [{ name: 'AdministratorAccess' }],
         roles: [spoke, { name: 'ci-deployer' }, { name: 'workers' }],
-        clusters: [{ name: HEALTHY_NEW, region: REGION, creator: `arn:aws:iam::${B}:role/eks-auth-hub-spoke`, nodegroups: [{ name: 'ng', nodeRole: `arn:aws:iam::${B}:role/workers` }] }],
+        clusters: [
+          {
+            name: HEALTHY_NEW,
+            region: REGION,
+            creator: `arn:aws:iam::${B}:role/eks-auth-hub-spoke`,
+            nodegroups: [{ name: 'ng', nodeRole: `arn:aws:iam::${B}:role/workers` }],
+          },
+        ],
       },
     ],
   };
@@ -594,7 +765,8 @@ const state = loadState(hubYaml, 'hostile-hub.yaml');
  */
 const ports = (): AwsPorts => createAwsPorts({ hub: state.hub, maxAttempts: 1, requestTimeoutMs: 60_000, connectionTimeoutMs: 10_000 });
 const refOf = (name: string): ClusterRef => ({ account: name === HEALTHY_NEW ? B : A, region: REGION, cluster: name });
-const object = (name: string, configMap = 'aws-auth'): Record<string, unknown> | null => h.sim.control.readConfigMap(refOf(name), 'kube-system', configMap);
+const object = (name: string, configMap = 'aws-auth'): Record<string, unknown> | null =>
+  h.sim.control.readConfigMap(refOf(name), 'kube-system', configMap);
 const planted = new Map<string, Record<string, unknown>>();
 const byOutcome = (outcome: Outcome): Case[] => CASES.filter((c) => c.outcome === outcome);
 
@@ -614,7 +786,10 @@ describe('hostile live aws-auth', { timeout: 60_000 }, () => {
     expect(CASES.filter((c) => !c.name.startsWith('healthy')).length).toBeGreaterThanOrEqual(20);
     const values = (name: string): number => {
       const o = planted.get(name) ?? {};
-      const binary = Object.values((o['binaryData'] ?? {}) as Record<string, string>).reduce((s, v) => s + Buffer.from(v, 'base64').length, 0);
+      const binary = Object.values((o['binaryData'] ?? {}) as Record<string, string>).reduce(
+        (s, v) => s + Buffer.from(v, 'base64').length,
+        0,
+      );
       return Object.values(dataOf(o)).reduce((s, v) => s + bytes(v), 0) + binary;
     };
     for (const name of ['near-1mib-flow', 'binary-near-1mib', 'near-1mib-fits']) {
@@ -641,7 +816,10 @@ describe('hostile live aws-auth', { timeout: 60_000 }, () => {
       expect(result.outcome, explain(first)).toBe(c.outcome);
       if (c.refusal !== undefined) {
         const { rule, message } = c.refusal;
-        expect(result.refusals.filter((r) => r.rule === rule && message.test(r.message)), JSON.stringify(result.refusals)).toHaveLength(1);
+        expect(
+          result.refusals.filter((r) => r.rule === rule && message.test(r.message)),
+          JSON.stringify(result.refusals),
+        ).toHaveLength(1);
       }
       if (c.failure !== undefined) {
         expect(result.error?.code).toBe(c.failure.code);
@@ -649,7 +827,10 @@ describe('hostile live aws-auth', { timeout: 60_000 }, () => {
       }
       if (c.warning !== undefined) {
         const warning = c.warning;
-        expect(result.warnings.filter((w) => warning.test(w)), JSON.stringify(result.warnings)).not.toEqual([]);
+        expect(
+          result.warnings.filter((w) => warning.test(w)),
+          JSON.stringify(result.warnings),
+        ).not.toEqual([]);
       }
       const history = object(c.name, 'eks-auth-hub-history');
       if (c.outcome === 'applied') {
@@ -659,7 +840,9 @@ describe('hostile live aws-auth', { timeout: 60_000 }, () => {
         expect(metaOf(after)['resourceVersion']).not.toBe(metaOf(before)['resourceVersion']);
         // The way back: the replaced mapping keys, kept before the write.
         const kept = JSON.parse(dataOf(history ?? {})['history.json'] ?? '[]') as { data: Record<string, string> }[];
-        const mappingKeys = Object.fromEntries(Object.entries(dataOf(before)).filter(([k]) => ['mapRoles', 'mapUsers', 'mapAccounts'].includes(k)));
+        const mappingKeys = Object.fromEntries(
+          Object.entries(dataOf(before)).filter(([k]) => ['mapRoles', 'mapUsers', 'mapAccounts'].includes(k)),
+        );
         expect(kept.map((e) => e.data)).toEqual([mappingKeys]);
       } else {
         if (c.outcome === 'blocked') expect(result.refusals.length).toBeGreaterThan(0);
@@ -685,7 +868,10 @@ describe('hostile live aws-auth', { timeout: 60_000 }, () => {
   it('a second pass changes nothing: written clusters are unchanged, refused ones stay refused and untouched', async () => {
     const beforeSecond = new Map(CASES.map((c) => [c.name, structuredClone(object(c.name))] as const));
     const second = await pass(state, { ports: ports() });
-    const expected = Object.fromEntries([...CASES.map((c) => [c.name, c.outcome === 'applied' ? 'unchanged' : c.outcome] as const), [HEALTHY_NEW, 'unchanged'] as const]);
+    const expected = Object.fromEntries([
+      ...CASES.map((c) => [c.name, c.outcome === 'applied' ? 'unchanged' : c.outcome] as const),
+      [HEALTHY_NEW, 'unchanged'] as const,
+    ]);
     expect(Object.fromEntries(second.clusters.map((c) => [c.name, c.outcome])), explain(second)).toEqual(expected);
     for (const c of CASES) expect(object(c.name), c.name).toEqual(beforeSecond.get(c.name));
     for (const c of CASES.filter((x) => x.outcome !== 'applied')) expect(object(c.name), c.name).toEqual(planted.get(c.name));

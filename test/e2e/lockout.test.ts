@@ -8,7 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { HISTORY_CONFIGMAP, readHistory, reconcile, type DesiredState } from '@eks-auth-hub/core';
 import type { WorldFile } from '@eks-auth-hub/sim';
-import { demoHub, demoHubFile, demoWorld, explain, liveMapRoles, loadState, mappingOf, pass, refOf, resultOf, runCli, useSimulator } from './helpers.js';
+import {
+  demoHub,
+  demoHubFile,
+  demoWorld,
+  explain,
+  liveMapRoles,
+  loadState,
+  mappingOf,
+  pass,
+  refOf,
+  resultOf,
+  runCli,
+  useSimulator,
+} from './helpers.js';
 
 const HUB_USER = 'arn:aws:iam::999988887777:user/eks-auth-hub';
 
@@ -20,7 +33,12 @@ function world(): WorldFile {
     accounts: w.accounts.map((a) =>
       a.id !== '111122223333'
         ? a
-        : { ...a, roles: a.roles.map((r) => (r.name === 'terraform' ? { ...r, trust: [{ principal: HUB_USER, externalId: 'example-external-id' }] } : r)) },
+        : {
+            ...a,
+            roles: a.roles.map((r) =>
+              r.name === 'terraform' ? { ...r, trust: [{ principal: HUB_USER, externalId: 'example-external-id' }] } : r,
+            ),
+          },
     ),
   };
 }
@@ -51,7 +69,11 @@ describe('verification after a write', { timeout: 20_000 }, () => {
     const before = h.sim.control.readAwsAuth(prod);
     expect(mappingOf(liveMapRoles(h.sim, prod), SPOKE)?.groups).toContain('system:masters');
     const weak = weakenedGuard();
-    const ports = createAwsPorts({ hub: { ...weak.hub, roleName: 'eks-auth-hub-spoke', recoveryRoleName: 'terraform' }, maxAttempts: 1, requestTimeoutMs: 5_000 });
+    const ports = createAwsPorts({
+      hub: { ...weak.hub, roleName: 'eks-auth-hub-spoke', recoveryRoleName: 'terraform' },
+      maxAttempts: 1,
+      requestTimeoutMs: 5_000,
+    });
     const report = await reconcile(weak, ports, { passId: 'lockout-1', dryRun: false, only: ['payments-prod'] });
     const result = resultOf(report, 'payments-prod');
     expect(result, explain(report)).toMatchObject({ outcome: 'failed', error: { code: 'hub.lockout' }, lockout: { restored: true } });
@@ -93,7 +115,9 @@ describe('history and rollback', { timeout: 30_000 }, () => {
 
     const listed = await runCli(['history', '--config', demoHubFile, '--cluster', 'analytics'], env);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(/^analytics: 1 version kept \(newest first\)\n {3}1 {2}replaced \S+ by pass e2e-\d+ {2}\d+ roles, 0 users, 0 accounts {2}\(desired [0-9a-f]{12}\)\n$/);
+    expect(listed.stdout).toMatch(
+      /^analytics: 1 version kept \(newest first\)\n {3}1 {2}replaced \S+ by pass e2e-\d+ {2}\d+ roles, 0 users, 0 accounts {2}\(desired [0-9a-f]{12}\)\n$/,
+    );
 
     const back = await runCli(['rollback', '--config', demoHubFile, '--cluster', 'analytics', '--to', '1'], env);
     expect(back.code, back.stderr).toBe(0);
@@ -113,7 +137,10 @@ describe('history and rollback', { timeout: 30_000 }, () => {
     const env = h.sim.env('eu-west-1');
     // A version without node mappings, then a pass that adds them back: rolling back would drop them.
     const live = h.sim.control.readAwsAuth(analytics);
-    h.sim.control.editAwsAuth(analytics, { ...(live?.data ?? {}), mapRoles: '- rolearn: arn:aws:iam::444455556666:role/eks-auth-hub-spoke\n  username: hub\n  groups: [system:masters]\n' });
+    h.sim.control.editAwsAuth(analytics, {
+      ...(live?.data ?? {}),
+      mapRoles: '- rolearn: arn:aws:iam::444455556666:role/eks-auth-hub-spoke\n  username: hub\n  groups: [system:masters]\n',
+    });
     expect(resultOf(await pass(state, { only: ['analytics'] }), 'analytics').outcome).toBe('applied');
     const refused = await runCli(['rollback', '--config', demoHubFile, '--cluster', 'analytics', '--to', '1'], env);
     expect(refused.code).toBe(1);

@@ -19,7 +19,14 @@ const h = useSimulator(demoWorld);
 const state = demoHub();
 const refreshed: string[] = [];
 const observer: RequestObserver = { aws: () => undefined, kube: () => undefined, sessionRefresh: (reason) => refreshed.push(reason) };
-const ports = createAwsPorts({ hub: state.hub, maxAttempts: 1, requestTimeoutMs: 5_000, connectionTimeoutMs: 3_000, observer, sessionRefreshBackoffMs: 50 });
+const ports = createAwsPorts({
+  hub: state.hub,
+  maxAttempts: 1,
+  requestTimeoutMs: 5_000,
+  connectionTimeoutMs: 3_000,
+  observer,
+  sessionRefreshBackoffMs: 50,
+});
 let n = 0;
 const run = (): Promise<PassReport> => reconcile(state, ports, { passId: `sessions-${++n}`, dryRun: false });
 
@@ -62,7 +69,8 @@ describe('sessions that stop working under a long-lived hub', () => {
       const pass = run();
       // Every account is entered and its clusters are reading aws-auth: revoke now.
       const started = Date.now();
-      while ((h.sim.control.counters()['k8s:get']?.calls ?? 0) < state.clusters.length && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 5));
+      while ((h.sim.control.counters()['k8s:get']?.calls ?? 0) < state.clusters.length && Date.now() - started < 5_000)
+        await new Promise((r) => setTimeout(r, 5));
       for (const account of ACCOUNTS) h.sim.control.revokeSessions(account, SPOKE);
       const report = await pass;
       expect(outcomes(report), explain(report)).toEqual(allUnchanged);
@@ -96,8 +104,12 @@ describe('sessions that stop working under a long-lived hub', () => {
     const failed = report.clusters.find((c) => c.name === 'platform-tools');
     expect(failed?.error?.code).toBe('sts.role-unavailable');
     expect(failed?.error?.message).toContain(`sts:AssumeRole arn:aws:iam::${PLATFORM}:role/${SPOKE}: AccessDenied`);
-    expect(failed?.error?.message).toMatch(/the role does not exist, or its trust policy does not let the hub's principal assume it with the configured ExternalId/);
-    expect(failed?.error?.message).toMatch(/the hub cannot enter account 555566667777: .*; the session the hub held there was refused just before \(access-denied\)/);
+    expect(failed?.error?.message).toMatch(
+      /the role does not exist, or its trust policy does not let the hub's principal assume it with the configured ExternalId/,
+    );
+    expect(failed?.error?.message).toMatch(
+      /the hub cannot enter account 555566667777: .*; the session the hub held there was refused just before \(access-denied\)/,
+    );
     // One refusal of the kept session, one AssumeRole refused: no loop.
     expect(answered('iam:ListRoles', 'AccessDenied')).toBe(1);
     expect(answered('sts:AssumeRole', 'AccessDenied')).toBe(1);

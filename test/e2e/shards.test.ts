@@ -38,7 +38,16 @@ function outcome(sim: Simulator): Outcome {
   const data = Object.fromEntries(Object.entries(snapshot(sim)).map(([id, live]) => [id, live.data]));
   const counters = sim.control.counters();
   const calls = Object.fromEntries(
-    ['sts:AssumeRole', 'iam:ListRoles', 'eks:DescribeCluster', 'eks:ListNodegroups', 'eks:DescribeNodegroup', 'eks:ListFargateProfiles', 'k8s:create', 'k8s:update'].map((op) => [op, counters[op]?.calls ?? 0]),
+    [
+      'sts:AssumeRole',
+      'iam:ListRoles',
+      'eks:DescribeCluster',
+      'eks:ListNodegroups',
+      'eks:DescribeNodegroup',
+      'eks:ListFargateProfiles',
+      'k8s:create',
+      'k8s:update',
+    ].map((op) => [op, counters[op]?.calls ?? 0]),
   );
   return { data, calls };
 }
@@ -74,7 +83,16 @@ function definition(shardCount: number): Asl {
   const substitutions: Record<string, string> = {};
   for (const [key, value] of Object.entries(sm['DefinitionSubstitutions'] as Record<string, unknown>)) {
     const ref = (value as { Ref?: string }).Ref;
-    substitutions[key] = ref === 'FunctionArn' ? FUNCTION_ARN : ref === 'ShardCount' ? String(shardCount) : ref === 'MaxConcurrency' ? '4' : ref === 'AWS::Partition' ? 'aws' : `unknown ${String(ref)}`;
+    substitutions[key] =
+      ref === 'FunctionArn'
+        ? FUNCTION_ARN
+        : ref === 'ShardCount'
+          ? String(shardCount)
+          : ref === 'MaxConcurrency'
+            ? '4'
+            : ref === 'AWS::Partition'
+              ? 'aws'
+              : `unknown ${String(ref)}`;
   }
   const text = JSON.stringify(sm['Definition']).replace(/\$\{([A-Za-z0-9]+)\}/g, (m, key: string) => substitutions[key] ?? m);
   expect(text).not.toMatch(/\$\{|unknown /);
@@ -134,7 +152,10 @@ async function execute(asl: Asl): Promise<Execution> {
       const handler = createHandler({ configFile: () => hubFile, logger: log.logger, emit: () => undefined });
       try {
         const summary: PassSummary = await handler(args.Payload);
-        outputs[index] = (await field(task['Output'], { input: event, result: { StatusCode: 200, Payload: summary } })) as Record<string, unknown>;
+        outputs[index] = (await field(task['Output'], { input: event, result: { StatusCode: 200, Payload: summary } })) as Record<
+          string,
+          unknown
+        >;
       } catch (error) {
         const errorOutput = { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: (error as Error).message }) };
         outputs[index] = (await field(catcher['Output'], { input: event, errorOutput })) as Record<string, unknown>;
@@ -163,7 +184,13 @@ async function execute(asl: Asl): Promise<Execution> {
   const end = states[nextState] as Asl;
   if (end['Type'] === 'Succeed') return { status: 'SUCCEEDED', items: outputs, clusters };
   expect(end['Type']).toBe('Fail');
-  return { status: 'FAILED', error: String(end['Error']), cause: String(await field(end['Cause'], { input: outputs })), items: outputs, clusters };
+  return {
+    status: 'FAILED',
+    error: String(end['Error']),
+    cause: String(await field(end['Cause'], { input: outputs })),
+    items: outputs,
+    clusters,
+  };
 }
 
 describe('the sharded pass of hub-stepfunctions.yaml', { timeout: 60_000 }, () => {
@@ -174,7 +201,9 @@ describe('the sharded pass of hub-stepfunctions.yaml', { timeout: 60_000 }, () =
     const map = (asl['States'] as Record<string, Asl>)['Shards'] as Asl;
     const items = (await field(map['Items'], { input: {} })) as number[];
     expect(items).toEqual([1, 2, 3, 4, 5]);
-    const events = await Promise.all(items.map((value, index) => field(map['ItemSelector'], { input: {}, context: { Map: { Item: { Index: index, Value: value } } } })));
+    const events = await Promise.all(
+      items.map((value, index) => field(map['ItemSelector'], { input: {}, context: { Map: { Item: { Index: index, Value: value } } } })),
+    );
     expect(events).toEqual(items.map((i) => ({ shard: `${i}/${SHARDS}` })));
   });
 
@@ -196,11 +225,17 @@ describe('the sharded pass of hub-stepfunctions.yaml', { timeout: 60_000 }, () =
     h.sim.control.deleteRole(broken, SPOKE_ROLE);
     const brokenShard = shardOfAccount(broken, SHARDS);
     const execution = await execute(definition(SHARDS));
-    expect(execution).toMatchObject({ status: 'FAILED', error: 'EksAuthHub.ShardFailed', cause: `shards failed: ${brokenShard}/${SHARDS}` });
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'EksAuthHub.ShardFailed',
+      cause: `shards failed: ${brokenShard}/${SHARDS}`,
+    });
     const failed = execution.items.filter((item) => 'error' in item);
     expect(failed).toHaveLength(1);
     expect(String(failed[0]?.['cause'])).toContain(`clusters failed`);
-    expect(execution.items.filter((item) => !('error' in item)).map((item) => (item['counts'] as { unchanged: number; failed: number }).failed)).toEqual([0, 0, 0, 0]);
+    expect(
+      execution.items.filter((item) => !('error' in item)).map((item) => (item['counts'] as { unchanged: number; failed: number }).failed),
+    ).toEqual([0, 0, 0, 0]);
     expect([...execution.clusters.values()].flat()).toHaveLength(state.clusters.length);
   });
 });

@@ -113,10 +113,19 @@ describe('a cluster whose certificate does not match the CA from DescribeCluster
     // Two passes (fresh ports each, as two runs): a refused cluster is refused again, not retried some other way.
     for (const round of [1, 2]) {
       const kube = kubeRecorder();
-      const ports = createAwsPorts({ hub: state.hub, maxAttempts: 1, requestTimeoutMs: 5_000, connectionTimeoutMs: 3_000, observer: kube.observer });
+      const ports = createAwsPorts({
+        hub: state.hub,
+        maxAttempts: 1,
+        requestTimeoutMs: 5_000,
+        connectionTimeoutMs: 3_000,
+        observer: kube.observer,
+      });
       const answeredBefore = k8sAnswered();
       const getsBefore = calls(h.sim, 'k8s:get');
-      const report = await run(redirect(ports, victim, (endpoint) => ({ ...endpoint, caPem: foreign.caPem })), 'tls');
+      const report = await run(
+        redirect(ports, victim, (endpoint) => ({ ...endpoint, caPem: foreign.caPem })),
+        'tls',
+      );
       const answered = k8sAnswered() - answeredBefore;
       const gets = calls(h.sim, 'k8s:get') - getsBefore;
 
@@ -125,7 +134,10 @@ describe('a cluster whose certificate does not match the CA from DescribeCluster
       expect(failed.error, `round ${round}`).toMatchObject({ kind: 'terminal', code: 'kube.tls' });
       console.log(`tls round ${round}: ${victim} ${failed.error?.code}: ${failed.error?.message}`);
       // Exactly one attempt at the cluster, ended by the TLS check.
-      expect(kube.seen.filter((s) => s.code === 'tls'), `round ${round}`).toEqual([{ verb: 'get', code: 'tls' }]);
+      expect(
+        kube.seen.filter((s) => s.code === 'tls'),
+        `round ${round}`,
+      ).toEqual([{ verb: 'get', code: 'tls' }]);
       // Every request the simulator saw is one the hub made to another cluster and got an answer for:
       // nothing of the refused cluster's reached the API server (no unverified retry either).
       expect(answered, `round ${round}: requests answered by the simulator vs. the hub's requests that were not refused by TLS`).toBe(
@@ -139,7 +151,12 @@ describe('a cluster whose certificate does not match the CA from DescribeCluster
     const after = snapshot(h.sim);
     expect(after[victimKey], `${victim} must be untouched`).toEqual(before[victimKey]);
     expect(historyOf(victim), `${victim}'s history must be untouched`).toEqual(historyBefore);
-    expectConverged(h.sim, state, names.filter((n) => n !== victim), DEMO_DISPUTED);
+    expectConverged(
+      h.sim,
+      state,
+      names.filter((n) => n !== victim),
+      DEMO_DISPUTED,
+    );
   });
 });
 
@@ -233,7 +250,12 @@ describe('an API server that accepts connections and never answers', { timeout: 
         expect(server.connections).toBe(1);
         if (c.tls) expect(server.requests, 'the HTTP request reached the holding server').toBe(1);
         expect(snapshot(h.sim)[key], `${c.victim} is untouched`).toEqual(before[key]);
-        expectConverged(h.sim, state, names.filter((n) => n !== c.victim), DEMO_DISPUTED);
+        expectConverged(
+          h.sim,
+          state,
+          names.filter((n) => n !== c.victim),
+          DEMO_DISPUTED,
+        );
         // The hub gave up on the connection rather than leaving it open.
         for (let i = 0; i < 100 && server.open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
         expect(server.open(), 'connections the hub left open to the hanging server').toBe(0);
@@ -289,7 +311,12 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
       const before = existing === undefined ? null : { resourceVersion: existing.resourceVersion, data: { ...existing.data } };
       const stored = original(cluster, namespace, name, content);
       if (namespace === 'kube-system' && name === 'aws-auth') {
-        puts.push({ cluster: cluster.name, hand: handEditing, before, after: { resourceVersion: stored.resourceVersion, data: { ...stored.data } } });
+        puts.push({
+          cluster: cluster.name,
+          hand: handEditing,
+          before,
+          after: { resourceVersion: stored.resourceVersion, data: { ...stored.data } },
+        });
       }
       return stored;
     };
@@ -318,7 +345,10 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
   function expectHandEditsKept(when: string): void {
     const roles = liveMapRoles(h.sim, staging);
     for (const [i, arn] of handEdits.entries()) {
-      expect(mappingOf(roles, arn), `${when}: the hand edit ${arn} was lost`).toMatchObject({ username: `team-${i + 1}`, groups: [`team-${i + 1}-admins`] });
+      expect(mappingOf(roles, arn), `${when}: the hand edit ${arn} was lost`).toMatchObject({
+        username: `team-${i + 1}`,
+        groups: [`team-${i + 1}-admins`],
+      });
     }
   }
 
@@ -383,8 +413,12 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
       }
       for (const [i, report] of reports.entries()) {
         const hub = i === 0 ? 'A' : 'B';
-        expect(report.clusters.filter((c) => c.outcome !== 'applied' && c.outcome !== 'unchanged').map((c) => c.name), `round ${round} hub ${hub}\n${explain(report)}`).toEqual([]);
-        for (const c of report.clusters) if (c.attempts > 1) multiAttempt.push(`round ${round} hub ${hub} ${c.name}: ${c.outcome} after ${c.attempts} plans`);
+        expect(
+          report.clusters.filter((c) => c.outcome !== 'applied' && c.outcome !== 'unchanged').map((c) => c.name),
+          `round ${round} hub ${hub}\n${explain(report)}`,
+        ).toEqual([]);
+        for (const c of report.clusters)
+          if (c.attempts > 1) multiAttempt.push(`round ${round} hub ${hub} ${c.name}: ${c.outcome} after ${c.attempts} plans`);
       }
       // Both hubs wanted the same change to the contested clusters: it was made, by one of them or both.
       for (const name of contested) {
@@ -404,7 +438,10 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
     // Every replace the hubs sent was conditioned on the resourceVersion they had read.
     const unconditioned = attempts.filter((a) => !a.create && (a.resourceVersion === undefined || a.resourceVersion === ''));
     expect(unconditioned, 'replaces sent without a resourceVersion').toEqual([]);
-    expect(attempts.filter((a) => a.create), 'creates of an aws-auth that exists').toEqual([]);
+    expect(
+      attempts.filter((a) => a.create),
+      'creates of an aws-auth that exists',
+    ).toEqual([]);
   });
 
   it('two CLI `apply` processes at once, with a hand edit while a write is held: both exit 0 and nothing is lost', async () => {
@@ -429,8 +466,12 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
       for (const [i, r] of runs.entries()) {
         expect(r.code, `round ${round} process ${i + 1}\n${r.stdout}\n${r.stderr}`).toBe(0);
         const report = JSON.parse(r.stdout) as PassReport;
-        expect(report.clusters.filter((c) => c.outcome !== 'applied' && c.outcome !== 'unchanged').map((c) => c.name), explain(report)).toEqual([]);
-        for (const c of report.clusters) if (c.attempts > 1) cliAttempts.push(`round ${round} process ${i + 1} ${c.name}: ${c.outcome} after ${c.attempts} plans`);
+        expect(
+          report.clusters.filter((c) => c.outcome !== 'applied' && c.outcome !== 'unchanged').map((c) => c.name),
+          explain(report),
+        ).toEqual([]);
+        for (const c of report.clusters)
+          if (c.attempts > 1) cliAttempts.push(`round ${round} process ${i + 1} ${c.name}: ${c.outcome} after ${c.attempts} plans`);
       }
       console.log(`cli round ${round}: 409s answered: ${conflicts() - conflictsAtStart}`);
       expectHandEditsKept(`cli round ${round}`);
@@ -452,7 +493,10 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
     const handVersions = new Set(puts.filter((p) => p.hand).map((p) => `${p.cluster}@${p.after.resourceVersion}`));
     for (const name of contested) {
       const hubPuts = puts.filter((p) => p.cluster === name && !p.hand && p.before !== null);
-      const replaced = hubPuts.map((p) => ({ data: JSON.stringify(mappingKeys(p.before?.data ?? {})), hand: handVersions.has(`${name}@${p.before?.resourceVersion ?? ''}`) }));
+      const replaced = hubPuts.map((p) => ({
+        data: JSON.stringify(mappingKeys(p.before?.data ?? {})),
+        hand: handVersions.has(`${name}@${p.before?.resourceVersion ?? ''}`),
+      }));
       const history = historyOf(name) ?? [];
       const unmatched = history.map((e) => JSON.stringify(e.data));
       const missing: { data: string; hand: boolean }[] = [];
@@ -477,6 +521,10 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
         .toEqual([]);
     }
     // The hubs did replace hand-edited versions of payments-staging (so the check above covered them).
-    expect(puts.some((p) => p.cluster === staging.cluster && !p.hand && handVersions.has(`${staging.cluster}@${p.before?.resourceVersion ?? ''}`))).toBe(true);
+    expect(
+      puts.some(
+        (p) => p.cluster === staging.cluster && !p.hand && handVersions.has(`${staging.cluster}@${p.before?.resourceVersion ?? ''}`),
+      ),
+    ).toBe(true);
   });
 });

@@ -21,7 +21,10 @@ function fileWith(from: string, to: string): string {
 }
 
 describe('unresolved permission sets', { timeout: 60_000 }, () => {
-  const typo = fileWith('      - permissionset: ReadOnly\n        username: "ro:{{SessionName}}"', '      - permissionset: readonly\n        username: "ro:{{SessionName}}"');
+  const typo = fileWith(
+    '      - permissionset: ReadOnly\n        username: "ro:{{SessionName}}"',
+    '      - permissionset: readonly\n        username: "ro:{{SessionName}}"',
+  );
 
   it('plan names the near miss, and --fail-on-unresolved exits 3 with the names on stderr', async () => {
     const args = ['plan', '--config', typo, '--cluster', 'payments-prod'];

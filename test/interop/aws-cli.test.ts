@@ -105,7 +105,19 @@ describe('aws sts', () => {
 
   it('assume-role without the right external id fails with AccessDenied', async () => {
     const result = await interop.aws(
-      ['sts', 'assume-role', ...endpoint(), '--role-arn', SPOKE_ROLE_ARN, '--role-session-name', SESSION_NAME, '--external-id', 'wrong', '--output', 'json'],
+      [
+        'sts',
+        'assume-role',
+        ...endpoint(),
+        '--role-arn',
+        SPOKE_ROLE_ARN,
+        '--role-session-name',
+        SESSION_NAME,
+        '--external-id',
+        'wrong',
+        '--output',
+        'json',
+      ],
       interop.hub,
     );
     expect(result.code, result.stderr).not.toBe(0);
@@ -114,7 +126,11 @@ describe('aws sts', () => {
   });
 
   it('get-caller-identity names the hub user, then the assumed role session', async () => {
-    const hub = parseOutput(callerIdentity, await interop.awsOk(['sts', 'get-caller-identity', ...endpoint(), '--output', 'json'], interop.hub), 'get-caller-identity');
+    const hub = parseOutput(
+      callerIdentity,
+      await interop.awsOk(['sts', 'get-caller-identity', ...endpoint(), '--output', 'json'], interop.hub),
+      'get-caller-identity',
+    );
     expect(hub).toMatchObject({ Account: '999988887777', Arn: 'arn:aws:iam::999988887777:user/eks-auth-hub' });
 
     const me = parseOutput(
@@ -147,7 +163,11 @@ describe('aws iam list-roles', () => {
   it('follows IsTruncated/Marker page by page (--page-size 1)', async () => {
     const credentials = await spokeCredentials();
     const callsBefore = interop.sim.control.counters()['iam:ListRoles']?.calls ?? 0;
-    const out = parseOutput(listRoles, await interop.awsOk([...args(), '--page-size', '1'], credentials), 'aws iam list-roles --page-size 1');
+    const out = parseOutput(
+      listRoles,
+      await interop.awsOk([...args(), '--page-size', '1'], credentials),
+      'aws iam list-roles --page-size 1',
+    );
     const calls = (interop.sim.control.counters()['iam:ListRoles']?.calls ?? 0) - callsBefore;
     expect(out.Roles.map((r) => r.RoleName).sort()).toEqual(ssoRoleNames().sort());
     expect(calls).toBe(ssoRoleNames().length);
@@ -155,7 +175,11 @@ describe('aws iam list-roles', () => {
 
   it('resumes with --max-items / --starting-token and returns every role once', async () => {
     const credentials = await spokeCredentials();
-    const first = parseOutput(listRoles, await interop.awsOk([...args(), '--page-size', '1', '--max-items', '2'], credentials), 'list-roles --max-items 2');
+    const first = parseOutput(
+      listRoles,
+      await interop.awsOk([...args(), '--page-size', '1', '--max-items', '2'], credentials),
+      'list-roles --max-items 2',
+    );
     expect(first.Roles).toHaveLength(2);
     expect(first.NextToken).toBeDefined();
     const rest = parseOutput(
@@ -174,7 +198,10 @@ describe('aws eks', () => {
   it('describe-cluster gives the endpoint (with its /k8s/<id> prefix) and the CA', async () => {
     const out = parseOutput(
       describeCluster,
-      await interop.awsOk(['eks', 'describe-cluster', '--name', 'payments-prod', '--region', REGION, ...endpoint(), '--output', 'json'], await spokeCredentials()),
+      await interop.awsOk(
+        ['eks', 'describe-cluster', '--name', 'payments-prod', '--region', REGION, ...endpoint(), '--output', 'json'],
+        await spokeCredentials(),
+      ),
       'aws eks describe-cluster',
     );
     const cluster = interop.sim.world.cluster(PAYMENTS_ACCOUNT, REGION, 'payments-prod');
@@ -201,7 +228,10 @@ describe('aws eks', () => {
   });
 
   it('describe-cluster of an unknown name fails with ResourceNotFoundException', async () => {
-    const result = await interop.aws(['eks', 'describe-cluster', '--name', 'nope', '--region', REGION, ...endpoint(), '--output', 'json'], await spokeCredentials());
+    const result = await interop.aws(
+      ['eks', 'describe-cluster', '--name', 'nope', '--region', REGION, ...endpoint(), '--output', 'json'],
+      await spokeCredentials(),
+    );
     expect(result.code, result.stderr).not.toBe(0);
     expect(result.stderr).toMatch(/ResourceNotFoundException/);
   });
@@ -218,7 +248,11 @@ describe('aws eks get-token', () => {
     expect(url.host).toBe(`sts.${REGION}.amazonaws.com`);
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
 
-    const res = await kubeGet(`${interop.clusterEndpoint(PAYMENTS_PROD)}/api/v1/namespaces/kube-system/configmaps/aws-auth`, interop.sim.caPem, credential.status.token);
+    const res = await kubeGet(
+      `${interop.clusterEndpoint(PAYMENTS_PROD)}/api/v1/namespaces/kube-system/configmaps/aws-auth`,
+      interop.sim.caPem,
+      credential.status.token,
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const object = configMap.parse(res.body);
     expect(object.metadata).toMatchObject({ name: 'aws-auth', namespace: 'kube-system' });

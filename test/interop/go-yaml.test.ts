@@ -28,7 +28,9 @@ async function kubectlDecodes(body: string): Promise<{ code: number | null; valu
   return { code: result.code, value, stderr: result.stderr };
 }
 
-const jsonable = GO_YAML_CASES.filter(([text, tag, value]) => text !== '-' && !(tag === '!!float' && typeof value === 'number' && !Number.isFinite(value)));
+const jsonable = GO_YAML_CASES.filter(
+  ([text, tag, value]) => text !== '-' && !(tag === '!!float' && typeof value === 'number' && !Number.isFinite(value)),
+);
 
 describe("kubectl's decoding agrees with the go-yaml v2 resolver", () => {
   it(`decodes ${jsonable.length} plain scalars of the resolver's table to the types the table gives`, async () => {
@@ -48,7 +50,9 @@ describe("kubectl's decoding agrees with the go-yaml v2 resolver", () => {
               ? got === want
               : // JSON numbers: compared as doubles (kubectl's JSON holds up to 64-bit integers exactly; JSON.parse does not).
                 typeof got === 'number' && (want === undefined || got === Number(want));
-      return ok ? [] : [`${JSON.stringify(text)}: table ${tag}${want === undefined ? '' : ` ${String(want)}`}, kubectl ${JSON.stringify(got)}`];
+      return ok
+        ? []
+        : [`${JSON.stringify(text)}: table ${tag}${want === undefined ? '' : ` ${String(want)}`}, kubectl ${JSON.stringify(got)}`];
     });
     expect(mismatches).toEqual([]);
   });
@@ -65,26 +69,42 @@ describe("kubectl's decoding agrees with the go-yaml v2 resolver", () => {
       )
       .map((parts) => parts.join(''));
     const dates = fc
-      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.constantFrom('', 'T12:30:45Z', ' 1:2:3', 't1:02:03.5+01:00', 'T25:00:00Z', 'T1:2:3'))
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.constantFrom('', 'T12:30:45Z', ' 1:2:3', 't1:02:03.5+01:00', 'T25:00:00Z', 'T1:2:3'),
+      )
       .map(([y, m, d, t]) => `${String(y).padStart(4, '0')}-${m}-${d}${t}`);
     const chars = fc.stringMatching(/^[0-9+\-._oOxXbBeEaAfF:tTyYnN~]{1,12}$/);
-    const texts = [...new Set(fc.sample(fc.oneof(numberLike, dates, chars), { seed: 14, numRuns: 4000 }))].filter(
-      // Plain scalars a block sequence item can hold as they are.
-      (t) => t !== '' && t !== '-' && !t.endsWith(':') && !/^-[:]/.test(t) && !/^[?:]$/.test(t) && !(t.includes(' ') && /^[-?:] /.test(t)),
-    ).filter((t) => {
-      // NaN and ±Inf make kubectl refuse the whole document (checked on their own below).
-      const r = resolveGoYamlPlain(t);
-      return r.tag !== '!!float' || Number.isFinite(r.value);
-    });
+    const texts = [...new Set(fc.sample(fc.oneof(numberLike, dates, chars), { seed: 14, numRuns: 4000 }))]
+      .filter(
+        // Plain scalars a block sequence item can hold as they are.
+        (t) =>
+          t !== '' && t !== '-' && !t.endsWith(':') && !/^-[:]/.test(t) && !/^[?:]$/.test(t) && !(t.includes(' ') && /^[-?:] /.test(t)),
+      )
+      .filter((t) => {
+        // NaN and ±Inf make kubectl refuse the whole document (checked on their own below).
+        const r = resolveGoYamlPlain(t);
+        return r.tag !== '!!float' || Number.isFinite(r.value);
+      });
     const { code, value, stderr } = await kubectlDecodes(texts.map((t) => `- ${t}\n`).join(''));
     expect(code, stderr).toBe(0);
     const values = value as unknown[];
     expect(values).toHaveLength(texts.length);
     const agrees = (r: GoYamlScalar, text: string, got: unknown): boolean =>
-      r.tag === '!!str' || r.tag === '!!timestamp' ? got === text : r.tag === '!!null' ? got === null : r.tag === '!!bool' ? got === r.value : typeof got === 'number' && got === Number(r.value);
+      r.tag === '!!str' || r.tag === '!!timestamp'
+        ? got === text
+        : r.tag === '!!null'
+          ? got === null
+          : r.tag === '!!bool'
+            ? got === r.value
+            : typeof got === 'number' && got === Number(r.value);
     const mismatches = texts.flatMap((text, i) => {
       const r = resolveGoYamlPlain(text);
-      return agrees(r, text, values[i]) ? [] : [`${JSON.stringify(text)}: resolver ${r.tag}${'value' in r ? ` ${String(r.value)}` : ''}, kubectl ${JSON.stringify(values[i])}`];
+      return agrees(r, text, values[i])
+        ? []
+        : [`${JSON.stringify(text)}: resolver ${r.tag}${'value' in r ? ` ${String(r.value)}` : ''}, kubectl ${JSON.stringify(values[i])}`];
     });
     expect(texts.length).toBeGreaterThan(2000);
     expect(mismatches).toEqual([]);
@@ -99,11 +119,39 @@ describe("kubectl's decoding agrees with the go-yaml v2 resolver", () => {
 
 describe("kubectl reads the hub's rendering back as the same strings", () => {
   it('the reproduction: username 0o17, groups 0X1F, 0B101, +0O7 and their neighbours', async () => {
-    const values = ['0o17', '0O17', '0X1F', '0B101', '+0O7', '-0o7', '09', '0x_1F', '.5_0', '1_000', 'yes', 'on', 'null', '~', 'true', '0x1F', '1e3', '2001-01-01', '1:20', 'plain'];
-    const entries: Entry[] = values.map((v, i) => ({ kind: 'role', rolearn: `arn:aws:iam::111122223333:role/r${i}`, username: v, groups: [v, 'system:masters'] }));
+    const values = [
+      '0o17',
+      '0O17',
+      '0X1F',
+      '0B101',
+      '+0O7',
+      '-0o7',
+      '09',
+      '0x_1F',
+      '.5_0',
+      '1_000',
+      'yes',
+      'on',
+      'null',
+      '~',
+      'true',
+      '0x1F',
+      '1e3',
+      '2001-01-01',
+      '1:20',
+      'plain',
+    ];
+    const entries: Entry[] = values.map((v, i) => ({
+      kind: 'role',
+      rolearn: `arn:aws:iam::111122223333:role/r${i}`,
+      username: v,
+      groups: [v, 'system:masters'],
+    }));
     const mapRoles = renderAwsAuth(entries).mapRoles ?? '';
     const { code, value, stderr } = await kubectlDecodes(mapRoles);
     expect(code, stderr).toBe(0);
-    expect(value).toEqual(entries.map((e) => (e.kind === 'role' ? { rolearn: e.rolearn, username: e.username, groups: [...e.groups] } : {})));
+    expect(value).toEqual(
+      entries.map((e) => (e.kind === 'role' ? { rolearn: e.rolearn, username: e.username, groups: [...e.groups] } : {})),
+    );
   });
 });

@@ -87,7 +87,9 @@ export function run(file: string, args: readonly string[], env: Readonly<Record<
 export async function runOk(file: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
   const result = await run(file, args, env);
   if (result.code !== 0) {
-    throw new Error(`${result.command} exited with ${String(result.code ?? result.signal)}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    throw new Error(
+      `${result.command} exited with ${String(result.code ?? result.signal)}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -121,7 +123,12 @@ export const PAYMENTS_PROD: ClusterRef = { account: PAYMENTS_ACCOUNT, region: RE
 export const PAYMENTS_STAGING: ClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-staging' };
 
 export const assumeRoleOutput = z.object({
-  Credentials: z.object({ AccessKeyId: z.string().min(16), SecretAccessKey: z.string().min(1), SessionToken: z.string().min(1), Expiration: z.string() }),
+  Credentials: z.object({
+    AccessKeyId: z.string().min(16),
+    SecretAccessKey: z.string().min(1),
+    SessionToken: z.string().min(1),
+    Expiration: z.string(),
+  }),
   AssumedRoleUser: z.object({ Arn: z.string(), AssumedRoleId: z.string() }),
 });
 
@@ -215,7 +222,10 @@ export class Interop {
 
   /** `aws eks get-token` for `clusterName`, parsed. */
   async getToken(clusterName: string, credentials: Credentials): Promise<z.infer<typeof execCredential>> {
-    const stdout = await this.awsOk(['eks', 'get-token', '--cluster-name', clusterName, '--region', REGION, '--output', 'json'], credentials);
+    const stdout = await this.awsOk(
+      ['eks', 'get-token', '--cluster-name', clusterName, '--region', REGION, '--output', 'json'],
+      credentials,
+    );
     return parseOutput(execCredential, stdout, 'aws eks get-token');
   }
 
@@ -244,18 +254,22 @@ export class Interop {
 /** A GET over HTTPS that trusts only `caPem`, with a bearer token; the body parsed as JSON. */
 export function kubeGet(url: string, caPem: string, token: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
-        } catch (error) {
-          reject(new Error(`GET ${url} answered ${String(res.statusCode)} with a body that is not JSON: ${text}`, { cause: error }));
-        }
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'GET', ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+          } catch (error) {
+            reject(new Error(`GET ${url} answered ${String(res.statusCode)} with a body that is not JSON: ${text}`, { cause: error }));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -33,7 +33,18 @@ async function setup(): Promise<{ credentials: Credentials; server: string; caDa
   spoke ??= await interop.assumeSpoke();
   if (cluster === undefined) {
     const stdout = await interop.awsOk(
-      ['eks', 'describe-cluster', '--name', 'payments-prod', '--region', REGION, '--endpoint-url', interop.sim.awsEndpoint, '--output', 'json'],
+      [
+        'eks',
+        'describe-cluster',
+        '--name',
+        'payments-prod',
+        '--region',
+        REGION,
+        '--endpoint-url',
+        interop.sim.awsEndpoint,
+        '--output',
+        'json',
+      ],
       spoke,
     );
     const out = parseOutput(describeCluster, stdout, 'aws eks describe-cluster');
@@ -92,7 +103,9 @@ describe('kubectl', () => {
     const token = (await interop.getToken('payments-prod', credentials)).status.token;
     const kubeconfig = interop.writeKubeconfig('static', server, caData, { token });
     // no AWS credentials at all: kubectl has only the token
-    expectAwsAuth(await runOk(tool('kubectl'), GET_AWS_AUTH, { PATH: process.env['PATH'] ?? '', HOME: interop.home, KUBECONFIG: kubeconfig }));
+    expectAwsAuth(
+      await runOk(tool('kubectl'), GET_AWS_AUTH, { PATH: process.env['PATH'] ?? '', HOME: interop.home, KUBECONFIG: kubeconfig }),
+    );
   });
 
   it('fails with Unauthorized when the exec plugin makes tokens for another cluster', async () => {
@@ -108,7 +121,11 @@ describe('kubectl', () => {
     const { credentials, server, caData } = await setup();
     const token = (await interop.getToken('payments-staging', credentials)).status.token;
     const kubeconfig = interop.writeKubeconfig('static-other', server, caData, { token });
-    const result = await run(tool('kubectl'), GET_AWS_AUTH, { PATH: process.env['PATH'] ?? '', HOME: interop.home, KUBECONFIG: kubeconfig });
+    const result = await run(tool('kubectl'), GET_AWS_AUTH, {
+      PATH: process.env['PATH'] ?? '',
+      HOME: interop.home,
+      KUBECONFIG: kubeconfig,
+    });
     expect(result.code, result.stdout).not.toBe(0);
     expect(result.stderr).toMatch(/Unauthorized/);
   });
@@ -117,7 +134,11 @@ describe('kubectl', () => {
     const { credentials, server } = await setup();
     const token = (await interop.getToken('payments-prod', credentials)).status.token;
     const kubeconfig = interop.writeKubeconfig('no-ca', server, undefined, { token });
-    const result = await run(tool('kubectl'), GET_AWS_AUTH, { PATH: process.env['PATH'] ?? '', HOME: interop.home, KUBECONFIG: kubeconfig });
+    const result = await run(tool('kubectl'), GET_AWS_AUTH, {
+      PATH: process.env['PATH'] ?? '',
+      HOME: interop.home,
+      KUBECONFIG: kubeconfig,
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/certificate/i);
   });

@@ -31,7 +31,11 @@ describe('interop tools', () => {
   it('kubectl is installed', async () => {
     const kubectl = tool('kubectl');
     const stdout = await runOk(kubectl, ['version', '--client', '--output', 'json'], env);
-    const { clientVersion } = parseOutput(z.object({ clientVersion: z.object({ gitVersion: z.string(), major: z.string(), minor: z.string() }) }), stdout, 'kubectl version');
+    const { clientVersion } = parseOutput(
+      z.object({ clientVersion: z.object({ gitVersion: z.string(), major: z.string(), minor: z.string() }) }),
+      stdout,
+      'kubectl version',
+    );
     expect(clientVersion.gitVersion).toMatch(/^v1\.\d+\.\d+/);
     process.stdout.write(`interop: ${kubectl}: ${clientVersion.gitVersion}\n`);
   });

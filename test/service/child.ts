@@ -62,9 +62,14 @@ export function start(command: string, args: readonly string[], env: Record<stri
 /** Runs a child process to its end. */
 export function runToEnd(command: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Exited> {
   return new Promise((resolve) => {
-    execFile(command, [...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, signal: error?.signal ?? null, stdout, stderr });
-    });
+    execFile(
+      command,
+      [...args],
+      { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, signal: error?.signal ?? null, stdout, stderr });
+      },
+    );
   });
 }

@@ -4,7 +4,20 @@
  */
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bin, freePort, http, parseExposition, refOf, demoState, runToEnd, start, useSimulator, valueOf, waitFor, type Started } from './helpers.js';
+import {
+  bin,
+  freePort,
+  http,
+  parseExposition,
+  refOf,
+  demoState,
+  runToEnd,
+  start,
+  useSimulator,
+  valueOf,
+  waitFor,
+  type Started,
+} from './helpers.js';
 
 const h = useSimulator();
 const children: Started[] = [];
@@ -55,11 +68,20 @@ describe('eks-auth-hub run (built program)', () => {
     expect(valueOf(metrics, 'eks_auth_hub_passes_total', { result: 'success' })).toBeGreaterThanOrEqual(1);
     // The file in force, by its name and hash; the reload metrics say it loaded.
     expect(valueOf(metrics, 'eks_auth_hub_config_last_reload_successful')).toBe(1);
-    const config = (JSON.parse((await http(`${url}/status`)).body) as { config: { file: string; fileHash: string; lastReload: { successful: boolean } } }).config;
-    expect(config).toMatchObject({ file: 'demo-hub.yaml', fileHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string, lastReload: { successful: true } });
+    const config = (
+      JSON.parse((await http(`${url}/status`)).body) as { config: { file: string; fileHash: string; lastReload: { successful: boolean } } }
+    ).config;
+    expect(config).toMatchObject({
+      file: 'demo-hub.yaml',
+      fileHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+      lastReload: { successful: true },
+    });
 
     expect(hub.child.kill('SIGTERM')).toBe(true);
-    const exited = await Promise.race([hub.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000))]);
+    const exited = await Promise.race([
+      hub.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000)),
+    ]);
     expect({ code: exited.code, signal: exited.signal }).toEqual({ code: 0, signal: null });
     // Its log: JSON lines on stdout, from start to stop.
     const messages = exited.stdout

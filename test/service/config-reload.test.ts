@@ -10,7 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
-import { demoHubText, http, loadState, memoryLogger, parseExposition, refOf, samplesOf, useSimulator, valueOf, waitFor } from './helpers.js';
+import {
+  demoHubText,
+  http,
+  loadState,
+  memoryLogger,
+  parseExposition,
+  refOf,
+  samplesOf,
+  useSimulator,
+  valueOf,
+  waitFor,
+} from './helpers.js';
 
 const h = useSimulator();
 const dir = mkdtempSync(join(tmpdir(), 'hub-reload-'));
@@ -100,7 +111,9 @@ describe('run reloads its desired-state file', () => {
     // One version in force at a time.
     expect(samplesOf(exposition, 'eks_auth_hub_config_info').map((s) => s.labels['hash'])).toEqual([sha256(edited).slice(0, 16)]);
     expect(valueOf(exposition, 'eks_auth_hub_config_reloads_total', { result: 'success' })).toBe(1);
-    expect(valueOf(exposition, 'eks_auth_hub_config_last_reload_success_timestamp_seconds')).toBeGreaterThanOrEqual(Date.parse(c.loadedAt) / 1000 - 1);
+    expect(valueOf(exposition, 'eks_auth_hub_config_last_reload_success_timestamp_seconds')).toBeGreaterThanOrEqual(
+      Date.parse(c.loadedAt) / 1000 - 1,
+    );
   });
 
   it('an invalid file: the last good version stays in force, its located problem is logged and shown', async () => {
@@ -112,7 +125,9 @@ describe('run reloads its desired-state file', () => {
     expect(c.lastReload.problem).toMatch(/^1 problem: 47:5: clusters\[2\]\.regoin: unknown key "regoin"/);
     const refused = log.records().filter((r) => r['msg'] === 'desired-state file not reloaded: the last good version stays in force');
     expect(refused).toHaveLength(1); // once, not every pass
-    expect(String((refused[0]?.['problems'] as string[])[0])).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:47:5: clusters\\[2\\]\\.regoin`));
+    expect(String((refused[0]?.['problems'] as string[])[0])).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:47:5: clusters\\[2\\]\\.regoin`),
+    );
     expect(await metric('eks_auth_hub_config_last_reload_successful')).toBe(0);
     expect(await metric('eks_auth_hub_config_reloads_total', { result: 'failure' })).toBe(1);
     expect(await metric('eks_auth_hub_config_info', { file: 'hub.yaml', hash: sha256(edited).slice(0, 16) })).toBe(1);
@@ -127,7 +142,11 @@ describe('run reloads its desired-state file', () => {
     await twoPasses();
     const c = await config();
     expect(c.fileHash).toBe(sha256(edited));
-    expect(c.lastReload).toMatchObject({ successful: false, missing: true, problem: 'the file is gone; the last good version stays in force' });
+    expect(c.lastReload).toMatchObject({
+      successful: false,
+      missing: true,
+      problem: 'the file is gone; the last good version stays in force',
+    });
     expect(log.records().filter((r) => r['msg'] === 'desired-state file gone; the last good version stays in force')).toHaveLength(1);
     expect(await metric('eks_auth_hub_config_last_reload_successful')).toBe(0);
     expect(hub.service.status().lastPass?.counts.failed).toBe(0);

@@ -24,7 +24,10 @@ function splitSections(stdout: string): Map<string, string> {
 
 function section(prefix: string): string {
   const found = [...sections.entries()].filter(([heading]) => heading.startsWith(prefix));
-  expect(found.map(([heading]) => heading), `sections starting with "${prefix}"`).toHaveLength(1);
+  expect(
+    found.map(([heading]) => heading),
+    `sections starting with "${prefix}"`,
+  ).toHaveLength(1);
   return found[0]?.[1] ?? '';
 }
 
@@ -66,8 +69,14 @@ describe('pnpm demo --once', () => {
 
   it('re-provisions ReadOnly in 111122223333 (a new suffix), then repairs payments-prod only; the others are unchanged', () => {
     const reprovision = section('Identity Center re-assigns the permission set ReadOnly in account 111122223333');
-    const oldRole = /old role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(reprovision)?.[1];
-    const newRole = /new role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(reprovision)?.[1];
+    const oldRole =
+      /old role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(
+        reprovision,
+      )?.[1];
+    const newRole =
+      /new role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(
+        reprovision,
+      )?.[1];
     expect(oldRole, reprovision).toBeDefined();
     expect(newRole, reprovision).toBeDefined();
     expect(newRole).not.toBe(oldRole);
@@ -82,7 +91,9 @@ describe('pnpm demo --once', () => {
       'ml-training': 'unchanged',
       'platform-tools': 'unchanged',
     });
-    expect(repair).toContain(`  ~ ${ROLE(oldRole ?? '')} → ${ROLE(newRole ?? '')}  ro:{{SessionName}} [viewers]  (permission set ReadOnly)`);
+    expect(repair).toContain(
+      `  ~ ${ROLE(oldRole ?? '')} → ${ROLE(newRole ?? '')}  ro:{{SessionName}} [viewers]  (permission set ReadOnly)`,
+    );
     expect(repair).not.toMatch(/^ {2}[+-] /m);
     expect(repair).toMatch(/^5 clusters: 1 applied, 4 unchanged, 0 blocked, 0 failed \(pass demo-repair, [0-9]+ ms\)$/m);
   });

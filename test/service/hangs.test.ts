@@ -12,7 +12,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import type { StatusView } from '../../apps/controller/src/status.js';
 import { HISTORY_CONFIGMAP, readHistory, type HistoryEntry, type PassReport } from '@eks-auth-hub/core';
-import { bin, demoHubFile, demoHubText, editMapRoles, freePort, http, loadState, memoryLogger, parseExposition, refOf, runToEnd, simCount, start, useSimulator, valueOf, waitFor, type Started } from './helpers.js';
+import {
+  bin,
+  demoHubFile,
+  demoHubText,
+  editMapRoles,
+  freePort,
+  http,
+  loadState,
+  memoryLogger,
+  parseExposition,
+  refOf,
+  runToEnd,
+  simCount,
+  start,
+  useSimulator,
+  valueOf,
+  waitFor,
+  type Started,
+} from './helpers.js';
 
 const h = useSimulator();
 const children: Started[] = [];
@@ -43,7 +61,8 @@ describe('with every sts:AssumeRole hanging', () => {
     const run = await runToEnd(process.execPath, [bin, 'plan', '--config', file], h.sim.env(), 30_000);
     expect(run.code, run.stderr).toBe(1);
     const state = loadState(demoHubText());
-    for (const c of state.clusters) expect(run.stdout).toMatch(new RegExp(`${c.name} .*: failed\\n  ✗ aws\\.timeout: sts:AssumeRole arn:aws:iam::${c.account}:`));
+    for (const c of state.clusters)
+      expect(run.stdout).toMatch(new RegExp(`${c.name} .*: failed\\n  ✗ aws\\.timeout: sts:AssumeRole arn:aws:iam::${c.account}:`));
     // Nothing on stderr: no SDK warning, no listener warning.
     expect(run.stderr).toBe('');
   }, 40_000);
@@ -59,14 +78,18 @@ describe('with every sts:AssumeRole hanging', () => {
       'the first pass',
       async () => {
         if (hub.child.exitCode !== null) throw new Error(`exited ${hub.child.exitCode}: ${hub.stderr()}`);
-        const view = JSON.parse((await http(`${url}/status`)).body) as StatusView & { clusters: { error: string | null; outcome: string }[] };
+        const view = JSON.parse((await http(`${url}/status`)).body) as StatusView & {
+          clusters: { error: string | null; outcome: string }[];
+        };
         return view.passes >= 1 ? view : undefined;
       },
       20_000,
       50,
     );
     expect(status.lastPass).toMatchObject({ cutShort: 'pass.timeout', counts: { failed: 5 } });
-    expect(new Set((status as unknown as { clusters: { error: string | null }[] }).clusters.map((c) => c.error))).toEqual(new Set(['pass.timeout']));
+    expect(new Set((status as unknown as { clusters: { error: string | null }[] }).clusters.map((c) => c.error))).toEqual(
+      new Set(['pass.timeout']),
+    );
     const metrics = parseExposition((await http(`${url}/metrics`)).body);
     expect(valueOf(metrics, 'eks_auth_hub_pass_timeouts_total')).toBe(1);
     // The pass ended on time: the loop is alive.
@@ -84,7 +107,10 @@ describe('with every sts:AssumeRole hanging', () => {
     children.push(hub);
     await waitFor('a hanging AssumeRole', () => hangs('sts:AssumeRole') > before, 20_000, 20);
     hub.child.kill('SIGTERM');
-    const exited = await Promise.race([hub.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000))]);
+    const exited = await Promise.race([
+      hub.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000)),
+    ]);
     expect({ code: exited.code, signal: exited.signal }).toEqual({ code: 0, signal: null });
     const messages = exited.stdout
       .split('\n')
@@ -132,7 +158,8 @@ describe('the history after a SIGKILL between its write and the aws-auth write',
   it('names, once the next pass has written, only the pass that did replace the version', async () => {
     const state = loadState(demoHubText());
     const ref = refOf(state, 'payments-prod');
-    const historyOf = (): HistoryEntry[] => readHistory((h.sim.control.readConfigMap(ref, 'kube-system', HISTORY_CONFIGMAP) as { data?: Record<string, string> } | null)?.data);
+    const historyOf = (): HistoryEntry[] =>
+      readHistory((h.sim.control.readConfigMap(ref, 'kube-system', HISTORY_CONFIGMAP) as { data?: Record<string, string> } | null)?.data);
     // Something to write: a hand edit the hub sets back.
     editMapRoles(h.sim, ref, (roles) => roles.map((r) => ({ ...r, username: `${r.username}-edited` })));
     const live = h.sim.control.readAwsAuth(ref);
@@ -152,7 +179,11 @@ describe('the history after a SIGKILL between its write and the aws-auth write',
     const shown = await runToEnd(process.execPath, [bin, 'history', '--config', demoHubFile, '--cluster', 'payments-prod'], h.sim.env());
     expect(shown.stdout).toContain(`still live: pass ${lying[0]?.passId ?? ''} kept it at`);
 
-    const next = await runToEnd(process.execPath, [bin, 'apply', '--config', demoHubFile, '--cluster', 'payments-prod', '--output', 'json'], h.sim.env());
+    const next = await runToEnd(
+      process.execPath,
+      [bin, 'apply', '--config', demoHubFile, '--cluster', 'payments-prod', '--output', 'json'],
+      h.sim.env(),
+    );
     expect(next.code, next.stderr).toBe(0);
     const report = JSON.parse(next.stdout) as PassReport;
     expect(report.clusters[0]?.outcome).toBe('applied');

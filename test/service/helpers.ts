@@ -54,7 +54,13 @@ export function demoState(...replacements: readonly Replace[]): DesiredState {
 // The simulator, with the SDK's standard settings pointing at it for the file's lifetime.
 
 // Ambient settings that would change which credentials or endpoints the SDK uses.
-const AMBIENT_AWS_SETTINGS = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_DEFAULT_REGION'];
+const AMBIENT_AWS_SETTINGS = [
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_SESSION_TOKEN',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+  'AWS_DEFAULT_REGION',
+];
 
 export interface SimHandle {
   readonly sim: Simulator;
@@ -139,7 +145,10 @@ export function explain(report: PassReport<ReportedCluster> | null): string {
   if (report === null) return 'no report';
   return report.clusters
     .filter((c) => c.outcome === 'failed' || c.outcome === 'blocked')
-    .map((c) => `${c.name}: ${c.outcome} ${c.error === undefined ? '' : `${c.error.code} ${c.error.message}`} ${c.refusals.map((r) => r.rule).join(',')}`)
+    .map(
+      (c) =>
+        `${c.name}: ${c.outcome} ${c.error === undefined ? '' : `${c.error.code} ${c.error.message}`} ${c.refusals.map((r) => r.rule).join(',')}`,
+    )
     .join('\n');
 }
 
@@ -217,7 +226,8 @@ export function parseExposition(text: string): Exposition {
       if (meta === null) continue; // a comment
       const [, kind, name = '', rest = ''] = meta;
       if (kind === 'TYPE') {
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest)) throw new Error(`line ${index + 1}: unknown type ${rest}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest))
+          throw new Error(`line ${index + 1}: unknown type ${rest}`);
         if (types.has(name)) throw new Error(`line ${index + 1}: a second TYPE line for ${name}`);
         types.set(name, rest);
       } else help.set(name, rest);
@@ -253,7 +263,10 @@ export function samplesOf(exposition: Exposition, name: string, labels: Record<s
 /** The value of the one sample of `name` with exactly these labels (throws when there is none). */
 export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
   const found = exposition.samples.filter(
-    (s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    (s) =>
+      s.name === name &&
+      Object.keys(s.labels).length === Object.keys(labels).length &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   if (found.length !== 1 || found[0] === undefined) throw new Error(`${found.length} samples ${name}${JSON.stringify(labels)}`);
   return found[0].value;
@@ -291,7 +304,12 @@ export async function scrape(baseUrl: string): Promise<{ text: string; expositio
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -301,7 +319,10 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}`,
+      );
     await sleep(everyMs);
   }
 }

@@ -20,7 +20,12 @@ beforeAll(async () => {
     listen: { host: '127.0.0.1', port: 0 },
     logger: memoryLogger('error').logger,
     intervalMs: 60_000,
-    http: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: 1_000, keepAliveTimeoutMs: KEEP_ALIVE_MS, maxConnections: MAX_CONNECTIONS },
+    http: {
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: 1_000,
+      keepAliveTimeoutMs: KEEP_ALIVE_MS,
+      maxConnections: MAX_CONNECTIONS,
+    },
   });
 });
 
@@ -90,7 +95,11 @@ describe('a client that holds the server', () => {
     }
     for (const socket of idle) socket.destroy();
     // Each try on a new connection, bounded: the server may still be counting the closed ones.
-    await waitFor('a connection to be served again', async () => (await fetch(`${hub.url}/healthz`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) })).status === 200);
+    await waitFor(
+      'a connection to be served again',
+      async () =>
+        (await fetch(`${hub.url}/healthz`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) })).status === 200,
+    );
   });
 });
 
@@ -125,8 +134,15 @@ describe('headers on every answer', () => {
     const styles = [...answer.body.matchAll(/<style>([^<]*)<\/style>/g)].map((m) => m[1] ?? '');
     expect(styles).toHaveLength(1);
     const csp = answer.headers.get('content-security-policy') ?? '';
-    const styleSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('style-src '));
-    expect(styleSrc).toBe(`style-src 'sha256-${createHash('sha256').update(styles[0] ?? '').digest('base64')}'`);
+    const styleSrc = csp
+      .split(';')
+      .map((d) => d.trim())
+      .find((d) => d.startsWith('style-src '));
+    expect(styleSrc).toBe(
+      `style-src 'sha256-${createHash('sha256')
+        .update(styles[0] ?? '')
+        .digest('base64')}'`,
+    );
     expect(csp).not.toContain('script-src');
     expect(answer.body).not.toMatch(/<script|style="/);
   });

@@ -16,10 +16,30 @@ interface StatusJson {
   ready: boolean;
   config: { file: string; clusters: number; desiredHash: string };
   passes: number;
-  lastPass: { passId: string; dryRun: boolean; startedAt: string; finishedAt: string; durationMs: number; desiredHash: string; counts: Record<string, number>; skipped: string[] } | null;
+  lastPass: {
+    passId: string;
+    dryRun: boolean;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    desiredHash: string;
+    counts: Record<string, number>;
+    skipped: string[];
+  } | null;
   nextPassAt: string | null;
   running: boolean;
-  clusters: { cluster: string; account: string; region: string; outcome: string; changes: number; unresolved: string[]; ambiguous: string[]; refusals: string[]; error: string | null; reason: string | null }[];
+  clusters: {
+    cluster: string;
+    account: string;
+    region: string;
+    outcome: string;
+    changes: number;
+    unresolved: string[];
+    ambiguous: string[];
+    refusals: string[];
+    error: string | null;
+    reason: string | null;
+  }[];
 }
 
 async function status(): Promise<StatusJson> {
@@ -83,8 +103,22 @@ describe('startHub: health, readiness, status and the status page', () => {
     expect(body.lastPass?.passId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number.isNaN(Date.parse(body.lastPass?.finishedAt ?? ''))).toBe(false);
     // The pass itself: its times, counts and hash; its clusters are `clusters`, once.
-    expect(body.lastPass).toMatchObject({ dryRun: false, desiredHash: state.hash, counts: { unchanged: 5, applied: 0, planned: 0, blocked: 0, failed: 0 }, skipped: [] });
-    expect(Object.keys(body.lastPass ?? {}).sort()).toEqual(['counts', 'desiredHash', 'dryRun', 'durationMs', 'finishedAt', 'passId', 'skipped', 'startedAt']);
+    expect(body.lastPass).toMatchObject({
+      dryRun: false,
+      desiredHash: state.hash,
+      counts: { unchanged: 5, applied: 0, planned: 0, blocked: 0, failed: 0 },
+      skipped: [],
+    });
+    expect(Object.keys(body.lastPass ?? {}).sort()).toEqual([
+      'counts',
+      'desiredHash',
+      'dryRun',
+      'durationMs',
+      'finishedAt',
+      'passId',
+      'skipped',
+      'startedAt',
+    ]);
     expect(body.clusters).toEqual(
       state.clusters.map((c) => ({
         cluster: c.name,
@@ -130,20 +164,31 @@ describe('startHub: health, readiness, status and the status page', () => {
     const exposition = parseExposition(answer.body);
     expect(exposition.types.get('eks_auth_hub_passes_total')).toBe('counter');
     // The default adapters report their requests to the metrics.
-    expect(valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'sts', operation: 'AssumeRole', outcome: 'ok' })).toBe(simCount(h.sim, 'sts:AssumeRole', 'ok'));
-    expect(valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'eks', operation: 'DescribeCluster', outcome: 'ok' })).toBeGreaterThanOrEqual(5);
+    expect(valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'sts', operation: 'AssumeRole', outcome: 'ok' })).toBe(
+      simCount(h.sim, 'sts:AssumeRole', 'ok'),
+    );
+    expect(
+      valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'eks', operation: 'DescribeCluster', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(5);
     expect(valueOf(exposition, 'eks_auth_hub_kubernetes_requests_total', { verb: 'get', code: '200' })).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(['/metrics', '/healthz', '/readyz', '/status', '/'])('answers 405 with an Allow header to POST, PUT and DELETE on %s', async (path) => {
-    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-      const answer = await http(`${hub.url}${path}`, { method, body: method === 'DELETE' ? null : '{}', headers: { 'content-type': 'application/json' } });
-      expect(answer.status, `${method} ${path}`).toBe(405);
-      expect(answer.headers.get('allow'), `${method} ${path}`).toMatch(/\bGET\b/);
-    }
-    const head = await http(`${hub.url}${path}`, { method: 'HEAD' });
-    expect(head.status, `HEAD ${path}`).toBe(200);
-  });
+  it.each(['/metrics', '/healthz', '/readyz', '/status', '/'])(
+    'answers 405 with an Allow header to POST, PUT and DELETE on %s',
+    async (path) => {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+        const answer = await http(`${hub.url}${path}`, {
+          method,
+          body: method === 'DELETE' ? null : '{}',
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(answer.status, `${method} ${path}`).toBe(405);
+        expect(answer.headers.get('allow'), `${method} ${path}`).toMatch(/\bGET\b/);
+      }
+      const head = await http(`${hub.url}${path}`, { method: 'HEAD' });
+      expect(head.status, `HEAD ${path}`).toBe(200);
+    },
+  );
 
   it.each([
     ['GET', '/nope'],

@@ -32,7 +32,9 @@ describe('Lambda handler and the function timeout', () => {
     // Answered before Lambda would have killed it.
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
     const names = demoState().clusters.map((c) => c.name);
-    expect(error?.message).toBe(`eks-auth-hub: ${names.length} of ${names.length} clusters failed: ${names.map((n) => `${n} (pass.timeout)`).join(', ')}`);
+    expect(error?.message).toBe(
+      `eks-auth-hub: ${names.length} of ${names.length} clusters failed: ${names.map((n) => `${n} (pass.timeout)`).join(', ')}`,
+    );
     // The pass was logged and metered as usual.
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ ClustersFailed: names.length });

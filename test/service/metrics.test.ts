@@ -44,7 +44,15 @@ const P = 'eks_auth_hub_';
 const PASS_RESULTS = ['success', 'partial', 'failure'];
 const OUTCOMES = ['unchanged', 'applied', 'planned', 'blocked', 'failed'];
 // The guard's rules as the design names them (shared/design.md, "Safety").
-const GUARD_RULES = ['invalid-desired-state', 'incomplete-listing', 'live-unparseable', 'node-mapping-removed', 'hub-mapping-removed', 'mass-removal', 'render-invalid'];
+const GUARD_RULES = [
+  'invalid-desired-state',
+  'incomplete-listing',
+  'live-unparseable',
+  'node-mapping-removed',
+  'hub-mapping-removed',
+  'mass-removal',
+  'render-invalid',
+];
 const VERSION = (JSON.parse(readFileSync(join(repo, 'apps', 'controller', 'package.json'), 'utf8')) as { version: string }).version;
 
 const labelsOf = (name: string) => {
@@ -66,7 +74,8 @@ async function pass(): Promise<PassSummary> {
 const counter = (m: Exposition, name: string, labels: Record<string, string> = {}): number => valueOf(m, `${P}${name}`, labels);
 
 /** Total of a counter over all its series matching `labels`. */
-const sum = (m: Exposition, name: string, labels: Record<string, string> = {}): number => samplesOf(m, `${P}${name}`, labels).reduce((n, s) => n + s.value, 0);
+const sum = (m: Exposition, name: string, labels: Record<string, string> = {}): number =>
+  samplesOf(m, `${P}${name}`, labels).reduce((n, s) => n + s.value, 0);
 
 /** The hub's counts of AWS calls, checked against the simulator's answers (no retries: one request per call). */
 function expectAwsRequestsMatchSimulator(m: Exposition): void {
@@ -92,7 +101,8 @@ function expectKubeRequestsMatchSimulator(m: Exposition): void {
     for (const [code, n] of Object.entries(count.outcomes)) fromSim[`${operation.slice(4)} ${code}`] = n;
   }
   const fromHub: Record<string, number> = {};
-  for (const s of samplesOf(m, `${P}kubernetes_requests_total`)) if (s.value > 0) fromHub[`${s.labels['verb']} ${s.labels['code']}`] = s.value;
+  for (const s of samplesOf(m, `${P}kubernetes_requests_total`))
+    if (s.value > 0) fromHub[`${s.labels['verb']} ${s.labels['code']}`] = s.value;
   expect(fromHub).toEqual(fromSim);
 }
 
@@ -171,7 +181,10 @@ describe('/metrics', () => {
     expect(valueOf(m, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
     const started = valueOf(m, 'process_start_time_seconds');
     expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5);
-    expect([...m.types.keys()].filter((name) => /^eks_auth_hub_(process|nodejs)_/.test(name)), 'default metrics under the hub prefix').toEqual([]);
+    expect(
+      [...m.types.keys()].filter((name) => /^eks_auth_hub_(process|nodejs)_/.test(name)),
+      'default metrics under the hub prefix',
+    ).toEqual([]);
   });
 
   it('follows the Prometheus naming rules: the hub prefix (process_/nodejs_ for the defaults), counters end in _total, no gauge ends in _total', async () => {
@@ -203,7 +216,10 @@ describe('/metrics', () => {
     expect(seconds).toBeGreaterThanOrEqual(0.5); // the AssumeRole latency
     expect(counter(m, 'pass_duration_seconds_count')).toBe(1);
     expect(counter(m, 'pass_duration_seconds_sum')).toBeCloseTo(seconds, 6);
-    const buckets = samplesOf(m, `${P}pass_duration_seconds_bucket`).map((s) => ({ le: Number(s.labels['le'] === '+Inf' ? Infinity : s.labels['le']), value: s.value }));
+    const buckets = samplesOf(m, `${P}pass_duration_seconds_bucket`).map((s) => ({
+      le: Number(s.labels['le'] === '+Inf' ? Infinity : s.labels['le']),
+      value: s.value,
+    }));
     expect(buckets.length).toBeGreaterThan(3);
     expect(buckets.at(-1)).toEqual({ le: Infinity, value: 1 });
     for (const b of buckets) expect(b.value, `le=${b.le}`).toBe(seconds <= b.le ? 1 : 0);
@@ -217,7 +233,9 @@ describe('/metrics', () => {
     // The simulator also saw the history writes: each replaced cluster first created its
     // kube-system/eks-auth-hub-history (one kept version); writes_total counts aws-auth only.
     expect([counter(m, 'writes_total', { kind: 'create' }), counter(m, 'writes_total', { kind: 'replace' })]).toEqual([1, 4]);
-    expect(simCount(h.sim, 'k8s:create', '201')).toBe(counter(m, 'writes_total', { kind: 'create' }) + counter(m, 'writes_total', { kind: 'replace' }));
+    expect(simCount(h.sim, 'k8s:create', '201')).toBe(
+      counter(m, 'writes_total', { kind: 'create' }) + counter(m, 'writes_total', { kind: 'replace' }),
+    );
     expect(simCount(h.sim, 'k8s:update', '200')).toBe(counter(m, 'writes_total', { kind: 'replace' }));
     expect(counter(m, 'drift_corrections_total')).toBe(0);
 
@@ -286,14 +304,21 @@ describe('/metrics', () => {
 
   it('a hand edit of payments-prod is set back on the next pass and counted as a drift correction', async () => {
     const prod = refOf(state, 'payments-prod');
-    editMapRoles(h.sim, prod, (roles) => roles.map((r) => (r.rolearn.endsWith(':role/ci-deployer') ? { ...r, username: 'hand-edited', groups: ['system:masters'] } : r)));
+    editMapRoles(h.sim, prod, (roles) =>
+      roles.map((r) => (r.rolearn.endsWith(':role/ci-deployer') ? { ...r, username: 'hand-edited', groups: ['system:masters'] } : r)),
+    );
     const before = await metrics();
     const report = await pass();
-    expect(outcomes(report), explain(report)).toEqual({ ...Object.fromEntries(names.map((n) => [n, 'unchanged'])), 'payments-prod': 'applied' });
+    expect(outcomes(report), explain(report)).toEqual({
+      ...Object.fromEntries(names.map((n) => [n, 'unchanged'])),
+      'payments-prod': 'applied',
+    });
     const m = await metrics();
     expect(counter(m, 'drift_corrections_total')).toBe(1);
     expect(counter(m, 'writes_total', { kind: 'replace' })).toBe(5);
-    expect(counter(m, 'entry_changes_total', { change: 'changed' })).toBe(counter(before, 'entry_changes_total', { change: 'changed' }) + 1);
+    expect(counter(m, 'entry_changes_total', { change: 'changed' })).toBe(
+      counter(before, 'entry_changes_total', { change: 'changed' }) + 1,
+    );
     const live = h.sim.control.readAwsAuth(prod)?.data['mapRoles'] ?? '';
     expect(live).not.toContain('hand-edited');
   });
@@ -336,14 +361,17 @@ describe('/metrics', () => {
     }
     expect(outcomes(report), explain(report)).toEqual(Object.fromEntries(names.map((n) => [n, 'blocked'])));
     // /status names the refusal and gives its message as the reason.
-    const status = JSON.parse((await http(`${hub.url}/status`)).body) as { clusters: { cluster: string; outcome: string; refusals: string[]; error: string | null; reason: string | null }[] };
+    const status = JSON.parse((await http(`${hub.url}/status`)).body) as {
+      clusters: { cluster: string; outcome: string; refusals: string[]; error: string | null; reason: string | null }[];
+    };
     for (const c of status.clusters) {
       expect(c, c.cluster).toMatchObject({ outcome: 'blocked', refusals: ['incomplete-listing'], error: null });
       expect(c.reason, c.cluster).toMatch(/listing the SSO roles of account \d{12} failed/);
     }
     const m = await metrics();
     expect(counter(m, 'guard_refusals_total', { rule: 'incomplete-listing' })).toBe(5);
-    for (const rule of GUARD_RULES.filter((r) => r !== 'incomplete-listing')) expect(counter(m, 'guard_refusals_total', { rule }), rule).toBe(0);
+    for (const rule of GUARD_RULES.filter((r) => r !== 'incomplete-listing'))
+      expect(counter(m, 'guard_refusals_total', { rule }), rule).toBe(0);
     expect(counter(m, 'passes_total', { result: 'failure' })).toBe(failuresBefore + 1);
     expect(counter(m, 'cluster_results_total', { outcome: 'blocked' })).toBe(5);
     expect(counter(m, 'aws_requests_total', { service: 'iam', operation: 'ListRoles', outcome: 'throttled' })).toBe(3); // one failed listing per account
@@ -361,7 +389,10 @@ describe('/metrics', () => {
     editMapRoles(h.sim, prod, (roles) => roles.filter((r) => !r.rolearn.endsWith(`:role/${SPOKE_ROLE}`)));
     const before = await metrics();
     const report = await pass();
-    expect(outcomes(report), explain(report)).toEqual({ ...Object.fromEntries(names.map((n) => [n, 'unchanged'])), 'payments-prod': 'failed' });
+    expect(outcomes(report), explain(report)).toEqual({
+      ...Object.fromEntries(names.map((n) => [n, 'unchanged'])),
+      'payments-prod': 'failed',
+    });
     expect(report.clusters.find((c) => c.name === 'payments-prod')?.error?.code).toBe('kube.unauthorized');
     const m = await metrics();
     expect(counter(m, 'kubernetes_requests_total', { verb: 'get', code: '401' })).toBeGreaterThanOrEqual(1);
@@ -369,8 +400,13 @@ describe('/metrics', () => {
     expect(counter(m, 'passes_total', { result: 'partial' })).toBe(1);
     expect(counter(m, 'cluster_results_total', { outcome: 'failed' })).toBe(1);
     expect(counter(m, 'cluster_last_outcome', { ...labelsOf('payments-prod'), outcome: 'failed' })).toBe(1);
-    expect(counter(m, 'cluster_last_success_timestamp_seconds', labelsOf('payments-prod'))).toBe(counter(before, 'cluster_last_success_timestamp_seconds', labelsOf('payments-prod')));
-    expect(counter(m, 'cluster_last_success_timestamp_seconds', labelsOf('analytics'))).toBeCloseTo(Date.parse(report.finishedAt) / 1000, 3);
+    expect(counter(m, 'cluster_last_success_timestamp_seconds', labelsOf('payments-prod'))).toBe(
+      counter(before, 'cluster_last_success_timestamp_seconds', labelsOf('payments-prod')),
+    );
+    expect(counter(m, 'cluster_last_success_timestamp_seconds', labelsOf('analytics'))).toBeCloseTo(
+      Date.parse(report.finishedAt) / 1000,
+      3,
+    );
     // Every pass so far is counted once, by result.
     expect(sum(m, 'passes_total')).toBe(hub.service.status().passes);
     expect(sum(m, 'passes_total')).toBe(counter(m, 'pass_duration_seconds_count'));

@@ -5,12 +5,29 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PassSummary } from '../../apps/controller/src/status.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
-import { demoState, explain, http, memoryLogger, outcomes, scrape, simCount, sleep, useSimulator, valueOf, waitFor, writesSeen } from './helpers.js';
+import {
+  demoState,
+  explain,
+  http,
+  memoryLogger,
+  outcomes,
+  scrape,
+  simCount,
+  sleep,
+  useSimulator,
+  valueOf,
+  waitFor,
+  writesSeen,
+} from './helpers.js';
 
 const h = useSimulator();
 const running: RunningHub[] = [];
 
-async function hubFor(options: { state?: ReturnType<typeof demoState>; intervalMs: number; log?: ReturnType<typeof memoryLogger> }): Promise<RunningHub> {
+async function hubFor(options: {
+  state?: ReturnType<typeof demoState>;
+  intervalMs: number;
+  log?: ReturnType<typeof memoryLogger>;
+}): Promise<RunningHub> {
   const hub = await startHub({
     state: options.state ?? demoState(),
     listen: { host: '127.0.0.1', port: 0 },
@@ -58,7 +75,9 @@ describe('the run loop', () => {
       const previous = byStart[i - 1];
       const current = byStart[i];
       if (previous === undefined || current === undefined) throw new Error('unreachable');
-      expect(Date.parse(current.startedAt), `pass ${i} started before pass ${i - 1} finished`).toBeGreaterThanOrEqual(Date.parse(previous.finishedAt));
+      expect(Date.parse(current.startedAt), `pass ${i} started before pass ${i - 1} finished`).toBeGreaterThanOrEqual(
+        Date.parse(previous.finishedAt),
+      );
     }
     expect(new Set(reports.map((r) => r.passId)).size).toBe(reports.length);
     expect(hub.service.status().passes).toBeGreaterThanOrEqual(reports.length);
@@ -82,7 +101,9 @@ describe('the run loop', () => {
     expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(0);
     expect((await http(`${hub.url}/readyz`)).status).toBe(200);
     // /status says, per cluster, that it failed and why.
-    const status = JSON.parse((await http(`${hub.url}/status`)).body) as { clusters: { cluster: string; outcome: string; error: string | null; reason: string | null }[] };
+    const status = JSON.parse((await http(`${hub.url}/status`)).body) as {
+      clusters: { cluster: string; outcome: string; error: string | null; reason: string | null }[];
+    };
     expect(status.clusters.map((c) => c.cluster)).toEqual(state.clusters.map((c) => c.name));
     for (const c of status.clusters) {
       expect(c, c.cluster).toMatchObject({ outcome: 'failed', error: 'sts.role-unavailable' });
@@ -99,7 +120,10 @@ describe('the run loop', () => {
   it('stop() during a pass lets the started clusters finish, returns, and no pass runs after it', async () => {
     // One cluster at a time, each one slow to read: stop() arrives while exactly one is in flight.
     // A new username for the default admin mapping: every cluster has something to write.
-    const state = demoState({ from: 'concurrency: 8', to: 'concurrency: 1' }, { from: 'username: "admin:{{SessionName}}"', to: 'username: "administrator:{{SessionName}}"' });
+    const state = demoState(
+      { from: 'concurrency: 8', to: 'concurrency: 1' },
+      { from: 'username: "admin:{{SessionName}}"', to: 'username: "administrator:{{SessionName}}"' },
+    );
     h.sim.control.setFault('k8s:get', { latencyMs: 300 });
     const log = memoryLogger();
     const describesBefore = simCount(h.sim, 'eks:DescribeCluster');

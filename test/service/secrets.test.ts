@@ -10,7 +10,19 @@ import { createAwsPorts } from '@eks-auth-hub/aws';
 import type { PassSummary } from '../../apps/controller/src/status.js';
 import { createHandler } from '../../apps/controller/src/lambda.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
-import { SPOKE_ROLE, demoHubFile, demoState, editMapRoles, explain, http, memoryLogger, outcomes, refOf, useSimulator, waitFor } from './helpers.js';
+import {
+  SPOKE_ROLE,
+  demoHubFile,
+  demoState,
+  editMapRoles,
+  explain,
+  http,
+  memoryLogger,
+  outcomes,
+  refOf,
+  useSimulator,
+  waitFor,
+} from './helpers.js';
 
 const h = useSimulator();
 const state = demoState();
@@ -60,8 +72,11 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
   it('passes that apply, find nothing to do and set back a hand edit', async () => {
     await waitFor('the first pass', () => hub.service.ready);
     await collectHttp(hub, 'after the first pass');
-    expect(outcomes((await pass('second pass')))).toEqual(Object.fromEntries(names.map((n) => [n, 'unchanged'])));
-    editMapRoles(h.sim, refOf(state, 'ml-training'), (roles) => [...roles, { rolearn: 'arn:aws:iam::444455556666:role/ci-deployer', username: 'hand', groups: ['system:masters'] }]);
+    expect(outcomes(await pass('second pass'))).toEqual(Object.fromEntries(names.map((n) => [n, 'unchanged'])));
+    editMapRoles(h.sim, refOf(state, 'ml-training'), (roles) => [
+      ...roles,
+      { rolearn: 'arn:aws:iam::444455556666:role/ci-deployer', username: 'hand', groups: ['system:masters'] },
+    ]);
     const drift = await pass('drift');
     expect(drift.clusters.find((c) => c.name === 'ml-training')?.drift).toBe(true);
   });
@@ -106,7 +121,10 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
     } finally {
       h.sim.control.advanceClock(-2 * 3600);
     }
-    expect(report.clusters.every((c) => c.outcome === 'failed' || c.outcome === 'blocked'), explain(report)).toBe(true);
+    expect(
+      report.clusters.every((c) => c.outcome === 'failed' || c.outcome === 'blocked'),
+      explain(report),
+    ).toBe(true);
   });
 
   it('a hub whose AssumeRole is refused (wrong ExternalId)', async () => {
@@ -168,7 +186,8 @@ describe('no secrets in logs, metrics, status or Lambda output', () => {
 
     const leaks: string[] = [];
     for (const { what, text } of collected) {
-      for (const secret of secrets) if (secret.value.length >= 16 && text.includes(secret.value)) leaks.push(`${what} holds ${secret.name}`);
+      for (const secret of secrets)
+        if (secret.value.length >= 16 && text.includes(secret.value)) leaks.push(`${what} holds ${secret.name}`);
       for (const marker of markers) if (text.includes(marker)) leaks.push(`${what} holds "${marker}"`);
     }
     expect(leaks).toEqual([]);

@@ -8,7 +8,21 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PassSummary } from '../../apps/controller/src/status.js';
 import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
-import { ANALYTICS, PAYMENTS, PLATFORM, SPOKE_ROLE, demoState, explain, memoryLogger, outcomes, scrape, simCount, useSimulator, valueOf, waitFor } from './helpers.js';
+import {
+  ANALYTICS,
+  PAYMENTS,
+  PLATFORM,
+  SPOKE_ROLE,
+  demoState,
+  explain,
+  memoryLogger,
+  outcomes,
+  scrape,
+  simCount,
+  useSimulator,
+  valueOf,
+  waitFor,
+} from './helpers.js';
 
 const h = useSimulator();
 const state = demoState();
@@ -21,7 +35,11 @@ afterAll(async () => {
 
 /** A control call over HTTP, as an operator's script would make it. */
 async function control(method: string, path: string, body: unknown): Promise<void> {
-  const answer = await fetch(`${h.sim.awsEndpoint}/_sim/${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await fetch(`${h.sim.awsEndpoint}/_sim/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(answer.status, `${method} /_sim/${path}: ${await answer.clone().text()}`).toBe(200);
 }
 
@@ -30,7 +48,8 @@ async function passStartedAfter(at: number): Promise<PassSummary> {
   return waitFor('a pass started after the change', () => reports.find((r) => Date.parse(r.startedAt) > at), 20_000);
 }
 
-const failedOutside = (r: PassSummary, account?: string): string[] => r.clusters.filter((c) => c.outcome === 'failed' && c.account !== account).map((c) => c.name);
+const failedOutside = (r: PassSummary, account?: string): string[] =>
+  r.clusters.filter((c) => c.outcome === 'failed' && c.account !== account).map((c) => c.name);
 
 describe('run, with the spoke roles changing under it', { timeout: 60_000 }, () => {
   it('sessions revoked mid-run: the next pass assumes each role again and no cluster fails', async () => {
@@ -49,7 +68,9 @@ describe('run, with the spoke roles changing under it', { timeout: 60_000 }, () 
     // No pass of the run failed a cluster, the one in flight at the revocation included.
     for (const r of reports) expect(r.counts.failed, `${r.passId}: ${explain(r)}`).toBe(0);
     // The kept sessions were refused on the wire, and replaced once per account.
-    expect(simCount(h.sim, 'iam:ListRoles', 'AccessDenied') + simCount(h.sim, 'eks:ListNodegroups', 'AccessDeniedException')).toBeGreaterThan(deniedBefore);
+    expect(
+      simCount(h.sim, 'iam:ListRoles', 'AccessDenied') + simCount(h.sim, 'eks:ListNodegroups', 'AccessDeniedException'),
+    ).toBeGreaterThan(deniedBefore);
     const { exposition } = await scrape(hub.url);
     expect(valueOf(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'access-denied' })).toBe(3);
     expect(valueOf(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'cluster-unauthorized' })).toBe(0);
@@ -60,17 +81,24 @@ describe('run, with the spoke roles changing under it', { timeout: 60_000 }, () 
     const deletedAt = Date.now();
     await control('DELETE', 'roles', { account: PLATFORM, name: SPOKE_ROLE });
     const next = await passStartedAfter(deletedAt);
-    expect(outcomes(next), explain(next)).toEqual({ ...Object.fromEntries(state.clusters.map((c) => [c.name, 'unchanged'])), 'platform-tools': 'failed' });
+    expect(outcomes(next), explain(next)).toEqual({
+      ...Object.fromEntries(state.clusters.map((c) => [c.name, 'unchanged'])),
+      'platform-tools': 'failed',
+    });
     const failed = next.clusters.find((c) => c.name === 'platform-tools');
     expect(failed?.error?.code).toBe('sts.role-unavailable');
     expect(failed?.error?.message).toContain(`arn:aws:iam::${PLATFORM}:role/${SPOKE_ROLE}`);
-    expect(failed?.error?.message).toContain('the role does not exist, or its trust policy does not let the hub\'s principal assume it');
+    expect(failed?.error?.message).toContain("the role does not exist, or its trust policy does not let the hub's principal assume it");
     for (const r of reports) expect(failedOutside(r, PLATFORM), r.passId).toEqual([]);
   });
 
   it('the role created again: healed in the next pass', async () => {
     const createdAt = Date.now();
-    await control('POST', 'roles', { account: PLATFORM, name: SPOKE_ROLE, trust: [{ principal: h.sim.world.hub.arn, externalId: 'example-external-id' }] });
+    await control('POST', 'roles', {
+      account: PLATFORM,
+      name: SPOKE_ROLE,
+      trust: [{ principal: h.sim.world.hub.arn, externalId: 'example-external-id' }],
+    });
     const next = await passStartedAfter(createdAt);
     expect(next.counts.failed, explain(next)).toBe(0);
     expect(outcomes(next)['platform-tools']).toBe('unchanged');

@@ -145,7 +145,19 @@ interface SimProcess {
 async function startSim(o: Options): Promise<SimProcess> {
   const child = spawn(
     process.execPath,
-    [simBin, '--accounts', String(o.accounts), '--clusters-per-account', String(o.clustersPerAccount), '--sso-roles', String(o.ssoRoles), '--seed', String(o.seed), '--port', '0'],
+    [
+      simBin,
+      '--accounts',
+      String(o.accounts),
+      '--clusters-per-account',
+      String(o.clustersPerAccount),
+      '--sso-roles',
+      String(o.ssoRoles),
+      '--seed',
+      String(o.seed),
+      '--port',
+      '0',
+    ],
     { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
   let err = '';
@@ -256,7 +268,9 @@ class Model {
           region: c.region ?? '',
           name: c.name,
           creator: c.creator ?? '',
-          nodegroups: new Map((c.nodegroups ?? []).map((n) => [n.name, { nodeRole: n.nodeRole, windows: (n.amiType ?? '').startsWith('WINDOWS') }])),
+          nodegroups: new Map(
+            (c.nodegroups ?? []).map((n) => [n.name, { nodeRole: n.nodeRole, windows: (n.amiType ?? '').startsWith('WINDOWS') }]),
+          ),
           fargate: new Map((c.fargateProfiles ?? []).map((f) => [f.name, f.podExecutionRoleArn])),
         });
       }
@@ -318,7 +332,8 @@ function hubYaml(file: WorldFileInput, passTimeoutMs: number): string {
     'clusters:',
   ];
   for (const account of file.accounts ?? []) {
-    for (const cluster of account.clusters ?? []) lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region ?? ''} }`);
+    for (const cluster of account.clusters ?? [])
+      lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region ?? ''} }`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -336,7 +351,12 @@ function desiredEntries(model: Model, cluster: ClusterModel): LiveRole[] {
     out.push({
       rolearn: n.rolearn,
       username: n.ec2 ? 'system:node:{{EC2PrivateDNSName}}' : 'system:node:{{SessionName}}',
-      groups: ['system:bootstrappers', 'system:nodes', ...(n.fargate ? ['system:node-proxier'] : []), ...(n.windows ? ['eks:kube-proxy-windows'] : [])],
+      groups: [
+        'system:bootstrappers',
+        'system:nodes',
+        ...(n.fargate ? ['system:node-proxier'] : []),
+        ...(n.windows ? ['eks:kube-proxy-windows'] : []),
+      ],
     });
   }
   return out;
@@ -437,11 +457,24 @@ interface HubStart {
   readonly done: Promise<HubRun>;
 }
 
-function startHub(command: 'apply' | 'plan', label: string, hubFile: string, env: Record<string, string>, killAfterMs: number | undefined, watchdogMs: number, termAfterMs?: number): HubStart {
+function startHub(
+  command: 'apply' | 'plan',
+  label: string,
+  hubFile: string,
+  env: Record<string, string>,
+  killAfterMs: number | undefined,
+  watchdogMs: number,
+  termAfterMs?: number,
+): HubStart {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete childEnv[name];
+  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'])
+    delete childEnv[name];
   const started = performance.now();
-  const child = spawn(process.execPath, [hubBin, command, '--config', hubFile, '--output', 'json'], { cwd: repo, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [hubBin, command, '--config', hubFile, '--output', 'json'], {
+    cwd: repo,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -531,8 +564,18 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
   const violations: Violation[] = [...checkDeadlines(ctx)];
   const anyUnreported = ctx.runs.some((r) => r.report === undefined);
   for (const run of ctx.runs) {
-    if (run.overran) violations.push({ pass: ctx.pass, cluster: '-', kind: 'hub-overran', message: `${run.label} did not finish its pass in time and was killed` });
-    else if (!run.killed && !termedBeforeItsHandler(run) && (run.report === undefined || (run.code !== 0 && run.code !== 1) || /internal error/i.test(run.stderr))) {
+    if (run.overran)
+      violations.push({
+        pass: ctx.pass,
+        cluster: '-',
+        kind: 'hub-overran',
+        message: `${run.label} did not finish its pass in time and was killed`,
+      });
+    else if (
+      !run.killed &&
+      !termedBeforeItsHandler(run) &&
+      (run.report === undefined || (run.code !== 0 && run.code !== 1) || /internal error/i.test(run.stderr))
+    ) {
       violations.push({
         pass: ctx.pass,
         cluster: '-',
@@ -557,7 +600,8 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       continue;
     }
     if (after === null) continue;
-    if (written && before?.unreadable !== undefined) v('write-over-unreadable', `aws-auth was unreadable before the pass (${before.unreadable}) and was written in it`);
+    if (written && before?.unreadable !== undefined)
+      v('write-over-unreadable', `aws-auth was unreadable before the pass (${before.unreadable}) and was written in it`);
     if (written && before !== null && before.unreadable === undefined && before.roles.length > 0) {
       // Removed ARNs, not counting an SSO role replaced by a newer role of the same permission set.
       const set = (arn: string): string | undefined => /:role\/AWSReservedSSO_(.+)_[0-9a-f]{16}$/.exec(arn)?.[1];
@@ -567,7 +611,10 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
         return s === undefined || !after.roles.some((x) => set(x.rolearn) === s);
       });
       if (removed.length / before.roles.length > 0.5) {
-        v('mass-removal-applied', `a write removed ${removed.length} of ${before.roles.length} entries: ${removed.map((r) => r.rolearn).join(', ')}`);
+        v(
+          'mass-removal-applied',
+          `a write removed ${removed.length} of ${before.roles.length} entries: ${removed.map((r) => r.rolearn).join(', ')}`,
+        );
       }
     }
     if (written && after.unreadable !== undefined) v('aws-auth-unreadable', `written in this pass and unreadable: ${after.unreadable}`);
@@ -576,7 +623,8 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       for (const r of after.roles) {
         if (seen.has(key(r.rolearn))) v('duplicate-arn', `${r.rolearn} is mapped twice after a write`);
         seen.add(key(r.rolearn));
-        if (withoutPath(r.rolearn) !== r.rolearn) v('role-arn-with-path', `${r.rolearn} carries a path: the authenticator never matches it`);
+        if (withoutPath(r.rolearn) !== r.rolearn)
+          v('role-arn-with-path', `${r.rolearn} carries a path: the authenticator never matches it`);
       }
     }
 
@@ -584,7 +632,8 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
     for (const e of before?.roles ?? []) {
       if (!e.groups.includes('system:nodes')) continue;
       const now = find(after, e.rolearn);
-      if (now === undefined || !now.groups.includes('system:nodes')) v('node-mapping-lost', `${e.rolearn} [${e.groups.join(', ')}] was mapped as a node before the pass and is not after`);
+      if (now === undefined || !now.groups.includes('system:nodes'))
+        v('node-mapping-lost', `${e.rolearn} [${e.groups.join(', ')}] was mapped as a node before the pass and is not after`);
     }
     // Every node role the cluster had throughout the pass is mapped once a hub got through the cluster.
     if (succeeded) {
@@ -594,7 +643,10 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
         if (!atEnd.has(k)) continue;
         const got = find(after, n.rolearn);
         if (got === undefined || !got.groups.includes('system:nodes')) {
-          v('node-role-unmapped', `node role ${n.rolearn} is not mapped with system:nodes although the pass ${results.map((r) => r.outcome).join('/')} the cluster`);
+          v(
+            'node-role-unmapped',
+            `node role ${n.rolearn} is not mapped with system:nodes although the pass ${results.map((r) => r.outcome).join('/')} the cluster`,
+          );
         }
       }
     }
@@ -603,8 +655,13 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
     const spoke = `arn:aws:iam::${c.account}:role/${SPOKE_ROLE}`;
     const spokeBefore = find(before, spoke);
     const spokeAfter = find(after, spoke);
-    if (key(c.creator) !== key(spoke) && !(spokeAfter?.groups.includes('system:masters') ?? false)) v('hub-locked-out', `the spoke role is not the creator and not mapped to system:masters`);
-    if (spokeBefore !== undefined && spokeBefore.groups.includes('system:masters') && !(spokeAfter?.groups.includes('system:masters') ?? false)) {
+    if (key(c.creator) !== key(spoke) && !(spokeAfter?.groups.includes('system:masters') ?? false))
+      v('hub-locked-out', `the spoke role is not the creator and not mapped to system:masters`);
+    if (
+      spokeBefore !== undefined &&
+      spokeBefore.groups.includes('system:masters') &&
+      !(spokeAfter?.groups.includes('system:masters') ?? false)
+    ) {
       v('hub-mapping-lost', `the spoke role's system:masters mapping existed before the pass and is gone after it`);
     }
     // No mapping lost whose permission set still resolves to the same role.
@@ -612,14 +669,20 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       const r0 = ctx.start.sso.get(c.account)?.get(set) ?? null;
       const r1 = ctx.end.sso.get(c.account)?.get(set) ?? null;
       if (r0 === null || find(before, r0) === undefined) continue;
-      if (r1 === r0 && find(after, r0) === undefined) v('sso-mapping-lost', `${set} → ${r0} was mapped before the pass, still resolves, and is not mapped after it`);
+      if (r1 === r0 && find(after, r0) === undefined)
+        v('sso-mapping-lost', `${set} → ${r0} was mapped before the pass, still resolves, and is not mapped after it`);
       if (r1 !== null && r1 !== r0 && find(after, r0) === undefined && find(after, r1) === undefined) {
         v('sso-mapping-lost', `${set} → ${r0} (re-provisioned to ${r1} during the pass) was mapped before and neither is mapped after it`);
       }
     }
     // No write derived from a failed listing; no write nobody reported; no reported write that did not happen.
     // A write cut short by the pass's deadline (or a SIGTERM) is reported as such: it may have landed.
-    const appliedBy = ctx.runs.filter((r) => r.report?.clusters.some((x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined || x.interruptedWrite !== undefined)) ?? false);
+    const appliedBy = ctx.runs.filter(
+      (r) =>
+        r.report?.clusters.some(
+          (x) => x.clusterId === c.id && (x.outcome === 'applied' || x.lockout !== undefined || x.interruptedWrite !== undefined),
+        ) ?? false,
+    );
     for (const run of ctx.runs) {
       const r = run.report?.clusters.find((x) => x.clusterId === c.id);
       if (r === undefined) continue;
@@ -631,14 +694,21 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
         } else {
           listing.checked += 1;
           if (written) {
-            v('write-after-failed-listing', `${run.label} reported the cluster blocked (${r.refusals.map((f) => f.message).join('; ')}) yet aws-auth went from resourceVersion ${before?.resourceVersion ?? 'none'} to ${after.resourceVersion}`);
+            v(
+              'write-after-failed-listing',
+              `${run.label} reported the cluster blocked (${r.refusals.map((f) => f.message).join('; ')}) yet aws-auth went from resourceVersion ${before?.resourceVersion ?? 'none'} to ${after.resourceVersion}`,
+            );
           }
         }
       }
-      if (r.outcome === 'applied' && !written) v('applied-without-write', `${run.label} reported applied but resourceVersion stayed ${after.resourceVersion}`);
+      if (r.outcome === 'applied' && !written)
+        v('applied-without-write', `${run.label} reported applied but resourceVersion stayed ${after.resourceVersion}`);
     }
     if (written && !anyUnreported && appliedBy.length === 0) {
-      v('unexplained-write', `aws-auth went from ${before?.resourceVersion ?? 'none'} to ${after.resourceVersion} but no hub reported a write (${results.map((r) => r.outcome).join('/')})`);
+      v(
+        'unexplained-write',
+        `aws-auth went from ${before?.resourceVersion ?? 'none'} to ${after.resourceVersion} but no hub reported a write (${results.map((r) => r.outcome).join('/')})`,
+      );
     }
   }
   return violations;
@@ -666,14 +736,17 @@ function convergence(model: Model, live: Map<string, Live | null>): { cluster: s
         got.username !== want.username ||
         // A node mapping is never weakened: groups it already had (added by hand, or by a Windows node
         // group since removed) stay, so a node entry converges when it holds at least the wanted groups.
-        (want.groups.includes('system:nodes') ? !want.groups.every((g) => got.groups.includes(g)) : sorted(got.groups) !== sorted(want.groups))
+        (want.groups.includes('system:nodes')
+          ? !want.groups.every((g) => got.groups.includes(g))
+          : sorted(got.groups) !== sorted(want.groups))
       ) {
         problems.push(`${want.rolearn}: ${got.username} [${sorted(got.groups)}], want ${want.username} [${sorted(want.groups)}]`);
       }
     }
     const spoke = key(`arn:aws:iam::${c.account}:role/${SPOKE_ROLE}`);
     for (const e of now.roles) {
-      if (expected.some((x) => key(x.rolearn) === key(e.rolearn)) || key(e.rolearn) === spoke || e.groups.includes('system:nodes')) continue;
+      if (expected.some((x) => key(x.rolearn) === key(e.rolearn)) || key(e.rolearn) === spoke || e.groups.includes('system:nodes'))
+        continue;
       problems.push(`${e.rolearn} (${e.username}) is mapped but not desired`);
     }
     if (problems.length > 0) out.push({ cluster: c.id, problems });
@@ -712,16 +785,25 @@ async function worldChange(kind: WorldChange, rng: Random, model: Model, control
         const account = pick(rng, accounts);
         if (account === undefined) return;
         const sets = rng.chance(0.8) ? [...DESIRED_SETS] : [...account.sso.keys()];
-        const set = pick(rng, sets.filter((s) => account.sso.get(s) !== null));
+        const set = pick(
+          rng,
+          sets.filter((s) => account.sso.get(s) !== null),
+        );
         if (set === undefined) return;
-        const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/reprovision', { account: account.id, permissionSet: set });
+        const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/reprovision', {
+          account: account.id,
+          permissionSet: set,
+        });
         account.sso.set(set, withoutPath(out.roleArn));
         inc(m.counts, kind);
         return;
       }
       case 'delete-role': {
         // One deleted permission set per account at a time: a restore follows a few passes later.
-        const account = pick(rng, accounts.filter((a) => a.deletedAt.size === 0));
+        const account = pick(
+          rng,
+          accounts.filter((a) => a.deletedAt.size === 0),
+        );
         const set = pick(rng, DESIRED_SETS);
         if (account === undefined || set === undefined) return;
         const arn = account.sso.get(set);
@@ -756,7 +838,11 @@ async function worldChange(kind: WorldChange, rng: Random, model: Model, control
         let nodeRole: string;
         if (rng.chance(0.5)) {
           // A new role with a path: aws-auth must get it without.
-          const out = await control.call<{ roleArn: string }>('POST', 'roles', { account: cluster.account, name: `soak-node-${n}`, path: '/soak/nodes/' });
+          const out = await control.call<{ roleArn: string }>('POST', 'roles', {
+            account: cluster.account,
+            name: `soak-node-${n}`,
+            path: '/soak/nodes/',
+          });
           nodeRole = out.roleArn;
         } else {
           nodeRole = `arn:aws:iam::${cluster.account}:role/node-${rng.int(3)}`;
@@ -776,7 +862,10 @@ async function worldChange(kind: WorldChange, rng: Random, model: Model, control
         return;
       }
       case 'nodegroup-remove': {
-        const cluster = pick(rng, model.clusters.filter((c) => c.nodegroups.size > 0));
+        const cluster = pick(
+          rng,
+          model.clusters.filter((c) => c.nodegroups.size > 0),
+        );
         if (cluster === undefined) return;
         const name = pick(rng, [...cluster.nodegroups.keys()]);
         if (name === undefined) return;
@@ -823,7 +912,8 @@ async function handEdit(rng: Random, model: Model, control: Control, m: Mutation
       // More foreign entries than everything else: removing them all is a mass removal (guard rule 6).
       kind = 'hand-mass-add';
       const n = Math.max(6, items.length + 1);
-      for (let i = 0; i < n; i++) items.push({ rolearn: `arn:aws:iam::${cluster.account}:role/hand-mass-${i}`, username: `hand-mass-${i}`, groups: ['viewers'] });
+      for (let i = 0; i < n; i++)
+        items.push({ rolearn: `arn:aws:iam::${cluster.account}:role/hand-mass-${i}`, username: `hand-mass-${i}`, groups: ['viewers'] });
       mapRoles = stringifyYaml(items);
       m.tampered.set(cluster.id, { kind: 'mass', at: pass });
     } else if (roll < 0.3 && foreign.length === 0) {
@@ -866,7 +956,11 @@ async function repair(model: Model, control: Control, m: Mutations, pass: number
           mapRoles = t.saved ?? '';
         } else {
           const parsed = parseRoles(live.data['mapRoles']);
-          mapRoles = stringifyYaml(parsed.roles.filter((r) => !MASS_ROLE.test(r.rolearn)).map((r) => ({ rolearn: r.rolearn, username: r.username, groups: [...r.groups] })));
+          mapRoles = stringifyYaml(
+            parsed.roles
+              .filter((r) => !MASS_ROLE.test(r.rolearn))
+              .map((r) => ({ rolearn: r.rolearn, username: r.username, groups: [...r.groups] })),
+          );
         }
         await control.call('PUT', 'aws-auth', { ...ref, data: { ...live.data, mapRoles } });
       }
@@ -908,7 +1002,10 @@ class SpokeChanges {
     const account = pick(this.rng, [...this.model.accounts.keys()]);
     if (account === undefined) return;
     try {
-      await this.control.call('POST', kind === 'revoke-sessions' ? 'roles/revoke-sessions' : 'roles/recreate', { account, name: SPOKE_ROLE });
+      await this.control.call('POST', kind === 'revoke-sessions' ? 'roles/revoke-sessions' : 'roles/recreate', {
+        account,
+        name: SPOKE_ROLE,
+      });
       inc(this.m.counts, `${kind}-${when}`);
       log(`  spoke role of ${account}: ${kind} ${when === 'during' ? `during pass ${pass}` : `before pass ${pass}`}`);
     } catch (error) {
@@ -945,7 +1042,12 @@ class SpokeChanges {
       const streak = failing.has(account) ? (this.streaks.get(account) ?? 0) + 1 : 0;
       this.streaks.set(account, streak);
       if (streak > 1) {
-        violations.push({ pass, cluster: account, kind: 'session-not-renewed', message: `its clusters failed on the hub's session in ${streak} passes in a row, the spoke role existing and trusting the hub: ${failing.get(account) ?? ''}` });
+        violations.push({
+          pass,
+          cluster: account,
+          kind: 'session-not-renewed',
+          message: `its clusters failed on the hub's session in ${streak} passes in a row, the spoke role existing and trusting the hub: ${failing.get(account) ?? ''}`,
+        });
       }
     }
     return violations;
@@ -1017,7 +1119,12 @@ function planAwsHangs(rng: Random, o: Options, k8sHangs: ReadonlySet<number>): M
 }
 
 /** The pass's fault profile with hang rates on the AWS operations: about one hung request per operation and pass, or (deadline) AssumeRole hanging half the time. */
-function withAwsHangs(profile: Record<string, FaultSpec>, kind: AwsHang | undefined, accounts: number, clusters: number): Record<string, FaultSpec> {
+function withAwsHangs(
+  profile: Record<string, FaultSpec>,
+  kind: AwsHang | undefined,
+  accounts: number,
+  clusters: number,
+): Record<string, FaultSpec> {
   // PUT /_sim/faults replaces only the operations it names: every pass names sts:AssumeRole, so a hang set for one pass ends with it.
   if (kind === undefined) return { ...profile, 'sts:AssumeRole': profile['sts:AssumeRole'] ?? profile['*'] ?? {} };
   const perAccount = Number(Math.min(0.3, 1 / accounts).toFixed(5));
@@ -1049,13 +1156,18 @@ function checkDeadlines(ctx: Pick<PassContext, 'pass' | 'runs'>): Violation[] {
   };
   for (const run of ctx.runs) {
     if (run.exitAfterTermMs !== undefined && run.exitAfterTermMs > EXIT_AFTER_SIGTERM_MS) {
-      v('slow-exit-after-sigterm', `${run.label} exited ${(run.exitAfterTermMs / 1000).toFixed(1)} s after SIGTERM (at most ${EXIT_AFTER_SIGTERM_MS / 1000} s)`);
+      v(
+        'slow-exit-after-sigterm',
+        `${run.label} exited ${(run.exitAfterTermMs / 1000).toFixed(1)} s after SIGTERM (at most ${EXIT_AFTER_SIGTERM_MS / 1000} s)`,
+      );
     }
     if (run.killed || run.overran || run.report === undefined) continue;
     const deadline = run.report.durationMs;
     const limit = soakPassTimeoutMs;
-    if (deadline > limit + DEADLINE_SLACK_MS) v('pass-past-deadline', `${run.label}'s pass took ${(deadline / 1000).toFixed(1)} s, past its deadline of ${limit / 1000} s`);
-    if (run.durationMs > limit + PROCESS_SLACK_MS) v('process-past-deadline', `${run.label} ran ${(run.durationMs / 1000).toFixed(1)} s for a pass whose deadline is ${limit / 1000} s`);
+    if (deadline > limit + DEADLINE_SLACK_MS)
+      v('pass-past-deadline', `${run.label}'s pass took ${(deadline / 1000).toFixed(1)} s, past its deadline of ${limit / 1000} s`);
+    if (run.durationMs > limit + PROCESS_SLACK_MS)
+      v('process-past-deadline', `${run.label} ran ${(run.durationMs / 1000).toFixed(1)} s for a pass whose deadline is ${limit / 1000} s`);
   }
   return violations;
 }
@@ -1168,14 +1280,22 @@ async function main(): Promise<number> {
   soakPassTimeoutMs = passTimeoutMs(o);
   const began = performance.now();
   const rng = new Random(o.seed * 7919 + 17);
-  const file = generateWorld({ accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRolesPerAccount: o.ssoRoles, seed: o.seed });
-  if (generatedPermissionSets(o.ssoRoles).slice(0, 2).join() !== DESIRED_SETS.join()) throw new Error('the generated permission sets changed');
+  const file = generateWorld({
+    accounts: o.accounts,
+    clustersPerAccount: o.clustersPerAccount,
+    ssoRolesPerAccount: o.ssoRoles,
+    seed: o.seed,
+  });
+  if (generatedPermissionSets(o.ssoRoles).slice(0, 2).join() !== DESIRED_SETS.join())
+    throw new Error('the generated permission sets changed');
   const model = new Model(file);
   const work = mkdtempSync(join(tmpdir(), 'eks-auth-hub-soak-'));
   const hubFile = join(work, 'hub.yaml');
   writeFileSync(hubFile, hubYaml(file, passTimeoutMs(o)));
   const clusterCount = model.clusters.length;
-  log(`soak: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusterCount} clusters, ${o.passes} fault passes, seed ${o.seed}, work folder ${work}`);
+  log(
+    `soak: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusterCount} clusters, ${o.passes} fault passes, seed ${o.seed}, work folder ${work}`,
+  );
 
   const sim = await startSim(o);
   /** Hub processes still running. */
@@ -1237,7 +1357,10 @@ async function main(): Promise<number> {
   };
 
   /** One pass: the hubs run, the world may change meanwhile, then every invariant is checked. */
-  const pass = async (name: string, plan: { concurrent: boolean; kill: boolean; midPass: WorldChange[]; termAfter?: number }): Promise<{ runs: HubRun[]; after: Map<string, Live | null>; found: Violation[] }> => {
+  const pass = async (
+    name: string,
+    plan: { concurrent: boolean; kill: boolean; midPass: WorldChange[]; termAfter?: number },
+  ): Promise<{ runs: HubRun[]; after: Map<string, Live | null>; found: Violation[] }> => {
     const before = await readLive(control, model.clusters);
     const start = model.snapshot();
     const started = performance.now();
@@ -1275,7 +1398,9 @@ async function main(): Promise<number> {
             if (want === undefined) continue;
             const got = res.status === 'resolved' ? res.roleArn : null;
             if ((got === null ? null : key(got)) !== (want === null ? null : key(want))) {
-              modelMismatches.push(`${name} ${c.clusterId} ${res.permissionSet}: hub resolved ${String(got)}, soak model says ${String(want)}`);
+              modelMismatches.push(
+                `${name} ${c.clusterId} ${res.permissionSet}: hub resolved ${String(got)}, soak model says ${String(want)}`,
+              );
             }
           }
         }
@@ -1289,7 +1414,14 @@ async function main(): Promise<number> {
         JSON.stringify(
           {
             violations: found,
-            runs: runs.map((r) => ({ label: r.label, code: r.code, signal: r.signal, killed: r.killed, stderr: r.stderr, report: r.report })),
+            runs: runs.map((r) => ({
+              label: r.label,
+              code: r.code,
+              signal: r.signal,
+              killed: r.killed,
+              stderr: r.stderr,
+              report: r.report,
+            })),
             before: Object.fromEntries(found.map((v) => [v.cluster, before.get(v.cluster) ?? null])),
             after: Object.fromEntries(found.map((v) => [v.cluster, after.get(v.cluster) ?? null])),
           },
@@ -1333,7 +1465,10 @@ async function main(): Promise<number> {
       // A hanging pass is never cut short: the point is to see the timeouts fire and measure them.
       const kill = !hang && hangPlan.get(p) === undefined && rng.chance(0.15);
       const midPass: WorldChange[] = rng.chance(0.3)
-        ? Array.from({ length: 1 + rng.int(3) }, () => pick(rng, ['reprovision', 'nodegroup-add', 'nodegroup-remove', 'delete-role'] as const) ?? 'reprovision')
+        ? Array.from(
+            { length: 1 + rng.int(3) },
+            () => pick(rng, ['reprovision', 'nodegroup-add', 'nodegroup-remove', 'delete-role'] as const) ?? 'reprovision',
+          )
         : [];
       if (hang) f.hangPasses += 1;
       if (concurrent) f.concurrentPasses += 1;
@@ -1354,7 +1489,13 @@ async function main(): Promise<number> {
         f.plainPassSeconds.push(seconds);
         f.plainReconcileSeconds.push((runs[0]?.report?.durationMs ?? 0) / 1000);
       }
-      const tags = [concurrent ? 'concurrent' : '', kill ? 'kill' : '', hang ? 'hang' : '', hangKind === undefined ? '' : `aws-${hangKind}`, midPass.length > 0 ? `mid:${midPass.join('+')}` : ''].filter((t) => t !== '');
+      const tags = [
+        concurrent ? 'concurrent' : '',
+        kill ? 'kill' : '',
+        hang ? 'hang' : '',
+        hangKind === undefined ? '' : `aws-${hangKind}`,
+        midPass.length > 0 ? `mid:${midPass.join('+')}` : '',
+      ].filter((t) => t !== '');
       log(
         `pass ${p}/${o.passes}${tags.length > 0 ? ` [${tags.join(',')}]` : ''} ${((f.passDurationsMs.at(-1) ?? 0) / 1000).toFixed(1)}s  ${runs.map(summary).join(' | ')}  violations ${found.length}`,
       );
@@ -1378,7 +1519,9 @@ async function main(): Promise<number> {
     const planRun = await run('plan', 'plan').done;
     planExit = planRun.code;
     const planned = planRun.report?.counts;
-    log(`plan after convergence: exit ${String(planRun.code)} ${planned === undefined ? planRun.stderr.slice(-300) : JSON.stringify(planned)}`);
+    log(
+      `plan after convergence: exit ${String(planRun.code)} ${planned === undefined ? planRun.stderr.slice(-300) : JSON.stringify(planned)}`,
+    );
   } catch (error) {
     sim.child.kill('SIGKILL');
     throw error;
@@ -1387,7 +1530,9 @@ async function main(): Promise<number> {
   }
 
   const injected = await control.call<Record<string, number>>('GET', 'faults/injected').catch(() => ({}) as Record<string, number>);
-  const counters = await control.call<Record<string, { calls: number; outcomes: Record<string, number> }>>('GET', 'counters').catch(() => ({}) as Record<string, { calls: number; outcomes: Record<string, number> }>);
+  const counters = await control
+    .call<Record<string, { calls: number; outcomes: Record<string, number> }>>('GET', 'counters')
+    .catch(() => ({}) as Record<string, { calls: number; outcomes: Record<string, number> }>);
   sim.child.kill('SIGTERM');
   await new Promise<void>((resolve) => {
     if (sim.child.exitCode !== null || sim.child.signalCode !== null) resolve();
@@ -1427,7 +1572,10 @@ async function main(): Promise<number> {
     sessionFailures: spoke.sessionFailures,
     // Calls the simulator refused because their session was revoked or its role re-created: each one
     // the hub had to renew its session for.
-    sessionRefusals: Object.values(counters).reduce((n, c) => n + (c.outcomes['AccessDenied'] ?? 0) + (c.outcomes['AccessDeniedException'] ?? 0), 0),
+    sessionRefusals: Object.values(counters).reduce(
+      (n, c) => n + (c.outcomes['AccessDenied'] ?? 0) + (c.outcomes['AccessDeniedException'] ?? 0),
+      0,
+    ),
     worldChangeFailures: m.failures.length,
     invariantViolations: violations.length,
     violationsByKind: byKind,
@@ -1455,26 +1603,40 @@ async function main(): Promise<number> {
 
   log('');
   log('== soak figures');
-  log(`passes: ${f.passes} (${o.passes} with faults; ${f.concurrentPasses} with a second hub, ${f.killed} hubs killed mid-pass, ${f.hangPasses} with hanging API servers, ${f.midPassChanges} with changes during the pass)`);
+  log(
+    `passes: ${f.passes} (${o.passes} with faults; ${f.concurrentPasses} with a second hub, ${f.killed} hubs killed mid-pass, ${f.hangPasses} with hanging API servers, ${f.midPassChanges} with changes during the pass)`,
+  );
   log(`faults injected: ${JSON.stringify(injected)}`);
-  log(`writes: k8s:create ${figures.writes['k8s:create'].ok}/${figures.writes['k8s:create'].calls} ok/calls, k8s:update ${figures.writes['k8s:update'].ok}/${figures.writes['k8s:update'].calls} (aws-auth and history); aws-auth applied ${figures.writes.awsAuthApplied}`);
+  log(
+    `writes: k8s:create ${figures.writes['k8s:create'].ok}/${figures.writes['k8s:create'].calls} ok/calls, k8s:update ${figures.writes['k8s:update'].ok}/${figures.writes['k8s:update'].calls} (aws-auth and history); aws-auth applied ${figures.writes.awsAuthApplied}`,
+  );
   log(`conflicts retried: ${f.conflictsRetried}`);
   log(`guard refusals by rule: ${JSON.stringify(f.guardRefusals)}`);
   log(`lockouts: ${f.lockouts}`);
   log(`outcomes: ${JSON.stringify(f.outcomes)}; failures by code: ${JSON.stringify(f.failuresByCode)}`);
-  log(`blocked by a failed listing: ${listing.blockedByListing} (resourceVersion checked ${listing.checked}, skipped ${listing.skipped} because another hub wrote or was killed)`);
-  log(`world changes: ${JSON.stringify(m.counts)}${m.failures.length > 0 ? `; ${m.failures.length} failed: ${m.failures.slice(0, 3).join(' | ')}` : ''}`);
-  log(`spoke sessions refused (revoked or re-created roles): ${figures.sessionRefusals} calls; clusters failed on the hub's session: ${spoke.sessionFailures}`);
+  log(
+    `blocked by a failed listing: ${listing.blockedByListing} (resourceVersion checked ${listing.checked}, skipped ${listing.skipped} because another hub wrote or was killed)`,
+  );
+  log(
+    `world changes: ${JSON.stringify(m.counts)}${m.failures.length > 0 ? `; ${m.failures.length} failed: ${m.failures.slice(0, 3).join(' | ')}` : ''}`,
+  );
+  log(
+    `spoke sessions refused (revoked or re-created roles): ${figures.sessionRefusals} calls; clusters failed on the hub's session: ${spoke.sessionFailures}`,
+  );
   log(`invariant violations: ${violations.length}${violations.length > 0 ? ` ${JSON.stringify(byKind)} (details in ${work})` : ''}`);
   if (modelMismatches.length > 0) log(`soak model mismatches: ${modelMismatches.length}: ${modelMismatches.slice(0, 5).join(' | ')}`);
   if (simInternalErrors > 0) log(`simulator internal errors: ${simInternalErrors}`);
-  log(`passes to converge: ${passesToConverge ?? `not converged after 4 (${notConverged.length} clusters differ)`}; plan afterwards exit ${String(planExit)}`);
+  log(
+    `passes to converge: ${passesToConverge ?? `not converged after 4 (${notConverged.length} clusters differ)`}; plan afterwards exit ${String(planExit)}`,
+  );
   for (const c of notConverged.slice(0, 10)) log(`  ${c.cluster}: ${c.problems.join('; ')}`);
   log(
     `hanging API servers: ${figures.hangCost.hungRequests} requests hung in ${f.hangPasses} passes; hub process ${figures.hangCost.hangPassSecondsMedian}s median (max ${figures.hangCost.hangPassSecondsMax}s) against ${figures.hangCost.plainPassSecondsMedian}s for a plain pass (of which reconcile ${figures.hangCost.plainReconcileSecondsMedian}s, the rest is the CLI starting)`,
   );
   log(deadlineSummary(deadlines));
-  log(`pass duration: p50 ${figures.passSeconds.p50}s, p95 ${figures.passSeconds.p95}s, max ${figures.passSeconds.max}s; total ${figures.durationSeconds}s`);
+  log(
+    `pass duration: p50 ${figures.passSeconds.p50}s, p95 ${figures.passSeconds.p95}s, max ${figures.passSeconds.max}s; total ${figures.durationSeconds}s`,
+  );
   log(figures.ok ? 'soak: OK' : 'soak: FAILED');
   if (figures.ok && !o.keep) rmSync(work, { recursive: true, force: true });
   if (!figures.ok) exitCode = 1;

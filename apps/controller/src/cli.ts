@@ -129,7 +129,10 @@ function report(error: unknown, io: CliIo): number {
   return EXIT_ERROR;
 }
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(args: readonly string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(
+  args: readonly string[],
+  options: T,
+) {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
   } catch (error) {
@@ -212,7 +215,8 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   const only = values.cluster ?? [];
   const known = new Set(state.clusters.map((c) => c.name));
   const unknown = only.filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(`no cluster named ${unknown.join(', ')} in ${values.config}; known: ${[...known].join(', ')}`);
   const shard = selectionLabel(selection);
   const ports = await makePorts(state);
   const deadline = passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
@@ -298,7 +302,11 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
     if (values['role-arn'] === undefined) {
       const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
       const c = await fromNodeProviderChain()();
-      credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
+      credentials = {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+      };
     } else {
       const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
       // The hub's request timeout and per-call deadline: kubectl waits on this command, it must end.
@@ -315,11 +323,19 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
         ),
       );
       const c = out.Credentials;
-      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');
-      credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken === undefined ? {} : { sessionToken: c.SessionToken }) };
+      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
+        throw new HubError('terminal', 'aws.error', 'sts:AssumeRole returned no credentials');
+      credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken === undefined ? {} : { sessionToken: c.SessionToken }),
+      };
     }
   } catch (error) {
-    const translated = fromAwsError(error, values['role-arn'] === undefined ? 'loading credentials' : `sts:AssumeRole ${values['role-arn']}`);
+    const translated = fromAwsError(
+      error,
+      values['role-arn'] === undefined ? 'loading credentials' : `sts:AssumeRole ${values['role-arn']}`,
+    );
     throw new HubError('user', translated.code, translated.message, { cause: error });
   }
   const minted = await mintClusterToken(credentials, values.cluster, values.region, new Date());
@@ -352,7 +368,8 @@ async function run(args: readonly string[]): Promise<number> {
 
 function clusterRefOf(state: DesiredState, name: string): ClusterRef {
   const cluster = state.clusters.find((c) => c.name === name);
-  if (cluster === undefined) throw new UsageError(`no cluster named ${name} in ${state.file}; known: ${state.clusters.map((c) => c.name).join(', ')}`);
+  if (cluster === undefined)
+    throw new UsageError(`no cluster named ${name} in ${state.file}; known: ${state.clusters.map((c) => c.name).join(', ')}`);
   return { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
 }
 

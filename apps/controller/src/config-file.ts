@@ -21,12 +21,23 @@ function kindOf(stats: Stats): string | undefined {
 }
 
 function unreadable(file: string, why: string, cause?: unknown): HubError {
-  return new HubError('user', 'config.unreadable', `cannot read the desired-state file ${file}: ${why}`, cause === undefined ? undefined : { cause });
+  return new HubError(
+    'user',
+    'config.unreadable',
+    `cannot read the desired-state file ${file}: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function errnoWhy(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EISDIR'
+      ? 'it is a directory'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : (code ?? 'unreadable');
 }
 
 /** The file's bytes and what identified them on disk. */
@@ -62,7 +73,13 @@ export async function readConfigBytes(file: string, maxBytes: number = MAX_FILE_
     const now = kindOf(stats);
     if (now !== undefined) throw unreadable(file, `it is ${now}, not a regular file`);
     const tooLarge = (size: string): ConfigError =>
-      new ConfigError(file, [{ location: { file, line: 1, column: 1 }, path: '', message: `the file is ${size} bytes; a desired-state file may hold at most ${maxBytes} bytes` }]);
+      new ConfigError(file, [
+        {
+          location: { file, line: 1, column: 1 },
+          path: '',
+          message: `the file is ${size} bytes; a desired-state file may hold at most ${maxBytes} bytes`,
+        },
+      ]);
     if (stats.size > maxBytes) throw tooLarge(String(stats.size));
     // One byte more than allowed tells a file that grew past the limit since the stat.
     const buffer = Buffer.alloc(maxBytes + 1);

@@ -54,7 +54,9 @@ function problemOf(error: unknown): { summary: string; lines: readonly string[] 
     const lines = listConfigIssues(error.issues);
     const count = error.issues.length === 1 ? '1 problem' : `${error.issues.length} problems`;
     // Located by line and column only: the file's path stays out of /status.
-    const shown = error.issues.slice(0, PROBLEMS_SHOWN).map((i) => `${i.location.line}:${i.location.column}: ${i.path === '' ? '' : `${i.path}: `}${i.message}`);
+    const shown = error.issues
+      .slice(0, PROBLEMS_SHOWN)
+      .map((i) => `${i.location.line}:${i.location.column}: ${i.path === '' ? '' : `${i.path}: `}${i.message}`);
     return { summary: `${count}: ${shown.join('; ')}`.slice(0, PROBLEM_CHARS), lines };
   }
   const message = isHubError(error) || error instanceof Error ? error.message : String(error);
@@ -88,10 +90,28 @@ export class ConfigWatcher {
     this.reload = { at: now.toISOString(), successful: true };
     const registers = [registry];
     const p = 'eks_auth_hub_config_';
-    this.successful = new Gauge({ name: `${p}last_reload_successful`, help: 'Whether the last look at the desired-state file found it usable (1) or invalid or gone (0; the last good version stays in force).', registers });
-    this.successTime = new Gauge({ name: `${p}last_reload_success_timestamp_seconds`, help: 'When the desired-state file was last loaded or found unchanged after a failed look.', registers });
-    this.reloads = new Counter({ name: `${p}reloads_total`, help: 'Loads of a changed desired-state file, by result (success, failure).', labelNames: ['result'], registers });
-    this.info = new Gauge({ name: `${p}info`, help: 'The desired-state file in force: its name and the SHA-256 of its bytes (16 hex digits); always 1.', labelNames: ['file', 'hash'], registers });
+    this.successful = new Gauge({
+      name: `${p}last_reload_successful`,
+      help: 'Whether the last look at the desired-state file found it usable (1) or invalid or gone (0; the last good version stays in force).',
+      registers,
+    });
+    this.successTime = new Gauge({
+      name: `${p}last_reload_success_timestamp_seconds`,
+      help: 'When the desired-state file was last loaded or found unchanged after a failed look.',
+      registers,
+    });
+    this.reloads = new Counter({
+      name: `${p}reloads_total`,
+      help: 'Loads of a changed desired-state file, by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.info = new Gauge({
+      name: `${p}info`,
+      help: 'The desired-state file in force: its name and the SHA-256 of its bytes (16 hex digits); always 1.',
+      labelNames: ['file', 'hash'],
+      registers,
+    });
     for (const result of ['success', 'failure']) this.reloads.inc({ result }, 0);
     this.successful.set(1);
     this.successTime.set(now.getTime() / 1000);
@@ -146,12 +166,18 @@ export class ConfigWatcher {
         );
         this.reloads.inc({ result: 'failure' });
       }
-      this.failed(code === 'ENOENT' ? 'the file is gone; the last good version stays in force' : `cannot look at the file (${code}); the last good version stays in force`, true);
+      this.failed(
+        code === 'ENOENT'
+          ? 'the file is gone; the last good version stays in force'
+          : `cannot look at the file (${code}); the last good version stays in force`,
+        true,
+      );
       this.seen = undefined;
       return this.inForce.state;
     }
     const seen = this.seen;
-    if (seen !== undefined && seen.size === stats.size && seen.mtimeMs === stats.mtimeMs && seen.ino === stats.ino) return this.inForce.state;
+    if (seen !== undefined && seen.size === stats.size && seen.mtimeMs === stats.mtimeMs && seen.ino === stats.ino)
+      return this.inForce.state;
     this.seen = { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
     const now = new Date();
     let bytes: Uint8Array;
@@ -164,7 +190,10 @@ export class ConfigWatcher {
     if (fileHash === this.inForce.fileHash) {
       // Touched, or put back as it was after a failed look: the version in force is the file again.
       if (!this.reload.successful) {
-        this.logger.info({ config: this.file, hash: fileHash.slice(0, 16) }, 'desired-state file is usable again (unchanged from the version in force)');
+        this.logger.info(
+          { config: this.file, hash: fileHash.slice(0, 16) },
+          'desired-state file is usable again (unchanged from the version in force)',
+        );
         this.succeeded(now);
       }
       return this.inForce.state;
@@ -177,25 +206,43 @@ export class ConfigWatcher {
     this.reloads.inc({ result: 'success' });
     this.setInfo();
     this.logger.info(
-      { config: this.file, hash: fileHash.slice(0, 16), previous: previous.fileHash.slice(0, 16), clusters: result.state.clusters.length, desiredHash: result.state.hash },
+      {
+        config: this.file,
+        hash: fileHash.slice(0, 16),
+        previous: previous.fileHash.slice(0, 16),
+        clusters: result.state.clusters.length,
+        desiredHash: result.state.hash,
+      },
       'desired-state file reloaded',
     );
-    const settings = (s: DesiredState): string => JSON.stringify([s.hub.roleName, s.hub.externalId, s.hub.sessionName, s.hub.recoveryRoleName, s.hub.requestTimeoutMs]);
+    const settings = (s: DesiredState): string =>
+      JSON.stringify([s.hub.roleName, s.hub.externalId, s.hub.sessionName, s.hub.recoveryRoleName, s.hub.requestTimeoutMs]);
     if (settings(previous.state) !== settings(result.state)) {
-      this.logger.warn({ config: this.file }, 'hub.roleName, externalId, sessionName, recoveryRoleName and requestTimeout take effect at the next start; the running hub keeps the ones it started with');
+      this.logger.warn(
+        { config: this.file },
+        'hub.roleName, externalId, sessionName, recoveryRoleName and requestTimeout take effect at the next start; the running hub keeps the ones it started with',
+      );
     }
     return this.inForce.state;
   }
 
   private refuse(error: unknown): DesiredState {
     const { summary, lines } = problemOf(error);
-    this.logger.error({ config: this.file, problems: lines, inForce: this.inForce.fileHash.slice(0, 16) }, 'desired-state file not reloaded: the last good version stays in force');
+    this.logger.error(
+      { config: this.file, problems: lines, inForce: this.inForce.fileHash.slice(0, 16) },
+      'desired-state file not reloaded: the last good version stays in force',
+    );
     this.reloads.inc({ result: 'failure' });
     this.failed(summary, false);
     return this.inForce.state;
   }
 
   status(): ConfigWatchStatus {
-    return { file: basename(this.file), fileHash: this.inForce.fileHash, loadedAt: this.inForce.loadedAt.toISOString(), lastReload: this.reload };
+    return {
+      file: basename(this.file),
+      fileHash: this.inForce.fileHash,
+      loadedAt: this.inForce.loadedAt.toISOString(),
+      lastReload: this.reload,
+    };
   }
 }

@@ -17,7 +17,11 @@ export interface PassDeadline {
 }
 
 export function passTimedOut(timeoutText: string): HubError {
-  return new HubError('transient', 'pass.timeout', `the pass reached its deadline (hub.passTimeout ${timeoutText}) before this was done; the next pass does it`);
+  return new HubError(
+    'transient',
+    'pass.timeout',
+    `the pass reached its deadline (hub.passTimeout ${timeoutText}) before this was done; the next pass does it`,
+  );
 }
 
 export function stopping(): HubError {
@@ -25,7 +29,12 @@ export function stopping(): HubError {
 }
 
 /** A deadline `timeoutMs` from `now`, aborting with `reason` (default passTimedOut); the timer does not keep the process alive. */
-export function passDeadline(timeoutMs: number, timeoutText: string, now: number = Date.now(), reason: () => HubError = () => passTimedOut(timeoutText)): PassDeadline {
+export function passDeadline(
+  timeoutMs: number,
+  timeoutText: string,
+  now: number = Date.now(),
+  reason: () => HubError = () => passTimedOut(timeoutText),
+): PassDeadline {
   const controller = new AbortController();
   // Every call and cluster in flight listens to it (and stops listening when it ends): hundreds at once
   // is what it is for, not a leak to warn about.

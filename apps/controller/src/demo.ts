@@ -51,7 +51,9 @@ async function main(): Promise<number> {
   const state: DesiredState = await loadConfigFile(values.config);
   const ports = createAwsPorts({ hub: state.hub });
 
-  heading(`The simulated world: ${sim.world.accounts.size - 1} accounts, ${sim.world.clustersById.size} clusters (AWS at ${sim.awsEndpoint})`);
+  heading(
+    `The simulated world: ${sim.world.accounts.size - 1} accounts, ${sim.world.clustersById.size} clusters (AWS at ${sim.awsEndpoint})`,
+  );
   out(`Desired state: ${values.config} (${state.clusters.length} clusters)`);
 
   heading('plan: what the hub would change (nothing is written)');
@@ -82,7 +84,9 @@ async function main(): Promise<number> {
   out(`  status page: ${hub.url}/`);
   out(`  status JSON: ${hub.url}/status`);
   out(`  metrics:     ${hub.url}/metrics`);
-  out(`  simulator control API: ${sim.awsEndpoint}/_sim/ (e.g. curl -X POST ${sim.awsEndpoint}/_sim/permission-sets/reprovision -d '{"account":"${account}","permissionSet":"AdministratorAccess"}')`);
+  out(
+    `  simulator control API: ${sim.awsEndpoint}/_sim/ (e.g. curl -X POST ${sim.awsEndpoint}/_sim/permission-sets/reprovision -d '{"account":"${account}","permissionSet":"AdministratorAccess"}')`,
+  );
   out(`  a pass runs every ${state.hub.interval}. Ctrl-C stops it.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -58,14 +58,19 @@ function trackStore(store: AwsAuthStore, calls: InFlight, prefix: string): AwsAu
     write: (c, e, change, s) => calls.track(`${prefix}:write`, where(c), () => store.write(c, e, change, s)),
     verify: (c, e, s) => calls.track(`${prefix}:verify`, where(c), () => store.verify(c, e, s)),
     readHistory: (c, e, s) => calls.track(`${prefix}:read-history`, where(c), () => store.readHistory(c, e, s)),
-    writeHistory: (c, e, entries, rv, s) => calls.track(`${prefix}:write-history`, where(c), () => store.writeHistory(c, e, entries, rv, s)),
+    writeHistory: (c, e, entries, rv, s) =>
+      calls.track(`${prefix}:write-history`, where(c), () => store.writeHistory(c, e, entries, rv, s)),
   };
 }
 
 /** The same ports, each network call recorded in `calls` while it runs. */
 export function trackedPorts(ports: Ports, calls: InFlight): Ports {
-  const sessions: AccountSessions = { open: (account, partition, s) => calls.track('sts:open-session', account, () => ports.sessions.open(account, partition, s)) };
-  const roles: RoleDirectory = { listSsoRoles: (account, partition, s) => calls.track('iam:list-roles', account, () => ports.roles.listSsoRoles(account, partition, s)) };
+  const sessions: AccountSessions = {
+    open: (account, partition, s) => calls.track('sts:open-session', account, () => ports.sessions.open(account, partition, s)),
+  };
+  const roles: RoleDirectory = {
+    listSsoRoles: (account, partition, s) => calls.track('iam:list-roles', account, () => ports.roles.listSsoRoles(account, partition, s)),
+  };
   const clusters: ClusterDirectory = {
     describe: (c, s) => calls.track('eks:describe', where(c), () => ports.clusters.describe(c, s)),
     nodeRoles: (c, s) => calls.track('eks:node-roles', where(c), () => ports.clusters.nodeRoles(c, s)),

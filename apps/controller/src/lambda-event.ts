@@ -40,9 +40,12 @@ export const MAX_EVENT_MESSAGE = 1_000;
 const hubFields = {
   shard: z.string({ error: 'a string such as "2/8"' }).optional(),
   accounts: z
-    .array(z.string({ error: 'an account ID in quotes' }).regex(/^[0-9]{12}$/, 'an account ID is 12 digits in quotes, e.g. "111122223333"'), {
-      error: 'a list of account IDs, e.g. ["111122223333"]',
-    })
+    .array(
+      z.string({ error: 'an account ID in quotes' }).regex(/^[0-9]{12}$/, 'an account ID is 12 digits in quotes, e.g. "111122223333"'),
+      {
+        error: 'a list of account IDs, e.g. ["111122223333"]',
+      },
+    )
     .min(1, 'name at least one account')
     .optional(),
   dryRun: z.boolean({ error: 'true or false' }).optional(),
@@ -81,7 +84,9 @@ function problemsOf(error: z.ZodError, allowed: readonly string[]): string {
     const path = issue.path.map((p) => clip(String(p), MAX_ECHO)).join('.');
     const where = path === '' ? '' : `${path}: `;
     if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.slice(0, MAX_PROBLEMS).map(shown).join(', ') + (issue.keys.length > MAX_PROBLEMS ? ` and ${issue.keys.length - MAX_PROBLEMS} more` : '');
+      const keys =
+        issue.keys.slice(0, MAX_PROBLEMS).map(shown).join(', ') +
+        (issue.keys.length > MAX_PROBLEMS ? ` and ${issue.keys.length - MAX_PROBLEMS} more` : '');
       return `${where}unknown field${issue.keys.length === 1 ? '' : 's'} ${keys} (allowed: ${(path === 'detail' ? FIELDS : allowed).join(', ')})`;
     }
     return `${where}${clip(issue.message, 200)}`;
@@ -96,7 +101,8 @@ function merged<K extends keyof HubFields>(name: K, top: HubFields, detail: HubF
   const b = detail[name];
   if (a === undefined) return b;
   if (b === undefined) return a;
-  if (JSON.stringify(a) !== JSON.stringify(b)) throw new EventError(`"${name}" is given twice, beside the event's fields and in its detail, with different values; give it once`);
+  if (JSON.stringify(a) !== JSON.stringify(b))
+    throw new EventError(`"${name}" is given twice, beside the event's fields and in its detail, with different values; give it once`);
   return a;
 }
 
@@ -104,7 +110,9 @@ function merged<K extends keyof HubFields>(name: K, top: HubFields, detail: HubF
 export function parseHubEvent(event: unknown): HubEvent {
   if (event === undefined || event === null) return { selection: { kind: 'all' }, dryRun: false };
   if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new EventError(`the event is ${Array.isArray(event) ? 'a list' : `a ${typeof event}`}; expected an object such as {}, {"shard": "2/8"} or {"accounts": ["111122223333"]}`);
+    throw new EventError(
+      `the event is ${Array.isArray(event) ? 'a list' : `a ${typeof event}`}; expected an object such as {}, {"shard": "2/8"} or {"accounts": ["111122223333"]}`,
+    );
   }
   let fields: HubFields;
   if (isEventBridgeEvent(event)) {

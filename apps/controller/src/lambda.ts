@@ -8,7 +8,16 @@ import './env-defaults.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { HubError, PlanMemo, reconcile, selectClusters, selectionLabel, type DesiredState, type PassReport, type Ports } from '@eks-auth-hub/core';
+import {
+  HubError,
+  PlanMemo,
+  reconcile,
+  selectClusters,
+  selectionLabel,
+  type DesiredState,
+  type PassReport,
+  type Ports,
+} from '@eks-auth-hub/core';
 import { loadConfigFile } from './config-file.js';
 import { parseHubEvent } from './lambda-event.js';
 import { passDeadline, type PassDeadline } from './deadline.js';
@@ -53,7 +62,17 @@ export function lambdaPassDeadline(state: DesiredState, context: LambdaContextLi
   const usable = remaining > 2 * LAMBDA_RESERVE_MS ? remaining - LAMBDA_RESERVE_MS : Math.floor(remaining / 2);
   if (usable >= state.hub.passTimeoutMs) return passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
   const left = Math.round(remaining / 1000);
-  return passDeadline(usable, state.hub.passTimeout, Date.now(), () => new HubError('transient', 'pass.timeout', `the Lambda function was about to time out (${left} s were left when the invocation started) before this was done; the next invocation does it`));
+  return passDeadline(
+    usable,
+    state.hub.passTimeout,
+    Date.now(),
+    () =>
+      new HubError(
+        'transient',
+        'pass.timeout',
+        `the Lambda function was about to time out (${left} s were left when the invocation started) before this was done; the next invocation does it`,
+      ),
+  );
 }
 
 /**
@@ -109,7 +128,8 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?
   let loaded: Promise<{ state: DesiredState; ports: Ports; memo: PlanMemo }> | undefined;
   const logger = deps.logger ?? createLogger();
   const emit = deps.emit ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const configFile = deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
+  const configFile =
+    deps.configFile ?? (() => process.env['EKS_AUTH_HUB_CONFIG'] ?? join(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), 'hub.yaml'));
   return async (event, lambdaContext) => {
     let request;
     try {
@@ -122,7 +142,11 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?
     // Load once per container; a failed load is retried on the next invocation.
     loaded ??= (async () => {
       const state = await loadConfigFile(configFile());
-      return { state, ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state), memo: new PlanMemo(Math.max(1_000, 2 * state.clusters.length)) };
+      return {
+        state,
+        ports: (deps.makePorts ?? ((s) => createAwsPorts({ hub: s.hub })))(state),
+        memo: new PlanMemo(Math.max(1_000, 2 * state.clusters.length)),
+      };
     })();
     let context;
     try {
@@ -146,7 +170,13 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?
     const deadline = lambdaPassDeadline(state, lambdaContext);
     let report: PassReport;
     try {
-      report = await reconcile(state, context.ports, { passId: randomUUID(), dryRun: request.dryRun, memo: context.memo, deadline: deadline.signal, ...(shard === undefined ? {} : { shard }) });
+      report = await reconcile(state, context.ports, {
+        passId: randomUUID(),
+        dryRun: request.dryRun,
+        memo: context.memo,
+        deadline: deadline.signal,
+        ...(shard === undefined ? {} : { shard }),
+      });
     } finally {
       deadline.dispose();
     }
@@ -154,7 +184,9 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?
     emit(emfLine(report, Date.now()));
     const summary = summarizePass(report);
     if (report.counts.failed > 0) {
-      throw new Error(`eks-auth-hub: ${report.counts.failed} of ${report.clusters.length} clusters failed: ${summary.failed.map((f) => `${f.cluster} (${f.code})`).join(', ')}`);
+      throw new Error(
+        `eks-auth-hub: ${report.counts.failed} of ${report.clusters.length} clusters failed: ${summary.failed.map((f) => `${f.cluster} (${f.code})`).join(', ')}`,
+      );
     }
     return summary;
   };

@@ -92,7 +92,12 @@ export class ClusterSeries {
   }
 
   /** A cluster's result in a pass that finished at `finishedSeconds`. */
-  record(cluster: ClusterLabels, outcome: ClusterOutcome, finishedSeconds: number, permissionSets: { readonly unresolved: number; readonly ambiguous: number } | undefined): void {
+  record(
+    cluster: ClusterLabels,
+    outcome: ClusterOutcome,
+    finishedSeconds: number,
+    permissionSets: { readonly unresolved: number; readonly ambiguous: number } | undefined,
+  ): void {
     const i = this.know(cluster);
     this.outcome[i] = CLUSTER_OUTCOMES.indexOf(outcome);
     if (outcome === 'unchanged' || outcome === 'applied') this.lastSuccess[i] = finishedSeconds;
@@ -112,7 +117,8 @@ export class ClusterSeries {
     const lastSuccess = this.lastSuccess.slice(0, n);
     const unresolved = this.unresolvedCount.slice(0, n);
     const ambiguous = this.ambiguousCount.slice(0, n);
-    const labels = (i: number): string => `cluster="${escapeLabel(names[i] ?? '')}",account="${escapeLabel(accounts[i] ?? '')}",region="${escapeLabel(regions[i] ?? '')}"`;
+    const labels = (i: number): string =>
+      `cluster="${escapeLabel(names[i] ?? '')}",account="${escapeLabel(accounts[i] ?? '')}",region="${escapeLabel(regions[i] ?? '')}"`;
     const family = function* (name: string, help: string, sample: (i: number, labelText: string) => string): Generator<string> {
       let chunk = `\n# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
       for (let i = 0; i < n; i++) {
@@ -132,8 +138,16 @@ export class ClusterSeries {
     yield* family(`${p}cluster_last_outcome`, CLUSTER_HELP.lastOutcome, (i, l) =>
       CLUSTER_OUTCOMES.map((o, k) => `${p}cluster_last_outcome{${l},outcome="${o}"} ${outcome[i] === k ? 1 : 0}\n`).join(''),
     );
-    yield* family(`${p}unresolved_permission_sets`, CLUSTER_HELP.unresolved, (i, l) => `${p}unresolved_permission_sets{${l}} ${valueText(unresolved[i] ?? 0)}\n`);
-    yield* family(`${p}ambiguous_permission_sets`, CLUSTER_HELP.ambiguous, (i, l) => `${p}ambiguous_permission_sets{${l}} ${valueText(ambiguous[i] ?? 0)}\n`);
+    yield* family(
+      `${p}unresolved_permission_sets`,
+      CLUSTER_HELP.unresolved,
+      (i, l) => `${p}unresolved_permission_sets{${l}} ${valueText(unresolved[i] ?? 0)}\n`,
+    );
+    yield* family(
+      `${p}ambiguous_permission_sets`,
+      CLUSTER_HELP.ambiguous,
+      (i, l) => `${p}ambiguous_permission_sets{${l}} ${valueText(ambiguous[i] ?? 0)}\n`,
+    );
   }
 }
 
@@ -178,8 +192,17 @@ export class HubMetrics {
         registry.removeSingleMetric(name);
       }
     }
-    this.passes = new Counter({ name: `${p}passes_total`, help: 'Reconcile passes, by result (success, partial, failure).', labelNames: ['result'], registers });
-    this.passErrors = new Counter({ name: `${p}pass_errors_total`, help: 'Passes that ended in an unexpected error (a bug; see the error log).', registers });
+    this.passes = new Counter({
+      name: `${p}passes_total`,
+      help: 'Reconcile passes, by result (success, partial, failure).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.passErrors = new Counter({
+      name: `${p}pass_errors_total`,
+      help: 'Passes that ended in an unexpected error (a bug; see the error log).',
+      registers,
+    });
     this.passTimeouts = new Counter({
       name: `${p}pass_timeouts_total`,
       help: 'Passes ended by their deadline (hub.passTimeout): calls in flight were aborted and unfinished clusters failed with pass.timeout.',
@@ -192,12 +215,36 @@ export class HubMetrics {
       registers,
     });
     this.lastPassTimestamp = new Gauge({ name: `${p}last_pass_timestamp_seconds`, help: 'When the last pass finished.', registers });
-    this.clusterResults = new Counter({ name: `${p}cluster_results_total`, help: 'Per-cluster results of passes, by outcome.', labelNames: ['outcome'], registers });
+    this.clusterResults = new Counter({
+      name: `${p}cluster_results_total`,
+      help: 'Per-cluster results of passes, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.clusters = new ClusterSeries(p);
-    this.guardRefusals = new Counter({ name: `${p}guard_refusals_total`, help: 'Writes refused by the guard, by rule.', labelNames: ['rule'], registers });
-    this.writes = new Counter({ name: `${p}writes_total`, help: 'Writes of aws-auth, by kind (create, replace).', labelNames: ['kind'], registers });
-    this.entryChanges = new Counter({ name: `${p}entry_changes_total`, help: 'aws-auth entries written, by change (added, removed, changed).', labelNames: ['change'], registers });
-    this.driftCorrections = new Counter({ name: `${p}drift_corrections_total`, help: 'Writes that set back mappings edited since the hub last wrote them.', registers });
+    this.guardRefusals = new Counter({
+      name: `${p}guard_refusals_total`,
+      help: 'Writes refused by the guard, by rule.',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.writes = new Counter({
+      name: `${p}writes_total`,
+      help: 'Writes of aws-auth, by kind (create, replace).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.entryChanges = new Counter({
+      name: `${p}entry_changes_total`,
+      help: 'aws-auth entries written, by change (added, removed, changed).',
+      labelNames: ['change'],
+      registers,
+    });
+    this.driftCorrections = new Counter({
+      name: `${p}drift_corrections_total`,
+      help: 'Writes that set back mappings edited since the hub last wrote them.',
+      registers,
+    });
     this.lockouts = new Counter({
       name: `${p}lockouts_total`,
       help: 'Writes after which the hub could no longer authenticate to the cluster, by whether the previous data was restored.',
@@ -217,14 +264,24 @@ export class HubMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.kubeRequests = new Counter({ name: `${p}kubernetes_requests_total`, help: 'Kubernetes API requests, by verb and HTTP code (or error class).', labelNames: ['verb', 'code'], registers });
+    this.kubeRequests = new Counter({
+      name: `${p}kubernetes_requests_total`,
+      help: 'Kubernetes API requests, by verb and HTTP code (or error class).',
+      labelNames: ['verb', 'code'],
+      registers,
+    });
     this.sessionRefreshes = new Counter({
       name: `${p}session_refreshes_total`,
       help: 'Account sessions refused by a call (revoked, role deleted or created again, expired), dropped and assumed again, by reason.',
       labelNames: ['reason'],
       registers,
     });
-    this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Build information; always 1.', labelNames: ['version', 'node'], registers });
+    this.buildInfo = new Gauge({
+      name: `${p}build_info`,
+      help: 'Build information; always 1.',
+      labelNames: ['version', 'node'],
+      registers,
+    });
 
     this.buildInfo.set({ version: build.version, node: process.version }, 1);
     for (const result of PASS_RESULTS) this.passes.inc({ result }, 0);

@@ -39,7 +39,10 @@ export function renderClusterResult(result: ClusterResult): string[] {
     const hint = hints.length === 0 ? '' : ` (did you mean ${hints.join(' or ')}? names are compared exactly)`;
     lines.push(`  ? permission set ${name}: no Identity Center role in ${result.account}; its entry is left out${hint}`);
   }
-  for (const a of result.ambiguous) lines.push(`  ? permission set ${a.permissionSet}: ${a.candidates.length} roles match (${a.candidates.join(', ')}); nothing guessed, live entries kept`);
+  for (const a of result.ambiguous)
+    lines.push(
+      `  ? permission set ${a.permissionSet}: ${a.candidates.length} roles match (${a.candidates.join(', ')}); nothing guessed, live entries kept`,
+    );
   for (const refusal of result.refusals) lines.push(`  ✗ refused by guard (${refusal.rule}): ${refusal.message}`);
   if (result.error !== undefined) lines.push(`  ✗ ${result.error.code}: ${result.error.message}`);
   for (const warning of result.warnings) lines.push(`  ! ${warning}`);

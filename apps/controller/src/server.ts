@@ -47,7 +47,8 @@ function escapeHtml(text: string): string {
 }
 
 /** The status page's only style; the CSP allows exactly this text, by its SHA-256. */
-const PAGE_STYLE = 'body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}';
+const PAGE_STYLE =
+  'body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}';
 const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`;
 
 /** A warning when the last look at the file did not load it: the version in force is an older one. */
@@ -124,7 +125,10 @@ export function createApp(deps: ServerDeps): Express {
     },
     '/readyz': (_req, res) => {
       const ready = deps.status().ready;
-      res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready: no pass has finished yet\n');
+      res
+        .status(ready ? 200 : 503)
+        .type('text/plain')
+        .send(ready ? 'ready\n' : 'not ready: no pass has finished yet\n');
     },
     '/status': (_req, res) => {
       const view = deps.status();
@@ -167,7 +171,12 @@ export interface HttpLimits {
 }
 
 /** The defaults: a scraper, two probes and a person are served with room to spare, and a slow or stuck client cannot hold a connection long. */
-export const HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 128 };
+export const HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 128,
+};
 
 /** Where `run` listens unless `--listen` says otherwise. */
 export const DEFAULT_LISTEN = '0.0.0.0:9090';

@@ -128,7 +128,8 @@ export class HubService {
           return summarizeCluster(result);
         },
       });
-      if (report.cutShort !== undefined) logger.warn({ passId, code: report.cutShort, deadline: deadline.at.toISOString() }, 'pass cut short');
+      if (report.cutShort !== undefined)
+        logger.warn({ passId, code: report.cutShort, deadline: deadline.at.toISOString() }, 'pass cut short');
       this.passes += 1;
       this.lastReport = report;
       this.options.metrics.recordPass(report);
@@ -136,14 +137,16 @@ export class HubService {
       return report;
     })();
     this.current = pass;
-    void pass.finally(() => {
-      deadline.dispose();
-      if (this.current === pass) {
-        this.current = undefined;
-        this.running = undefined;
-        this.idleSince = this.now();
-      }
-    }).catch(() => undefined);
+    void pass
+      .finally(() => {
+        deadline.dispose();
+        if (this.current === pass) {
+          this.current = undefined;
+          this.running = undefined;
+          this.idleSince = this.now();
+        }
+      })
+      .catch(() => undefined);
     return pass;
   }
 
@@ -171,7 +174,10 @@ export class HubService {
     this.abort.abort();
     const running = this.current;
     if (running === undefined) return;
-    const settled = running.then(() => undefined, () => undefined);
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
       settled,
@@ -190,7 +196,8 @@ export class HubService {
     const stall = stallOf({
       now,
       stopped: this.stopped,
-      running: this.running === undefined ? undefined : { startedAt: this.running.startedAt, deadlineAt: this.running.deadline.at.getTime() },
+      running:
+        this.running === undefined ? undefined : { startedAt: this.running.startedAt, deadlineAt: this.running.deadline.at.getTime() },
       idleSince: this.idleSince,
       intervalMs: interval,
       graceMs: this.options.stallGraceMs ?? STALL_GRACE_MS,

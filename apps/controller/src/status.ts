@@ -115,11 +115,17 @@ export function stallOf(input: StallInput): Stall | null {
   if (input.running !== undefined) {
     const { deadlineAt } = input.running;
     if (input.now <= deadlineAt + input.graceMs) return null;
-    return { since: new Date(deadlineAt).toISOString(), reason: `the pass started at ${new Date(input.running.startedAt).toISOString()} is still running past its deadline (hub.passTimeout)` };
+    return {
+      since: new Date(deadlineAt).toISOString(),
+      reason: `the pass started at ${new Date(input.running.startedAt).toISOString()} is still running past its deadline (hub.passTimeout)`,
+    };
   }
   const maxInactivity = 2 * input.intervalMs;
   if (input.now <= input.idleSince + maxInactivity) return null;
-  return { since: new Date(input.idleSince + input.intervalMs).toISOString(), reason: `no pass has started since ${new Date(input.idleSince).toISOString()} (twice hub.interval)` };
+  return {
+    since: new Date(input.idleSince + input.intervalMs).toISOString(),
+    reason: `no pass has started since ${new Date(input.idleSince).toISOString()} (twice hub.interval)`,
+  };
 }
 
 /** `/status`'s `lastPass`: the pass without its clusters (they are `/status`'s `clusters`). */

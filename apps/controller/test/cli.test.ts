@@ -31,7 +31,10 @@ describe('validate', () => {
   });
 
   it('prints every located problem and exits 1', async () => {
-    const file = tempFile('bad.yaml', 'apiVersion: eks-auth-hub/v1\nhub:\n  roleName: r\n  interval: soon\nclusters:\n  - name: c\n    account: 1\n    region: eu-west-1\n');
+    const file = tempFile(
+      'bad.yaml',
+      'apiVersion: eks-auth-hub/v1\nhub:\n  roleName: r\n  interval: soon\nclusters:\n  - name: c\n    account: 1\n    region: eu-west-1\n',
+    );
     const result = await run('validate', '--config', file);
     expect(result.code).toBe(1);
     expect(result.out).toBe('');
@@ -87,7 +90,10 @@ describe('plan and apply --shard', () => {
   const hub = join(repo, 'config', 'hub.yaml');
 
   it.each([
-    [['plan', '--config', hub, '--shard', '0/4'], '--shard: shard 0/4 does not exist: shards are numbered from 1, so the shards of 4 are 1/4 … 4/4'],
+    [
+      ['plan', '--config', hub, '--shard', '0/4'],
+      '--shard: shard 0/4 does not exist: shards are numbered from 1, so the shards of 4 are 1/4 … 4/4',
+    ],
     [['apply', '--config', hub, '--shard', '5/4'], '--shard: shard 5/4 does not exist'],
     [['plan', '--config', hub, '--shard', '1/0'], '--shard: shard 1/0: the number of shards is 1 to 1000'],
     [['plan', '--config', hub, '--shard', 'all'], '--shard: shard "all" is not i/n'],

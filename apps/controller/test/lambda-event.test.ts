@@ -18,21 +18,52 @@ describe('parseHubEvent', () => {
     [null, { selection: { kind: 'all' }, dryRun: false }],
     [{ dryRun: true }, { selection: { kind: 'all' }, dryRun: true }],
     [{ shard: '2/8' }, { selection: { kind: 'shard', index: 2, count: 8 }, dryRun: false }],
-    [{ shard: '1/1', dryRun: false }, { selection: { kind: 'shard', index: 1, count: 1 }, dryRun: false }],
-    [{ accounts: ['111122223333', '444455556666'], dryRun: true }, { selection: { kind: 'accounts', accounts: ['111122223333', '444455556666'] }, dryRun: true }],
-    // EventBridge's own events (a schedule without an Input): a whole pass.
-    [{ version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, { selection: { kind: 'all' }, dryRun: false }],
     [
-      { version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-01-01T00:00:00Z', region: 'eu-west-1', resources: ['arn:aws:events:eu-west-1:123456789012:rule/r'], detail: {} },
+      { shard: '1/1', dryRun: false },
+      { selection: { kind: 'shard', index: 1, count: 1 }, dryRun: false },
+    ],
+    [
+      { accounts: ['111122223333', '444455556666'], dryRun: true },
+      { selection: { kind: 'accounts', accounts: ['111122223333', '444455556666'] }, dryRun: true },
+    ],
+    // EventBridge's own events (a schedule without an Input): a whole pass.
+    [
+      { version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
+      { selection: { kind: 'all' }, dryRun: false },
+    ],
+    [
+      {
+        version: '0',
+        id: 'x',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '123456789012',
+        time: '2026-01-01T00:00:00Z',
+        region: 'eu-west-1',
+        resources: ['arn:aws:events:eu-west-1:123456789012:rule/r'],
+        detail: {},
+      },
       { selection: { kind: 'all' }, dryRun: false },
     ],
     // The hub's fields beside EventBridge's are read, not skipped: a dry run stays a dry run.
-    [{ 'detail-type': 'x', source: 'y', dryRun: true, shard: '1/2' }, { selection: { kind: 'shard', index: 1, count: 2 }, dryRun: true }],
+    [
+      { 'detail-type': 'x', source: 'y', dryRun: true, shard: '1/2' },
+      { selection: { kind: 'shard', index: 1, count: 2 }, dryRun: true },
+    ],
     // …and so are they in a custom event's detail.
-    [{ 'detail-type': 'x', source: 'y', detail: { dryRun: true, accounts: ['111122223333'] } }, { selection: { kind: 'accounts', accounts: ['111122223333'] }, dryRun: true }],
-    [{ 'detail-type': 'x', source: 'y', dryRun: true, detail: { dryRun: true } }, { selection: { kind: 'all' }, dryRun: true }],
+    [
+      { 'detail-type': 'x', source: 'y', detail: { dryRun: true, accounts: ['111122223333'] } },
+      { selection: { kind: 'accounts', accounts: ['111122223333'] }, dryRun: true },
+    ],
+    [
+      { 'detail-type': 'x', source: 'y', dryRun: true, detail: { dryRun: true } },
+      { selection: { kind: 'all' }, dryRun: true },
+    ],
     // The same account twice is one account.
-    [{ accounts: ['111122223333', '444455556666', '111122223333'] }, { selection: { kind: 'accounts', accounts: ['111122223333', '444455556666'] }, dryRun: false }],
+    [
+      { accounts: ['111122223333', '444455556666', '111122223333'] },
+      { selection: { kind: 'accounts', accounts: ['111122223333', '444455556666'] }, dryRun: false },
+    ],
   ])('%j', (event, expected) => {
     expect(parseHubEvent(event)).toEqual(expected);
   });
@@ -72,7 +103,13 @@ describe('parseHubEvent', () => {
 
   it('never echoes a huge field: the reason stays short', () => {
     const huge = 'x'.repeat(5 * 1024 * 1024);
-    for (const event of [{ shard: huge }, { [huge]: 1 }, { accounts: [huge] }, { 'detail-type': 'x', source: 'y', detail: { [huge]: true } }, { accounts: Array.from({ length: 100_000 }, () => 'nope') }]) {
+    for (const event of [
+      { shard: huge },
+      { [huge]: 1 },
+      { accounts: [huge] },
+      { 'detail-type': 'x', source: 'y', detail: { [huge]: true } },
+      { accounts: Array.from({ length: 100_000 }, () => 'nope') },
+    ]) {
       const message = refusal(event).message;
       expect(message.length).toBeLessThanOrEqual(MAX_EVENT_MESSAGE);
       expect(message).not.toContain('x'.repeat(100));

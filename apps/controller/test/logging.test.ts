@@ -49,6 +49,8 @@ describe('cluster log line', () => {
   });
 
   it('has no didYouMean field when there is nothing to suggest', () => {
-    expect(lineOf({ ...base, resolutions: [{ status: 'unresolved', permissionSet: 'Nothing' }], unresolved: ['Nothing'] })).not.toHaveProperty('didYouMean');
+    expect(
+      lineOf({ ...base, resolutions: [{ status: 'unresolved', permissionSet: 'Nothing' }], unresolved: ['Nothing'] }),
+    ).not.toHaveProperty('didYouMean');
   });
 });

@@ -13,7 +13,11 @@ import type { StatusView } from '../src/status.js';
 const P = 'eks_auth_hub_';
 
 /** The four gauges as the hub kept them in prom-client, fed the same way. */
-function promClientGauges(): { registry: Registry; know(c: ClusterLabels): void; record(c: ClusterLabels, outcome: ClusterOutcome, finished: number, sets: { unresolved: number; ambiguous: number } | undefined): void } {
+function promClientGauges(): {
+  registry: Registry;
+  know(c: ClusterLabels): void;
+  record(c: ClusterLabels, outcome: ClusterOutcome, finished: number, sets: { unresolved: number; ambiguous: number } | undefined): void;
+} {
   const registry = new Registry();
   const registers = [registry];
   const lastSuccess = new Gauge({
@@ -145,9 +149,25 @@ describe('ClusterSeries', () => {
 describe('/metrics of thousands of clusters', () => {
   it('arrives whole, in chunks, with every series of every cluster and the registry metrics', async () => {
     const metrics = new HubMetrics(new Registry(), { version: '0.0.0-test' }, { processMetrics: false });
-    const clusters = Array.from({ length: 5_000 }, (_, i) => ({ id: `111122223333/eu-west-1/c${i}`, name: `cluster-${i}`, account: '111122223333', region: 'eu-west-1' }));
+    const clusters = Array.from({ length: 5_000 }, (_, i) => ({
+      id: `111122223333/eu-west-1/c${i}`,
+      name: `cluster-${i}`,
+      account: '111122223333',
+      region: 'eu-west-1',
+    }));
     metrics.knowClusters(clusters);
-    const status = (): StatusView => ({ ready: false, config: { file: 'hub.yaml', clusters: 5_000, desiredHash: 'h' }, passes: 0, lastPass: null, nextPassAt: null, running: false, passStartedAt: null, passDeadline: null, stalled: null, inFlight: [] });
+    const status = (): StatusView => ({
+      ready: false,
+      config: { file: 'hub.yaml', clusters: 5_000, desiredHash: 'h' },
+      passes: 0,
+      lastPass: null,
+      nextPassAt: null,
+      running: false,
+      passStartedAt: null,
+      passDeadline: null,
+      stalled: null,
+      inFlight: [],
+    });
     const { server, url } = await listen(createApp({ metrics, status }), { host: '127.0.0.1', port: 0 });
     try {
       const res = await fetch(`${url}/metrics`);
@@ -161,7 +181,9 @@ describe('/metrics of thousands of clusters', () => {
       expect(lines.filter((l) => l.startsWith(`${P}unresolved_permission_sets{`))).toHaveLength(5_000);
       expect(lines.filter((l) => l.startsWith(`${P}ambiguous_permission_sets{`))).toHaveLength(5_000);
       expect(lines.filter((l) => l.startsWith(`${P}cluster_last_success_timestamp_seconds{`))).toHaveLength(0);
-      expect(lines).toContain(`${P}cluster_last_outcome{cluster="cluster-4999",account="111122223333",region="eu-west-1",outcome="failed"} 0`);
+      expect(lines).toContain(
+        `${P}cluster_last_outcome{cluster="cluster-4999",account="111122223333",region="eu-west-1",outcome="failed"} 0`,
+      );
       expect(lines).toContain(`${P}passes_total{result="success"} 0`);
       expect(text.endsWith('\n')).toBe(true);
       // Every family declared once.

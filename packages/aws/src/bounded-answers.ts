@@ -24,7 +24,11 @@ export const MAX_AWS_ANSWER_BYTES = 16 * 1024 * 1024;
 export const MAX_KUBE_ANSWER_BYTES = 4 * 1024 * 1024;
 
 function awsTooLarge(what: string, bytes: string, max: number, status: number | undefined): HubError {
-  const error = new HubError('terminal', 'aws.answer-too-large', `${what}: the answer is ${bytes} bytes; the hub reads at most ${max} bytes of an AWS answer`);
+  const error = new HubError(
+    'terminal',
+    'aws.answer-too-large',
+    `${what}: the answer is ${bytes} bytes; the hub reads at most ${max} bytes of an AWS answer`,
+  );
   // The SDK adds a hint to the message of an error without $metadata; this one says enough.
   return Object.assign(error, { $metadata: { httpStatusCode: status } });
 }
@@ -75,7 +79,11 @@ export class CappedNodeHttpHandler extends NodeHttpHandler {
 }
 
 function kubeTooLarge(url: string, bytes: string, max: number): HubError {
-  return new HubError('terminal', 'kube.answer-too-large', `${new URL(url).pathname}: the answer is ${bytes} bytes; the hub reads at most ${max} bytes of a Kubernetes answer`);
+  return new HubError(
+    'terminal',
+    'kube.answer-too-large',
+    `${new URL(url).pathname}: the answer is ${bytes} bytes; the hub reads at most ${max} bytes of a Kubernetes answer`,
+  );
 }
 
 /**
@@ -85,7 +93,11 @@ function kubeTooLarge(url: string, bytes: string, max: number): HubError {
  */
 function aborted(reason: unknown): Error {
   const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
-  return Object.assign(new Error(timedOut ? 'the request timed out' : 'the request was aborted'), { name: 'AbortError', type: 'aborted', cause: reason });
+  return Object.assign(new Error(timedOut ? 'the request timed out' : 'the request was aborted'), {
+    name: 'AbortError',
+    type: 'aborted',
+    cause: reason,
+  });
 }
 
 /** client-node's HTTP library, over node:https with the request's agent and signal, reading at most `max` bytes of a body. */
@@ -130,8 +142,14 @@ export class CappedKubeHttp implements PromiseHttpLibrary {
           signal?.removeEventListener('abort', onAbort);
           const answer = Buffer.concat(chunks, size);
           const flat: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-          resolve(new ResponseContext(res.statusCode ?? 0, flat, { text: () => Promise.resolve(answer.toString('utf8')), binary: () => Promise.resolve(answer) }));
+          for (const [name, value] of Object.entries(res.headers))
+            if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+          resolve(
+            new ResponseContext(res.statusCode ?? 0, flat, {
+              text: () => Promise.resolve(answer.toString('utf8')),
+              binary: () => Promise.resolve(answer),
+            }),
+          );
         });
       });
       let done = false;

@@ -32,7 +32,12 @@ export interface ClusterToken {
 }
 
 /** Mints a token for `clusterName` in `region`, signed at `signingDate`. Deterministic for fixed inputs. */
-export async function mintClusterToken(credentials: Credentials, clusterName: string, region: string, signingDate: Date): Promise<ClusterToken> {
+export async function mintClusterToken(
+  credentials: Credentials,
+  clusterName: string,
+  region: string,
+  signingDate: Date,
+): Promise<ClusterToken> {
   const host = stsHostname(region);
   const signer = new SignatureV4({
     credentials: {
@@ -118,7 +123,11 @@ export class ClusterTokens {
     if (cached !== undefined && cached.usableUntil > now && cached.accessKeyId === credentials.accessKeyId) return cached;
     const { token } = await mintClusterToken(credentials, cluster.name, cluster.region, new Date(now));
     this.minted += 1;
-    const made: CachedToken = { token, accessKeyId: credentials.accessKeyId, usableUntil: Math.min(now + TOKEN_REUSE_MS, credentials.expiration.getTime()) };
+    const made: CachedToken = {
+      token,
+      accessKeyId: credentials.accessKeyId,
+      usableUntil: Math.min(now + TOKEN_REUSE_MS, credentials.expiration.getTime()),
+    };
     this.cache.set(key, made);
     return made;
   }

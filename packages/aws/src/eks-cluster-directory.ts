@@ -17,7 +17,14 @@ import {
   ListFargateProfilesCommand,
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
-import { HubError, type AuthenticationMode, type ClusterDirectory, type ClusterEndpoint, type ClusterRef, type NodeRoleSource } from '@eks-auth-hub/core';
+import {
+  HubError,
+  type AuthenticationMode,
+  type ClusterDirectory,
+  type ClusterEndpoint,
+  type ClusterRef,
+  type NodeRoleSource,
+} from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromAwsError } from './errors.js';
@@ -96,12 +103,22 @@ export class EksClusterDirectory implements ClusterDirectory {
   }
 
   /** One EKS call, sent with its deadline and `signal` (see callDeadline). */
-  private async send<T>(cluster: ClusterRef, operation: string, signal: AbortSignal | undefined, run: (client: EKSClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+  private async send<T>(
+    cluster: ClusterRef,
+    operation: string,
+    signal: AbortSignal | undefined,
+    run: (client: EKSClient, options: { abortSignal: AbortSignal }) => Promise<T>,
+  ): Promise<T> {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     return observed(this.options.observer ?? NO_OBSERVER, 'eks', operation, async () => {
       try {
         const client = await this.client(cluster);
-        return await this.sessions.withSession(cluster.account, cluster.partition, () => withCallDeadline(this.options, signal, (abortSignal) => run(client, { abortSignal })), signal);
+        return await this.sessions.withSession(
+          cluster.account,
+          cluster.partition,
+          () => withCallDeadline(this.options, signal, (abortSignal) => run(client, { abortSignal })),
+          signal,
+        );
       } catch (error) {
         throw fromAwsError(error, `eks:${operation} ${cluster.name} in ${cluster.account}/${cluster.region}`);
       }
@@ -117,11 +134,17 @@ export class EksClusterDirectory implements ClusterDirectory {
     const key = this.key(cluster);
     const kept = this.facts.get(key);
     if (kept !== undefined) return kept;
-    const out = await this.send(cluster, 'DescribeCluster', signal, (c, o) => c.send(new DescribeClusterCommand({ name: cluster.name }), o));
+    const out = await this.send(cluster, 'DescribeCluster', signal, (c, o) =>
+      c.send(new DescribeClusterCommand({ name: cluster.name }), o),
+    );
     const endpoint = out.cluster?.endpoint;
     const ca = out.cluster?.certificateAuthority?.data;
     if (endpoint === undefined || !endpoint.startsWith('https://') || ca === undefined || ca === '') {
-      throw new HubError('transient', 'aws.incomplete', `eks:DescribeCluster ${cluster.name}: no https endpoint or certificate authority yet (is the cluster still creating?)`);
+      throw new HubError(
+        'transient',
+        'aws.incomplete',
+        `eks:DescribeCluster ${cluster.name}: no https endpoint or certificate authority yet (is the cluster still creating?)`,
+      );
     }
     // Not kept when refused: a cluster whose endpoint is not an EKS host is asked about again next pass.
     checkClusterEndpoint(endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
@@ -146,7 +169,11 @@ export class EksClusterDirectory implements ClusterDirectory {
     cluster: ClusterRef,
     operation: string,
     signal: AbortSignal | undefined,
-    page: (client: EKSClient, token: string | undefined, options: { abortSignal: AbortSignal }) => Promise<{ names: readonly string[] | undefined; nextToken: string | undefined }>,
+    page: (
+      client: EKSClient,
+      token: string | undefined,
+      options: { abortSignal: AbortSignal },
+    ) => Promise<{ names: readonly string[] | undefined; nextToken: string | undefined }>,
   ): Promise<string[]> {
     const names: string[] = [];
     let token: string | undefined;
@@ -167,7 +194,10 @@ export class EksClusterDirectory implements ClusterDirectory {
         return { names: out.nodegroups, nextToken: out.nextToken };
       }),
       this.listAll(cluster, 'ListFargateProfiles', signal, async (c, t, o) => {
-        const out = await c.send(new ListFargateProfilesCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }), o);
+        const out = await c.send(
+          new ListFargateProfilesCommand({ clusterName: cluster.name, ...(t === undefined ? {} : { nextToken: t }) }),
+          o,
+        );
         return { names: out.fargateProfileNames, nextToken: out.nextToken };
       }),
     ]);
@@ -183,9 +213,12 @@ export class EksClusterDirectory implements ClusterDirectory {
     const settled = await Promise.allSettled([
       ...nodegroups.map((name) =>
         kept(`nodegroup/${name}`, async (): Promise<NodeRoleSource> => {
-          const out = await this.send(cluster, 'DescribeNodegroup', signal, (c, o) => c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name }), o));
+          const out = await this.send(cluster, 'DescribeNodegroup', signal, (c, o) =>
+            c.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name }), o),
+          );
           const role = out.nodegroup?.nodeRole;
-          if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeNodegroup ${cluster.name}/${name}: no node role`);
+          if (role === undefined)
+            throw new HubError('transient', 'aws.incomplete', `eks:DescribeNodegroup ${cluster.name}/${name}: no node role`);
           return { kind: 'nodegroup', name, roleArn: role, amiType: String(out.nodegroup?.amiType ?? 'CUSTOM') };
         }),
       ),
@@ -195,7 +228,8 @@ export class EksClusterDirectory implements ClusterDirectory {
             c.send(new DescribeFargateProfileCommand({ clusterName: cluster.name, fargateProfileName: name }), o),
           );
           const role = out.fargateProfile?.podExecutionRoleArn;
-          if (role === undefined) throw new HubError('transient', 'aws.incomplete', `eks:DescribeFargateProfile ${cluster.name}/${name}: no pod execution role`);
+          if (role === undefined)
+            throw new HubError('transient', 'aws.incomplete', `eks:DescribeFargateProfile ${cluster.name}/${name}: no pod execution role`);
           return { kind: 'fargate', name, roleArn: role };
         }),
       ),

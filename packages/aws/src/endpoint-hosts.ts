@@ -16,7 +16,10 @@ export const ALLOWED_ENDPOINT_HOSTS_ENV = 'EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS';
 
 /** `[::1]` → `::1`, lower case: how a URL's host and a listed host are compared. */
 function normalHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
 }
 
 /** The extra hosts named in EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS (none when unset). */
@@ -43,7 +46,11 @@ function shown(text: string): string {
  */
 export function checkClusterEndpoint(endpoint: string, region: string, extraHosts: readonly string[], cluster: string): void {
   const refuse = (why: string): never => {
-    throw new HubError('terminal', 'eks.endpoint_not_allowed', `eks:DescribeCluster ${cluster}: the endpoint ${shown(endpoint)} ${why}; no token was sent`);
+    throw new HubError(
+      'terminal',
+      'eks.endpoint_not_allowed',
+      `eks:DescribeCluster ${cluster}: the endpoint ${shown(endpoint)} ${why}; no token was sent`,
+    );
   };
   let url: URL;
   try {
@@ -57,6 +64,13 @@ export function checkClusterEndpoint(endpoint: string, region: string, extraHost
   if (extraHosts.includes(host)) return;
   const suffix = eksHostSuffix(region);
   // At least one label before the suffix, and only host-name characters: no `eks.amazonaws.com` itself.
-  if (host.length > suffix.length && host.endsWith(suffix) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host.slice(0, -suffix.length))) return;
-  refuse(`is not an EKS API host of ${region}'s partition (*${suffix})${extraHosts.length === 0 ? '' : ` nor one of ${ALLOWED_ENDPOINT_HOSTS_ENV}`}`);
+  if (
+    host.length > suffix.length &&
+    host.endsWith(suffix) &&
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host.slice(0, -suffix.length))
+  )
+    return;
+  refuse(
+    `is not an EKS API host of ${region}'s partition (*${suffix})${extraHosts.length === 0 ? '' : ` nor one of ${ALLOWED_ENDPOINT_HOSTS_ENV}`}`,
+  );
 }

@@ -7,7 +7,18 @@
 import { ConflictError, HubError } from '@eks-auth-hub/core';
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/;
 
 interface SdkLikeError {
@@ -31,11 +42,24 @@ export function fromAwsError(error: unknown, what: string): HubError {
   const message = `${what}: ${name}: ${firstLine(e.message)}`;
   const make = (kind: 'transient' | 'terminal', code: string): HubError => new HubError(kind, code, message, { cause: error });
   if (THROTTLING.has(name) || status === 429) return make('transient', 'aws.throttled');
-  if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError' || e.code === 'ETIMEDOUT') return make('transient', 'aws.timeout');
-  if ((e.code !== undefined && NETWORK.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(e.message ?? '')) return make('transient', 'aws.network');
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError' || e.code === 'ETIMEDOUT')
+    return make('transient', 'aws.timeout');
+  if ((e.code !== undefined && NETWORK.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(e.message ?? ''))
+    return make('transient', 'aws.network');
   if (e.$fault === 'server' || (status !== undefined && status >= 500)) return make('transient', 'aws.unavailable');
   if (/AccessDenied/.test(name) || (status === 403 && /Unauthorized|Forbidden/.test(name))) return make('terminal', 'aws.access-denied');
-  if (['InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'InvalidSignatureException', 'ExpiredToken', 'ExpiredTokenException', 'MissingAuthenticationToken', 'CredentialsProviderError'].includes(name)) {
+  if (
+    [
+      'InvalidClientTokenId',
+      'UnrecognizedClientException',
+      'SignatureDoesNotMatch',
+      'InvalidSignatureException',
+      'ExpiredToken',
+      'ExpiredTokenException',
+      'MissingAuthenticationToken',
+      'CredentialsProviderError',
+    ].includes(name)
+  ) {
     return make('terminal', 'aws.credentials');
   }
   if (/NotFound|NoSuchEntity/.test(name) || status === 404) return make('terminal', 'aws.not-found');
@@ -46,7 +70,13 @@ export function fromAwsError(error: unknown, what: string): HubError {
 export const ONBOARDING_HINT =
   'the cluster does not let the hub\'s spoke role in: onboard it as docs/deploy.md "6. Onboarding a cluster" says (map the spoke role in aws-auth, create the cluster as it, or give it an access entry)';
 
-const STATUS_REASONS: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests' };
+const STATUS_REASONS: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+};
 
 interface ApiExceptionLike {
   code?: number | string;
@@ -89,7 +119,8 @@ export function fromKubeError(error: unknown, what: string): HubError {
   const code = typeof e.code === 'string' ? e.code : '';
   const text = `${code} ${e.message ?? ''}`;
   const message = `${what}: ${firstLine(e.message) || code || 'request failed'}`;
-  if (e.name === 'AbortError' || e.type === 'aborted' || e.name === 'TimeoutError') return new HubError('transient', 'kube.timeout', message, { cause: error });
+  if (e.name === 'AbortError' || e.type === 'aborted' || e.name === 'TimeoutError')
+    return new HubError('transient', 'kube.timeout', message, { cause: error });
   if (TLS.test(text)) return new HubError('terminal', 'kube.tls', message, { cause: error });
   return new HubError('transient', 'kube.network', message, { cause: error });
 }

@@ -36,21 +36,40 @@ export class IamRoleDirectory implements RoleDirectory {
       const out = await observed(this.options.observer ?? NO_OBSERVER, 'iam', 'ListRoles', async () => {
         try {
           const client = await this.client(account, partition);
-          const input = { PathPrefix: SSO_PATH_PREFIX, MaxItems: LIST_ROLES_MAX_ITEMS, ...(marker === undefined ? {} : { Marker: marker }) };
-          return await this.sessions.withSession(account, partition, () => withCallDeadline(this.options, signal, (abortSignal) => client.send(new ListRolesCommand(input), { abortSignal })), signal);
+          const input = {
+            PathPrefix: SSO_PATH_PREFIX,
+            MaxItems: LIST_ROLES_MAX_ITEMS,
+            ...(marker === undefined ? {} : { Marker: marker }),
+          };
+          return await this.sessions.withSession(
+            account,
+            partition,
+            () => withCallDeadline(this.options, signal, (abortSignal) => client.send(new ListRolesCommand(input), { abortSignal })),
+            signal,
+          );
         } catch (error) {
           throw fromAwsError(error, `iam:ListRoles in ${account} (page ${page})`);
         }
       });
       const listed = out.Roles ?? [];
       if (listed.length > LIST_ROLES_MAX_ITEMS) {
-        throw new HubError('terminal', 'aws.page-too-large', `iam:ListRoles in ${account} (page ${page}): ${listed.length} roles in one page; IAM returns at most ${LIST_ROLES_MAX_ITEMS}`);
+        throw new HubError(
+          'terminal',
+          'aws.page-too-large',
+          `iam:ListRoles in ${account} (page ${page}): ${listed.length} roles in one page; IAM returns at most ${LIST_ROLES_MAX_ITEMS}`,
+        );
       }
       for (const role of listed) {
         if (role.RoleName === undefined || role.Path === undefined || role.Arn === undefined) {
           throw new HubError('terminal', 'aws.error', `iam:ListRoles in ${account}: a role without name, path or ARN`);
         }
-        roles.push({ roleName: role.RoleName, path: role.Path, arn: role.Arn, roleId: role.RoleId ?? '', createDate: role.CreateDate ?? '' });
+        roles.push({
+          roleName: role.RoleName,
+          path: role.Path,
+          arn: role.Arn,
+          roleId: role.RoleId ?? '',
+          createDate: role.CreateDate ?? '',
+        });
       }
       if (out.IsTruncated !== true) return roles;
       if (out.Marker === undefined || out.Marker === '') {

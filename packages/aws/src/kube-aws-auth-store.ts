@@ -11,10 +11,30 @@
  * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
  * several timeouts.
  */
-import { CoreV1Api, ServerConfiguration, createConfiguration, wrapHttpLibrary, type SecurityAuthentication, type V1ConfigMap } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type SecurityAuthentication,
+  type V1ConfigMap,
+} from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
-import { HISTORY_CONFIGMAP, HubError, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, readHistory, renderHistory, type AwsAuthStore, type AwsAuthWrite, type ClusterEndpoint, type ClusterRef, type HistoryEntry, type ObservedAwsAuth } from '@eks-auth-hub/core';
+import {
+  HISTORY_CONFIGMAP,
+  HubError,
+  MAX_CONFIGMAP_DATA_BYTES,
+  configMapDataBytes,
+  readHistory,
+  renderHistory,
+  type AwsAuthStore,
+  type AwsAuthWrite,
+  type ClusterEndpoint,
+  type ClusterRef,
+  type HistoryEntry,
+  type ObservedAwsAuth,
+} from '@eks-auth-hub/core';
 import { CappedKubeHttp } from './bounded-answers.js';
 import type { ClusterTokens } from './cluster-token.js';
 import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
@@ -48,7 +68,11 @@ const CAPPED_HTTP = wrapHttpLibrary(new CappedKubeHttp());
 function checkedSize(object: V1ConfigMap, what: string): V1ConfigMap {
   const bytes = configMapDataBytes(object.data ?? {}, object.binaryData ?? {});
   if (bytes > MAX_CONFIGMAP_DATA_BYTES) {
-    throw new HubError('terminal', 'kube.configmap-too-large', `${what}: it holds ${bytes} bytes of data; an API server never serves a ConfigMap over ${MAX_CONFIGMAP_DATA_BYTES} bytes`);
+    throw new HubError(
+      'terminal',
+      'kube.configmap-too-large',
+      `${what}: it holds ${bytes} bytes of data; an API server never serves a ConfigMap over ${MAX_CONFIGMAP_DATA_BYTES} bytes`,
+    );
   }
   return object;
 }
@@ -100,7 +124,11 @@ export class KubeAwsAuthStore implements AwsAuthStore {
    * A client for the cluster with its token, and the access key of the session that signed the token;
    * its every request ends within the request timeout, or when `signal` aborts.
    */
-  private async api(cluster: ClusterRef, endpoint: ClusterEndpoint, signal: AbortSignal | undefined): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
+  private async api(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    signal: AbortSignal | undefined,
+  ): Promise<{ readonly api: CoreV1Api; readonly accessKeyId: string }> {
     // Checked here too, before a token is made, whoever described the cluster: the token opens it.
     checkClusterEndpoint(endpoint.endpoint, cluster.region, this.allowedHosts ?? allowedHostsFromEnv(), cluster.name);
     const { token, accessKeyId } = await this.tokens.signed(cluster, signal);
@@ -155,13 +183,21 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     try {
       return await this.retried(cluster, verb, what, signal, () => run(api), object);
     } catch (error) {
-      if (!(error instanceof HubError) || error.code !== 'kube.unauthorized' || !(await this.tokens.refused(cluster, accessKeyId))) throw error;
+      if (!(error instanceof HubError) || error.code !== 'kube.unauthorized' || !(await this.tokens.refused(cluster, accessKeyId)))
+        throw error;
       const again = await this.api(cluster, endpoint, signal);
       return this.retried(cluster, verb, what, signal, () => run(again.api), object);
     }
   }
 
-  private async retried<T>(cluster: ClusterRef, verb: string, what: string, signal: AbortSignal | undefined, run: () => Promise<T>, object: string): Promise<T> {
+  private async retried<T>(
+    cluster: ClusterRef,
+    verb: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    run: () => Promise<T>,
+    object: string,
+  ): Promise<T> {
     const attempts = Math.max(1, this.options.maxAttempts ?? 3);
     return pRetry(() => this.attempt(cluster, verb, what, run, object), {
       // No retry (nor wait for one) once the pass is over.
@@ -183,7 +219,8 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       observer.kube(verb, SUCCESS_CODE[verb] ?? '200', performance.now() - started);
       return result;
     } catch (error) {
-      const status = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' ? String(error.code) : undefined;
+      const status =
+        typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' ? String(error.code) : undefined;
       const translated = fromKubeError(error, `${what} ${object} of ${cluster.name}`);
       observer.kube(verb, status ?? translated.code.replace(/^kube\./, ''), performance.now() - started);
       if (translated.code === 'kube.unauthorized') this.tokens.forget(cluster);
@@ -194,7 +231,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   async read(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<ObservedAwsAuth | null> {
     try {
       const object = checkedSize(
-        await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE })),
+        await this.call(cluster, endpoint, 'get', 'read', signal, (api) =>
+          api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }),
+        ),
         `read ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} of ${cluster.name}`,
       );
       this.lastRead.set(this.key(cluster), unmanagedPart(object));
@@ -222,7 +261,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, annotations: { ...change.annotations } },
         data: { ...change.data },
       };
-      const created = await this.call(cluster, endpoint, 'create', 'create', signal, (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }));
+      const created = await this.call(cluster, endpoint, 'create', 'create', signal, (api) =>
+        api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }),
+      );
       this.lastRead.set(this.key(cluster), unmanagedPart(created));
       return;
     }
@@ -230,7 +271,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     // read last (another read came in between): read it now; if it changed, the server answers 409.
     let base = this.lastRead.get(this.key(cluster));
     if (base === undefined || base.metadata?.resourceVersion !== change.resourceVersion) {
-      base = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }));
+      base = await this.call(cluster, endpoint, 'get', 'read', signal, (api) =>
+        api.readNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }),
+      );
     }
     const body: V1ConfigMap = {
       ...base,
@@ -246,7 +289,9 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: { ...change.data },
     };
     delete body.metadata?.managedFields;
-    const replaced = await this.call(cluster, endpoint, 'update', 'replace', signal, (api) => api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }));
+    const replaced = await this.call(cluster, endpoint, 'update', 'replace', signal, (api) =>
+      api.replaceNamespacedConfigMap({ name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE, body }),
+    );
     this.lastRead.set(this.key(cluster), unmanagedPart(replaced));
   }
 
@@ -256,9 +301,21 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     await this.read(cluster, endpoint, signal);
   }
 
-  async readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
+  async readHistory(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    signal?: AbortSignal,
+  ): Promise<{ entries: HistoryEntry[]; resourceVersion: string } | null> {
     try {
-      const object = await this.call(cluster, endpoint, 'get', 'read', signal, (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }), `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`);
+      const object = await this.call(
+        cluster,
+        endpoint,
+        'get',
+        'read',
+        signal,
+        (api) => api.readNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE }),
+        `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`,
+      );
       checkedSize(object, `read ${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP} of ${cluster.name}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
@@ -267,7 +324,13 @@ export class KubeAwsAuthStore implements AwsAuthStore {
     }
   }
 
-  async writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void> {
+  async writeHistory(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    entries: readonly HistoryEntry[],
+    resourceVersion: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const what = `${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP}`;
     const body: V1ConfigMap = {
       apiVersion: 'v1',
@@ -281,9 +344,25 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       data: renderHistory(entries),
     };
     if (resourceVersion === undefined) {
-      await this.call(cluster, endpoint, 'create', 'create', signal, (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(
+        cluster,
+        endpoint,
+        'create',
+        'create',
+        signal,
+        (api) => api.createNamespacedConfigMap({ namespace: AWS_AUTH_NAMESPACE, body }),
+        what,
+      );
     } else {
-      await this.call(cluster, endpoint, 'update', 'replace', signal, (api) => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }), what);
+      await this.call(
+        cluster,
+        endpoint,
+        'update',
+        'replace',
+        signal,
+        (api) => api.replaceNamespacedConfigMap({ name: HISTORY_CONFIGMAP, namespace: AWS_AUTH_NAMESPACE, body }),
+        what,
+      );
     }
   }
 }

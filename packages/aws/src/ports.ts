@@ -9,7 +9,8 @@ import type { SdkOptions } from './sdk-options.js';
 import { StsAccountSessions } from './sessions.js';
 
 export interface AwsPortsOptions extends SdkOptions {
-  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> & Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
+  readonly hub: Pick<HubSettings, 'roleName' | 'externalId' | 'sessionName' | 'recoveryRoleName'> &
+    Partial<Pick<HubSettings, 'requestTimeoutMs'>>;
   readonly clock?: Clock;
   /** How long and how many cluster descriptions are kept (expiry measured with `clock`). */
   readonly clusterCache?: Omit<ClusterCacheOptions, 'now' | 'allowedEndpointHosts'>;

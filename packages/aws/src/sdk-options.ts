@@ -69,7 +69,11 @@ export function callDeadline(options: SdkOptions, signal?: AbortSignal): CallDea
 }
 
 /** Runs one call with a CallDeadline, released when the call ends. */
-export async function withCallDeadline<T>(options: SdkOptions, signal: AbortSignal | undefined, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withCallDeadline<T>(
+  options: SdkOptions,
+  signal: AbortSignal | undefined,
+  run: (abortSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const deadline = callDeadline(options, signal);
   try {
     return await run(deadline.signal);
@@ -168,7 +172,11 @@ async function lookUpEndpointConfigured(serviceId: string): Promise<boolean | un
 }
 
 /** A promise kept in `map` under `key` until it fails (then the next caller looks again). */
-function once<K extends object | string, V>(map: { get(key: K): Promise<V> | undefined; set(key: K, value: Promise<V>): unknown; delete(key: K): unknown }, key: K, make: () => Promise<V>): Promise<V> {
+function once<K extends object | string, V>(
+  map: { get(key: K): Promise<V> | undefined; set(key: K, value: Promise<V>): unknown; delete(key: K): unknown },
+  key: K,
+  make: () => Promise<V>,
+): Promise<V> {
   let promise = map.get(key);
   if (promise === undefined) {
     const made = make();
@@ -188,7 +196,10 @@ export async function serviceClientSettings(options: SdkOptions, serviceId: stri
     byService = new Map();
     endpointsConfigured.set(options, byService);
   }
-  const [common, configured] = await Promise.all([once(shared, options, lookUpShared), once(byService, serviceId, () => lookUpEndpointConfigured(serviceId))]);
+  const [common, configured] = await Promise.all([
+    once(shared, options, lookUpShared),
+    once(byService, serviceId, () => lookUpEndpointConfigured(serviceId)),
+  ]);
   return { ...clientSettings(options), ...common, ...(configured === false ? { ignoreConfiguredEndpointUrls: true } : {}) };
 }
 
@@ -248,7 +259,10 @@ export async function observed<T>(observer: RequestObserver, service: string, op
     observer.aws(service, operation, 'ok', performance.now() - started);
     return result;
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code.replace(/^aws\./, '') : 'error';
+    const code =
+      typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+        ? error.code.replace(/^aws\./, '')
+        : 'error';
     observer.aws(service, operation, code, performance.now() - started);
     throw error;
   }

@@ -216,7 +216,10 @@ export class StsAccountSessions implements AccountSessions {
     if (translated.code !== 'aws.access-denied') return translated;
     // What an operator acts on first (a status line may be cut short), STS's own words last.
     const externalId = this.options.externalId === undefined ? '' : ' with the configured ExternalId';
-    const held = after === undefined ? '' : `; the session the hub held there was refused just before (${after}): the role was deleted or changed since`;
+    const held =
+      after === undefined
+        ? ''
+        : `; the session the hub held there was refused just before (${after}): the role was deleted or changed since`;
     const said = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
     return new SessionError(
       'sts.role-unavailable',

@@ -60,7 +60,9 @@ describe('StsAccountSessions', () => {
     expect(error).toMatchObject({ kind: 'terminal', code: 'sts.role-unavailable' });
     expect(error).toBeInstanceOf(SessionError);
     expect(error.message).toContain('sts:AssumeRole arn:aws:iam::111122223333:role/eks-auth-hub-spoke: AccessDenied');
-    expect(error.message).toContain('the role does not exist, or its trust policy does not let the hub\'s principal assume it with the configured ExternalId (STS does not say which)');
+    expect(error.message).toContain(
+      "the role does not exist, or its trust policy does not let the hub's principal assume it with the configured ExternalId (STS does not say which)",
+    );
     expect(error.message).toContain('STS: User: arn:aws:iam::999988887777:user/eks-auth-hub is not authorized to perform: sts:AssumeRole');
     await rejection(p.sessions.open('111122223333', 'aws'));
     expect(p.sessions.assumeRoleCalls).toBe(2);
@@ -102,7 +104,9 @@ describe('StsAccountSessions', () => {
     sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     const error = await rejection(outside.clusters.describe(analytics));
     expect(error).toMatchObject({ code: 'aws.access-denied' });
-    expect(error.message).toContain('AccessDeniedException: User: arn:aws:sts::444455556666:assumed-role/eks-auth-hub-spoke/eks-auth-hub is not authorized to perform: eks:DescribeCluster');
+    expect(error.message).toContain(
+      'AccessDeniedException: User: arn:aws:sts::444455556666:assumed-role/eks-auth-hub-spoke/eks-auth-hub is not authorized to perform: eks:DescribeCluster',
+    );
     expect(outside.sessions.assumeRoleCalls).toBe(1);
     expect(outside.sessions.refreshes).toBe(0);
   });
@@ -140,9 +144,19 @@ describe('EksClusterDirectory', () => {
   it('lists node roles of node groups and Fargate profiles across pages', async () => {
     const roles = await ports().clusters.nodeRoles(prod);
     expect([...roles].sort((a, b) => (a.roleArn < b.roleArn ? -1 : 1))).toEqual([
-      { kind: 'nodegroup', name: 'linux-general', roleArn: 'arn:aws:iam::111122223333:role/eks/payments-node', amiType: 'AL2023_x86_64_STANDARD' },
+      {
+        kind: 'nodegroup',
+        name: 'linux-general',
+        roleArn: 'arn:aws:iam::111122223333:role/eks/payments-node',
+        amiType: 'AL2023_x86_64_STANDARD',
+      },
       { kind: 'fargate', name: 'batch', roleArn: 'arn:aws:iam::111122223333:role/payments-pod-exec' },
-      { kind: 'nodegroup', name: 'windows', roleArn: 'arn:aws:iam::111122223333:role/payments-windows-node', amiType: 'WINDOWS_CORE_2022_x86_64' },
+      {
+        kind: 'nodegroup',
+        name: 'windows',
+        roleArn: 'arn:aws:iam::111122223333:role/payments-windows-node',
+        amiType: 'WINDOWS_CORE_2022_x86_64',
+      },
     ]);
   });
 
@@ -157,16 +171,30 @@ describe('KubeAwsAuthStore', () => {
     const p = ports();
     const endpoint = await p.clusters.describe(analytics);
     expect(await p.awsAuth.read(analytics, endpoint)).toBeNull();
-    const data = { mapRoles: '- rolearn: arn:aws:iam::444455556666:role/eks-auth-hub-spoke\n  username: hub\n  groups: [system:masters]\n' };
+    const data = {
+      mapRoles: '- rolearn: arn:aws:iam::444455556666:role/eks-auth-hub-spoke\n  username: hub\n  groups: [system:masters]\n',
+    };
     await p.awsAuth.write(analytics, endpoint, { create: true, resourceVersion: undefined, data, annotations: { a: '1' } });
     const read = await p.awsAuth.read(analytics, endpoint);
     expect(read).toMatchObject({ data, annotations: { a: '1' } });
-    await p.awsAuth.write(analytics, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { ...data, notes: 'x' }, annotations: { a: '2' } });
-    expect(sim.control.readAwsAuth({ account: analytics.account, region: analytics.region, cluster: analytics.name })).toMatchObject({ data: { notes: 'x' }, annotations: { a: '2' } });
-    const conflict = await rejection(p.awsAuth.write(analytics, endpoint, { create: false, resourceVersion: read?.resourceVersion, data, annotations: {} }));
+    await p.awsAuth.write(analytics, endpoint, {
+      create: false,
+      resourceVersion: read?.resourceVersion,
+      data: { ...data, notes: 'x' },
+      annotations: { a: '2' },
+    });
+    expect(sim.control.readAwsAuth({ account: analytics.account, region: analytics.region, cluster: analytics.name })).toMatchObject({
+      data: { notes: 'x' },
+      annotations: { a: '2' },
+    });
+    const conflict = await rejection(
+      p.awsAuth.write(analytics, endpoint, { create: false, resourceVersion: read?.resourceVersion, data, annotations: {} }),
+    );
     expect(conflict).toBeInstanceOf(ConflictError);
     expect(conflict.kind).toBe('transient');
-    const exists = await rejection(p.awsAuth.write(analytics, endpoint, { create: true, resourceVersion: undefined, data, annotations: {} }));
+    const exists = await rejection(
+      p.awsAuth.write(analytics, endpoint, { create: true, resourceVersion: undefined, data, annotations: {} }),
+    );
     expect(exists).toBeInstanceOf(ConflictError);
   });
 
@@ -179,7 +207,12 @@ describe('KubeAwsAuthStore', () => {
     if (live === undefined) throw new Error('no aws-auth');
     live.labels = { team: 'payments' };
     const read = await p.awsAuth.read(staging, endpoint);
-    await p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: read?.data ?? {}, annotations: { b: '1' } });
+    await p.awsAuth.write(staging, endpoint, {
+      create: false,
+      resourceVersion: read?.resourceVersion,
+      data: read?.data ?? {},
+      annotations: { b: '1' },
+    });
     expect(cluster.configMaps.get('kube-system/aws-auth')?.labels).toEqual({ team: 'payments' });
     expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ b: '1' });
   });
@@ -187,9 +220,18 @@ describe('KubeAwsAuthStore', () => {
   it('reads binaryData and immutable, and keeps what it does not manage when it replaces, even without its own copy of the object', async () => {
     const ref = { account: staging.account, region: staging.region, cluster: staging.name };
     const owner = { apiVersion: 'v1', kind: 'ConfigMap', name: 'seed', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11' };
-    const managedFields = [{ manager: 'eksctl', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } }];
+    const managedFields = [
+      { manager: 'eksctl', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } },
+    ];
     sim.control.putConfigMap(ref, {
-      metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { team: 'payments' }, ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields },
+      metadata: {
+        name: 'aws-auth',
+        namespace: 'kube-system',
+        labels: { team: 'payments' },
+        ownerReferences: [owner],
+        finalizers: ['example.com/keep'],
+        managedFields,
+      },
       data: { mapRoles: '[]', 'notes.md': 'ask #platform' },
       binaryData: { 'logo.png': 'iVBORw==' },
       immutable: false,
@@ -200,15 +242,28 @@ describe('KubeAwsAuthStore', () => {
     expect(read).toMatchObject({ binaryData: { 'logo.png': 'iVBORw==' }, immutable: false });
     // A store that did not read it itself (it has no copy to take the other fields from) still keeps every field.
     const other = ports();
-    await other.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { mapRoles: '[]', 'notes.md': 'ask #platform' }, annotations: { b: '2' } });
+    await other.awsAuth.write(staging, endpoint, {
+      create: false,
+      resourceVersion: read?.resourceVersion,
+      data: { mapRoles: '[]', 'notes.md': 'ask #platform' },
+      annotations: { b: '2' },
+    });
     const after = sim.control.readConfigMap(ref, 'kube-system', 'aws-auth');
     expect(after).toMatchObject({
-      metadata: { labels: { team: 'payments' }, annotations: { b: '2' }, ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields },
+      metadata: {
+        labels: { team: 'payments' },
+        annotations: { b: '2' },
+        ownerReferences: [owner],
+        finalizers: ['example.com/keep'],
+        managedFields,
+      },
       binaryData: { 'logo.png': 'iVBORw==' },
       immutable: false,
     });
     // The first store's write is stale now: 409, and nothing it holds is written.
-    const stale = await rejection(p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: {}, annotations: {} }));
+    const stale = await rejection(
+      p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: {}, annotations: {} }),
+    );
     expect(stale).toBeInstanceOf(ConflictError);
     sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: read?.data ?? {} });
   });
@@ -223,13 +278,25 @@ describe('KubeAwsAuthStore', () => {
     live.labels = { team: 'platform' };
     const read = await store.read(staging, endpoint);
     // Writing right after the read uses the kept object: no second read.
-    await store.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: read?.data ?? {}, annotations: { c: '1' } });
+    await store.write(staging, endpoint, {
+      create: false,
+      resourceVersion: read?.resourceVersion,
+      data: read?.data ?? {},
+      annotations: { c: '1' },
+    });
     expect(store.calls).toEqual({ get: 1, update: 1 });
     const again = await store.read(staging, endpoint);
     await store.read(prod, await p.clusters.describe(prod)); // the only kept read is prod's now
-    await store.write(staging, endpoint, { create: false, resourceVersion: again?.resourceVersion, data: again?.data ?? {}, annotations: { c: '2' } });
+    await store.write(staging, endpoint, {
+      create: false,
+      resourceVersion: again?.resourceVersion,
+      data: again?.data ?? {},
+      annotations: { c: '2' },
+    });
     expect(store.calls).toEqual({ get: 4, update: 2 });
-    expect(sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth')?.labels).toEqual({ team: 'platform' });
+    expect(sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth')?.labels).toEqual({
+      team: 'platform',
+    });
     expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ c: '2' });
   });
 
@@ -242,7 +309,14 @@ describe('KubeAwsAuthStore', () => {
       const endpoint = await p.clusters.describe(staging);
       const read = await p.awsAuth.read(staging, endpoint);
       expect(read?.immutable).toBe(true);
-      const error = await rejection(p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: { mapRoles: '- rolearn: x\n' }, annotations: {} }));
+      const error = await rejection(
+        p.awsAuth.write(staging, endpoint, {
+          create: false,
+          resourceVersion: read?.resourceVersion,
+          data: { mapRoles: '- rolearn: x\n' },
+          annotations: {},
+        }),
+      );
       expect(error).toMatchObject({ kind: 'terminal', code: 'kube.rejected' });
       expect(error.message).toBe(
         'replace kube-system/aws-auth of payments-staging: HTTP 422 Invalid: ConfigMap "aws-auth" is invalid: data: Forbidden: field is immutable when `immutable` is set',
@@ -344,7 +418,8 @@ describe('KubeAwsAuthStore', () => {
       const error = await rejection(p.awsAuth.read(prod, endpoint));
       expect(error).toMatchObject({ kind: 'transient', code: 'kube.unavailable' });
       const creds = await p.sessions.credentials(prod.account, 'aws');
-      for (const secret of [creds.secretAccessKey, creds.sessionToken, await p.tokens.token(prod)]) expect(error.message).not.toContain(secret);
+      for (const secret of [creds.secretAccessKey, creds.sessionToken, await p.tokens.token(prod)])
+        expect(error.message).not.toContain(secret);
     } finally {
       sim.control.clearFaults();
     }

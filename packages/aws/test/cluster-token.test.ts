@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { World, verifyToken, worldSchema } from '@eks-auth-hub/sim';
 import { ClusterTokens, TOKEN_PREFIX, TOKEN_REUSE_MS, execCredential, mintClusterToken, type SessionCredentials } from '../src/index.js';
 
-const credentials = { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
+const credentials = {
+  accessKeyId: 'ASIAEXAMPLEEXAMPLE12',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token-example',
+};
 const signingDate = new Date('2026-01-02T03:04:05Z');
 
 function decode(token: string): URL {
@@ -39,7 +43,17 @@ describe('mintClusterToken', () => {
       'X-Amz-Security-Token': 'session-token-example',
     });
     expect([...url.searchParams.keys()].sort()).toEqual(
-      ['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-SignedHeaders'].sort(),
+      [
+        'Action',
+        'Version',
+        'X-Amz-Algorithm',
+        'X-Amz-Credential',
+        'X-Amz-Date',
+        'X-Amz-Expires',
+        'X-Amz-Security-Token',
+        'X-Amz-Signature',
+        'X-Amz-SignedHeaders',
+      ].sort(),
     );
   });
 
@@ -47,7 +61,10 @@ describe('mintClusterToken', () => {
     const world = new World(
       worldSchema.parse({
         apiVersion: 'eks-auth-hub-sim/v1',
-        management: { account: '999988887777', principal: { accessKeyId: 'AKIAEXAMPLEEXAMPLE12', secretAccessKey: credentials.secretAccessKey } },
+        management: {
+          account: '999988887777',
+          principal: { accessKeyId: 'AKIAEXAMPLEEXAMPLE12', secretAccessKey: credentials.secretAccessKey },
+        },
       }),
     );
     const now = new Date();
@@ -55,7 +72,10 @@ describe('mintClusterToken', () => {
     const a = await mintClusterToken(hubKey, 'cluster-a', 'eu-west-1', now);
     const b = await mintClusterToken(hubKey, 'cluster-b', 'eu-west-1', now);
     expect(a.token).not.toBe(b.token);
-    expect(await verifyToken(a.token, 'cluster-a', world)).toMatchObject({ ok: true, identity: { arn: 'arn:aws:iam::999988887777:user/eks-auth-hub' } });
+    expect(await verifyToken(a.token, 'cluster-a', world)).toMatchObject({
+      ok: true,
+      identity: { arn: 'arn:aws:iam::999988887777:user/eks-auth-hub' },
+    });
     expect(await verifyToken(a.token, 'cluster-b', world)).toEqual({ ok: false, reason: 'STS: SignatureDoesNotMatch' });
   });
 
@@ -96,7 +116,7 @@ describe('ClusterTokens', () => {
     };
   }
 
-  it('reuses a cluster\'s token for 10 minutes, then makes a new one', async () => {
+  it("reuses a cluster's token for 10 minutes, then makes a new one", async () => {
     const { t, advance } = tokens();
     const first = await t.token(ref('c1'));
     advance(TOKEN_REUSE_MS - 1);

@@ -45,16 +45,20 @@ describe('an AWS call that gets no answer', () => {
     ['sts:AssumeRole', (p: ReturnType<typeof createAwsPorts>) => p.sessions.open(prod.account, 'aws')],
     ['iam:ListRoles', (p: ReturnType<typeof createAwsPorts>) => p.roles.listSsoRoles(prod.account, 'aws')],
     ['eks:DescribeCluster', (p: ReturnType<typeof createAwsPorts>) => p.clusters.describe(prod)],
-  ])('%s fails with aws.timeout after its attempts, each ended by the request timeout', async (operation, call) => {
-    const p = createAwsPorts({ hub, maxAttempts: 2, requestTimeoutMs: 1_000 });
-    // The session first (unless that is what hangs), so only `operation` meets the fault.
-    if (operation !== 'sts:AssumeRole') await p.sessions.open(prod.account, 'aws');
-    sim.control.setFault(operation, { hangRate: 1 });
-    const error = await rejection(call(p));
-    expect(error).toMatchObject({ kind: 'transient', code: 'aws.timeout' });
-    // Both attempts were made and both hung: the request timeout ended each, as an error.
-    expect(hangs(operation)).toBe(2);
-  }, 15_000);
+  ])(
+    '%s fails with aws.timeout after its attempts, each ended by the request timeout',
+    async (operation, call) => {
+      const p = createAwsPorts({ hub, maxAttempts: 2, requestTimeoutMs: 1_000 });
+      // The session first (unless that is what hangs), so only `operation` meets the fault.
+      if (operation !== 'sts:AssumeRole') await p.sessions.open(prod.account, 'aws');
+      sim.control.setFault(operation, { hangRate: 1 });
+      const error = await rejection(call(p));
+      expect(error).toMatchObject({ kind: 'transient', code: 'aws.timeout' });
+      // Both attempts were made and both hung: the request timeout ended each, as an error.
+      expect(hangs(operation)).toBe(2);
+    },
+    15_000,
+  );
 
   it('bounds a call across its attempts: attempts × timeout plus the backoff between them', () => {
     expect(callDeadlineMs({ maxAttempts: 3, requestTimeoutMs: 2_000 })).toBeLessThan(3 * 2_000 + 5_000);
@@ -94,19 +98,25 @@ describe("the pass's signal", () => {
   it.each([
     ['k8s:get', 'read' as const],
     ['k8s:update', 'writeHistory' as const],
-  ])('ends a Kubernetes request in flight (%s) at once, whatever its request timeout', async (operation, method) => {
-    const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 120_000 });
-    const endpoint = await p.clusters.describe(prod);
-    const history = method === 'writeHistory' ? await p.awsAuth.readHistory(prod, endpoint) : null;
-    sim.control.setFault(operation, { hangRate: 1 });
-    const pass = new AbortController();
-    const before = hangs(operation);
-    const call = rejection(
-      method === 'read' ? p.awsAuth.read(prod, endpoint, pass.signal) : p.awsAuth.writeHistory(prod, endpoint, history?.entries ?? [], history?.resourceVersion ?? '1', pass.signal),
-    );
-    await hanging(operation, before + 1);
-    pass.abort(new HubError('transient', 'pass.timeout', 'the pass reached its deadline'));
-    expect(await call).toMatchObject({ kind: 'transient', code: 'kube.timeout' });
-    expect(hangs(operation)).toBe(before + 1);
-  }, 15_000);
+  ])(
+    'ends a Kubernetes request in flight (%s) at once, whatever its request timeout',
+    async (operation, method) => {
+      const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 120_000 });
+      const endpoint = await p.clusters.describe(prod);
+      const history = method === 'writeHistory' ? await p.awsAuth.readHistory(prod, endpoint) : null;
+      sim.control.setFault(operation, { hangRate: 1 });
+      const pass = new AbortController();
+      const before = hangs(operation);
+      const call = rejection(
+        method === 'read'
+          ? p.awsAuth.read(prod, endpoint, pass.signal)
+          : p.awsAuth.writeHistory(prod, endpoint, history?.entries ?? [], history?.resourceVersion ?? '1', pass.signal),
+      );
+      await hanging(operation, before + 1);
+      pass.abort(new HubError('transient', 'pass.timeout', 'the pass reached its deadline'));
+      expect(await call).toMatchObject({ kind: 'transient', code: 'kube.timeout' });
+      expect(hangs(operation)).toBe(before + 1);
+    },
+    15_000,
+  );
 });

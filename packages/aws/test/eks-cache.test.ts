@@ -15,7 +15,11 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
 const prod: ClusterRef = { account: '111122223333', region: 'eu-west-1', name: 'payments-prod', partition: 'aws' };
 const staging: ClusterRef = { ...prod, name: 'payments-staging' };
-const simRef = (c: ClusterRef): { account: string; region: string; cluster: string } => ({ account: c.account, region: c.region, cluster: c.name });
+const simRef = (c: ClusterRef): { account: string; region: string; cluster: string } => ({
+  account: c.account,
+  region: c.region,
+  cluster: c.name,
+});
 
 let sim: Simulator;
 let clock = Date.now();
@@ -45,7 +49,8 @@ function eks(): Record<string, number> {
   );
 }
 
-const roleOf = (sources: readonly { name?: string; roleArn: string }[], name: string): string | undefined => sources.find((s) => s.name === name)?.roleArn;
+const roleOf = (sources: readonly { name?: string; roleArn: string }[], name: string): string | undefined =>
+  sources.find((s) => s.name === name)?.roleArn;
 
 describe('EksClusterDirectory across passes', () => {
   it('describes a cluster and its node groups once; later passes only list', async () => {

@@ -56,7 +56,11 @@ describe('checkClusterEndpoint', () => {
   it('reads the extra hosts from the setting; none when it is unset or empty', () => {
     expect(allowedHostsFromEnv({})).toEqual([]);
     expect(allowedHostsFromEnv({ EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS: '' })).toEqual([]);
-    expect(allowedHostsFromEnv({ EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS: ' 127.0.0.1 , Sim.Local,[::1]' })).toEqual(['127.0.0.1', 'sim.local', '::1']);
+    expect(allowedHostsFromEnv({ EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS: ' 127.0.0.1 , Sim.Local,[::1]' })).toEqual([
+      '127.0.0.1',
+      'sim.local',
+      '::1',
+    ]);
   });
 
   it('takes the suffixes from the SDK partition data', () => {

@@ -35,15 +35,35 @@ describe('fromKubeError', () => {
   const status = (reason: string, message: string): string => JSON.stringify({ kind: 'Status', reason, message, code: 0 });
 
   it.each([
-    [apiException(409, status('Conflict', 'the object has been modified')), 'transient', 'kube.conflict', 'HTTP 409 Conflict: the object has been modified'],
+    [
+      apiException(409, status('Conflict', 'the object has been modified')),
+      'transient',
+      'kube.conflict',
+      'HTTP 409 Conflict: the object has been modified',
+    ],
     [apiException(401), 'terminal', 'kube.unauthorized', 'HTTP 401 Unauthorized'],
-    [apiException(403, status('Forbidden', 'configmaps "aws-auth" is forbidden')), 'terminal', 'kube.forbidden', 'HTTP 403 Forbidden: configmaps "aws-auth" is forbidden'],
+    [
+      apiException(403, status('Forbidden', 'configmaps "aws-auth" is forbidden')),
+      'terminal',
+      'kube.forbidden',
+      'HTTP 403 Forbidden: configmaps "aws-auth" is forbidden',
+    ],
     [apiException(404, status('NotFound', 'configmaps "aws-auth" not found')), 'terminal', 'kube.not-found', 'HTTP 404 NotFound'],
     [apiException(422, status('Invalid', 'Too long')), 'terminal', 'kube.rejected', 'HTTP 422 Invalid: Too long'],
     [apiException(429), 'transient', 'kube.unavailable', 'HTTP 429'],
     [apiException(503, 'upstream down'), 'transient', 'kube.unavailable', 'HTTP 503: upstream down'],
-    [Object.assign(new Error('The operation was aborted'), { name: 'AbortError', type: 'aborted' }), 'transient', 'kube.timeout', 'aborted'],
-    [Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), 'terminal', 'kube.tls', 'unable to verify'],
+    [
+      Object.assign(new Error('The operation was aborted'), { name: 'AbortError', type: 'aborted' }),
+      'transient',
+      'kube.timeout',
+      'aborted',
+    ],
+    [
+      Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
+      'terminal',
+      'kube.tls',
+      'unable to verify',
+    ],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'transient', 'kube.network', 'ECONNREFUSED'],
   ])('%s', (error, kind, code, fragment) => {
     const translated = fromKubeError(error, 'read kube-system/aws-auth of c1');

@@ -16,7 +16,14 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
-import { EksClusterDirectory, IamRoleDirectory, StsAccountSessions, createAwsPorts, serviceClientSettings, type AwsPorts } from '../src/index.js';
+import {
+  EksClusterDirectory,
+  IamRoleDirectory,
+  StsAccountSessions,
+  createAwsPorts,
+  serviceClientSettings,
+  type AwsPorts,
+} from '../src/index.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -41,10 +48,13 @@ const saved = { ...process.env };
 function startProxy(target: URL): Promise<Server> {
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
-    const forwarded = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const forwarded = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     forwarded.on('error', () => res.destroy());
     req.pipe(forwarded);
   });
@@ -77,7 +87,13 @@ function useEnv(env: Record<string, string>, configFile?: string): void {
   const clean = Object.fromEntries(Object.entries(saved).filter(([name]) => !name.startsWith('AWS_')));
   const config = join(dir, `config-${(files += 1)}`);
   writeFileSync(config, configFile ?? '');
-  process.env = { ...clean, ...sim.env('eu-west-1'), AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'), ...env };
+  process.env = {
+    ...clean,
+    ...sim.env('eu-west-1'),
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    ...env,
+  };
 }
 
 beforeEach(() => {
@@ -163,15 +179,24 @@ describe('FIPS and dual-stack endpoints', () => {
       useEnv({ AWS_ENDPOINT_URL_EKS: proxyUrl, AWS_ENDPOINT_URL_IAM: proxyUrl, ...env }, file);
       const p = directories();
       const eks = await rejection(p.clusters.describe(prod));
-      expect(eks.message).toMatch(new RegExp(`^eks:DescribeCluster payments-prod .*Invalid Configuration: ${refused} and custom endpoint are not supported`));
+      expect(eks.message).toMatch(
+        new RegExp(`^eks:DescribeCluster payments-prod .*Invalid Configuration: ${refused} and custom endpoint are not supported`),
+      );
       const iam = await rejection(p.roles.listSsoRoles(prod.account, 'aws'));
-      expect(iam.message).toMatch(new RegExp(`^iam:ListRoles in 111122223333 .*Invalid Configuration: ${refused} and custom endpoint are not supported`));
+      expect(iam.message).toMatch(
+        new RegExp(`^iam:ListRoles in 111122223333 .*Invalid Configuration: ${refused} and custom endpoint are not supported`),
+      );
       expect(seen).toEqual([]);
     });
   }
 
   it('set to false, they leave the endpoints as they are', async () => {
-    useEnv({ AWS_ENDPOINT_URL_EKS: proxyUrl, AWS_ENDPOINT_URL_IAM: proxyUrl, AWS_USE_FIPS_ENDPOINT: 'false', AWS_USE_DUALSTACK_ENDPOINT: 'false' });
+    useEnv({
+      AWS_ENDPOINT_URL_EKS: proxyUrl,
+      AWS_ENDPOINT_URL_IAM: proxyUrl,
+      AWS_USE_FIPS_ENDPOINT: 'false',
+      AWS_USE_DUALSTACK_ENDPOINT: 'false',
+    });
     const p = directories();
     await p.clusters.describe(prod);
     await p.roles.listSsoRoles(prod.account, 'aws');

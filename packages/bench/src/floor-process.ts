@@ -35,8 +35,23 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { CoreV1Api, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
-import { KubeAgents, clientSettings, mintClusterToken, serviceClientSettings, type SdkOptions, type SessionCredentials } from '@eks-auth-hub/aws';
-import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
+import {
+  KubeAgents,
+  clientSettings,
+  mintClusterToken,
+  serviceClientSettings,
+  type SdkOptions,
+  type SessionCredentials,
+} from '@eks-auth-hub/aws';
+import {
+  SSO_PATH_PREFIX,
+  nodeMappings,
+  permissionSetOfRoleName,
+  renderAwsAuth,
+  roleArnWithoutPath,
+  type Entry,
+  type NodeRoleSource,
+} from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import { runPass, serveRequests } from './protocol.js';
 import { ssoGroup, ssoUsername } from './world.js';
@@ -61,17 +76,30 @@ interface Account {
 
 async function enter(account: string): Promise<Account> {
   const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`, RoleSessionName: 'eks-auth-hub', ExternalId: 'example-external-id', DurationSeconds: 3600 }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`,
+      RoleSessionName: 'eks-auth-hub',
+      ExternalId: 'example-external-id',
+      DurationSeconds: 3600,
+    }),
   );
   const c = out.Credentials;
-  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined) throw new Error(`AssumeRole in ${account}: no credentials`);
-  const credentials: SessionCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined)
+    throw new Error(`AssumeRole in ${account}: no credentials`);
+  const credentials: SessionCredentials = {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
   const provider = (): Promise<SessionCredentials> => Promise.resolve(credentials);
   const iam = new IAMClient({ ...iamSettings, region: 'us-east-1', credentials: provider });
   const roles = new Map<string, string>();
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }));
+    const page = await iam.send(
+      new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 1000, ...(marker === undefined ? {} : { Marker: marker }) }),
+    );
     for (const role of page.Roles ?? []) {
       const set = permissionSetOfRoleName(role.RoleName ?? '');
       if (set !== undefined && role.RoleName !== undefined) roles.set(set, roleArnWithoutPath('aws', account, role.RoleName));
@@ -110,7 +138,9 @@ function api(endpoint: string, agent: Agent, token: () => string): CoreV1Api {
   );
 }
 
-async function pages<T>(first: (next: string | undefined) => Promise<{ names: readonly T[] | undefined; next: string | undefined }>): Promise<T[]> {
+async function pages<T>(
+  first: (next: string | undefined) => Promise<{ names: readonly T[] | undefined; next: string | undefined }>,
+): Promise<T[]> {
   const names: T[] = [];
   let next: string | undefined;
   do {
@@ -145,7 +175,12 @@ async function cluster(account: Account, region: string, name: string, permissio
   const sources = await Promise.all([
     ...nodegroups.map(async (nodegroupName): Promise<NodeRoleSource> => {
       const out = await eks.send(new DescribeNodegroupCommand({ clusterName: name, nodegroupName }));
-      return { kind: 'nodegroup', name: nodegroupName, roleArn: out.nodegroup?.nodeRole ?? '', amiType: String(out.nodegroup?.amiType ?? 'CUSTOM') };
+      return {
+        kind: 'nodegroup',
+        name: nodegroupName,
+        roleArn: out.nodegroup?.nodeRole ?? '',
+        amiType: String(out.nodegroup?.amiType ?? 'CUSTOM'),
+      };
     }),
     ...profiles.map(async (fargateProfileName): Promise<NodeRoleSource> => {
       const out = await eks.send(new DescribeFargateProfileCommand({ clusterName: name, fargateProfileName }));
@@ -168,7 +203,12 @@ async function cluster(account: Account, region: string, name: string, permissio
   } catch (error) {
     if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === 404)) throw error;
   }
-  const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: renderAwsAuth(entries) };
+  const body: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system' },
+    data: renderAwsAuth(entries),
+  };
   count('aws-auth-create');
   await core.createNamespacedConfigMap({ namespace: 'kube-system', body });
   token = (await mintClusterToken(account.credentials, name, region, new Date())).token;
@@ -196,7 +236,12 @@ serveRequests(async (request) => {
         entered = enter(account.id);
         accounts.set(account.id, entered);
       }
-      await cluster(await entered, c.region ?? '', c.name, (account.permissionSets ?? []).map((p) => p.name));
+      await cluster(
+        await entered,
+        c.region ?? '',
+        c.name,
+        (account.permissionSets ?? []).map((p) => p.name),
+      );
     },
     () => counts,
   );

@@ -13,7 +13,17 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { PASS_KINDS, minimumFor, ratio, serviceCalls, wallBound, type CallCounts, type Minimum, type PassKind, type WallBound } from './figures.js';
+import {
+  PASS_KINDS,
+  minimumFor,
+  ratio,
+  serviceCalls,
+  wallBound,
+  type CallCounts,
+  type Minimum,
+  type PassKind,
+  type WallBound,
+} from './figures.js';
 import { OptionsError, USAGE, parseBenchOptions, type BenchOptions } from './options.js';
 import { startChild, type ChildPassResult } from './protocol.js';
 import { benchWorld, desiredHubYaml, passSettings, reprovisionPicks, worldShape, type Reprovision } from './world.js';
@@ -27,7 +37,9 @@ interface Sim {
 }
 
 async function startSim(worldFile: string): Promise<Sim> {
-  const child = spawn(process.execPath, [...process.execArgv, join(here, 'sim-process.js'), worldFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, join(here, 'sim-process.js'), worldFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -63,7 +75,8 @@ async function counters(sim: Sim): Promise<{ calls: Record<string, number>; erro
   for (const [operation, count] of Object.entries(raw)) {
     calls[operation] = count.calls;
     for (const [outcome, n] of Object.entries(count.outcomes)) {
-      if (outcome !== 'ok' && !/^2\d\d$/.test(outcome) && !(operation === 'k8s:get' && outcome === '404')) errors[`${operation} ${outcome}`] = n;
+      if (outcome !== 'ok' && !/^2\d\d$/.test(outcome) && !(operation === 'k8s:get' && outcome === '404'))
+        errors[`${operation} ${outcome}`] = n;
     }
   }
   return { calls, errors };
@@ -94,7 +107,8 @@ async function runSide(
 ): Promise<SideRun> {
   const sim = await startSim(worldFile);
   const env: Record<string, string> = { ...sim.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) env[name] = '';
+  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'])
+    env[name] = '';
   const flags = module === 'hub-process.js' && options.hubHeapMb > 0 ? [`--max-old-space-size=${options.hubHeapMb}`] : [];
   const child = await startChild(join(here, module), args, env, flags).catch(async (error: unknown) => {
     await stopSim(sim);
@@ -111,7 +125,9 @@ async function runSide(
       const result = await child.pass(kind);
       const counted = await counters(sim);
       passes[kind] = { child: result, ...counted };
-      say(`  ${module.replace(/-process\.js$/, '')} ${kind}: ${Math.round(result.wallMs)} ms, ${JSON.stringify(result.outcomes)}${result.failures.length > 0 ? ` e.g. ${result.failures[0] ?? ''}` : ''}`);
+      say(
+        `  ${module.replace(/-process\.js$/, '')} ${kind}: ${Math.round(result.wallMs)} ms, ${JSON.stringify(result.outcomes)}${result.failures.length > 0 ? ` e.g. ${result.failures[0] ?? ''}` : ''}`,
+      );
     }
     return { passes };
   } finally {
@@ -165,7 +181,14 @@ interface HubPass extends PassFigures {
   readonly ratioToMinimumWithSafety: number | null;
   readonly bound: WallBound;
   readonly ratioToBound: number | null;
-  readonly perCluster?: { readonly iamCalls: number; readonly writes: number; readonly calls: number; readonly wallMs: number; readonly iamRatio: number | null; readonly writesRatio: number | null };
+  readonly perCluster?: {
+    readonly iamCalls: number;
+    readonly writes: number;
+    readonly calls: number;
+    readonly wallMs: number;
+    readonly iamRatio: number | null;
+    readonly writesRatio: number | null;
+  };
   /** The libraries' floor (cold pass only): the same calls with the same libraries and nothing else. */
   readonly floor?: {
     readonly wallMs: number;
@@ -204,7 +227,13 @@ async function main(): Promise<number> {
   const say = (line: string): void => {
     if (!o.json) process.stdout.write(`${line}\n`);
   };
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadBefore: loadavg().map((l) => Math.round(l * 100) / 100) };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadBefore: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
   const world = benchWorld(o);
   const shape = worldShape(world);
   const picks = reprovisionPicks(world, o.reprovisionShare, o.seed);
@@ -216,11 +245,19 @@ async function main(): Promise<number> {
     const hubFile = join(dir, 'hub.yaml');
     writeFileSync(worldFile, JSON.stringify(world));
     writeFileSync(hubFile, desiredHubYaml(world, o));
-    say(`world: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusters} clusters, ${o.ssoRoles} permission sets per account (all mapped), latency ${o.latencyMs} ms, concurrency ${o.concurrency}${o.hubHeapMb > 0 ? `, hub --max-old-space-size=${o.hubHeapMb}` : ''}`);
-    say(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, load ${machine.loadBefore.join(' ')}`);
+    say(
+      `world: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusters} clusters, ${o.ssoRoles} permission sets per account (all mapped), latency ${o.latencyMs} ms, concurrency ${o.concurrency}${o.hubHeapMb > 0 ? `, hub --max-old-space-size=${o.hubHeapMb}` : ''}`,
+    );
+    say(
+      `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, load ${machine.loadBefore.join(' ')}`,
+    );
     const hub = await runSide('hub-process.js', [hubFile], worldFile, o, picks, say);
-    const model = o.perCluster ? await runSide('per-cluster-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say) : undefined;
-    const floorSide = o.floor ? await runSide('floor-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say, ['cold']) : undefined;
+    const model = o.perCluster
+      ? await runSide('per-cluster-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say)
+      : undefined;
+    const floorSide = o.floor
+      ? await runSide('floor-process.js', [worldFile, String(o.concurrency)], worldFile, o, picks, say, ['cold'])
+      : undefined;
 
     const hubPasses: HubPass[] = PASS_KINDS.map((kind) => {
       const f = figuresOf(kind, passOf(hub, kind));
@@ -270,7 +307,11 @@ async function main(): Promise<number> {
       warmPassWritesNothing: byKind.warm.writes.awsAuth + byKind.warm.writes.history === 0,
       coldWallAtMost1_5xBound: (byKind.cold.ratioToBound ?? Infinity) <= 1.5,
       ...(byKind.cold.floor === undefined ? {} : { coldFloorAtMost1_5xBound: (byKind.cold.floor.ratioToBound ?? Infinity) <= 1.5 }),
-      listRolesPerPassEqualsAccounts: hubPasses.every((p) => (p.aws['iam:ListRoles'] ?? 0) === shape.accounts.filter((a) => a.clusters.length > 0).length * Math.max(1, Math.ceil(o.ssoRoles / 1000))),
+      listRolesPerPassEqualsAccounts: hubPasses.every(
+        (p) =>
+          (p.aws['iam:ListRoles'] ?? 0) ===
+          shape.accounts.filter((a) => a.clusters.length > 0).length * Math.max(1, Math.ceil(o.ssoRoles / 1000)),
+      ),
       noFailures: hubPasses.every((p) => (p.outcomes['failed'] ?? 0) + (p.outcomes['blocked'] ?? 0) === 0),
     };
     const loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
@@ -278,7 +319,23 @@ async function main(): Promise<number> {
     say('');
     say(
       table([
-        ['hub pass', 'wall ms', 'bound ms', '÷bound', 'calls', 'minimum', '÷min', '+safety', '÷(min+safety)', 'IAM', 'writes', 'history', 'CPU ms', 'peak RSS MB', 'heap MB'],
+        [
+          'hub pass',
+          'wall ms',
+          'bound ms',
+          '÷bound',
+          'calls',
+          'minimum',
+          '÷min',
+          '+safety',
+          '÷(min+safety)',
+          'IAM',
+          'writes',
+          'history',
+          'CPU ms',
+          'peak RSS MB',
+          'heap MB',
+        ],
         ...hubPasses.map((p) => [
           p.pass,
           String(p.wallMs),
@@ -301,7 +358,9 @@ async function main(): Promise<number> {
     say('');
     for (const p of hubPasses) {
       say(`${p.pass}: AWS ${JSON.stringify(p.aws)}; Kubernetes ${JSON.stringify(p.kube)}; by purpose ${JSON.stringify(p.kubeByPurpose)}`);
-      say(`${' '.repeat(p.pass.length)}  minimum ${JSON.stringify(p.minimum.calls)} + safety ${JSON.stringify(p.minimum.safety)}; critical path ${p.minimum.criticalPath} calls${Object.keys(p.errors).length > 0 ? `; errors ${JSON.stringify(p.errors)}` : ''}`);
+      say(
+        `${' '.repeat(p.pass.length)}  minimum ${JSON.stringify(p.minimum.calls)} + safety ${JSON.stringify(p.minimum.safety)}; critical path ${p.minimum.criticalPath} calls${Object.keys(p.errors).length > 0 ? `; errors ${JSON.stringify(p.errors)}` : ''}`,
+      );
     }
     if (model !== undefined) {
       say('');
@@ -329,10 +388,24 @@ async function main(): Promise<number> {
       say(`hub ÷ floor: wall ${fmt(floor.hubWallRatio)}, CPU ${fmt(floor.hubCpuRatio)}`);
     }
     say('');
-    say(`checks: ${Object.entries(checks).map(([name, ok]) => `${name} ${ok ? 'yes' : 'NO'}`).join(', ')}`);
+    say(
+      `checks: ${Object.entries(checks)
+        .map(([name, ok]) => `${name} ${ok ? 'yes' : 'NO'}`)
+        .join(', ')}`,
+    );
     say(`load after: ${loadAfter.join(' ')}`);
     const summary = {
-      options: { accounts: o.accounts, clustersPerAccount: o.clustersPerAccount, ssoRoles: o.ssoRoles, latencyMs: o.latencyMs, concurrency: o.concurrency, reprovisionShare: o.reprovisionShare, seed: o.seed, hubHeapMb: o.hubHeapMb, floor: o.floor },
+      options: {
+        accounts: o.accounts,
+        clustersPerAccount: o.clustersPerAccount,
+        ssoRoles: o.ssoRoles,
+        latencyMs: o.latencyMs,
+        concurrency: o.concurrency,
+        reprovisionShare: o.reprovisionShare,
+        seed: o.seed,
+        hubHeapMb: o.hubHeapMb,
+        floor: o.floor,
+      },
       world: { accounts: shape.accounts.length, clusters, reprovisioned: picks.length },
       machine: { ...machine, loadAfter },
       passes: hubPasses,

@@ -59,14 +59,16 @@ export class OptionsError extends Error {
 function whole(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new OptionsError(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new OptionsError(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return n;
 }
 
 function share(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new OptionsError(`--${name} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new OptionsError(`--${name} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -17,7 +17,15 @@ import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
-import { SSO_PATH_PREFIX, nodeMappings, permissionSetOfRoleName, renderAwsAuth, roleArnWithoutPath, type Entry, type NodeRoleSource } from '@eks-auth-hub/core';
+import {
+  SSO_PATH_PREFIX,
+  nodeMappings,
+  permissionSetOfRoleName,
+  renderAwsAuth,
+  roleArnWithoutPath,
+  type Entry,
+  type NodeRoleSource,
+} from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import pLimit from 'p-limit';
 import { runPass, serveRequests } from './protocol.js';
@@ -46,10 +54,16 @@ const sts = new STSClient({});
 
 async function assume(account: string, sessionName: string): Promise<Credentials & { expiration: Date }> {
   const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`, RoleSessionName: sessionName, ExternalId: externalId, DurationSeconds: 3600 }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`,
+      RoleSessionName: sessionName,
+      ExternalId: externalId,
+      DurationSeconds: 3600,
+    }),
   );
   const c = out.Credentials;
-  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined) throw new Error('AssumeRole gave no credentials');
+  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined || c.Expiration === undefined)
+    throw new Error('AssumeRole gave no credentials');
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
 }
 
@@ -61,7 +75,9 @@ const instances: Instance[] = (world.accounts ?? []).flatMap((account) =>
     name: c.name,
     desiredSets: (account.permissionSets ?? []).map((p) => p.name),
     nodeSources: [
-      ...(c.nodegroups ?? []).map((n): NodeRoleSource => ({ kind: 'nodegroup', name: n.name, roleArn: n.nodeRole, amiType: n.amiType ?? 'AL2023_x86_64_STANDARD' })),
+      ...(c.nodegroups ?? []).map(
+        (n): NodeRoleSource => ({ kind: 'nodegroup', name: n.name, roleArn: n.nodeRole, amiType: n.amiType ?? 'AL2023_x86_64_STANDARD' }),
+      ),
       ...(c.fargateProfiles ?? []).map((f): NodeRoleSource => ({ kind: 'fargate', name: f.name, roleArn: f.podExecutionRoleArn })),
     ],
     endpoint: '',
@@ -109,7 +125,11 @@ function kube(instance: Instance, method: string, path: string, token: string, b
       {
         method,
         agent: agentFor(instance.ca),
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -134,7 +154,9 @@ async function sync(instance: Instance): Promise<void> {
   const sets = new Map<string, string>();
   let marker: string | undefined;
   do {
-    const out = await instance.iam.send(new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 10, ...(marker === undefined ? {} : { Marker: marker }) }));
+    const out = await instance.iam.send(
+      new ListRolesCommand({ PathPrefix: SSO_PATH_PREFIX, MaxItems: 10, ...(marker === undefined ? {} : { Marker: marker }) }),
+    );
     for (const role of out.Roles ?? []) {
       const set = permissionSetOfRoleName(role.RoleName ?? '');
       if (set !== undefined && role.RoleName !== undefined) sets.set(set, roleArnWithoutPath('aws', instance.account, role.RoleName));
@@ -162,7 +184,8 @@ async function sync(instance: Instance): Promise<void> {
     count('aws-auth-update');
     written = await kube(instance, 'PUT', `${path}/aws-auth`, token, object);
   }
-  if (written.status !== 200 && written.status !== 201) throw new Error(`write of ${instance.id}: HTTP ${written.status} ${written.body.slice(0, 200)}`);
+  if (written.status !== 200 && written.status !== 201)
+    throw new Error(`write of ${instance.id}: HTTP ${written.status} ${written.body.slice(0, 200)}`);
 }
 
 serveRequests(async (req) => {
@@ -171,5 +194,11 @@ serveRequests(async (req) => {
     return undefined;
   }
   for (const key of Object.keys(counts)) delete counts[key];
-  return runPass(instances, concurrency, (instance) => instance.id, sync, () => counts);
+  return runPass(
+    instances,
+    concurrency,
+    (instance) => instance.id,
+    sync,
+    () => counts,
+  );
 });

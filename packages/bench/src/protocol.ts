@@ -113,8 +113,17 @@ export interface Child {
 }
 
 /** Forks `module` (its stdout dropped: the hub's logs are part of its cost, not of the report) and waits until it is ready. */
-export async function startChild(module: string, args: readonly string[], env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<Child> {
-  const child = fork(module, [...args], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...nodeFlags], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+export async function startChild(
+  module: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
+): Promise<Child> {
+  const child = fork(module, [...args], {
+    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...nodeFlags],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     err = (err + chunk).slice(-20_000);

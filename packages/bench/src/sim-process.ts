@@ -10,6 +10,8 @@ import { closeOnSignals, startSimulator } from '@eks-auth-hub/sim';
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: sim-process WORLD_JSON');
-const sim = await startSimulator({ world: JSON.parse(readFileSync(file, 'utf8')) as unknown as Parameters<typeof startSimulator>[0]['world'] });
+const sim = await startSimulator({
+  world: JSON.parse(readFileSync(file, 'utf8')) as unknown as Parameters<typeof startSimulator>[0]['world'],
+});
 closeOnSignals(sim);
 process.stdout.write(`${JSON.stringify({ env: sim.env(), awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint })}\n`);

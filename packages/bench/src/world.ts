@@ -64,7 +64,8 @@ export function desiredHubYaml(world: WorldFileInput, options: WorldOptions): st
   }
   lines.push('clusters:');
   for (const account of world.accounts ?? []) {
-    for (const cluster of account.clusters ?? []) lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region ?? ''} }`);
+    for (const cluster of account.clusters ?? [])
+      lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region ?? ''} }`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -19,14 +19,27 @@ interface Pass {
   readonly writes: { readonly awsAuth: number; readonly history: number };
   readonly outcomes: Record<string, number>;
   readonly errors: Record<string, number>;
-  readonly minimum: { readonly calls: Record<string, number>; readonly total: number; readonly safety: Record<string, number>; readonly safetyTotal: number };
+  readonly minimum: {
+    readonly calls: Record<string, number>;
+    readonly total: number;
+    readonly safety: Record<string, number>;
+    readonly safetyTotal: number;
+  };
   readonly ratioToMinimum: number;
   readonly perCluster?: { readonly iamRatio: number; readonly writesRatio: number };
-  readonly floor?: { readonly calls: number; readonly outcomes: Record<string, number>; readonly errors: Record<string, number>; readonly ratioToBound: number; readonly hubWallRatio: number };
+  readonly floor?: {
+    readonly calls: number;
+    readonly outcomes: Record<string, number>;
+    readonly errors: Record<string, number>;
+    readonly ratioToBound: number;
+    readonly hubWallRatio: number;
+  };
 }
 
 describe('pnpm bench', () => {
-  it('runs the hub, the per-cluster model and the libraries’ floor on one world and reports them in its last line', { timeout: 180_000 }, async () => {
+  it('runs the hub, the per-cluster model and the libraries’ floor on one world and reports them in its last line', {
+    timeout: 180_000,
+  }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [main, '--accounts', '2', '--clusters-per-account', '3', '--sso-roles', '4', '--latency-ms', '2', '--concurrency', '4', '--json'],
@@ -41,7 +54,10 @@ describe('pnpm bench', () => {
 
     // The hub: the minimum, plus the access check after each write; nothing failed.
     const calls = { ...cold.aws, ...cold.kube };
-    expect(calls).toEqual({ ...cold.minimum.calls, 'k8s:get': (cold.minimum.calls['k8s:get'] ?? 0) + (cold.minimum.safety['access-check'] ?? 0) });
+    expect(calls).toEqual({
+      ...cold.minimum.calls,
+      'k8s:get': (cold.minimum.calls['k8s:get'] ?? 0) + (cold.minimum.safety['access-check'] ?? 0),
+    });
     expect(cold.outcomes['applied']).toBe(6);
     expect(cold.errors).toEqual({});
     expect(warm.ratioToMinimum).toBe(1);

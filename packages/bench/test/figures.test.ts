@@ -47,7 +47,10 @@ describe('minimumFor', () => {
   });
 
   it('counts replacing writes with the history kept and the access checked as safety calls', () => {
-    const m = minimumFor({ accounts: [world.accounts[0] ?? { id: '', ssoRoles: 0, clusters: [] }] }, { coldCache: false, changing: new Set(['a/2']), existing: new Set(['a/1', 'a/2']) });
+    const m = minimumFor(
+      { accounts: [world.accounts[0] ?? { id: '', ssoRoles: 0, clusters: [] }] },
+      { coldCache: false, changing: new Set(['a/2']), existing: new Set(['a/1', 'a/2']) },
+    );
     expect(m.calls['k8s:update']).toBe(1);
     expect(m.calls['k8s:create']).toBeUndefined();
     expect(m.safety).toEqual({ 'access-check': 1, 'history-read': 1, 'history-write': 1 });

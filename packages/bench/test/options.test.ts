@@ -9,10 +9,39 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions([])).toEqual(DEFAULT_OPTIONS);
     expect(
       parseBenchOptions([
-        '--accounts', '2000', '--clusters-per-account', '5', '--sso-roles', '40', '--latency-ms', '0',
-        '--concurrency', '64', '--reprovision-share', '0.05', '--seed', '7', '--hub-heap-mb', '256', '--no-per-cluster', '--no-floor', '--json',
+        '--accounts',
+        '2000',
+        '--clusters-per-account',
+        '5',
+        '--sso-roles',
+        '40',
+        '--latency-ms',
+        '0',
+        '--concurrency',
+        '64',
+        '--reprovision-share',
+        '0.05',
+        '--seed',
+        '7',
+        '--hub-heap-mb',
+        '256',
+        '--no-per-cluster',
+        '--no-floor',
+        '--json',
       ]),
-    ).toEqual({ accounts: 2000, clustersPerAccount: 5, ssoRoles: 40, latencyMs: 0, concurrency: 64, reprovisionShare: 0.05, seed: 7, hubHeapMb: 256, perCluster: false, floor: false, json: true });
+    ).toEqual({
+      accounts: 2000,
+      clustersPerAccount: 5,
+      ssoRoles: 40,
+      latencyMs: 0,
+      concurrency: 64,
+      reprovisionShare: 0.05,
+      seed: 7,
+      hubHeapMb: 256,
+      perCluster: false,
+      floor: false,
+      json: true,
+    });
     expect(parseBenchOptions(['--help'])).toBe('help');
   });
 
@@ -40,7 +69,12 @@ describe('the benchmark world', () => {
     expect(state.clusters).toHaveLength(12);
     expect(state.hub.concurrency).toBe(8);
     expect(state.clusters[0]?.mapRoles.map((m) => (m.kind === 'permissionset' ? m.permissionSet : m.rolearn))).toHaveLength(10);
-    expect(worldShape(world).accounts.map((a) => [a.ssoRoles, a.clusters.length])).toEqual([[10, 3], [10, 3], [10, 3], [10, 3]]);
+    expect(worldShape(world).accounts.map((a) => [a.ssoRoles, a.clusters.length])).toEqual([
+      [10, 3],
+      [10, 3],
+      [10, 3],
+      [10, 3],
+    ]);
   });
 
   it('picks the same permission sets for the same seed, at least one, and rewrites the clusters of their accounts', () => {

@@ -208,7 +208,11 @@ function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok:
   try {
     doc = parseDocument(textValue, { version: '1.1', uniqueKeys: true, prettyErrors: false, customTags: goYamlTags });
   } catch (error) {
-    problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
+    problems.push({
+      key,
+      severity: 'error',
+      message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}`,
+    });
     return { ok: false };
   }
   if (doc.errors.length > 0) {
@@ -226,7 +230,11 @@ function readYaml(key: AwsAuthKey, textValue: string, problems: Problems): { ok:
     }
     return { ok: true, value, source: doc.contents };
   } catch (error) {
-    problems.push({ key, severity: 'error', message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}` });
+    problems.push({
+      key,
+      severity: 'error',
+      message: `invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}`,
+    });
     return { ok: false };
   }
 }
@@ -299,7 +307,9 @@ function readMappingItem<K extends MappingKind>(kind: K, raw: unknown): MappingI
   if (username === '' && !(rawUsername instanceof GoYamlValue)) warn(`${arnField} ${arn} has no username`);
   if (kind === 'role' && /:role\/.+\/./.test(arn)) warn(`rolearn ${arn} carries a path; the authenticator never matches it`);
   if (/^arn:[^:]*:sts:/.test(arn)) {
-    warn(`${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`);
+    warn(
+      `${arnField} ${arn} is an STS ARN; the authenticator compares IAM ARNs (an assumed role as arn:<partition>:iam::<account>:role/<name>), so it never matches`,
+    );
   }
   // Oddities the file's own entries can never have: unknown templates, control characters.
   const written = [['username', username, rawUsername], ...groups.map((g, i) => ['group', g, rawGroups[i]] as const)] as const;
@@ -309,24 +319,38 @@ function readMappingItem<K extends MappingKind>(kind: K, raw: unknown): MappingI
     if (reason !== undefined) warn(`${arnField} ${arn}: ${reason}`);
   }
   const entry = (
-    kind === 'role' ? { kind: 'role', rolearn: arn, username, groups: [...groups] } : { kind: 'user', userarn: arn, username, groups: [...groups] }
+    kind === 'role'
+      ? { kind: 'role', rolearn: arn, username, groups: [...groups] }
+      : { kind: 'user', userarn: arn, username, groups: [...groups] }
   ) as MappingEntry<K>;
   return { entry, problems };
 }
 
 /** The effective entries of a list read item by item: the authenticator uses the last entry of an ARN. */
-function combineMappings<K extends MappingKind>(key: AwsAuthKey, kind: K, items: readonly MappingItem<K>[], problems: Problems): MappingEntry<K>[] {
+function combineMappings<K extends MappingKind>(
+  key: AwsAuthKey,
+  kind: K,
+  items: readonly MappingItem<K>[],
+  problems: Problems,
+): MappingEntry<K>[] {
   const arnField = kind === 'role' ? 'rolearn' : 'userarn';
   const byKey = new Map<string, MappingEntry<K>>();
   items.forEach((item, index) => {
     const entry = item.entry;
     for (const { misread, ...problem } of item.problems) {
-      problems.push(misread === true && entry !== undefined ? { key, index, ...problem, misreadEntry: entryKey(entry) } : { key, index, ...problem });
+      problems.push(
+        misread === true && entry !== undefined ? { key, index, ...problem, misreadEntry: entryKey(entry) } : { key, index, ...problem },
+      );
     }
     if (entry === undefined) return;
     const k = entryKey(entry);
     if (byKey.has(k)) {
-      problems.push({ key, index, severity: 'warning', message: `${arnField} ${entrySubject(entry)} is mapped more than once; the authenticator uses the last entry` });
+      problems.push({
+        key,
+        index,
+        severity: 'warning',
+        message: `${arnField} ${entrySubject(entry)} is mapped more than once; the authenticator uses the last entry`,
+      });
       byKey.delete(k); // keep the position of the last occurrence
     }
     byKey.set(k, entry);
@@ -422,7 +446,12 @@ function readClosedItem<K extends MappingKind>(key: AwsAuthKey, kind: K, item: s
   if (read === null) return null;
   // The stand-in appears nowhere but where the ARN was: put the ARN back there.
   const back = (text: string): string => text.split(STAND_IN[kind]).join(standIn.arn);
-  const entry = read.entry === undefined ? undefined : read.entry.kind === 'role' ? { ...read.entry, rolearn: back(read.entry.rolearn) } : { ...read.entry, userarn: back(read.entry.userarn) };
+  const entry =
+    read.entry === undefined
+      ? undefined
+      : read.entry.kind === 'role'
+        ? { ...read.entry, rolearn: back(read.entry.rolearn) }
+        : { ...read.entry, userarn: back(read.entry.userarn) };
   return { entry, problems: read.problems.map((p) => ({ ...p, message: back(p.message) })) } as MappingItem<K>;
 }
 
@@ -431,7 +460,12 @@ function readClosedItem<K extends MappingKind>(key: AwsAuthKey, kind: K, item: s
  * not a list of closed items that each read cleanly; the caller then reads the text as a whole.
  * Both ways give the same entries and problems (a property test holds them to it).
  */
-function readMappingsByItem<K extends MappingKind>(key: AwsAuthKey, kind: K, text: string, problems: Problems): MappingEntry<K>[] | undefined {
+function readMappingsByItem<K extends MappingKind>(
+  key: AwsAuthKey,
+  kind: K,
+  text: string,
+  problems: Problems,
+): MappingEntry<K>[] | undefined {
   const texts = closedListItems(text);
   if (texts === undefined) return undefined;
   const items: MappingItem<K>[] = [];
@@ -443,7 +477,12 @@ function readMappingsByItem<K extends MappingKind>(key: AwsAuthKey, kind: K, tex
   return combineMappings(key, kind, items, problems);
 }
 
-function readAccounts(key: AwsAuthKey, value: unknown, source: unknown, problems: Problems): Extract<Entry, { kind: 'account' }>[] | undefined {
+function readAccounts(
+  key: AwsAuthKey,
+  value: unknown,
+  source: unknown,
+  problems: Problems,
+): Extract<Entry, { kind: 'account' }>[] | undefined {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value) || !isSeq(source)) {
     problems.push({ key, severity: 'error', message: 'expected a YAML list of account IDs' });
@@ -565,7 +604,9 @@ function renderMappingList(items: readonly (RoleMapping | UserMapping)[]): strin
     const arn = 'rolearn' in item ? item.rolearn : item.userarn;
     const standIn = STAND_IN[kind];
     // Only the first line is replaced, so the stand-in elsewhere in the item changes nothing.
-    const template = SIMPLE_ARN.test(arn) ? renderItem('rolearn' in item ? { ...item, rolearn: standIn } : { ...item, userarn: standIn }) : undefined;
+    const template = SIMPLE_ARN.test(arn)
+      ? renderItem('rolearn' in item ? { ...item, rolearn: standIn } : { ...item, userarn: standIn })
+      : undefined;
     const head = `${ITEM_HEAD[kind]}${standIn}\n`;
     out += template?.startsWith(head) === true ? `${ITEM_HEAD[kind]}${arn}${template.slice(head.length - 1)}` : renderItem(item);
   }

@@ -10,9 +10,7 @@ import type { ClusterSpec, DesiredRoleMapping, DesiredState, UserMapping } from 
 import { hubFileSchema, type HubFile } from './schema.js';
 import { loadYaml } from './yaml-source.js';
 
-export type LoadResult =
-  | { readonly ok: true; readonly state: DesiredState }
-  | { readonly ok: false; readonly error: ConfigError };
+export type LoadResult = { readonly ok: true; readonly state: DesiredState } | { readonly ok: false; readonly error: ConfigError };
 
 /** Parses and validates a desired-state file (its text, or its bytes as read). Never throws for bad input. */
 export function loadDesiredState(source: string | Uint8Array, file: string): LoadResult {
@@ -79,7 +77,12 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
         const groups = entry.groups ?? [];
         if (entry.rolearn !== undefined) {
           const rolearn = substitute(entry.rolearn);
-          return shared.value(`role:${JSON.stringify([rolearn, entry.username, groups])}`, () => ({ kind: 'rolearn', rolearn, username: entry.username, groups }));
+          return shared.value(`role:${JSON.stringify([rolearn, entry.username, groups])}`, () => ({
+            kind: 'rolearn',
+            rolearn,
+            username: entry.username,
+            groups,
+          }));
         }
         let mapping = permissionSetMappings.get(entry);
         if (mapping === undefined) {
@@ -92,7 +95,11 @@ function toDesiredState(file: HubFile, fileName: string): DesiredState {
     const mapUsers: UserMapping[] = [...(inherit ? (defaults.mapUsers ?? []) : []), ...(cluster.mapUsers ?? [])].map((entry) => {
       const userarn = substitute(entry.userarn);
       const groups = entry.groups ?? [];
-      return shared.value(`user:${JSON.stringify([userarn, entry.username, groups])}`, () => ({ userarn, username: entry.username, groups }));
+      return shared.value(`user:${JSON.stringify([userarn, entry.username, groups])}`, () => ({
+        userarn,
+        username: entry.username,
+        groups,
+      }));
     });
     const mapAccounts = [...(inherit ? (defaults.mapAccounts ?? []) : []), ...(cluster.mapAccounts ?? [])];
     const nodeRoles = (cluster.nodeRoles ?? []).map(substitute);
@@ -141,7 +148,10 @@ export const MIN_DEFAULT_PASS_TIMEOUT_MS = 60_000;
  * The pass deadline: `hub.passTimeout` as written, else the interval (a pass that has not finished
  * when the next one is due is stuck, not slow), at least MIN_DEFAULT_PASS_TIMEOUT_MS.
  */
-export function passTimeoutOf(written: string | undefined, intervalMs: number): { readonly passTimeout: string; readonly passTimeoutMs: number } {
+export function passTimeoutOf(
+  written: string | undefined,
+  intervalMs: number,
+): { readonly passTimeout: string; readonly passTimeoutMs: number } {
   const ms = written === undefined ? undefined : parseDuration(written);
   if (written !== undefined && ms !== undefined) return { passTimeout: written, passTimeoutMs: ms };
   const derived = Math.max(intervalMs, MIN_DEFAULT_PASS_TIMEOUT_MS);

@@ -35,11 +35,14 @@ export type GoYamlScalar =
   | { readonly tag: '!!timestamp' };
 
 const EXACT = new Map<string, GoYamlScalar>();
-for (const text of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']) EXACT.set(text, { tag: '!!bool', value: true });
-for (const text of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']) EXACT.set(text, { tag: '!!bool', value: false });
+for (const text of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'])
+  EXACT.set(text, { tag: '!!bool', value: true });
+for (const text of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
+  EXACT.set(text, { tag: '!!bool', value: false });
 for (const text of ['', '~', 'null', 'Null', 'NULL']) EXACT.set(text, { tag: '!!null' });
 for (const text of ['.nan', '.NaN', '.NAN']) EXACT.set(text, { tag: '!!float', value: Number.NaN });
-for (const text of ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF']) EXACT.set(text, { tag: '!!float', value: Number.POSITIVE_INFINITY });
+for (const text of ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'])
+  EXACT.set(text, { tag: '!!float', value: Number.POSITIVE_INFINITY });
 for (const text of ['-.inf', '-.Inf', '-.INF']) EXACT.set(text, { tag: '!!float', value: Number.NEGATIVE_INFINITY });
 
 const STRING: GoYamlScalar = { tag: '!!str' };
@@ -109,7 +112,8 @@ export function goParseUint(text: string): bigint | undefined {
       continue;
     }
     const code = c.charCodeAt(0) | 0x20; // ASCII lower case, as Go's lower()
-    const d = c >= '0' && c <= '9' ? BigInt(c.charCodeAt(0) - 48) : c.length === 1 && code >= 0x61 && code <= 0x7a ? BigInt(code - 87) : undefined;
+    const d =
+      c >= '0' && c <= '9' ? BigInt(c.charCodeAt(0) - 48) : c.length === 1 && code >= 0x61 && code <= 0x7a ? BigInt(code - 87) : undefined;
     if (d === undefined || d >= base) return undefined;
     value = value * base + d;
     if (value > UINT64_MAX) return undefined;
@@ -167,7 +171,10 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * (also with `t`), `2006-1-2 15:4:5.999999999` and `2006-1-2`.
  */
 export function isGoYamlTimestamp(text: string): boolean {
-  const match = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/.exec(text);
+  const match =
+    /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/.exec(
+      text,
+    );
   if (match === null) return false;
   const [, y = '', mo = '', d = '', sep, h = '0', mi = '0', s = '0', zone] = match;
   const year = Number(y);

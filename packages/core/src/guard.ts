@@ -3,7 +3,16 @@
  * refusal names its rule, so it can be counted, logged and explained.
  */
 import { ACCOUNT_PATTERN, REGION_PATTERN, parseIamArn } from './arn.js';
-import { AWS_AUTH_KEYS, MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, entryKey, parseAwsAuth, sameGrant, type Entry, type ParsedAwsAuth } from './aws-auth.js';
+import {
+  AWS_AUTH_KEYS,
+  MAX_CONFIGMAP_DATA_BYTES,
+  configMapDataBytes,
+  entryKey,
+  parseAwsAuth,
+  sameGrant,
+  type Entry,
+  type ParsedAwsAuth,
+} from './aws-auth.js';
 import type { ClusterSpec } from './model.js';
 import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';
 import { PERMISSION_SET_PATTERN } from './schema.js';
@@ -241,7 +250,8 @@ function checkRendered(input: WriteCheckInput): GuardRefusal[] {
     if (!input.hubWritten.has(key) || entry.kind === 'account') continue;
     if (entry.kind === 'role' && !PLAIN_ROLE_ARN.test(entry.rolearn)) {
       const parsed = parseIamArn(entry.rolearn);
-      if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.path !== '/') refuse(`rendered rolearn ${entry.rolearn} is not a role ARN without path`);
+      if (!parsed.ok || parsed.arn.type !== 'role' || parsed.arn.path !== '/')
+        refuse(`rendered rolearn ${entry.rolearn} is not a role ARN without path`);
     }
     // Usernames and groups (templates, control characters) are checked by the re-read above.
   }

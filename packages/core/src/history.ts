@@ -53,7 +53,15 @@ export function readHistory(data: Readonly<Record<string, string>> | undefined):
     if (typeof e['replacedAt'] !== 'string' || typeof e['passId'] !== 'string' || typeof d !== 'object' || d === null) return [];
     if (!Object.values(d).every((v) => typeof v === 'string')) return [];
     const rv = typeof e['resourceVersion'] === 'string' ? { resourceVersion: e['resourceVersion'] } : {};
-    return [{ replacedAt: e['replacedAt'], passId: e['passId'], desiredHash: typeof e['desiredHash'] === 'string' ? e['desiredHash'] : '', data: d as Record<string, string>, ...rv }];
+    return [
+      {
+        replacedAt: e['replacedAt'],
+        passId: e['passId'],
+        desiredHash: typeof e['desiredHash'] === 'string' ? e['desiredHash'] : '',
+        data: d as Record<string, string>,
+        ...rv,
+      },
+    ];
   });
 }
 
@@ -69,7 +77,11 @@ export function readHistory(data: Readonly<Record<string, string>> | undefined):
  */
 export function appendHistory(
   history: readonly HistoryEntry[],
-  previous: { readonly data: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>>; readonly resourceVersion: string },
+  previous: {
+    readonly data: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly resourceVersion: string;
+  },
   replacedAt: Date,
   passId: string,
 ): readonly HistoryEntry[] {

@@ -95,10 +95,7 @@ export function isCanonicalNodeUsername(username: string): boolean {
  * kept (a node mapping is never weakened) and so is a live username that EKS itself writes; a
  * username someone edited into something else (the nodes could not register with it) is restored.
  */
-export function reconcileNodeEntry(
-  derived: Extract<Entry, { kind: 'role' }>,
-  live: Entry | undefined,
-): Extract<Entry, { kind: 'role' }> {
+export function reconcileNodeEntry(derived: Extract<Entry, { kind: 'role' }>, live: Entry | undefined): Extract<Entry, { kind: 'role' }> {
   if (live === undefined || live.kind !== 'role') return derived;
   const username = isCanonicalNodeUsername(live.username) ? live.username : derived.username;
   return { ...derived, username, groups: orderGroups([...derived.groups, ...live.groups]) };

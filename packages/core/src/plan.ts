@@ -136,7 +136,9 @@ export function plan(input: PlanInput): Plan {
   if ('problem' in ownership && cluster.ownership === 'full') warnings.push(ownership.problem);
   const binaryDataKeys = Object.keys(observed?.binaryData ?? {});
   if (binaryDataKeys.length > 0) {
-    warnings.push(`live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`);
+    warnings.push(
+      `live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`,
+    );
   }
 
   const incompleteListings = [
@@ -211,7 +213,9 @@ export function plan(input: PlanInput): Plan {
     // Under merge, an entry someone else wrote is never changed: an identical one is adopted, a
     // different one stays as it is and the file's version waits (reported).
     if (cluster.ownership === 'merge' && current !== undefined && !owned.has(key) && !sameGrant(current, entry)) {
-      warnings.push(`${entrySubject(entry)} is mapped in aws-auth by someone else (not in the hub's ownership record); under merge ownership the hub leaves it as it is`);
+      warnings.push(
+        `${entrySubject(entry)} is mapped in aws-auth by someone else (not in the hub's ownership record); under merge ownership the hub leaves it as it is`,
+      );
       leftAlone.add(key);
       return;
     }
@@ -235,8 +239,7 @@ export function plan(input: PlanInput): Plan {
   const changes = diff(liveEntries, [...next.values()], cluster.account);
   const entries = [...next.values()];
   const ownedAfter = JSON.stringify([...hubWritten].sort());
-  const ownershipChanged =
-    cluster.ownership === 'merge' && observed !== null && observed.annotations[OWNED_ANNOTATION] !== ownedAfter;
+  const ownershipChanged = cluster.ownership === 'merge' && observed !== null && observed.annotations[OWNED_ANNOTATION] !== ownedAfter;
   const rendered = renderAwsAuth(entries);
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(observed?.data ?? {})) {
@@ -246,7 +249,9 @@ export function plan(input: PlanInput): Plan {
   Object.assign(data, rendered);
 
   const unresolved = resolutions.filter((r) => r.status === 'unresolved').map((r) => r.permissionSet);
-  const ambiguous = resolutions.flatMap((r) => (r.status === 'ambiguous' ? [{ permissionSet: r.permissionSet, candidates: r.candidates }] : []));
+  const ambiguous = resolutions.flatMap((r) =>
+    r.status === 'ambiguous' ? [{ permissionSet: r.permissionSet, candidates: r.candidates }] : [],
+  );
   const annotations = {
     [OWNED_ANNOTATION]: ownedAfter,
     [DESIRED_HASH_ANNOTATION]: cluster.desiredHash,

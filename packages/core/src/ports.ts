@@ -80,8 +80,18 @@ export interface AwsAuthStore {
   /** Reads aws-auth with a freshly made credential: throws (kube.unauthorized / kube.forbidden) when locked out. */
   verify(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<void>;
   /** The kept versions (newest first) and the history ConfigMap's resourceVersion; null when there is none. */
-  readHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, signal?: AbortSignal): Promise<{ readonly entries: readonly HistoryEntry[]; readonly resourceVersion: string } | null>;
-  writeHistory(cluster: ClusterRef, endpoint: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined, signal?: AbortSignal): Promise<void>;
+  readHistory(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    signal?: AbortSignal,
+  ): Promise<{ readonly entries: readonly HistoryEntry[]; readonly resourceVersion: string } | null>;
+  writeHistory(
+    cluster: ClusterRef,
+    endpoint: ClusterEndpoint,
+    entries: readonly HistoryEntry[],
+    resourceVersion: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 export interface Clock {

@@ -133,8 +133,16 @@ function countChanges(changes: ChangeSet): number {
 const OPEN_ACCOUNTS_PER_SLOT = 2;
 
 export function reconcile(state: DesiredState, ports: Ports, options: ReconcileOptions): Promise<PassReport>;
-export function reconcile<C extends ClusterEntry>(state: DesiredState, ports: Ports, options: ReconcileOptions<C> & { readonly onResult: (result: ClusterResult) => C }): Promise<PassReport<C>>;
-export async function reconcile<C extends ClusterEntry>(state: DesiredState, ports: Ports, options: ReconcileOptions<C>): Promise<PassReport<C>> {
+export function reconcile<C extends ClusterEntry>(
+  state: DesiredState,
+  ports: Ports,
+  options: ReconcileOptions<C> & { readonly onResult: (result: ClusterResult) => C },
+): Promise<PassReport<C>>;
+export async function reconcile<C extends ClusterEntry>(
+  state: DesiredState,
+  ports: Ports,
+  options: ReconcileOptions<C>,
+): Promise<PassReport<C>> {
   const clock = ports.clock;
   const startedAt = clock.now();
   const keep = options.onResult ?? ((result: ClusterResult) => result as unknown as C);
@@ -152,16 +160,19 @@ export async function reconcile<C extends ClusterEntry>(state: DesiredState, por
   const entering = pLimit(state.hub.concurrency);
   const open = pLimit(OPEN_ACCOUNTS_PER_SLOT * state.hub.concurrency);
   const results = await Promise.all(
-    [...byAccount.entries()].map(([account, clusters]) => open(() => reconcileAccount(state, ports, options, keep, account, clusters, overall, entering))),
+    [...byAccount.entries()].map(([account, clusters]) =>
+      open(() => reconcileAccount(state, ports, options, keep, account, clusters, overall, entering)),
+    ),
   );
   const order = new Map(state.clusters.map((c, i) => [c.id, i]));
   const all = [...byAccount.values()].flat();
   const outcomes = results.flat();
   const skipped = all.filter((_, i) => outcomes[i] === SKIPPED).map((c) => c.id);
-  const flat = outcomes
-    .filter((r): r is C => r !== SKIPPED)
-    .sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
-  const counts = Object.fromEntries(CLUSTER_OUTCOMES.map((o) => [o, flat.filter((r) => r.outcome === o).length])) as Record<ClusterOutcome, number>;
+  const flat = outcomes.filter((r): r is C => r !== SKIPPED).sort((a, b) => (order.get(a.clusterId) ?? 0) - (order.get(b.clusterId) ?? 0));
+  const counts = Object.fromEntries(CLUSTER_OUTCOMES.map((o) => [o, flat.filter((r) => r.outcome === o).length])) as Record<
+    ClusterOutcome,
+    number
+  >;
   const finishedAt = clock.now();
   return {
     passId: options.passId,
@@ -192,11 +203,15 @@ async function reconcileAccount<C extends ClusterEntry>(
   const started = clock.now();
   const partition = clusters[0]?.partition ?? 'aws';
   const entered = await entering(() =>
-    options.signal?.aborted === true ? SKIPPED : until(options.deadline, enterAccount(ports, options, account, partition)).catch((error: unknown) => ({ error })),
+    options.signal?.aborted === true
+      ? SKIPPED
+      : until(options.deadline, enterAccount(ports, options, account, partition)).catch((error: unknown) => ({ error })),
   );
   if (entered === SKIPPED) return clusters.map(() => SKIPPED);
   if ('error' in entered) {
-    return clusters.map((c) => keep(result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() })));
+    return clusters.map((c) =>
+      keep(result(c, { outcome: 'failed', error: describeError(entered.error), durationMs: clock.now().getTime() - started.getTime() })),
+    );
   }
   const { roles } = entered;
   // What this pass listed, once per account, for the plan memo's keys.
@@ -204,10 +219,12 @@ async function reconcileAccount<C extends ClusterEntry>(
   const perAccount = pLimit(state.hub.accountConcurrency);
   return Promise.all(
     clusters.map((cluster) =>
-      perAccount(() => overall(async () => {
-        const done = await reconcileCluster(state, ports, options, cluster, roles, rolesKey);
-        return done === SKIPPED ? done : keep(done);
-      })),
+      perAccount(() =>
+        overall(async () => {
+          const done = await reconcileCluster(state, ports, options, cluster, roles, rolesKey);
+          return done === SKIPPED ? done : keep(done);
+        }),
+      ),
     ),
   );
 }
@@ -298,7 +315,10 @@ async function reconcileCluster(
     const cut = ended(deadline);
     const described = describeError(cut ? passEnded(deadline) : error);
     const interrupted = cut && write !== 'none' ? write : undefined;
-    const what = interrupted === 'sent' ? 'its aws-auth write had been sent, without an answer: it may have landed' : 'its aws-auth write had landed; the access check after it did not finish';
+    const what =
+      interrupted === 'sent'
+        ? 'its aws-auth write had been sent, without an answer: it may have landed'
+        : 'its aws-auth write had landed; the access check after it did not finish';
     return result(cluster, {
       outcome: 'failed',
       error: interrupted === undefined ? described : { ...described, message: `${described.message} (${what})` },
@@ -315,7 +335,11 @@ async function reconcileCluster(
   async function work(): Promise<ClusterResult> {
     // Nothing in this cluster may be written from a failed listing: do not even read it.
     if (!roles.complete) {
-      lastPlan = planFor({ cluster, roles, rolesKey: undefined, nodes: { complete: true, items: [] }, hubPrincipal, state, options }, null, clock.now());
+      lastPlan = planFor(
+        { cluster, roles, rolesKey: undefined, nodes: { complete: true, items: [] }, hubPrincipal, state, options },
+        null,
+        clock.now(),
+      );
       return result(cluster, { outcome: 'blocked', plan: lastPlan, attempts: 1, durationMs: elapsed() });
     }
     const reached = await reach(ports, ref, deadline);
@@ -342,7 +366,13 @@ async function reconcileCluster(
       if (p.action === 'blocked') return result(cluster, { outcome: 'blocked', plan: p, attempts, durationMs: elapsed() });
       // The API server would refuse the write: say so, and change nothing (not even the history).
       if (observed?.immutable === true) {
-        return result(cluster, { outcome: 'failed', plan: { ...p, changes: EMPTY_CHANGES }, attempts, durationMs: elapsed(), error: immutableError(cluster.name) });
+        return result(cluster, {
+          outcome: 'failed',
+          plan: { ...p, changes: EMPTY_CHANGES },
+          attempts,
+          durationMs: elapsed(),
+          error: immutableError(cluster.name),
+        });
       }
       if (options.dryRun) return result(cluster, { outcome: 'planned', plan: p, attempts, durationMs: elapsed() });
       // Keep the version being replaced first: no write without a way back.
@@ -380,9 +410,21 @@ async function reconcileCluster(
       }
       // What was written is what the next pass reads: with the same inputs, planning it again is a
       // no-op (planning is idempotent), so that no-op is remembered now.
-      const written = { data: p.data ?? {}, annotations: { ...(observed?.annotations ?? {}), ...p.annotations }, ...(observed?.binaryData === undefined ? {} : { binaryData: observed.binaryData }) };
+      const written = {
+        data: p.data ?? {},
+        annotations: { ...(observed?.annotations ?? {}), ...p.annotations },
+        ...(observed?.binaryData === undefined ? {} : { binaryData: observed.binaryData }),
+      };
       const key = memoKey(ctx, written);
-      if (key !== undefined) options.memo?.remember(cluster.id, key, { ...p, action: 'noop', create: false, changes: EMPTY_CHANGES, refusals: [], drift: false });
+      if (key !== undefined)
+        options.memo?.remember(cluster.id, key, {
+          ...p,
+          action: 'noop',
+          create: false,
+          changes: EMPTY_CHANGES,
+          refusals: [],
+          drift: false,
+        });
       return result(cluster, { outcome: 'applied', plan: p, attempts, durationMs: elapsed() });
     }
   }
@@ -397,7 +439,11 @@ function ended(deadline: AbortSignal | undefined): boolean {
 export function passEnded(deadline: AbortSignal | undefined): HubError {
   const reason: unknown = deadline?.reason;
   if (reason instanceof HubError) return reason;
-  return new HubError('transient', 'pass.timeout', 'the pass reached its deadline (hub.passTimeout) before this was done; the next pass does it');
+  return new HubError(
+    'transient',
+    'pass.timeout',
+    'the pass reached its deadline (hub.passTimeout) before this was done; the next pass does it',
+  );
 }
 
 /**
@@ -487,7 +533,15 @@ function immutableError(clusterName: string): NonNullable<ClusterResult['error']
 }
 
 /** Appends the live version to the cluster's history (re-read once on a conflict). */
-async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, observed: ObservedAwsAuth, now: Date, passId: string, signal?: AbortSignal): Promise<void> {
+async function keepHistory(
+  ports: Ports,
+  ref: ClusterRef,
+  endpoint: ClusterEndpoint,
+  observed: ObservedAwsAuth,
+  now: Date,
+  passId: string,
+  signal?: AbortSignal,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const history = await ports.awsAuth.readHistory(ref, endpoint, signal);
     const kept = history?.entries ?? [];
@@ -507,7 +561,13 @@ async function keepHistory(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpo
  * reported, and undone through the recovery principal (the cluster's creator) when there is one.
  * Returns undefined when access is fine (or cannot be judged: a timeout is not a lockout).
  */
-async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndpoint, previous: ObservedAwsAuth | null, signal?: AbortSignal): Promise<ClusterResult['lockout']> {
+async function verifyAccess(
+  ports: Ports,
+  ref: ClusterRef,
+  endpoint: ClusterEndpoint,
+  previous: ObservedAwsAuth | null,
+  signal?: AbortSignal,
+): Promise<ClusterResult['lockout']> {
   const lockedOut = async (): Promise<string | undefined> => {
     try {
       await ports.awsAuth.verify(ref, endpoint, signal);
@@ -520,7 +580,8 @@ async function verifyAccess(ports: Ports, ref: ClusterRef, endpoint: ClusterEndp
   const reason = await lockedOut();
   if (reason === undefined) return undefined;
   const lost = `the hub can no longer authenticate to ${ref.name} after its write (${reason})`;
-  if (ports.recovery === undefined) return { restored: false, message: `${lost}; no recovery role is configured: restore it from kube-system/eks-auth-hub-history` };
+  if (ports.recovery === undefined)
+    return { restored: false, message: `${lost}; no recovery role is configured: restore it from kube-system/eks-auth-hub-history` };
   if (previous === null) return { restored: false, message: `${lost}; the ConfigMap did not exist before, nothing to restore` };
   try {
     const now = await ports.recovery.read(ref, endpoint, signal);
@@ -649,7 +710,13 @@ export interface RollbackResult {
  * Puts back version `to` of a cluster's aws-auth history (1 = the most recent one replaced), through
  * the same guard checks, history keeping and access verification as a pass.
  */
-export async function rollbackCluster(state: DesiredState, ports: Ports, clusterName: string, to: number, passId: string): Promise<RollbackResult> {
+export async function rollbackCluster(
+  state: DesiredState,
+  ports: Ports,
+  clusterName: string,
+  to: number,
+  passId: string,
+): Promise<RollbackResult> {
   const cluster = state.clusters.find((c) => c.name === clusterName);
   if (cluster === undefined) throw new HubError('user', 'config.unknown-cluster', `no cluster named ${clusterName} in ${state.file}`);
   const ref: ClusterRef = { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
@@ -674,7 +741,14 @@ export async function rollbackCluster(state: DesiredState, ports: Ports, cluster
       annotations: live?.annotations ?? {},
     });
     const lockout = await verifyAccess(ports, ref, endpoint, live);
-    if (lockout !== undefined) return { ...base, outcome: 'failed', refusals: [], lockout, error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message } };
+    if (lockout !== undefined)
+      return {
+        ...base,
+        outcome: 'failed',
+        refusals: [],
+        lockout,
+        error: { kind: 'terminal', code: 'hub.lockout', message: lockout.message },
+      };
     return { ...base, outcome: 'applied', refusals: [] };
   } catch (error) {
     if (error instanceof HubError && error.kind === 'user') throw error;

@@ -202,17 +202,14 @@ const mappings = {
 
 export const clusterSchema = z.strictObject(
   {
-    name: text('an EKS cluster name: a letter or digit, then up to 99 of letters, digits, - and _').regex(
-      CLUSTER_NAME_PATTERN,
-    ),
+    name: text('an EKS cluster name: a letter or digit, then up to 99 of letters, digits, - and _').regex(CLUSTER_NAME_PATTERN),
     account: accountId,
     region,
     ownership: z
       .enum(['full', 'merge'], { error: expect('"full" or "merge"') })
       .default('full')
       .meta({
-        description:
-          'full: the file owns every mapping and hand edits are reverted; merge: only entries the hub wrote are changed.',
+        description: 'full: the file owns every mapping and hand edits are reverted; merge: only entries the hub wrote are changed.',
       }),
     inheritDefaults: z
       .boolean({ error: expect('true or false') })
@@ -231,7 +228,11 @@ function durationText(what: string, minMs: number, maxMs: number, range: string)
   return text('a duration such as "30s", "10m" or "1h30m"').check((ctx) => {
     const ms = parseDuration(ctx.value);
     if (ms === undefined) {
-      ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}` });
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `expected a duration such as "30s", "10m" or "1h30m"; got ${show(ctx.value)}`,
+      });
     } else if (ms < minMs || ms > maxMs) {
       ctx.issues.push({ code: 'custom', input: ctx.value, message: `${what} must be between ${range}` });
     }
@@ -256,21 +257,23 @@ export const hubSettingsSchema = z.strictObject(
       .regex(EXTERNAL_ID_PATTERN)
       .optional()
       .meta({ description: 'ExternalId passed to sts:AssumeRole.' }),
-    recoveryRoleName: text('an IAM role name: 1-64 of letters, digits and _+=,.@-')
-      .regex(IAM_NAME_PATTERN)
-      .optional()
-      .meta({
-        description:
-          'Optional role in each target account, used only to restore aws-auth when a write locked the hub out (the role that created the clusters).',
-      }),
+    recoveryRoleName: text('an IAM role name: 1-64 of letters, digits and _+=,.@-').regex(IAM_NAME_PATTERN).optional().meta({
+      description:
+        'Optional role in each target account, used only to restore aws-auth when a write locked the hub out (the role that created the clusters).',
+    }),
     sessionName: text('a role session name: 2-64 of letters, digits and _+=,.@-')
       .regex(SESSION_NAME_PATTERN)
       .default('eks-auth-hub')
       .meta({ description: 'Role session name of the hub in target accounts.' }),
-    interval: durationText('interval', 10_000, 24 * 3_600_000, '10s and 24h').default('10m').meta({ description: 'Time between passes in run mode.' }),
+    interval: durationText('interval', 10_000, 24 * 3_600_000, '10s and 24h')
+      .default('10m')
+      .meta({ description: 'Time between passes in run mode.' }),
     requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m')
       .default('15s')
-      .meta({ description: 'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).' }),
+      .meta({
+        description:
+          'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).',
+      }),
     passTimeout: durationText('passTimeout', 1_000, 24 * 3_600_000, '1s and 24h')
       .optional()
       .meta({
@@ -293,7 +296,11 @@ export const hubSettingsSchema = z.strictObject(
       )
       .default({ maxRemovalRatio: 0.5 }),
   },
-  { error: expect('a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, passTimeout, concurrency, guard') },
+  {
+    error: expect(
+      'a mapping with roleName and optional externalId, sessionName, interval, requestTimeout, passTimeout, concurrency, guard',
+    ),
+  },
 );
 
 export const hubFileSchema = z
@@ -305,9 +312,7 @@ export const hubFileSchema = z
         .strictObject(mappings, { error: expect('a mapping with mapRoles, mapUsers, mapAccounts') })
         .optional()
         .meta({ description: 'Mappings every cluster gets before its own.' }),
-      clusters: z
-        .array(clusterSchema, { error: expect('a list of clusters') })
-        .min(1, { error: 'required: at least one cluster' }),
+      clusters: z.array(clusterSchema, { error: expect('a list of clusters') }).min(1, { error: 'required: at least one cluster' }),
     },
     { error: expect(`a mapping with apiVersion, hub and clusters`) },
   )
@@ -442,11 +447,36 @@ function checkClusterMappings(
       }
     }
   };
-  duplicates(roleArns, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `role ${r.arn}`);
-  duplicates(userArns, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `user ${r.arn}`);
-  duplicates(permissionSets, (p) => p.name, (p) => p.path, (p) => `permission set ${p.name}`);
-  duplicates(accounts, (a) => a.account, (a) => a.path, (a) => `account ${a.account}`);
-  duplicates(nodeRoles, (r) => r.arn.toLowerCase(), (r) => r.path, (r) => `node role ${r.arn}`);
+  duplicates(
+    roleArns,
+    (r) => r.arn.toLowerCase(),
+    (r) => r.path,
+    (r) => `role ${r.arn}`,
+  );
+  duplicates(
+    userArns,
+    (r) => r.arn.toLowerCase(),
+    (r) => r.path,
+    (r) => `user ${r.arn}`,
+  );
+  duplicates(
+    permissionSets,
+    (p) => p.name,
+    (p) => p.path,
+    (p) => `permission set ${p.name}`,
+  );
+  duplicates(
+    accounts,
+    (a) => a.account,
+    (a) => a.path,
+    (a) => `account ${a.account}`,
+  );
+  duplicates(
+    nodeRoles,
+    (r) => r.arn.toLowerCase(),
+    (r) => r.path,
+    (r) => `node role ${r.arn}`,
+  );
 
   const nodeKeys = new Map(nodeRoles.map((r) => [r.arn.toLowerCase(), r] as const));
   for (const role of roleArns) {

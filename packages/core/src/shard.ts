@@ -31,13 +31,19 @@ export type ShardParseResult =
 export function parseShard(text: string): ShardParseResult {
   const match = /^([0-9]{1,9})\/([0-9]{1,9})$/.exec(text);
   if (match === null) {
-    return { ok: false, message: `shard ${JSON.stringify(clip(escapeInvisible(text), 40))} is not i/n: the shard's number, a slash and the number of shards, e.g. 2/8` };
+    return {
+      ok: false,
+      message: `shard ${JSON.stringify(clip(escapeInvisible(text), 40))} is not i/n: the shard's number, a slash and the number of shards, e.g. 2/8`,
+    };
   }
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1 || count > MAX_SHARDS) return { ok: false, message: `shard ${text}: the number of shards is 1 to ${MAX_SHARDS}` };
   if (index < 1 || index > count) {
-    return { ok: false, message: `shard ${text} does not exist: shards are numbered from 1, so the shards of ${count} are 1/${count} … ${count}/${count}` };
+    return {
+      ok: false,
+      message: `shard ${text} does not exist: shards are numbered from 1, so the shards of ${count} are 1/${count} … ${count}/${count}`,
+    };
   }
   return { ok: true, selection: { kind: 'shard', index, count } };
 }
@@ -88,17 +94,29 @@ export function selectClusters(state: DesiredState, selection: ClusterSelection)
       return { ...state, clusters: state.clusters.filter((c) => shardOfAccount(c.account, selection.count) === selection.index) };
     }
     case 'accounts': {
-      if (selection.accounts.length === 0) throw new HubError('user', 'selection.invalid', 'the list of accounts is empty: name at least one account');
+      if (selection.accounts.length === 0)
+        throw new HubError('user', 'selection.invalid', 'the list of accounts is empty: name at least one account');
       const malformed = selection.accounts.filter((a) => !ACCOUNT_PATTERN.test(a));
       if (malformed.length > 0) {
-        throw new HubError('user', 'selection.invalid', `not an account ID: ${someOf(malformed.map((a) => JSON.stringify(clip(escapeInvisible(a), 40))), ', ')} (an account ID is 12 digits)`);
+        throw new HubError(
+          'user',
+          'selection.invalid',
+          `not an account ID: ${someOf(
+            malformed.map((a) => JSON.stringify(clip(escapeInvisible(a), 40))),
+            ', ',
+          )} (an account ID is 12 digits)`,
+        );
       }
       const known = [...new Set(state.clusters.map((c) => c.account))];
       const knownSet = new Set(known);
       const unknown = [...new Set(selection.accounts.filter((a) => !knownSet.has(a)))];
       if (unknown.length > 0) {
         const some = known.slice(0, 10).join(', ') + (known.length > 10 ? `, … (${known.length} in all)` : '');
-        throw new HubError('user', 'selection.unknown-account', `no cluster of ${state.file} is in account ${someOf(unknown, ', ')}; its accounts: ${some}`);
+        throw new HubError(
+          'user',
+          'selection.unknown-account',
+          `no cluster of ${state.file} is in account ${someOf(unknown, ', ')}; its accounts: ${some}`,
+        );
       }
       const wanted = new Set(selection.accounts);
       return { ...state, clusters: state.clusters.filter((c) => wanted.has(c.account)) };

@@ -4,13 +4,7 @@
  */
 import { INVISIBLE_CHAR, describeChar } from './printable.js';
 
-export const TEMPLATE_VARIABLES = [
-  'AccountID',
-  'SessionName',
-  'SessionNameRaw',
-  'AccessKeyID',
-  'EC2PrivateDNSName',
-] as const;
+export const TEMPLATE_VARIABLES = ['AccountID', 'SessionName', 'SessionNameRaw', 'AccessKeyID', 'EC2PrivateDNSName'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);

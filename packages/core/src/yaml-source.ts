@@ -84,7 +84,10 @@ function loadUnchecked<S extends z.ZodType>(
   options: YamlLoadOptions,
 ): YamlLoadResult<z.output<S>> {
   const at = (line: number, column: number): SourceLocation => ({ file, line, column });
-  const fail = (location: SourceLocation, message: string): YamlLoadResult<never> => ({ ok: false, issues: [{ location, path: '', message }] });
+  const fail = (location: SourceLocation, message: string): YamlLoadResult<never> => ({
+    ok: false,
+    issues: [{ location, path: '', message }],
+  });
 
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
   const bytes = typeof source === 'string' ? new TextEncoder().encode(source).length : source.length;
@@ -108,7 +111,10 @@ function loadUnchecked<S extends z.ZodType>(
 
   const parsed = parseOne(text, lineCounter);
   if (parsed.kind === 'too-deep') {
-    return fail(locate(parsed.offset), `lists and mappings are nested more than ${MAX_NESTING} levels deep here; the file is not read further`);
+    return fail(
+      locate(parsed.offset),
+      `lists and mappings are nested more than ${MAX_NESTING} levels deep here; the file is not read further`,
+    );
   }
   if (parsed.kind === 'empty') return empty();
   const doc = parsed.doc;
@@ -122,7 +128,8 @@ function loadUnchecked<S extends z.ZodType>(
     yamlProblems.push({
       location: locate(parsed.secondAt),
       path: '',
-      message: 'YAML: a second document starts here; the file must hold exactly one YAML document (remove the second "---" or what follows it)',
+      message:
+        'YAML: a second document starts here; the file must hold exactly one YAML document (remove the second "---" or what follows it)',
     });
   }
   if (yamlProblems.length > 0) return { ok: false, issues: yamlProblems };
@@ -146,12 +153,19 @@ function loadUnchecked<S extends z.ZodType>(
 // ---------------------------------------------------------------------------------------------
 // Reading the text
 
-type Decoded = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly line: number; readonly column: number; readonly message: string };
+type Decoded =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly line: number; readonly column: number; readonly message: string };
 
 /** UTF-8 bytes → text. A leading byte-order mark is dropped; UTF-16 and invalid bytes are located problems. */
 function decodeUtf8(bytes: Uint8Array): Decoded {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return { ok: false, line: 1, column: 1, message: 'the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8' };
+    return {
+      ok: false,
+      line: 1,
+      column: 1,
+      message: 'the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8',
+    };
   }
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
@@ -164,7 +178,12 @@ function decodeUtf8(bytes: Uint8Array): Decoded {
       if (bytes[byteOffset] === 0xef && bytes[byteOffset + 1] === 0xbf && bytes[byteOffset + 2] === 0xbd) continue;
       const { line, column } = positionOf(lossy, i);
       const byte = (bytes[byteOffset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-      return { ok: false, line, column, message: `the file is not UTF-8 text: byte 0x${byte} at byte offset ${byteOffset} is not part of a UTF-8 character; save the file as UTF-8` };
+      return {
+        ok: false,
+        line,
+        column,
+        message: `the file is not UTF-8 text: byte 0x${byte} at byte offset ${byteOffset} is not part of a UTF-8 character; save the file as UTF-8`,
+      };
     }
     return { ok: false, line: 1, column: 1, message: 'the file is not UTF-8 text; save it as UTF-8' };
   }
@@ -177,13 +196,15 @@ function decodeUtf8(bytes: Uint8Array): Decoded {
  * differently from what it says), unpaired surrogates, and a carriage return without a line feed.
  */
 // eslint-disable-next-line no-control-regex
-const UNREADABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\p{Cs}]|\r(?!\n)/u;
+const UNREADABLE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\p{Cs}]|\r(?!\n)/u;
 
 function unreadableChar(text: string): { readonly offset: number; readonly message: string } | undefined {
   const found = UNREADABLE.exec(text);
   if (found === null) return undefined;
   const char = found[0];
-  if (char === '\r') return { offset: found.index, message: 'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings' };
+  if (char === '\r')
+    return { offset: found.index, message: 'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings' };
   const why = /[\u2028\u2029]/.test(char)
     ? 'YAML does not break lines there though editors do; use a plain line break'
     : /\p{Cc}/u.test(char)
@@ -332,7 +353,10 @@ function checkAliases(doc: Document.Parsed, locate: Locate): ConfigIssue[] {
       const before = added;
       added += size;
       if (before <= MAX_ALIAS_EXPANSION && added > MAX_ALIAS_EXPANSION) {
-        problem(node, `with the alias *${node.source}, aliases repeat more than ${MAX_ALIAS_EXPANSION} values; write the values out or use fewer aliases (is this an alias bomb?)`);
+        problem(
+          node,
+          `with the alias *${node.source}, aliases repeat more than ${MAX_ALIAS_EXPANSION} values; write the values out or use fewer aliases (is this an alias bomb?)`,
+        );
       }
       return size;
     }
@@ -491,4 +515,3 @@ function unwrap(schema: z.ZodType): z.ZodType {
   while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
   return current;
 }
-

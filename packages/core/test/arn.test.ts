@@ -35,7 +35,10 @@ describe('parseIamArn', () => {
   });
 
   it('accepts the placeholder only when allowed', () => {
-    expect(parseIamArn('arn:aws:iam::$ACCOUNTID:role/x', { allowPlaceholder: true })).toMatchObject({ ok: true, arn: { account: '$ACCOUNTID' } });
+    expect(parseIamArn('arn:aws:iam::$ACCOUNTID:role/x', { allowPlaceholder: true })).toMatchObject({
+      ok: true,
+      arn: { account: '$ACCOUNTID' },
+    });
   });
 
   it('strips role paths and leaves other values alone', () => {

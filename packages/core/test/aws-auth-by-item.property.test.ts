@@ -13,7 +13,52 @@ import { BoundedMemo, closedListItems, parseAwsAuth, renderAwsAuth, renderList, 
 const ACCOUNT = '111122223333';
 /** Text that stresses YAML 1.1 quoting and reading. */
 const word = fc.oneof(
-  fc.constantFrom('yes', 'No', 'on', 'OFF', 'null', '~', '', '123', '0x1F', '0o17', '0X1F', '0B101', '+0O7', '-0o7', '09', '.5_0', '1_000', '2001-12-14', '- x', '#x', 'a #b', '*a', '&b', '!t', '%p', '@u', '`b', "a'b", 'a"b', 'a: b', 'a:b', '[x]', '{y}', '|', '>', '? q', ' lead', 'trail ', 'system:masters', 'line\nbreak', 'ünïcödé', '日本語', 'emoji-🙂', '{{SessionName}}'),
+  fc.constantFrom(
+    'yes',
+    'No',
+    'on',
+    'OFF',
+    'null',
+    '~',
+    '',
+    '123',
+    '0x1F',
+    '0o17',
+    '0X1F',
+    '0B101',
+    '+0O7',
+    '-0o7',
+    '09',
+    '.5_0',
+    '1_000',
+    '2001-12-14',
+    '- x',
+    '#x',
+    'a #b',
+    '*a',
+    '&b',
+    '!t',
+    '%p',
+    '@u',
+    '`b',
+    "a'b",
+    'a"b',
+    'a: b',
+    'a:b',
+    '[x]',
+    '{y}',
+    '|',
+    '>',
+    '? q',
+    ' lead',
+    'trail ',
+    'system:masters',
+    'line\nbreak',
+    'ünïcödé',
+    '日本語',
+    'emoji-🙂',
+    '{{SessionName}}',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const STAND_INS = ['arn:aws:iam::000000000000:role/eks-auth-hub-stand-in', 'arn:aws:iam::000000000000:user/eks-auth-hub-stand-in'];
@@ -25,7 +70,19 @@ const arnOf = (type: 'role' | 'user'): fc.Arbitrary<string> =>
         fc.constantFrom('aws', 'aws-cn', 'aws-us-gov', 'aws-iso'),
         fc.constantFrom(ACCOUNT, '000000000000', '012345670123', '999999999999', '12345'),
         fc.oneof(
-          fc.constantFrom('admin', 'Admin', 'a+b=c', 'x,y@z.w_v-u', 'AWSReservedSSO_Admin_0123456789abcdef', 'p/ath/x', 'a b', 'a: b', 'a #b', 'eks-auth-hub-stand-in', 'a\nb'),
+          fc.constantFrom(
+            'admin',
+            'Admin',
+            'a+b=c',
+            'x,y@z.w_v-u',
+            'AWSReservedSSO_Admin_0123456789abcdef',
+            'p/ath/x',
+            'a b',
+            'a: b',
+            'a #b',
+            'eks-auth-hub-stand-in',
+            'a\nb',
+          ),
           fc.stringMatching(/^[A-Za-z0-9_+=,.@-]{1,20}$/),
           fc.string({ maxLength: 6 }),
         ),
@@ -155,7 +212,9 @@ describe('aws-auth item by item', () => {
     const read = parseAwsAuth(data);
     expect(read).toEqual(parseAwsAuth(data, { byItem: false }));
     expect(read.mapRoles).toHaveLength(1);
-    expect(read.problems.map((p) => p.message)).toEqual(['rolearn arn:aws:iam::111122223333:role/a is mapped more than once; the authenticator uses the last entry']);
+    expect(read.problems.map((p) => p.message)).toEqual([
+      'rolearn arn:aws:iam::111122223333:role/a is mapped more than once; the authenticator uses the last entry',
+    ]);
   });
 });
 

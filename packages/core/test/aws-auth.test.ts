@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CONFIGMAP_DATA_BYTES, configMapDataBytes, entryKey, parseAwsAuth, refusedTab, renderAwsAuth, sameGrant, type Entry } from '../src/index.js';
+import {
+  MAX_CONFIGMAP_DATA_BYTES,
+  configMapDataBytes,
+  entryKey,
+  parseAwsAuth,
+  refusedTab,
+  renderAwsAuth,
+  sameGrant,
+  type Entry,
+} from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 
@@ -12,14 +21,18 @@ describe('parseAwsAuth reads like the authenticator', () => {
     });
     expect(parsed.problems).toEqual([]);
     expect(parsed.mapRoles).toEqual([{ kind: 'role', rolearn: `${ARN}/admin`, username: 'admin', groups: ['system:masters'] }]);
-    expect(parsed.mapUsers).toEqual([{ kind: 'user', userarn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', groups: ['dev'] }]);
+    expect(parsed.mapUsers).toEqual([
+      { kind: 'user', userarn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', groups: ['dev'] },
+    ]);
     expect(parsed.mapAccounts.map((a) => a.account)).toEqual(['111122223333', '444455556666']);
   });
 
   it('matches entry keys without case and ignores unknown ones (with a warning)', () => {
     const parsed = parseAwsAuth({ mapRoles: `- RoleArn: ${ARN}/a\n  UserName: a\n  Groups: [g]\n  note: hi\n` });
     expect(parsed.mapRoles).toEqual([{ kind: 'role', rolearn: `${ARN}/a`, username: 'a', groups: ['g'] }]);
-    expect(parsed.problems).toEqual([{ key: 'mapRoles', index: 0, severity: 'warning', message: 'unknown field "note" is ignored by the authenticator' }]);
+    expect(parsed.problems).toEqual([
+      { key: 'mapRoles', index: 0, severity: 'warning', message: 'unknown field "note" is ignored by the authenticator' },
+    ]);
   });
 
   it.each([
@@ -56,7 +69,10 @@ describe('parseAwsAuth reads like the authenticator', () => {
     ['a duplicate map key', `- rolearn: ${ARN}/a\n  rolearn: ${ARN}/b\n`, 'invalid YAML'],
   ])('reports %s as an error', (_name, value, message) => {
     const parsed = parseAwsAuth({ mapRoles: value });
-    expect(parsed.problems.some((p) => p.severity === 'error' && p.message.includes(message)), JSON.stringify(parsed.problems)).toBe(true);
+    expect(
+      parsed.problems.some((p) => p.severity === 'error' && p.message.includes(message)),
+      JSON.stringify(parsed.problems),
+    ).toBe(true);
   });
 
   it('keeps the last of duplicate ARNs, compared without case, and warns', () => {
@@ -114,10 +130,15 @@ describe('parseAwsAuth reads like the authenticator', () => {
   });
 
   it('warns about templates the authenticator does not expand in live entries', () => {
-    const parsed = parseAwsAuth({ mapRoles: `- rolearn: ${ARN}/a\n  username: "dev:{{session_name}}"\n  groups: ["{{SessionName}}", ok]\n` });
+    const parsed = parseAwsAuth({
+      mapRoles: `- rolearn: ${ARN}/a\n  username: "dev:{{session_name}}"\n  groups: ["{{SessionName}}", ok]\n`,
+    });
     expect(parsed.mapRoles).toHaveLength(1);
     expect(parsed.problems).toEqual([
-      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('username uses the unknown template {{session_name}}') }),
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringContaining('username uses the unknown template {{session_name}}'),
+      }),
     ]);
   });
 });
@@ -129,7 +150,9 @@ describe('parseAwsAuth reads the text as libyaml does', () => {
   it('skips a leading byte-order mark, with a warning', () => {
     const parsed = parseAwsAuth({ mapRoles: `\ufeff${entry}` });
     expect(parsed.mapRoles).toEqual(read);
-    expect(parsed.problems).toEqual([{ key: 'mapRoles', severity: 'warning', message: 'starts with a byte-order mark (U+FEFF); the authenticator skips it' }]);
+    expect(parsed.problems).toEqual([
+      { key: 'mapRoles', severity: 'warning', message: 'starts with a byte-order mark (U+FEFF); the authenticator skips it' },
+    ]);
   });
 
   it.each([
@@ -138,7 +161,9 @@ describe('parseAwsAuth reads the text as libyaml does', () => {
   ])('reads %s line breaks as line breaks, with a warning', (_name, eol) => {
     const parsed = parseAwsAuth({ mapRoles: entry.replaceAll('\n', eol) });
     expect(parsed.mapRoles).toEqual(read);
-    expect(parsed.problems).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('CR or CRLF line breaks') })]);
+    expect(parsed.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('CR or CRLF line breaks') }),
+    ]);
   });
 
   it.each([
@@ -152,7 +177,11 @@ describe('parseAwsAuth reads the text as libyaml does', () => {
     expect(parsed.unreadableKeys).toEqual(['mapRoles']);
     expect(parsed.mapUsers).toHaveLength(1);
     expect(parsed.problems).toEqual([
-      expect.objectContaining({ key: 'mapRoles', severity: 'error', message: expect.stringContaining(`a tab at line ${at.line}, column ${at.column}`) }),
+      expect.objectContaining({
+        key: 'mapRoles',
+        severity: 'error',
+        message: expect.stringContaining(`a tab at line ${at.line}, column ${at.column}`),
+      }),
     ]);
   });
 
@@ -178,7 +207,12 @@ describe('configMapDataBytes', () => {
 describe('renderAwsAuth', () => {
   const entries: Entry[] = [
     { kind: 'role', rolearn: `${ARN}/admin`, username: 'admin:{{SessionName}}', groups: ['system:masters'] },
-    { kind: 'role', rolearn: `${ARN}/node`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] },
+    {
+      kind: 'role',
+      rolearn: `${ARN}/node`,
+      username: 'system:node:{{EC2PrivateDNSName}}',
+      groups: ['system:bootstrappers', 'system:nodes'],
+    },
     { kind: 'user', userarn: 'arn:aws:iam::111122223333:user/alice', username: 'yes', groups: ['on', '- x', 'null', '123'] },
     { kind: 'account', account: '011122223333' },
   ];

@@ -56,10 +56,58 @@ function checkLoad(source: string | Uint8Array): void {
 
 /** Characters that hostile files use: controls, invisible and bidirectional ones, look-alikes, YAML syntax. */
 const nastyChar = fc.constantFrom(
-  '\u0000', '\u0001', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b', '\u00a0', '\u00ad',
-  '\u200b', '\u200d', '\u200e', '\u202e', '\u2066', '\u2028', '\u2029', '\ufeff', '\ufffd', '\ud800', '\udfff',
-  '\u0430', '\u0456', '\u03bf', '\uff11', '{{', '}}', '{{SessionName}}', '$ACCOUNTID', ': ', '- ', '#', '&a ', '*a',
-  '!!binary ', '!!timestamp ', '? ', '|', '>', '"', "'", '[', ']', '{', '}', ',', '%YAML 1.1\n', '---\n', '...\n', ' ',
+  '\u0000',
+  '\u0001',
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u00a0',
+  '\u00ad',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202e',
+  '\u2066',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '\ud800',
+  '\udfff',
+  '\u0430',
+  '\u0456',
+  '\u03bf',
+  '\uff11',
+  '{{',
+  '}}',
+  '{{SessionName}}',
+  '$ACCOUNTID',
+  ': ',
+  '- ',
+  '#',
+  '&a ',
+  '*a',
+  '!!binary ',
+  '!!timestamp ',
+  '? ',
+  '|',
+  '>',
+  '"',
+  "'",
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '%YAML 1.1\n',
+  '---\n',
+  '...\n',
+  ' ',
 );
 
 /** Text edits of the example: insert, delete, duplicate or reindent at a random place. */
@@ -103,7 +151,19 @@ const edit: fc.Arbitrary<Edit> = fc.record({
   kind: fc.constantFrom('set', 'delete', 'rename', 'anchor'),
   pick: fc.nat(),
   value: strangeValue,
-  key: fc.constantFrom('permisionset', 'roleArn', 'cluster', 'mapRole', 'groups', 'name', '<<', '__proto__', 'constructor', 'a\u0000b', 'r\u200begion'),
+  key: fc.constantFrom(
+    'permisionset',
+    'roleArn',
+    'cluster',
+    'mapRole',
+    'groups',
+    'name',
+    '<<',
+    '__proto__',
+    'constructor',
+    'a\u0000b',
+    'r\u200begion',
+  ),
 });
 
 /** Every collection of the document with a place in it, in document order. */
@@ -180,25 +240,35 @@ describe('loadDesiredState under generated input (seeded)', { timeout: 60_000 },
   });
 
   it('random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => checkLoad(bytes)), { seed: SEED, numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => checkLoad(bytes)),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 
   it('random text of any code points, and the example after a prefix of it', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (text, prefix) => checkLoad(prefix ? `${text}\n${EXAMPLE}` : text)),
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (text, prefix) =>
+        checkLoad(prefix ? `${text}\n${EXAMPLE}` : text),
+      ),
       { seed: SEED, numRuns: 150 },
     );
   });
 
   it('text edits of the example file', () => {
     fc.assert(
-      fc.property(fc.array(textMutation, { minLength: 1, maxLength: 4 }), (mutations) => checkLoad(mutations.reduce((text, m) => m(text), EXAMPLE))),
+      fc.property(fc.array(textMutation, { minLength: 1, maxLength: 4 }), (mutations) =>
+        checkLoad(mutations.reduce((text, m) => m(text), EXAMPLE)),
+      ),
       { seed: SEED, numRuns: 150 },
     );
   });
 
   it('structural edits of the example: swapped types, deleted and misspelt keys, anchors and aliases', () => {
-    fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => checkLoad(structurallyEdited(edits))), { seed: SEED, numRuns: 120 });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => checkLoad(structurallyEdited(edits))),
+      { seed: SEED, numRuns: 120 },
+    );
   });
 
   it('the example rendered as JSON with injected characters (JSON is YAML)', () => {
@@ -212,7 +282,12 @@ describe('loadDesiredState under generated input (seeded)', { timeout: 60_000 },
     fc.assert(
       fc.property(nesting, fc.nat(), ([openers, depth, close], at) => {
         const open = Array.from({ length: depth }, (_, i) => openers[i % openers.length]).join('');
-        const closers = close ? [...open].reverse().map((c) => (c === '[' ? ']' : c === '{' ? '}' : '')).join('') : '';
+        const closers = close
+          ? [...open]
+              .reverse()
+              .map((c) => (c === '[' ? ']' : c === '{' ? '}' : ''))
+              .join('')
+          : '';
         const lines = EXAMPLE.split('\n');
         const i = at % lines.length;
         lines[i] = `${lines[i] ?? ''} ${open}x${closers}`;

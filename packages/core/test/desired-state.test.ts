@@ -141,7 +141,7 @@ clusters:
     expect(a1?.mapRoles[0]).toBe(b3?.mapRoles[0]);
   });
 
-  it('keeps apart what differs: $ACCOUNTID per account, a cluster\'s own mappings and lists', () => {
+  it("keeps apart what differs: $ACCOUNTID per account, a cluster's own mappings and lists", () => {
     expect(a1?.mapRoles).not.toBe(b1?.mapRoles);
     expect(a1?.mapRoles[1]).toEqual({ kind: 'rolearn', rolearn: 'arn:aws:iam::111122223333:role/ci', username: 'ci', groups: [] });
     expect(b1?.mapRoles[1]).toEqual({ kind: 'rolearn', rolearn: 'arn:aws:iam::444455556666:role/ci', username: 'ci', groups: [] });
@@ -348,20 +348,28 @@ clusters:
   });
 
   it('bounds the durations: interval 10s–24h, requestTimeout 1s–5m', () => {
-    const text = (line: string): string => `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n  ${line}\nclusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
-    expect(issuesOf(text('interval: 5s')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.interval: interval must be between 10s and 24h']);
-    expect(issuesOf(text('requestTimeout: 10m')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.requestTimeout: requestTimeout must be between 1s and 5m']);
+    const text = (line: string): string =>
+      `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n  ${line}\nclusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
+    expect(issuesOf(text('interval: 5s')).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'hub.interval: interval must be between 10s and 24h',
+    ]);
+    expect(issuesOf(text('requestTimeout: 10m')).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'hub.requestTimeout: requestTimeout must be between 1s and 5m',
+    ]);
     expect(parseDesiredState(text('requestTimeout: 2s'), 'x.yaml').hub).toMatchObject({ requestTimeout: '2s', requestTimeoutMs: 2_000 });
   });
 
   it('takes hub.passTimeout as written (1s–24h), else the interval, at least a minute', () => {
-    const text = (lines: string): string => `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n${lines}clusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
+    const text = (lines: string): string =>
+      `apiVersion: eks-auth-hub/v1\nhub:\n  roleName: spoke\n${lines}clusters:\n  - name: c1\n    account: "111122223333"\n    region: eu-west-1\n`;
     const hub = (lines: string): unknown => parseDesiredState(text(lines), 'x.yaml').hub;
     expect(hub('  passTimeout: 90s\n')).toMatchObject({ passTimeout: '90s', passTimeoutMs: 90_000 });
     expect(hub('')).toMatchObject({ passTimeout: '10m', passTimeoutMs: 600_000 });
     expect(hub('  interval: 1h30m\n')).toMatchObject({ passTimeout: '1h30m', passTimeoutMs: 5_400_000 });
     expect(hub('  interval: 10s\n')).toMatchObject({ passTimeout: '1m', passTimeoutMs: 60_000 });
-    expect(issuesOf(text('  passTimeout: 25h\n')).map((i) => `${i.path}: ${i.message}`)).toEqual(['hub.passTimeout: passTimeout must be between 1s and 24h']);
+    expect(issuesOf(text('  passTimeout: 25h\n')).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'hub.passTimeout: passTimeout must be between 1s and 24h',
+    ]);
     expect(issuesOf(text('  passTimeout: soon\n')).map((i) => i.path)).toEqual(['hub.passTimeout']);
   });
 
@@ -399,7 +407,10 @@ describe('loadDesiredState: hostile YAML', () => {
   ])('%s', (_name, text, fragment) => {
     const issues = issuesOf(text);
     expect(issues.length).toBeGreaterThan(0);
-    expect(issues.some((i) => i.message.includes(fragment)), JSON.stringify(issues)).toBe(true);
+    expect(
+      issues.some((i) => i.message.includes(fragment)),
+      JSON.stringify(issues),
+    ).toBe(true);
     for (const issue of issues) expect(issue.location.line).toBeGreaterThanOrEqual(1);
   });
 
@@ -412,7 +423,8 @@ describe('loadDesiredState: hostile YAML', () => {
     expect(issues[0]).toEqual({
       location: { file: 'hub.yaml', line: 5, column: 45 },
       path: '',
-      message: 'YAML: with the alias *a3, aliases repeat more than 100000 values; write the values out or use fewer aliases (is this an alias bomb?)',
+      message:
+        'YAML: with the alias *a3, aliases repeat more than 100000 values; write the values out or use fewer aliases (is this an alias bomb?)',
     });
   });
 
@@ -426,7 +438,12 @@ describe('loadDesiredState: hostile YAML', () => {
     ['unclosed flow lists', (depth: number) => `x: ${'['.repeat(depth)}\n`, 1, 66],
     ['flow mappings', (depth: number) => `x: ${'{a: '.repeat(depth)}1${'}'.repeat(depth)}\n`, 1, 252],
     ['compact block lists', (depth: number) => `${'- '.repeat(depth)}x\n`, 1, 127],
-    ['indented block mappings', (depth: number) => Array.from({ length: Math.min(depth, 200) }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'), 64, 64],
+    [
+      'indented block mappings',
+      (depth: number) => Array.from({ length: Math.min(depth, 200) }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'),
+      64,
+      64,
+    ],
   ])('refuses deep nesting (%s) where it goes past the limit, without exhausting the stack', (_name, make, line, column) => {
     const issues = issuesOf(make(20_000));
     expect(issues).toEqual([
@@ -489,10 +506,34 @@ describe('loadDesiredState: text that is not what it looks like', () => {
   });
 
   it.each([
-    ['NUL in a comment', `${valid}# a\u0000b\n`, 12, 4, 'the control character U+0000, which YAML text may not hold: a YAML file holds only printable text (is this a binary file?)'],
-    ['a right-to-left override in a comment', `# \u202eevil\n${valid}`, 1, 3, 'the bidirectional control character U+202E, which YAML text may not hold: it makes the text display in another order'],
-    ['a line separator', valid.replace('\nhub:', '\u2028hub:'), 1, 28, 'the line separator U+2028, which YAML text may not hold: YAML does not break lines there'],
-    ['old Mac line endings', valid.replace(/\n/g, '\r'), 1, 28, 'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings'],
+    [
+      'NUL in a comment',
+      `${valid}# a\u0000b\n`,
+      12,
+      4,
+      'the control character U+0000, which YAML text may not hold: a YAML file holds only printable text (is this a binary file?)',
+    ],
+    [
+      'a right-to-left override in a comment',
+      `# \u202eevil\n${valid}`,
+      1,
+      3,
+      'the bidirectional control character U+202E, which YAML text may not hold: it makes the text display in another order',
+    ],
+    [
+      'a line separator',
+      valid.replace('\nhub:', '\u2028hub:'),
+      1,
+      28,
+      'the line separator U+2028, which YAML text may not hold: YAML does not break lines there',
+    ],
+    [
+      'old Mac line endings',
+      valid.replace(/\n/g, '\r'),
+      1,
+      28,
+      'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings',
+    ],
   ])('refuses %s anywhere in the file, located', (_name, text, line, column, fragment) => {
     const issue = one(text);
     expect(issue.location).toEqual({ file: 'hub.yaml', line, column });
@@ -535,14 +576,14 @@ describe('loadDesiredState: text that is not what it looks like', () => {
   ])('refuses the group %s: the system: prefix belongs to Kubernetes', (group, hint, known) => {
     const issue = one(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: ["${group}"]`));
     expect(issue.path).toBe('clusters[0].mapRoles[0].groups[0]');
-    expect(issue.message).toBe(
-      `"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`,
-    );
+    expect(issue.message).toBe(`"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`);
   });
 
   it('accepts Kubernetes groups and service-account groups of a namespace', () => {
     const groups = '[system:masters, system:nodes, system:authenticated, "system:serviceaccounts:team-a", eks:kube-proxy-windows]';
-    expect(loadDesiredState(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: ${groups}`), 'hub.yaml').ok).toBe(true);
+    expect(
+      loadDesiredState(withCluster(`mapRoles:\n  - permissionset: Admin\n    username: admin\n    groups: ${groups}`), 'hub.yaml').ok,
+    ).toBe(true);
   });
 });
 
@@ -558,7 +599,8 @@ describe('loadDesiredState: YAML features the file does not use', () => {
       {
         location: { file: 'hub.yaml', line: 5, column: 3 },
         path: '',
-        message: 'YAML: a key must be a plain name, not a list, a mapping or an alias (a value that starts with { or [ needs quotes, e.g. "{{SessionName}}")',
+        message:
+          'YAML: a key must be a plain name, not a list, a mapping or an alias (a value that starts with { or [ needs quotes, e.g. "{{SessionName}}")',
       },
     ]);
     expect(warn).not.toHaveBeenCalled();
@@ -586,17 +628,26 @@ describe('loadDesiredState: YAML features the file does not use', () => {
 
   it('locates an alias without an anchor, and one inside its own value', () => {
     expect(issuesOf(`${HEAD}clusters: *nope\n`)).toEqual([
-      { location: { file: 'hub.yaml', line: 4, column: 11 }, path: '', message: 'YAML: the alias *nope names no anchor &nope defined before it' },
+      {
+        location: { file: 'hub.yaml', line: 4, column: 11 },
+        path: '',
+        message: 'YAML: the alias *nope names no anchor &nope defined before it',
+      },
     ]);
     expect(issuesOf(`${HEAD}clusters: &c [*c]\n`)).toEqual([
-      { location: { file: 'hub.yaml', line: 4, column: 15 }, path: '', message: 'YAML: the alias *c is inside the value it names, which would never end' },
+      {
+        location: { file: 'hub.yaml', line: 4, column: 15 },
+        path: '',
+        message: 'YAML: the alias *c is inside the value it names, which would never end',
+      },
     ]);
   });
 
   it('accepts a group list shared through an alias by many clusters', () => {
     const clusters = Array.from(
       { length: 150 },
-      (_, i) => `  - name: c${i}\n    account: "111122223333"\n    region: eu-west-1\n    mapRoles:\n      - permissionset: P${i}\n        username: p\n        groups: *admins\n`,
+      (_, i) =>
+        `  - name: c${i}\n    account: "111122223333"\n    region: eu-west-1\n    mapRoles:\n      - permissionset: P${i}\n        username: p\n        groups: *admins\n`,
     );
     const text = `${HEAD}defaults:\n  mapRoles:\n    - permissionset: Admin\n      username: admin\n      groups: &admins [system:masters, ops]\nclusters:\n${clusters.join('')}`;
     const state = parseDesiredState(text, 'hub.yaml');

@@ -14,7 +14,25 @@ const ARN = 'arn:aws:iam::111122223333:role';
 const numberish = fc.stringMatching(/^[-+]?[0-9oOxXbBeE._:aAfFtTyYnN~-]{0,10}$/);
 const value = fc.oneof(
   numberish,
-  fc.constantFrom('0o17', '0O17', '0X1F', '0B101', '+0O7', '-0o7', '09', '.5_0', '1_000', '1e3', 'yes', 'null', '~', '2001-01-01', '.inf', '<<', 'system:masters'),
+  fc.constantFrom(
+    '0o17',
+    '0O17',
+    '0X1F',
+    '0B101',
+    '+0O7',
+    '-0o7',
+    '09',
+    '.5_0',
+    '1_000',
+    '1e3',
+    'yes',
+    'null',
+    '~',
+    '2001-01-01',
+    '.inf',
+    '<<',
+    'system:masters',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const entry: fc.Arbitrary<Entry> = fc.record({
@@ -41,21 +59,27 @@ describe('rendering with go-yaml v2 quoting', () => {
     );
   });
 
-  it('reads back, with the authenticator\'s rules, as the same strings', () => {
+  it("reads back, with the authenticator's rules, as the same strings", () => {
     fc.assert(
       fc.property(fc.array(entry, { minLength: 1, maxLength: 4 }), (entries) => {
         const unique = [...new Map(entries.map((e) => [entryKey(e), e] as const)).values()];
         const read = parseAwsAuth(renderAwsAuth(unique) as Record<string, string>);
         expect(read.problems.filter((p) => p.severity === 'error')).toEqual([]);
-        expect(read.mapRoles.map((e) => [e.username, [...e.groups]])).toEqual(unique.map((e) => (e.kind === 'role' ? [e.username, [...e.groups]] : [])));
+        expect(read.mapRoles.map((e) => [e.username, [...e.groups]])).toEqual(
+          unique.map((e) => (e.kind === 'role' ? [e.username, [...e.groups]] : [])),
+        );
       }),
       { numRuns: 400 },
     );
   });
 
-  it('renders the issue\'s values quoted, and already-quoted values as before', () => {
-    const rendered = renderAwsAuth([{ kind: 'role', rolearn: `${ARN}/octal`, username: '0o17', groups: ['0X1F', '0B101', '+0O7', 'yes', '1e3', 'plain'] }]);
-    expect(rendered.mapRoles).toBe(`- rolearn: ${ARN}/octal\n  username: "0o17"\n  groups:\n    - "0X1F"\n    - "0B101"\n    - "+0O7"\n    - "yes"\n    - "1e3"\n    - plain\n`);
+  it("renders the issue's values quoted, and already-quoted values as before", () => {
+    const rendered = renderAwsAuth([
+      { kind: 'role', rolearn: `${ARN}/octal`, username: '0o17', groups: ['0X1F', '0B101', '+0O7', 'yes', '1e3', 'plain'] },
+    ]);
+    expect(rendered.mapRoles).toBe(
+      `- rolearn: ${ARN}/octal\n  username: "0o17"\n  groups:\n    - "0X1F"\n    - "0B101"\n    - "+0O7"\n    - "yes"\n    - "1e3"\n    - plain\n`,
+    );
   });
 });
 

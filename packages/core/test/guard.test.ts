@@ -1,11 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPreconditions, checkWrite, entryKey, parseAwsAuth, parseDesiredState, parseIamArn, renderAwsAuth, type Entry, type WriteCheckInput } from '../src/index.js';
+import {
+  checkPreconditions,
+  checkWrite,
+  entryKey,
+  parseAwsAuth,
+  parseDesiredState,
+  parseIamArn,
+  renderAwsAuth,
+  type Entry,
+  type WriteCheckInput,
+} from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 const HUB = `${ARN}/eks-auth-hub-spoke`;
 const admin: Entry = { kind: 'role', rolearn: `${ARN}/admin`, username: 'admin', groups: ['system:masters'] };
-const node: Entry = { kind: 'role', rolearn: `${ARN}/node`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] };
+const node: Entry = {
+  kind: 'role',
+  rolearn: `${ARN}/node`,
+  username: 'system:node:{{EC2PrivateDNSName}}',
+  groups: ['system:bootstrappers', 'system:nodes'],
+};
 const hub: Entry = { kind: 'role', rolearn: HUB, username: 'hub', groups: ['system:masters'] };
 const dev: Entry = { kind: 'role', rolearn: `${ARN}/dev`, username: 'dev', groups: ['dev'] };
 
@@ -57,7 +72,9 @@ describe('checkWrite', () => {
     const weaker: Entry = { ...hub, groups: ['viewers'] } as Entry;
     expect(rules(checkWrite(input([admin, node, hub], [admin, node, weaker])))).toEqual(['hub-mapping-removed']);
     // Matching is case-insensitive, like the authenticator's.
-    expect(rules(checkWrite(input([admin, node, hub], [admin, node], { hubPrincipalArn: HUB.toUpperCase() })))).toContain('hub-mapping-removed');
+    expect(rules(checkWrite(input([admin, node, hub], [admin, node], { hubPrincipalArn: HUB.toUpperCase() })))).toContain(
+      'hub-mapping-removed',
+    );
     // Not live: nothing to keep.
     expect(checkWrite(input([admin, node], [admin, node, dev]))).toEqual([]);
   });
@@ -72,7 +89,9 @@ describe('checkWrite', () => {
 
   it('rule 7: refuses rendered data that does not read back as intended', () => {
     expect(rules(checkWrite(input([], [admin], { rendered: { mapRoles: '- rolearn: [\n' } })))).toContain('render-invalid');
-    expect(rules(checkWrite(input([], [admin, dev], { rendered: renderAwsAuth([admin]) as Record<string, string> })))).toEqual(['render-invalid']);
+    expect(rules(checkWrite(input([], [admin, dev], { rendered: renderAwsAuth([admin]) as Record<string, string> })))).toEqual([
+      'render-invalid',
+    ]);
     const withPath: Entry = { kind: 'role', rolearn: `${ARN}/team/x`, username: 'x', groups: [] };
     expect(rules(checkWrite(input([], [withPath])))).toContain('render-invalid');
     const badTemplate: Entry = { kind: 'role', rolearn: `${ARN}/x`, username: '{{Nope}}', groups: [] };
@@ -82,22 +101,69 @@ describe('checkWrite', () => {
 
   it('rule 7: every role ARN the hub writes is a role ARN without path, whatever its form', () => {
     const refusesArn = (rolearn: string): boolean =>
-      checkWrite(input([], [{ kind: 'role', rolearn, username: 'x', groups: ['g'] }])).some((r) => r.message === `rendered rolearn ${rolearn} is not a role ARN without path`);
+      checkWrite(input([], [{ kind: 'role', rolearn, username: 'x', groups: ['g'] }])).some(
+        (r) => r.message === `rendered rolearn ${rolearn} is not a role ARN without path`,
+      );
     const plain = (value: string): boolean => {
       const parsed = parseIamArn(value);
       return parsed.ok && parsed.arn.type === 'role' && parsed.arn.path === '/';
     };
     const name64 = 'n'.repeat(64);
-    for (const ok of [`${ARN}/admin`, 'arn:aws-cn:iam::111122223333:role/a', 'arn:aws-us-gov:iam::111122223333:role/A_b+c=d,e.f@g-h', `${ARN}/${name64}`]) {
+    for (const ok of [
+      `${ARN}/admin`,
+      'arn:aws-cn:iam::111122223333:role/a',
+      'arn:aws-us-gov:iam::111122223333:role/A_b+c=d,e.f@g-h',
+      `${ARN}/${name64}`,
+    ]) {
       expect(refusesArn(ok)).toBe(false);
     }
-    for (const refused of [`${ARN}/team/x`, `${ARN}/${name64}n`, `${ARN}/a!b`, `${ARN}/`, 'arn:aws:iam::111122223333:user/admin', 'arn:aws-iso:iam::111122223333:role/a', 'arn:aws:iam::11112222333:role/a', 'arn:aws:iam::111122223333:root', 'arn:aws:sts::111122223333:assumed-role/a/b', 'ARN:aws:iam::111122223333:role/a', `${ARN}/ä`]) {
+    for (const refused of [
+      `${ARN}/team/x`,
+      `${ARN}/${name64}n`,
+      `${ARN}/a!b`,
+      `${ARN}/`,
+      'arn:aws:iam::111122223333:user/admin',
+      'arn:aws-iso:iam::111122223333:role/a',
+      'arn:aws:iam::11112222333:role/a',
+      'arn:aws:iam::111122223333:root',
+      'arn:aws:sts::111122223333:assumed-role/a/b',
+      'ARN:aws:iam::111122223333:role/a',
+      `${ARN}/ä`,
+    ]) {
       expect(refusesArn(refused)).toBe(true);
     }
     // Any ARN-like text: refused exactly when parseIamArn does not read a role without path.
-    const piece = fc.constantFrom('arn', 'ARN', 'aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'iam', 'sts', '111122223333', '11112222333', 'role', 'user', 'root', 'a', 'A_b', 'x.y@z', 'a!b', 'ü', ' ', '', '/', ':', '::', '\n', 'n'.repeat(64));
+    const piece = fc.constantFrom(
+      'arn',
+      'ARN',
+      'aws',
+      'aws-cn',
+      'aws-us-gov',
+      'aws-iso',
+      'iam',
+      'sts',
+      '111122223333',
+      '11112222333',
+      'role',
+      'user',
+      'root',
+      'a',
+      'A_b',
+      'x.y@z',
+      'a!b',
+      'ü',
+      ' ',
+      '',
+      '/',
+      ':',
+      '::',
+      '\n',
+      'n'.repeat(64),
+    );
     const arnish = fc.array(fc.oneof(piece, fc.constantFrom(':', '/')), { minLength: 1, maxLength: 12 }).map((parts) => parts.join(''));
-    const shaped = fc.tuple(piece, piece, piece, fc.array(piece, { maxLength: 3 })).map(([partition, account, kind, names]) => `arn:${partition}:iam::${account}:${kind}/${names.join('/')}`);
+    const shaped = fc
+      .tuple(piece, piece, piece, fc.array(piece, { maxLength: 3 }))
+      .map(([partition, account, kind, names]) => `arn:${partition}:iam::${account}:${kind}/${names.join('/')}`);
     fc.assert(
       fc.property(fc.oneof(arnish, shaped), (rolearn) => {
         expect(refusesArn(rolearn)).toBe(!plain(rolearn));
@@ -158,6 +224,11 @@ describe('checkPreconditions', () => {
   it('rule 3: refuses a binaryData key named like a mapping key, even with repair allowed (binaryData is never dropped)', () => {
     expect(checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'MapRoles'] })).toEqual([]);
     const refused = checkPreconditions({ ...base, binaryDataKeys: ['logo.png', 'mapRoles'], allowRepair: true });
-    expect(refused).toEqual([{ rule: 'live-unparseable', message: expect.stringContaining('live aws-auth binaryData.mapRoles: the authenticator reads mapRoles only from data') }]);
+    expect(refused).toEqual([
+      {
+        rule: 'live-unparseable',
+        message: expect.stringContaining('live aws-auth binaryData.mapRoles: the authenticator reads mapRoles only from data'),
+      },
+    ]);
   });
 });

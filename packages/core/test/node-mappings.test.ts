@@ -13,8 +13,18 @@ describe('nodeMappings', () => {
     ]);
     expect(warnings).toEqual([]);
     expect(entries).toEqual([
-      { kind: 'role', rolearn: `${ARN}/karpenter`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] },
-      { kind: 'role', rolearn: `${ARN}/linux-node`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] },
+      {
+        kind: 'role',
+        rolearn: `${ARN}/karpenter`,
+        username: 'system:node:{{EC2PrivateDNSName}}',
+        groups: ['system:bootstrappers', 'system:nodes'],
+      },
+      {
+        kind: 'role',
+        rolearn: `${ARN}/linux-node`,
+        username: 'system:node:{{EC2PrivateDNSName}}',
+        groups: ['system:bootstrappers', 'system:nodes'],
+      },
       {
         kind: 'role',
         rolearn: `${ARN}/pod-exec`,

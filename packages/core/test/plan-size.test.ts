@@ -17,14 +17,25 @@ clusters:
 if (cluster === undefined) throw new Error('no cluster');
 
 const planWith = (observed: ObservedAwsAuth) =>
-  plan({ cluster, roles: { complete: true, items: [] }, nodes: { complete: true, items: [] }, observed, guard: { maxRemovalRatio: 0.5 }, now: new Date('2026-01-01T00:00:00Z') });
+  plan({
+    cluster,
+    roles: { complete: true, items: [] },
+    nodes: { complete: true, items: [] },
+    observed,
+    guard: { maxRemovalRatio: 0.5 },
+    now: new Date('2026-01-01T00:00:00Z'),
+  });
 
 /** The bytes of mapRoles the plan writes for this cluster. */
 const written = new TextEncoder().encode(planWith({ data: {}, annotations: {}, resourceVersion: '1' }).data?.['mapRoles'] ?? '').length;
 
 describe('a write near 1 MiB', () => {
   it('is planned when the result fits, counting kept data keys', () => {
-    const p = planWith({ data: { mapRoles: '[]', notes: 'x'.repeat(MAX_CONFIGMAP_DATA_BYTES - written) }, annotations: {}, resourceVersion: '1' });
+    const p = planWith({
+      data: { mapRoles: '[]', notes: 'x'.repeat(MAX_CONFIGMAP_DATA_BYTES - written) },
+      annotations: {},
+      resourceVersion: '1',
+    });
     expect(p.action).toBe('write');
   });
 
@@ -36,7 +47,10 @@ describe('a write near 1 MiB', () => {
     const p = planWith({ data: {}, annotations: {}, resourceVersion: '1', binaryData: { blob: blob(room + 3) } });
     expect(p.action).toBe('blocked');
     expect(p.refusals).toEqual([
-      { rule: 'render-invalid', message: `the written aws-auth would hold ${written + room + 3} bytes of data (mapRoles ${written}, kept keys and binaryData ${room + 3}); the API server accepts at most 1048576` },
+      {
+        rule: 'render-invalid',
+        message: `the written aws-auth would hold ${written + room + 3} bytes of data (mapRoles ${written}, kept keys and binaryData ${room + 3}); the API server accepts at most 1048576`,
+      },
     ]);
   });
 });

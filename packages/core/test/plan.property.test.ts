@@ -29,12 +29,38 @@ const hex16 = fc.constantFrom('0123456789abcdef', 'fedcba9876543210', 'aaaaaaaaa
 /** Printable text that stresses YAML quoting without breaking the hub's rules. */
 const name = fc
   .oneof(
-    fc.constantFrom('yes', 'no', 'on', 'null', '~', '123', '0x1F', '- x', '#x', '*a', '&b', '!t', '%p', '@u', '`b', "a'b", 'a"b', 'a: b', '[x]', '{y}', 'system:masters'),
+    fc.constantFrom(
+      'yes',
+      'no',
+      'on',
+      'null',
+      '~',
+      '123',
+      '0x1F',
+      '- x',
+      '#x',
+      '*a',
+      '&b',
+      '!t',
+      '%p',
+      '@u',
+      '`b',
+      "a'b",
+      'a"b',
+      'a: b',
+      '[x]',
+      '{y}',
+      'system:masters',
+    ),
     fc.stringMatching(/^[a-zA-Z0-9:_.@-][a-zA-Z0-9 :_.@'"#&*!%-]{0,20}[a-zA-Z0-9:_.@-]$/),
     fc.constantFrom('ünïcödé', '日本語', 'emoji-🙂'),
   )
   .filter((s) => s.trim() === s && !s.includes('{{') && !s.includes('}}'));
-const username = fc.oneof(name, name.map((n) => `${n}:{{SessionName}}`), fc.constant('{{AccountID}}-{{AccessKeyID}}'));
+const username = fc.oneof(
+  name,
+  name.map((n) => `${n}:{{SessionName}}`),
+  fc.constant('{{AccountID}}-{{AccessKeyID}}'),
+);
 const groups = fc.uniqueArray(name, { maxLength: 3 });
 
 const desiredRole: fc.Arbitrary<DesiredRoleMapping> = fc.oneof(
@@ -45,9 +71,16 @@ const desiredRole: fc.Arbitrary<DesiredRoleMapping> = fc.oneof(
 const clusterSpec: fc.Arbitrary<ClusterSpec> = fc
   .record({
     ownership: fc.constantFrom('full' as const, 'merge' as const),
-    mapRoles: fc.uniqueArray(desiredRole, { maxLength: 6, selector: (r) => (r.kind === 'rolearn' ? r.rolearn.toLowerCase() : r.permissionSet) }),
+    mapRoles: fc.uniqueArray(desiredRole, {
+      maxLength: 6,
+      selector: (r) => (r.kind === 'rolearn' ? r.rolearn.toLowerCase() : r.permissionSet),
+    }),
     mapUsers: fc.uniqueArray(
-      fc.record({ userarn: fc.constantFrom('alice', 'bob', 'ops/carol').map((u) => `arn:aws:iam::${ACCOUNT}:user/${u}`), username, groups }),
+      fc.record({
+        userarn: fc.constantFrom('alice', 'bob', 'ops/carol').map((u) => `arn:aws:iam::${ACCOUNT}:user/${u}`),
+        username,
+        groups,
+      }),
       { maxLength: 2, selector: (u) => u.userarn },
     ),
     mapAccounts: fc.uniqueArray(fc.constantFrom('111122223333', '444455556666', '012345678901'), { maxLength: 2 }),
@@ -55,7 +88,15 @@ const clusterSpec: fc.Arbitrary<ClusterSpec> = fc
   })
   .map((c) => {
     const content = { ...c };
-    return { id: `${ACCOUNT}/eu-west-1/c`, name: 'c', account: ACCOUNT, region: 'eu-west-1', partition: 'aws' as const, ...content, desiredHash: hashOf(content) };
+    return {
+      id: `${ACCOUNT}/eu-west-1/c`,
+      name: 'c',
+      account: ACCOUNT,
+      region: 'eu-west-1',
+      partition: 'aws' as const,
+      ...content,
+      desiredHash: hashOf(content),
+    };
   });
 
 const iamRoles: fc.Arbitrary<IamRole[]> = fc
@@ -101,22 +142,35 @@ const liveEntry: fc.Arbitrary<Entry> = fc.oneof(
     username: fc.constant('system:node:{{EC2PrivateDNSName}}'),
     groups: fc.constant(['system:bootstrappers', 'system:nodes']),
   }),
-  fc.record({ kind: fc.constant('user' as const), userarn: fc.constantFrom('alice', 'dave').map((u) => `arn:aws:iam::${ACCOUNT}:user/${u}`), username, groups }),
+  fc.record({
+    kind: fc.constant('user' as const),
+    userarn: fc.constantFrom('alice', 'dave').map((u) => `arn:aws:iam::${ACCOUNT}:user/${u}`),
+    username,
+    groups,
+  }),
   fc.record({ kind: fc.constant('account' as const), account: fc.constantFrom('444455556666', '777788889999') }),
 );
 
 const observed: fc.Arbitrary<ObservedAwsAuth | null> = fc.option(
-  fc.record({
-    entries: fc.uniqueArray(liveEntry, {
-      maxLength: 8,
-      selector: (e) => (e.kind === 'role' ? e.rolearn.toLowerCase() : e.kind === 'user' ? e.userarn : e.account),
-    }),
-    owned: fc.boolean(),
-  }).map(({ entries, owned }) => ({
-    data: renderAwsAuth(entries) as Record<string, string>,
-    annotations: owned ? { 'eks-auth-hub.io/owned': JSON.stringify(entries.slice(0, 2).map((e) => (e.kind === 'role' ? `role:${e.rolearn.toLowerCase()}` : 'x'))) } : {},
-    resourceVersion: '7',
-  })),
+  fc
+    .record({
+      entries: fc.uniqueArray(liveEntry, {
+        maxLength: 8,
+        selector: (e) => (e.kind === 'role' ? e.rolearn.toLowerCase() : e.kind === 'user' ? e.userarn : e.account),
+      }),
+      owned: fc.boolean(),
+    })
+    .map(({ entries, owned }) => ({
+      data: renderAwsAuth(entries) as Record<string, string>,
+      annotations: owned
+        ? {
+            'eks-auth-hub.io/owned': JSON.stringify(
+              entries.slice(0, 2).map((e) => (e.kind === 'role' ? `role:${e.rolearn.toLowerCase()}` : 'x')),
+            ),
+          }
+        : {},
+      resourceVersion: '7',
+    })),
   { nil: null },
 );
 
@@ -170,7 +224,11 @@ describe('plan properties', { timeout: 60_000 }, () => {
         expect(renderAwsAuth(unique)).toEqual(rendered);
         const back = parseAwsAuth(rendered as Record<string, string>);
         expect(back.problems).toEqual([]);
-        const order = (list: Entry[]): Entry[] => [...list.filter((e) => e.kind === 'role'), ...list.filter((e) => e.kind === 'user'), ...list.filter((e) => e.kind === 'account')];
+        const order = (list: Entry[]): Entry[] => [
+          ...list.filter((e) => e.kind === 'role'),
+          ...list.filter((e) => e.kind === 'user'),
+          ...list.filter((e) => e.kind === 'account'),
+        ];
         expect([...back.mapRoles, ...back.mapUsers, ...back.mapAccounts]).toEqual(order(unique));
       }),
       { numRuns: 500, seed: 7 },

@@ -65,7 +65,12 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
   }
 
   put(key: string, data: Record<string, string>, annotations: Record<string, string> = {}, immutable?: boolean): void {
-    this.objects.set(key, { data: { ...data }, annotations: { ...annotations }, resourceVersion: String(++this.version), ...(immutable === undefined ? {} : { immutable }) });
+    this.objects.set(key, {
+      data: { ...data },
+      annotations: { ...annotations },
+      resourceVersion: String(++this.version),
+      ...(immutable === undefined ? {} : { immutable }),
+    });
   }
 
   async read(c: ClusterRef): Promise<ObservedAwsAuth | null> {
@@ -76,7 +81,9 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
   async verify(c: ClusterRef): Promise<void> {
     if (this.principal === undefined) return;
     const data = this.objects.get(InMemoryAwsAuthStore.key(c))?.data ?? {};
-    const mapped = parseAwsAuth(data).mapRoles.some((r) => r.rolearn.toLowerCase() === this.principal?.toLowerCase() && r.groups.includes('system:masters'));
+    const mapped = parseAwsAuth(data).mapRoles.some(
+      (r) => r.rolearn.toLowerCase() === this.principal?.toLowerCase() && r.groups.includes('system:masters'),
+    );
     if (!mapped) throw new HubError('terminal', 'kube.unauthorized', `read kube-system/aws-auth of ${c.name}: HTTP 401 Unauthorized`);
   }
 
@@ -84,7 +91,12 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
     return this.histories.get(InMemoryAwsAuthStore.key(c)) ?? null;
   }
 
-  async writeHistory(c: ClusterRef, _e: ClusterEndpoint, entries: readonly HistoryEntry[], resourceVersion: string | undefined): Promise<void> {
+  async writeHistory(
+    c: ClusterRef,
+    _e: ClusterEndpoint,
+    entries: readonly HistoryEntry[],
+    resourceVersion: string | undefined,
+  ): Promise<void> {
     const key = InMemoryAwsAuthStore.key(c);
     if (this.histories.get(key)?.resourceVersion !== resourceVersion) throw new ConflictError(`history conflict on ${key}`);
     this.histories.set(key, { entries: [...entries], resourceVersion: String(++this.version) });
@@ -98,15 +110,29 @@ class InMemoryAwsAuthStore implements AwsAuthStore {
       throw new ConflictError(`conflict on ${key}`);
     }
     if (current?.immutable === true) {
-      throw new HubError('terminal', 'kube.rejected', `replace kube-system/aws-auth of ${c.name}: HTTP 422 Invalid: data: Forbidden: field is immutable when \`immutable\` is set`);
+      throw new HubError(
+        'terminal',
+        'kube.rejected',
+        `replace kube-system/aws-auth of ${c.name}: HTTP 422 Invalid: data: Forbidden: field is immutable when \`immutable\` is set`,
+      );
     }
     this.writes += 1;
     this.put(key, { ...change.data }, { ...change.annotations }, current?.immutable);
   }
 }
 
-function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOnly?: string[]; nodes?: Record<string, NodeRoleSource[]> } = {}) {
-  const calls = { open: 0, forgotten: 0, list: [] as string[], inFlightPerAccount: new Map<string, number>(), maxPerAccount: 0, inFlight: 0, maxInFlight: 0 };
+function fakePorts(
+  options: { refused?: string[]; listingFails?: string[]; apiOnly?: string[]; nodes?: Record<string, NodeRoleSource[]> } = {},
+) {
+  const calls = {
+    open: 0,
+    forgotten: 0,
+    list: [] as string[],
+    inFlightPerAccount: new Map<string, number>(),
+    maxPerAccount: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
   let tick = 0;
   const store = new InMemoryAwsAuthStore();
   const ports: Ports = {
@@ -114,7 +140,8 @@ function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOn
     sessions: {
       async open(account) {
         calls.open += 1;
-        if (options.refused?.includes(account)) throw new HubError('terminal', 'aws.access-denied', `sts:AssumeRole in ${account}: AccessDenied`);
+        if (options.refused?.includes(account))
+          throw new HubError('terminal', 'aws.access-denied', `sts:AssumeRole in ${account}: AccessDenied`);
       },
     },
     roles: {
@@ -134,7 +161,11 @@ function fakePorts(options: { refused?: string[]; listingFails?: string[]; apiOn
         await new Promise((resolve) => setImmediate(resolve));
         calls.inFlightPerAccount.set(c.account, n - 1);
         calls.inFlight -= 1;
-        return { endpoint: `https://${c.name}`, caPem: 'PEM', authenticationMode: options.apiOnly?.includes(c.name) ? 'API' : 'API_AND_CONFIG_MAP' };
+        return {
+          endpoint: `https://${c.name}`,
+          caPem: 'PEM',
+          authenticationMode: options.apiOnly?.includes(c.name) ? 'API' : 'API_AND_CONFIG_MAP',
+        };
       },
       async nodeRoles(c) {
         return options.nodes?.[c.name] ?? [];
@@ -161,7 +192,9 @@ describe('reconcile', () => {
     expect(calls.maxPerAccount).toBe(1);
     expect(calls.maxInFlight).toBeLessThanOrEqual(2);
     const a1 = store.objects.get(`${A}/eu-west-1/a1`);
-    expect(parseAwsAuth(a1?.data ?? {}).mapRoles.map((r) => r.rolearn)).toEqual([`arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef`]);
+    expect(parseAwsAuth(a1?.data ?? {}).mapRoles.map((r) => r.rolearn)).toEqual([
+      `arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef`,
+    ]);
     expect(report.clusters[0]).toMatchObject({ outcome: 'applied', created: true, attempts: 1 });
     expect(report.durationMs).toBeGreaterThan(0);
 
@@ -188,7 +221,11 @@ describe('reconcile', () => {
       ['a3', 'failed'],
       ['b1', 'applied'],
     ]);
-    expect(report.clusters[0]?.error).toEqual({ kind: 'terminal', code: 'aws.access-denied', message: `sts:AssumeRole in ${A}: AccessDenied` });
+    expect(report.clusters[0]?.error).toEqual({
+      kind: 'terminal',
+      code: 'aws.access-denied',
+      message: `sts:AssumeRole in ${A}: AccessDenied`,
+    });
     expect(store.writes).toBe(1);
   });
 
@@ -285,7 +322,9 @@ describe('reconcile', () => {
     expect(report.clusters).toHaveLength(1);
     expect(report.clusters[0]).toMatchObject({ outcome: 'applied', attempts: 2 });
     // The second plan saw the other writer's entry and removed it (full ownership).
-    expect(report.clusters[0]?.changes.removed.map((e) => (e.kind === 'role' ? e.rolearn : ''))).toEqual(['arn:aws:iam::111122223333:role/other']);
+    expect(report.clusters[0]?.changes.removed.map((e) => (e.kind === 'role' ? e.rolearn : ''))).toEqual([
+      'arn:aws:iam::111122223333:role/other',
+    ]);
   });
 
   it('gives up after a bounded number of conflicts, as a transient failure', async () => {
@@ -334,8 +373,17 @@ describe('reconcile', () => {
     const key = `${A}/eu-west-1/a1`;
     const written = store.objects.get(key);
     if (written === undefined) throw new Error('not written');
-    expect((await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] })).clusters[0]).toMatchObject({ outcome: 'unchanged', drift: false });
-    store.put(key, { mapRoles: `${written.data['mapRoles'] ?? ''}- rolearn: arn:aws:iam::111122223333:role/intruder\n  username: intruder\n  groups: [system:masters]\n` }, written.annotations);
+    expect((await reconcile(state, ports, { passId: 'p2', dryRun: false, only: ['a1'] })).clusters[0]).toMatchObject({
+      outcome: 'unchanged',
+      drift: false,
+    });
+    store.put(
+      key,
+      {
+        mapRoles: `${written.data['mapRoles'] ?? ''}- rolearn: arn:aws:iam::111122223333:role/intruder\n  username: intruder\n  groups: [system:masters]\n`,
+      },
+      written.annotations,
+    );
     const report = await reconcile(state, ports, { passId: 'p3', dryRun: false, only: ['a1'] });
     expect(report.clusters[0]).toMatchObject({ outcome: 'applied', drift: true });
     expect(store.objects.get(key)?.data).toEqual(written.data);
@@ -350,7 +398,11 @@ describe('reconcile', () => {
       expect(report.clusters[0]).toMatchObject({
         outcome: 'failed',
         changes: { added: [], removed: [], changed: [] },
-        error: { kind: 'user', code: 'kube.immutable', message: expect.stringContaining('kube-system/aws-auth of a1 is immutable (immutable: true)') },
+        error: {
+          kind: 'user',
+          code: 'kube.immutable',
+          message: expect.stringContaining('kube-system/aws-auth of a1 is immutable (immutable: true)'),
+        },
       });
     }
     expect(store.writes).toBe(0);
@@ -371,7 +423,9 @@ describe('reconcile', () => {
   it('refuses to roll back an immutable aws-auth, writing nothing', async () => {
     const { ports, store } = fakePorts();
     const key = `${A}/eu-west-1/a1`;
-    store.put(key, { mapRoles: `- rolearn: arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: old-admin\n  groups: [system:masters]\n` });
+    store.put(key, {
+      mapRoles: `- rolearn: arn:aws:iam::${A}:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: old-admin\n  groups: [system:masters]\n`,
+    });
     await reconcile(state, ports, { passId: 'p1', dryRun: false, only: ['a1'] });
     const written = store.objects.get(key);
     store.put(key, written?.data ?? {}, written?.annotations ?? {}, true);
@@ -392,7 +446,14 @@ describe('reconcile', () => {
     for (let i = 0; i < 12; i++) {
       // Someone edits it between passes: every pass writes, and keeps what it replaced.
       const current = store.objects.get(key);
-      store.put(key, { ...(current?.data ?? {}), mapRoles: `- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin-${i}\n  groups: [system:masters]\n` }, current?.annotations);
+      store.put(
+        key,
+        {
+          ...(current?.data ?? {}),
+          mapRoles: `- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin-${i}\n  groups: [system:masters]\n`,
+        },
+        current?.annotations,
+      );
       const report = await reconcile(state, ports, { passId: `p${i}`, dryRun: false, only: ['a1'] });
       expect(report.clusters[0]?.outcome).toBe('applied');
     }
@@ -412,7 +473,9 @@ describe('reconcile', () => {
     // The guard protects the role the file names (spoke); the hub really authenticates as real-spoke,
     // which the file does not map: the guard cannot see this write lock the hub out.
     const realSpoke = 'arn:aws:iam::111122223333:role/real-spoke';
-    const before = { mapRoles: `- rolearn: ${realSpoke}\n  username: hub\n  groups: [system:masters]\n- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin\n  groups: [system:masters]\n` };
+    const before = {
+      mapRoles: `- rolearn: ${realSpoke}\n  username: hub\n  groups: [system:masters]\n- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef\n  username: admin\n  groups: [system:masters]\n`,
+    };
     store.put(key, before);
     store.principal = realSpoke;
     const recovery = new InMemoryAwsAuthStore();
@@ -457,7 +520,8 @@ describe('reconcile across passes', () => {
     };
     const awsAuth: AwsAuthStore = {
       read: async (c, e) => {
-        if (e.endpoint !== endpointOf(c)) throw new HubError('transient', 'kube.network', `read kube-system/aws-auth of ${c.name}: getaddrinfo ENOTFOUND`);
+        if (e.endpoint !== endpointOf(c))
+          throw new HubError('transient', 'kube.network', `read kube-system/aws-auth of ${c.name}: getaddrinfo ENOTFOUND`);
         return store.read(c);
       },
       write: (c, e, w) => store.write(c, e, w),
@@ -509,7 +573,8 @@ describe('reconcile across passes', () => {
     const base = fakePorts();
     const ports: Ports = { ...base.ports, roles: { listSsoRoles: async (account) => [ssoRole(account, 'Admin', suffix)] } };
     const memo = new PlanMemo();
-    const pass = async (id: string): Promise<Record<string, number>> => (await reconcile(state, ports, { passId: id, dryRun: false, memo })).counts;
+    const pass = async (id: string): Promise<Record<string, number>> =>
+      (await reconcile(state, ports, { passId: id, dryRun: false, memo })).counts;
 
     expect(await pass('p1')).toMatchObject({ applied: 4 });
     expect([memo.hits, memo.size]).toEqual([0, 4]); // what was written is remembered as the next no-op
@@ -530,7 +595,11 @@ describe('reconcile across passes', () => {
     // A hand edit changes the live data: planned again (and set back).
     const key = `${A}/eu-west-1/a1`;
     const live = base.store.objects.get(key);
-    base.store.put(key, { ...live?.data, mapUsers: '- userarn: arn:aws:iam::111122223333:user/x\n  username: x\n' }, { ...live?.annotations });
+    base.store.put(
+      key,
+      { ...live?.data, mapUsers: '- userarn: arn:aws:iam::111122223333:user/x\n  username: x\n' },
+      { ...live?.annotations },
+    );
     const hits = memo.hits;
     const report = await reconcile(state, ports, { passId: 'p6', dryRun: false, memo });
     expect(report.clusters.map((c) => c.outcome)).toEqual(['applied', 'unchanged', 'unchanged', 'unchanged']);
@@ -542,7 +611,14 @@ describe('reconcile across passes', () => {
 
   it('bounds the memo', () => {
     const memo = new PlanMemo(2);
-    const noop = { action: 'noop', unresolved: [], ambiguous: [], warnings: ['w'], desiredHash: 'h', drift: false } as unknown as Parameters<PlanMemo['remember']>[2];
+    const noop = {
+      action: 'noop',
+      unresolved: [],
+      ambiguous: [],
+      warnings: ['w'],
+      desiredHash: 'h',
+      drift: false,
+    } as unknown as Parameters<PlanMemo['remember']>[2];
     memo.remember('a', 'k', noop);
     memo.remember('b', 'k', noop);
     memo.remember('c', 'k', noop);
@@ -565,7 +641,14 @@ describe('reconcile across passes', () => {
       data: { mapRoles: 'x'.repeat(10_000) },
       annotations: { a: 'b' },
       resourceVersion: '7',
-      resolutions: [{ status: 'resolved', permissionSet: 'Admin', roleArn: 'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef', roleName: 'AWSReservedSSO_Admin_0123456789abcdef' }],
+      resolutions: [
+        {
+          status: 'resolved',
+          permissionSet: 'Admin',
+          roleArn: 'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef',
+          roleName: 'AWSReservedSSO_Admin_0123456789abcdef',
+        },
+      ],
       unresolved: [],
       ambiguous: [],
       refusals: [],
@@ -599,7 +682,10 @@ describe('the pass deadline', () => {
     const { sessions, clusters } = made.ports;
     const ports: Ports = {
       ...made.ports,
-      sessions: { open: (account, partition, signal) => (hangs.accounts?.includes(account) === true ? hang(signal) : sessions.open(account, partition)) },
+      sessions: {
+        open: (account, partition, signal) =>
+          hangs.accounts?.includes(account) === true ? hang(signal) : sessions.open(account, partition),
+      },
       clusters: { ...clusters, describe: (c, signal) => (hangs.clusters?.includes(c.name) === true ? hang(signal) : clusters.describe(c)) },
     };
     return { ports, store: made.store, deadline, signals };
@@ -623,7 +709,11 @@ describe('the pass deadline', () => {
   });
 
   it('fails what it catches with the reason it was ended for when that is a HubError (a stop)', async () => {
-    const { ports, deadline } = hanging({ clusters: ['a1', 'a2', 'a3', 'b1'] }, 2, new HubError('transient', 'hub.stopping', 'the hub was stopped'));
+    const { ports, deadline } = hanging(
+      { clusters: ['a1', 'a2', 'a3', 'b1'] },
+      2,
+      new HubError('transient', 'hub.stopping', 'the hub was stopped'),
+    );
     const report = await reconcile(state, ports, { passId: 'p', dryRun: false, deadline: deadline.signal });
     expect(report.counts.failed).toBe(4);
     expect(new Set(report.clusters.map((c) => c.error?.code))).toEqual(new Set(['hub.stopping']));

@@ -26,10 +26,7 @@ const scenarioDir = join(here, 'scenarios');
 const ACCOUNT = '111122223333';
 const NOW = new Date('2026-01-02T03:04:05Z');
 
-const roleSpec = z.union([
-  z.string(),
-  z.strictObject({ name: z.string(), path: z.string().optional(), account: z.string().optional() }),
-]);
+const roleSpec = z.union([z.string(), z.strictObject({ name: z.string(), path: z.string().optional(), account: z.string().optional() })]);
 const nodeSpec = z.union([
   z.strictObject({ nodegroup: z.string(), role: z.string(), amiType: z.string().default('AL2023_x86_64_STANDARD') }),
   z.strictObject({ fargate: z.string(), role: z.string() }),
@@ -106,7 +103,9 @@ function listing<T>(items: T[], failure: string | undefined): Listing<T> {
 const sorted = (values: readonly string[]): string[] => [...values].sort();
 const subjects = (entries: readonly Entry[]): string[] => sorted(entries.map(entrySubject));
 
-const files = readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(scenarioDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('planning scenarios', () => {
   it('has at least 30 scenario files', () => {
@@ -128,7 +127,10 @@ describe('planning scenarios', () => {
         expect(loaded.ok, 'the desired state should be refused').toBe(false);
         const messages = loaded.ok ? [] : loaded.error.issues.map((i) => `${i.path}: ${i.message}`);
         for (const fragment of want.configErrors) {
-          expect(messages.some((m) => m.includes(fragment)), `an error mentioning ${JSON.stringify(fragment)} in ${JSON.stringify(messages)}`).toBe(true);
+          expect(
+            messages.some((m) => m.includes(fragment)),
+            `an error mentioning ${JSON.stringify(fragment)} in ${JSON.stringify(messages)}`,
+          ).toBe(true);
         }
         expect(messages).toHaveLength(want.configErrors.length);
         return;
@@ -138,7 +140,14 @@ describe('planning scenarios', () => {
       if (cluster === undefined) throw new Error('no cluster');
       const o = scenario.observed;
       const observed: ObservedAwsAuth | null =
-        o === null ? null : { data: o.data, annotations: o.annotations, resourceVersion: o.resourceVersion, ...(o.binaryData === undefined ? {} : { binaryData: o.binaryData }) };
+        o === null
+          ? null
+          : {
+              data: o.data,
+              annotations: o.annotations,
+              resourceVersion: o.resourceVersion,
+              ...(o.binaryData === undefined ? {} : { binaryData: o.binaryData }),
+            };
       const result = plan({
         cluster,
         roles: listing(toRoles(scenario.roles), scenario.rolesListing),
@@ -160,7 +169,11 @@ describe('planning scenarios', () => {
       if (want.drift !== undefined) expect(result.drift, 'drift').toBe(want.drift);
       if (want.warnings !== undefined) {
         expect(result.warnings).toHaveLength(want.warnings.length);
-        for (const fragment of want.warnings) expect(result.warnings.some((w) => w.includes(fragment)), fragment).toBe(true);
+        for (const fragment of want.warnings)
+          expect(
+            result.warnings.some((w) => w.includes(fragment)),
+            fragment,
+          ).toBe(true);
       }
 
       if (result.action === 'blocked') {

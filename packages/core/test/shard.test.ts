@@ -6,7 +6,16 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HubError, MAX_SHARDS, parseDesiredState, parseShard, selectClusters, selectionLabel, shardOfAccount, type DesiredState } from '../src/index.js';
+import {
+  HubError,
+  MAX_SHARDS,
+  parseDesiredState,
+  parseShard,
+  selectClusters,
+  selectionLabel,
+  shardOfAccount,
+  type DesiredState,
+} from '../src/index.js';
 
 /** A desired state with `accounts` × `perAccount` clusters (accounts given as 12-digit IDs). */
 function fleet(accounts: readonly string[], perAccount: number): DesiredState {
@@ -74,22 +83,27 @@ describe('shardOfAccount', () => {
 describe('selectClusters', () => {
   it('the n shards of a generated fleet hold every cluster exactly once, each account whole, in file order', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(accountId, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 }), (accounts, perAccount, count) => {
-        const state = fleet(accounts, perAccount);
-        const shards = Array.from({ length: count }, (_, i) => selectClusters(state, { kind: 'shard', index: i + 1, count }));
-        const ids = shards.flatMap((s) => s.clusters.map((c) => c.id));
-        expect(ids.sort()).toEqual(state.clusters.map((c) => c.id).sort());
-        for (const [i, shard] of shards.entries()) {
-          const order = shard.clusters.map((c) => state.clusters.indexOf(c));
-          expect(order).toEqual([...order].sort((a, b) => a - b));
-          for (const account of new Set(shard.clusters.map((c) => c.account))) {
-            expect(shard.clusters.filter((c) => c.account === account)).toHaveLength(perAccount);
-            expect(shardOfAccount(account, count)).toBe(i + 1);
+      fc.property(
+        fc.uniqueArray(accountId, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 12 }),
+        (accounts, perAccount, count) => {
+          const state = fleet(accounts, perAccount);
+          const shards = Array.from({ length: count }, (_, i) => selectClusters(state, { kind: 'shard', index: i + 1, count }));
+          const ids = shards.flatMap((s) => s.clusters.map((c) => c.id));
+          expect(ids.sort()).toEqual(state.clusters.map((c) => c.id).sort());
+          for (const [i, shard] of shards.entries()) {
+            const order = shard.clusters.map((c) => state.clusters.indexOf(c));
+            expect(order).toEqual([...order].sort((a, b) => a - b));
+            for (const account of new Set(shard.clusters.map((c) => c.account))) {
+              expect(shard.clusters.filter((c) => c.account === account)).toHaveLength(perAccount);
+              expect(shardOfAccount(account, count)).toBe(i + 1);
+            }
+            expect(shard.hub).toBe(state.hub);
+            expect(shard.hash).toBe(state.hash);
           }
-          expect(shard.hub).toBe(state.hub);
-          expect(shard.hash).toBe(state.hash);
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -123,7 +137,11 @@ describe('selectClusters', () => {
   it.each([
     [[], 'selection.invalid', /the list of accounts is empty/],
     [['12345'], 'selection.invalid', /not an account ID: "12345" \(an account ID is 12 digits\)/],
-    [['999999999999'], 'selection.unknown-account', /no cluster of fleet\.yaml is in account 999999999999; its accounts: 111122223333, 444455556666/],
+    [
+      ['999999999999'],
+      'selection.unknown-account',
+      /no cluster of fleet\.yaml is in account 999999999999; its accounts: 111122223333, 444455556666/,
+    ],
   ])('refuses the account list %j as a user error', (accounts, code, message) => {
     const state = fleet(['111122223333', '444455556666'], 1);
     let caught: unknown;

@@ -3,7 +3,13 @@ import { SsoRoleIndex, isSsoPath, permissionSetOfRoleName, type IamRole } from '
 
 const ACCOUNT = '111122223333';
 function role(roleName: string, path = '/aws-reserved/sso.amazonaws.com/'): IamRole {
-  return { roleName, path, arn: `arn:aws:iam::${ACCOUNT}:role${path}${roleName}`, roleId: 'AROAEXAMPLE', createDate: '2025-01-01T00:00:00Z' };
+  return {
+    roleName,
+    path,
+    arn: `arn:aws:iam::${ACCOUNT}:role${path}${roleName}`,
+    roleId: 'AROAEXAMPLE',
+    createDate: '2025-01-01T00:00:00Z',
+  };
 }
 
 describe('permissionSetOfRoleName', () => {
@@ -60,7 +66,10 @@ describe('SsoRoleIndex', () => {
 
   it('matches the exact name only', () => {
     expect(index.resolve('Admin')).toEqual({ status: 'unresolved', permissionSet: 'Admin' });
-    expect(index.resolve('Admin_ReadOnly')).toMatchObject({ status: 'resolved', roleName: 'AWSReservedSSO_Admin_ReadOnly_0123456789abcdef' });
+    expect(index.resolve('Admin_ReadOnly')).toMatchObject({
+      status: 'resolved',
+      roleName: 'AWSReservedSSO_Admin_ReadOnly_0123456789abcdef',
+    });
     expect(index.resolve('admin_readonly')).toMatchObject({ status: 'unresolved' });
   });
 
@@ -92,7 +101,9 @@ describe('SsoRoleIndex', () => {
 
 describe('did you mean', () => {
   const index = new SsoRoleIndex(
-    ['Admin', 'AdministratorAccess', 'ReadOnly', 'ReadOnlyAccess', 'Data.Eng+Ops@Payments'].map((set, i) => role(`AWSReservedSSO_${set}_${String(i).repeat(16)}`)),
+    ['Admin', 'AdministratorAccess', 'ReadOnly', 'ReadOnlyAccess', 'Data.Eng+Ops@Payments'].map((set, i) =>
+      role(`AWSReservedSSO_${set}_${String(i).repeat(16)}`),
+    ),
     'aws',
     ACCOUNT,
   );

@@ -46,15 +46,19 @@ interface Prepared {
 }
 
 const started = process.hrtime.bigint();
-const child = spawn(process.execPath, [
-  'packages/sim/dist/main.js',
-  '--accounts',
-  String(accounts),
-  '--clusters-per-account',
-  String(perAccount),
-  '--sso-roles',
-  String(values['sso-roles']),
-], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    'packages/sim/dist/main.js',
+    '--accounts',
+    String(accounts),
+    '--clusters-per-account',
+    String(perAccount),
+    '--sso-roles',
+    String(values['sso-roles']),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const firstLine = await new Promise<string>((resolve, reject) => {
   const lines = createInterface({ input: child.stdout });
   lines.once('line', resolve);
@@ -65,7 +69,10 @@ const startMs = Number(process.hrtime.bigint() - started) / 1e6;
 /** The simulator process's CPU time so far (user + system, ms), or undefined without /proc. */
 function simCpuMs(): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields =
+      readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
     const ticksPerSecond = 100;
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
   } catch {
@@ -78,7 +85,15 @@ const aws = new URL(info.awsEndpoint);
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: concurrency });
 const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: concurrency, rejectUnauthorized: false });
 
-async function sign(creds: Creds, service: string, region: string, method: string, path: string, body: string, query: Record<string, string> = {}): Promise<Prepared> {
+async function sign(
+  creds: Creds,
+  service: string,
+  region: string,
+  method: string,
+  path: string,
+  body: string,
+  query: Record<string, string> = {},
+): Promise<Prepared> {
   const signer = new SignatureV4({ credentials: creds, region, service, sha256: Hash.bind(null, 'sha256') });
   const req = new HttpRequest({
     method,
@@ -92,7 +107,12 @@ async function sign(creds: Creds, service: string, region: string, method: strin
   });
   const signed = await signer.sign(req);
   const qs = new URLSearchParams(query).toString();
-  return { url: new URL(`${info.awsEndpoint}${path}${qs === '' ? '' : `?${qs}`}`), method, headers: signed.headers as Record<string, string>, body };
+  return {
+    url: new URL(`${info.awsEndpoint}${path}${qs === '' ? '' : `?${qs}`}`),
+    method,
+    headers: signed.headers as Record<string, string>,
+    body,
+  };
 }
 
 function send(p: Prepared): Promise<{ status: number; body: string }> {
@@ -123,7 +143,15 @@ async function assume(account: string): Promise<Creds> {
 async function load(
   name: string,
   requests: Prepared[],
-): Promise<{ operation: string; requests: number; perSecond: number; p50Ms: number; p99Ms: number; errors: number; simCpuUsPerRequest: number | null }> {
+): Promise<{
+  operation: string;
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  simCpuUsPerRequest: number | null;
+}> {
   const latencies: number[] = [];
   let errors = 0;
   let i = 0;
@@ -146,20 +174,47 @@ async function load(
   latencies.sort((a, b) => a - b);
   const q = (f: number): number => Number((latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? 0).toFixed(2));
   const total = latencies.length + errors;
-  const simCpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || total === 0 ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / total);
-  return { operation: name, requests: total, perSecond: Math.round(total / seconds), p50Ms: q(0.5), p99Ms: q(0.99), errors, simCpuUsPerRequest };
+  const simCpuUsPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined || total === 0 ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / total);
+  return {
+    operation: name,
+    requests: total,
+    perSecond: Math.round(total / seconds),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    errors,
+    simCpuUsPerRequest,
+  };
 }
 
 try {
-  const sample = Array.from({ length: Math.min(50, accounts) }, (_, i) => String(100_000_000_000 + Math.floor((i * accounts) / Math.min(50, accounts))));
+  const sample = Array.from({ length: Math.min(50, accounts) }, (_, i) =>
+    String(100_000_000_000 + Math.floor((i * accounts) / Math.min(50, accounts))),
+  );
   const sessions = await Promise.all(sample.map(assume));
   const listRoles = await Promise.all(
-    sessions.map((s) => sign(s, 'iam', 'us-east-1', 'POST', '/', 'Action=ListRoles&Version=2010-05-08&PathPrefix=%2Faws-reserved%2Fsso.amazonaws.com%2F&MaxItems=1000')),
+    sessions.map((s) =>
+      sign(
+        s,
+        'iam',
+        'us-east-1',
+        'POST',
+        '/',
+        'Action=ListRoles&Version=2010-05-08&PathPrefix=%2Faws-reserved%2Fsso.amazonaws.com%2F&MaxItems=1000',
+      ),
+    ),
   );
   const describe = await Promise.all(sessions.map((s) => sign(s, 'eks', 'eu-west-1', 'GET', '/clusters/cluster-000', '')));
   const assumeRole = await Promise.all(
     sample.map((account) =>
-      sign(hub, 'sts', 'eu-west-1', 'POST', '/', `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(`arn:aws:iam::${account}:role/eks-auth-hub-spoke`)}&RoleSessionName=bench&ExternalId=example-external-id`),
+      sign(
+        hub,
+        'sts',
+        'eu-west-1',
+        'POST',
+        '/',
+        `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(`arn:aws:iam::${account}:role/eks-auth-hub-spoke`)}&RoleSessionName=bench&ExternalId=example-external-id`,
+      ),
     ),
   );
   // A cluster read: DescribeCluster for the endpoint, then a token presigned like `aws eks get-token`.
@@ -169,12 +224,24 @@ try {
     const endpoint = (JSON.parse(res.body) as { cluster: { endpoint: string } }).cluster.endpoint;
     const signer = new SignatureV4({ credentials: s, region: 'eu-west-1', service: 'sts', sha256: Hash.bind(null, 'sha256') });
     const presigned = await signer.presign(
-      new HttpRequest({ method: 'GET', protocol: 'https:', hostname: 'sts.eu-west-1.amazonaws.com', path: '/', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: 'sts.eu-west-1.amazonaws.com', 'x-k8s-aws-id': 'cluster-000' } }),
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'https:',
+        hostname: 'sts.eu-west-1.amazonaws.com',
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: 'sts.eu-west-1.amazonaws.com', 'x-k8s-aws-id': 'cluster-000' },
+      }),
       { expiresIn: 60 },
     );
     const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
     const token = `k8s-aws-v1.${Buffer.from(`https://sts.eu-west-1.amazonaws.com/?${query}`).toString('base64url')}`;
-    kubeGets.push({ url: new URL(`${endpoint}/api/v1/namespaces/kube-system/configmaps/aws-auth`), method: 'GET', headers: { authorization: `Bearer ${token}` }, body: '' });
+    kubeGets.push({
+      url: new URL(`${endpoint}/api/v1/namespaces/kube-system/configmaps/aws-auth`),
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}` },
+      body: '',
+    });
   }
   // Every generated cluster-000 is created by the spoke role: the read is authorised; 404 when it has no aws-auth.
   const kubeExisting: Prepared[] = [];
@@ -185,11 +252,20 @@ try {
   results.push(await load('iam:ListRoles (40 SSO roles)', listRoles));
   results.push(await load('eks:DescribeCluster', describe));
   if (kubeExisting.length > 0) results.push(await load('k8s:get aws-auth (token verified)', kubeExisting));
-  const summary = { world: { accounts, clusters: accounts * perAccount, ssoRolesPerAccount: Number(values['sso-roles']) }, startMs: Math.round(startMs), concurrency, results };
-  process.stdout.write(`simulator with ${summary.world.clusters} clusters in ${accounts} accounts: up in ${summary.startMs} ms (process start included)\n`);
+  const summary = {
+    world: { accounts, clusters: accounts * perAccount, ssoRolesPerAccount: Number(values['sso-roles']) },
+    startMs: Math.round(startMs),
+    concurrency,
+    results,
+  };
+  process.stdout.write(
+    `simulator with ${summary.world.clusters} clusters in ${accounts} accounts: up in ${summary.startMs} ms (process start included)\n`,
+  );
   for (const r of results) {
     const cpu = r.simCpuUsPerRequest === null ? '' : `   simulator CPU ${r.simCpuUsPerRequest} µs/req`;
-    process.stdout.write(`  ${r.operation.padEnd(36)} ${String(r.perSecond).padStart(6)} req/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms   errors ${r.errors}${cpu}\n`);
+    process.stdout.write(
+      `  ${r.operation.padEnd(36)} ${String(r.perSecond).padStart(6)} req/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms   errors ${r.errors}${cpu}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 } finally {

@@ -198,9 +198,21 @@ export function identityOf(credential: Credential): Identity {
   const assumed = /^arn:([^:]+):sts::([0-9]{12}):assumed-role\/([^/]+)\/(.+)$/.exec(credential.arn);
   if (assumed !== null) {
     const [, partition, account = '', role, session] = assumed;
-    return { arn: `arn:${partition}:iam::${account}:role/${role}`, account, userId: credential.userId, accessKeyId: credential.accessKeyId, sessionName: session };
+    return {
+      arn: `arn:${partition}:iam::${account}:role/${role}`,
+      account,
+      userId: credential.userId,
+      accessKeyId: credential.accessKeyId,
+      sessionName: session,
+    };
   }
-  return { arn: credential.arn, account: credential.account, userId: credential.userId, accessKeyId: credential.accessKeyId, sessionName: undefined };
+  return {
+    arn: credential.arn,
+    account: credential.account,
+    userId: credential.userId,
+    accessKeyId: credential.accessKeyId,
+    sessionName: undefined,
+  };
 }
 
 export interface Mapping {
@@ -309,7 +321,8 @@ class ReadList {
         const entryArn = fields[arnField];
         if (typeof entryArn !== 'string') continue;
         const mapping = asMapping(fields);
-        if (mapping !== undefined) built.set(entryArn.toLowerCase(), Object.freeze({ username: mapping.username, groups: Object.freeze([...mapping.groups]) }));
+        if (mapping !== undefined)
+          built.set(entryArn.toLowerCase(), Object.freeze({ username: mapping.username, groups: Object.freeze([...mapping.groups]) }));
       }
       index = built;
       this.byField.set(arnField, index);

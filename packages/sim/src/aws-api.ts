@@ -47,14 +47,20 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
   if (protocol === 'query') {
     const type = error.status >= 500 ? 'Receiver' : 'Sender';
     const body = `<ErrorResponse xmlns="${XMLNS[service] ?? XMLNS['sts']}"><Error><Type>${type}</Type>${el('Code', error.code)}${el('Message', error.message)}</Error>${el('RequestId', requestId)}</ErrorResponse>`;
-    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
+    res.writeHead(error.status, {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': requestId,
+      date: httpDate(),
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
     return;
   }
   const body = JSON.stringify({ message: error.message });
   res.writeHead(error.status, {
     'content-type': 'application/json',
-    'x-amzn-requestid': requestId, date: httpDate(),
+    'x-amzn-requestid': requestId,
+    date: httpDate(),
     'x-amzn-errortype': error.code,
     'content-length': Buffer.byteLength(body),
   });
@@ -63,27 +69,49 @@ function sendError(res: ServerResponse, protocol: Protocol, service: string, err
 
 function sendXml(res: ServerResponse, service: string, action: string, result: string, requestId: string): void {
   const body = `<${action}Response xmlns="${XMLNS[service] ?? ''}"><${action}Result>${result}</${action}Result><ResponseMetadata>${el('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
-  res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, {
+    'content-type': 'text/xml',
+    'x-amzn-requestid': requestId,
+    date: httpDate(),
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
 function sendJson(res: ServerResponse, value: unknown, requestId: string): void {
   const body = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, date: httpDate(), 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'x-amzn-requestid': requestId,
+    date: httpDate(),
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
 /** Throttling, 5xx and auth errors as each protocol names them. */
 const ERRORS = {
   throttle: { query: [400, 'Throttling', 'Rate exceeded'], 'rest-json': [429, 'ThrottlingException', 'Rate exceeded'] },
-  error: { query: [500, 'InternalFailure', 'We encountered an internal error. Please try again.'], 'rest-json': [500, 'ServerException', 'Internal server error'] },
-  unknownKey: { query: [403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'], 'rest-json': [403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'] },
-  expired: { query: [403, 'ExpiredToken', 'The security token included in the request is expired'], 'rest-json': [403, 'ExpiredTokenException', 'The security token included in the request is expired'] },
+  error: {
+    query: [500, 'InternalFailure', 'We encountered an internal error. Please try again.'],
+    'rest-json': [500, 'ServerException', 'Internal server error'],
+  },
+  unknownKey: {
+    query: [403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'],
+    'rest-json': [403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'],
+  },
+  expired: {
+    query: [403, 'ExpiredToken', 'The security token included in the request is expired'],
+    'rest-json': [403, 'ExpiredTokenException', 'The security token included in the request is expired'],
+  },
   badSignature: {
     query: [403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'],
     'rest-json': [403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.'],
   },
-  missingAuth: { query: [403, 'MissingAuthenticationToken', 'Request is missing Authentication Token'], 'rest-json': [403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'] },
+  missingAuth: {
+    query: [403, 'MissingAuthenticationToken', 'Request is missing Authentication Token'],
+    'rest-json': [403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'],
+  },
 } as const;
 
 /**
@@ -97,8 +125,15 @@ const ERRORS = {
 function authorize(world: World, caller: Credential, action: string, resource: string, protocol: Protocol): void {
   const denial = world.sessionDenial(caller);
   if (denial === undefined) return;
-  const why = denial === 'explicit' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
-  throw new SimError(403, protocol === 'query' ? 'AccessDenied' : 'AccessDeniedException', `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
+  const why =
+    denial === 'explicit'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${action} action`;
+  throw new SimError(
+    403,
+    protocol === 'query' ? 'AccessDenied' : 'AccessDeniedException',
+    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`,
+  );
 }
 
 function protocolError(kind: keyof typeof ERRORS, protocol: Protocol): SimError {
@@ -151,7 +186,12 @@ export async function handleAwsRequest(ctx: AwsApiContext, request: RawRequest, 
   }
 }
 
-function authenticate(world: World, request: RawRequest, auth: NonNullable<ReturnType<typeof parseAuthorization>>, protocol: Protocol): Credential {
+function authenticate(
+  world: World,
+  request: RawRequest,
+  auth: NonNullable<ReturnType<typeof parseAuthorization>>,
+  protocol: Protocol,
+): Credential {
   const credential = world.credentials.get(auth.accessKeyId);
   if (credential === undefined) throw protocolError('unknownKey', protocol);
   const token = request.headers['x-amz-security-token'];
@@ -163,7 +203,11 @@ function authenticate(world: World, request: RawRequest, auth: NonNullable<Retur
   // Skew is measured against the real clock (clients sign with it); lifetimes against the world's
   // clock, which tests may move forward to expire sessions.
   if (Math.abs(date.getTime() - Date.now()) > SKEW_MS) {
-    throw new SimError(403, protocol === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'Signature expired: the request time is too far from the server time.');
+    throw new SimError(
+      403,
+      protocol === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
+      'Signature expired: the request time is too far from the server time.',
+    );
   }
   if (!verifyHeaderSignature(request, auth, credential, date)) throw protocolError('badSignature', protocol);
   return credential;
@@ -185,15 +229,32 @@ function trustNames(trust: { principal: string }, caller: Credential, partition:
   return caller.roleArn !== undefined && principal === caller.roleArn.toLowerCase();
 }
 
-function handleSts(ctx: AwsApiContext, caller: Credential, form: Record<string, string | string[]>, request: RawRequest, res: ServerResponse, requestId: string): void {
+function handleSts(
+  ctx: AwsApiContext,
+  caller: Credential,
+  form: Record<string, string | string[]>,
+  request: RawRequest,
+  res: ServerResponse,
+  requestId: string,
+): void {
   const action = one(form, 'Action');
   const world = ctx.world;
   if (action === 'GetCallerIdentity') {
     const result = { Arn: caller.arn, UserId: caller.userId, Account: caller.account };
     if (String(request.headers.accept ?? '').includes('application/json')) {
-      sendJson(res, { GetCallerIdentityResponse: { GetCallerIdentityResult: result, ResponseMetadata: { RequestId: requestId } } }, requestId);
+      sendJson(
+        res,
+        { GetCallerIdentityResponse: { GetCallerIdentityResult: result, ResponseMetadata: { RequestId: requestId } } },
+        requestId,
+      );
     } else {
-      sendXml(res, 'sts', 'GetCallerIdentity', `${el('Arn', result.Arn)}${el('UserId', result.UserId)}${el('Account', result.Account)}`, requestId);
+      sendXml(
+        res,
+        'sts',
+        'GetCallerIdentity',
+        `${el('Arn', result.Arn)}${el('UserId', result.UserId)}${el('Account', result.Account)}`,
+        requestId,
+      );
     }
     return;
   }
@@ -203,7 +264,11 @@ function handleSts(ctx: AwsApiContext, caller: Credential, form: Record<string, 
   const externalId = one(form, 'ExternalId');
   const durationText = one(form, 'DurationSeconds');
   if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    throw new SimError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`);
+    throw new SimError(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`,
+    );
   }
   const parsed = /^arn:([^:]+):iam::([0-9]{12}):role\/(?:.*\/)?([\w+=,.@-]{1,64})$/.exec(roleArn);
   const denied = (): SimError =>
@@ -274,14 +339,24 @@ function roleMember(r: Role): string {
   return member;
 }
 
-function handleIam(ctx: AwsApiContext, caller: Credential, form: Record<string, string | string[]>, res: ServerResponse, requestId: string): void {
+function handleIam(
+  ctx: AwsApiContext,
+  caller: Credential,
+  form: Record<string, string | string[]>,
+  res: ServerResponse,
+  requestId: string,
+): void {
   const action = one(form, 'Action');
   if (action !== 'ListRoles') throw new SimError(400, 'InvalidAction', `Could not find operation ${action ?? ''} for version 2010-05-08`);
   const prefix = one(form, 'PathPrefix') ?? '/';
   const maxItemsText = one(form, 'MaxItems');
   const maxItems = maxItemsText === undefined ? 100 : Number(maxItemsText);
   if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
-    throw new SimError(400, 'ValidationError', `1 validation error detected: Value '${maxItemsText ?? ''}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+    throw new SimError(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${maxItemsText ?? ''}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+    );
   }
   authorize(ctx.world, caller, 'iam:ListRoles', `arn:${ctx.world.partition}:iam::${caller.account}:role${prefix}`, 'query');
   const marker = one(form, 'Marker');
@@ -323,10 +398,15 @@ function eksRoute(method: string, rawPath: string): { operation: string; params:
   return undefined;
 }
 
-function paginate<T>(items: readonly T[], query: Record<string, string | string[]>, cap: number): { page: T[]; nextToken: string | undefined } {
+function paginate<T>(
+  items: readonly T[],
+  query: Record<string, string | string[]>,
+  cap: number,
+): { page: T[]; nextToken: string | undefined } {
   const maxText = query['maxResults'];
   const max = maxText === undefined ? cap : Number(maxText);
-  if (!Number.isInteger(max) || max < 1 || max > 100) throw new SimError(400, 'InvalidParameterException', 'maxResults must be between 1 and 100');
+  if (!Number.isInteger(max) || max < 1 || max > 100)
+    throw new SimError(400, 'InvalidParameterException', 'maxResults must be between 1 and 100');
   const tokenText = query['nextToken'];
   let start = 0;
   try {
@@ -362,7 +442,8 @@ function handleEks(
   res: ServerResponse,
   requestId: string,
 ): void {
-  if (route === undefined) throw new SimError(404, 'UnknownOperationException', `no EKS operation for ${request.method} ${request.rawPath}`);
+  if (route === undefined)
+    throw new SimError(404, 'UnknownOperationException', `no EKS operation for ${request.method} ${request.rawPath}`);
   const world = ctx.world;
   authorize(world, caller, `eks:${route.operation}`, eksResource(world.partition, region, caller.account, route), 'rest-json');
   const query = parseRawQuery(request.rawQuery);
@@ -377,7 +458,11 @@ function handleEks(
   };
   switch (route.operation) {
     case 'ListClusters': {
-      const { page, nextToken } = paginate(clusters.map((c) => c.name), query, cap);
+      const { page, nextToken } = paginate(
+        clusters.map((c) => c.name),
+        query,
+        cap,
+      );
       return sendJson(res, { clusters: page, ...(nextToken === undefined ? {} : { nextToken }) }, requestId);
     }
     case 'DescribeCluster': {
@@ -434,7 +519,8 @@ function handleEks(
     case 'DescribeFargateProfile': {
       const c = cluster();
       const fp = c.fargateProfiles.get(route.params[1] ?? '');
-      if (fp === undefined) throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${route.params[1] ?? ''}.`);
+      if (fp === undefined)
+        throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${route.params[1] ?? ''}.`);
       return sendJson(
         res,
         {

@@ -19,7 +19,8 @@ export const MAX_CONFIGMAP_DATA_BYTES = 1024 * 1024;
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const MAX_CONFIG_KEY_LENGTH = 253;
-const QUALIFIED_NAME = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const QUALIFIED_NAME =
+  /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface OwnerReference {
@@ -159,7 +160,14 @@ function ownerReferences(value: unknown): OwnerReference[] {
       if (typeof v !== 'boolean') throw typeError(v, `OwnerReference.metadata.ownerReferences.${key}`, 'bool');
       return { [key]: v };
     };
-    return { apiVersion: text('apiVersion'), kind: text('kind'), name: text('name'), uid: text('uid'), ...flag('controller'), ...flag('blockOwnerDeletion') };
+    return {
+      apiVersion: text('apiVersion'),
+      kind: text('kind'),
+      name: text('name'),
+      uid: text('uid'),
+      ...flag('controller'),
+      ...flag('blockOwnerDeletion'),
+    };
   });
 }
 
@@ -172,7 +180,8 @@ export function decodeConfigMap(body: Record<string, unknown>): ConfigMapContent
     if (problem !== undefined) throw new ConfigMapDecodeError(problem);
   }
   const immutable = body['immutable'];
-  if (immutable !== undefined && immutable !== null && typeof immutable !== 'boolean') throw typeError(immutable, 'ConfigMap.immutable', 'bool');
+  if (immutable !== undefined && immutable !== null && typeof immutable !== 'boolean')
+    throw typeError(immutable, 'ConfigMap.immutable', 'bool');
   const finalizers = meta['finalizers'] ?? [];
   if (!Array.isArray(finalizers) || !finalizers.every((f): f is string => typeof f === 'string')) {
     throw typeError(finalizers, 'ObjectMeta.metadata.finalizers', '[]string');
@@ -187,7 +196,9 @@ export function decodeConfigMap(body: Record<string, unknown>): ConfigMapContent
     annotations: stringMap(meta['annotations'], 'ObjectMeta.metadata.annotations'),
     ownerReferences: ownerReferences(meta['ownerReferences']),
     finalizers: [...finalizers],
-    managedFields: managed.map((entry: unknown) => ({ ...(asObject(entry, 'ObjectMeta.metadata.managedFields', 'v1.ManagedFieldsEntry') ?? {}) })),
+    managedFields: managed.map((entry: unknown) => ({
+      ...(asObject(entry, 'ObjectMeta.metadata.managedFields', 'v1.ManagedFieldsEntry') ?? {}),
+    })),
   };
 }
 
@@ -224,7 +235,9 @@ export function configKeyProblems(key: string): string[] {
   const problems: string[] = [];
   if (key.length > MAX_CONFIG_KEY_LENGTH) problems.push(`must be no more than ${MAX_CONFIG_KEY_LENGTH} characters`);
   if (!CONFIG_KEY.test(key)) {
-    problems.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+    problems.push(
+      "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    );
   }
   if (key === '.') problems.push("must not be '.'");
   else if (key === '..') problems.push("must not be '..'");
@@ -266,8 +279,10 @@ export function validateConfigMap(content: ConfigMapContent): FieldError[] {
 function validateMetadata(content: ConfigMapContent): FieldError[] {
   const errors: FieldError[] = [];
   let annotationBytes = 0;
-  for (const [key, value] of Object.entries(content.annotations ?? {})) annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-  if (annotationBytes > MAX_ANNOTATIONS_BYTES) errors.push(tooLong(['metadata', 'annotations'], 'metadata.annotations', MAX_ANNOTATIONS_BYTES));
+  for (const [key, value] of Object.entries(content.annotations ?? {}))
+    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  if (annotationBytes > MAX_ANNOTATIONS_BYTES)
+    errors.push(tooLong(['metadata', 'annotations'], 'metadata.annotations', MAX_ANNOTATIONS_BYTES));
   const refs = content.ownerReferences ?? [];
   for (const ref of refs) {
     for (const key of ['apiVersion', 'kind', 'name', 'uid'] as const) {
@@ -288,7 +303,14 @@ function validateMetadata(content: ConfigMapContent): FieldError[] {
   }
   (content.finalizers ?? []).forEach((finalizer) => {
     if (!QUALIFIED_NAME.test(finalizer) || finalizer.length > 316) {
-      errors.push(invalid(['metadata', 'finalizers'], 'metadata.finalizers', finalizer, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+      errors.push(
+        invalid(
+          ['metadata', 'finalizers'],
+          'metadata.finalizers',
+          finalizer,
+          "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        ),
+      );
     }
   });
   return errors;
@@ -305,7 +327,13 @@ export function validateConfigMapUpdate(next: ConfigMapContent, old: ConfigMapOb
   if (old.deletionTimestamp !== undefined) {
     const added = (next.finalizers ?? []).filter((f) => !old.finalizers.includes(f));
     if (added.length > 0) {
-      errors.push(forbidden(['metadata', 'finalizers'], 'metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+      errors.push(
+        forbidden(
+          ['metadata', 'finalizers'],
+          'metadata.finalizers',
+          `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+        ),
+      );
     }
   }
   if (old.immutable === true) {
@@ -322,7 +350,10 @@ export function validateConfigMapUpdate(next: ConfigMapContent, old: ConfigMapOb
  * The managedFields an update stores: the body's when it has some, none when it sends exactly one
  * empty entry, else the stored ones (so clients that do not know the field cannot drop it).
  */
-export function managedFieldsAfterUpdate(sent: readonly ManagedFieldsEntry[] | undefined, stored: readonly ManagedFieldsEntry[]): ManagedFieldsEntry[] {
+export function managedFieldsAfterUpdate(
+  sent: readonly ManagedFieldsEntry[] | undefined,
+  stored: readonly ManagedFieldsEntry[],
+): ManagedFieldsEntry[] {
   if (sent === undefined || sent.length === 0) return [...stored];
   if (sent.length === 1 && Object.keys(sent[0] ?? {}).length === 0) return [];
   return [...sent];

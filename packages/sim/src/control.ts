@@ -43,7 +43,12 @@ export class SimControl {
     return { roleArn: this.world.provisionPermissionSet(account, permissionSet, { region }).arn };
   }
 
-  createRole(account: string, name: string, path = '/', trust: readonly { principal: string; externalId?: string }[] = []): { roleArn: string } {
+  createRole(
+    account: string,
+    name: string,
+    path = '/',
+    trust: readonly { principal: string; externalId?: string }[] = [],
+  ): { roleArn: string } {
     return { roleArn: this.world.addRole(account, { name, path, trust }).arn };
   }
 
@@ -88,23 +93,28 @@ export class SimControl {
   }
 
   removeNodegroup(ref: ClusterRef, name: string): void {
-    if (!this.cluster(ref).nodegroups.delete(name)) throw new SimError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`);
+    if (!this.cluster(ref).nodegroups.delete(name))
+      throw new SimError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`);
   }
 
   addFargateProfile(ref: ClusterRef, name: string, podExecutionRoleArn: string): void {
     const cluster = this.cluster(ref);
-    if (cluster.fargateProfiles.has(name)) throw new SimError(409, 'ResourceInUseException', `Fargate Profile already exists with name ${name}`);
+    if (cluster.fargateProfiles.has(name))
+      throw new SimError(409, 'ResourceInUseException', `Fargate Profile already exists with name ${name}`);
     cluster.fargateProfiles.set(name, { name, podExecutionRoleArn, createdAt: new Date(this.world.now()) });
   }
 
   removeFargateProfile(ref: ClusterRef, name: string): void {
-    if (!this.cluster(ref).fargateProfiles.delete(name)) throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${name}.`);
+    if (!this.cluster(ref).fargateProfiles.delete(name))
+      throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${name}.`);
   }
 
   /** The live `kube-system/aws-auth`, or null when the cluster has none. */
   readAwsAuth(ref: ClusterRef): AwsAuthState | null {
     const object = this.cluster(ref).configMaps.get('kube-system/aws-auth');
-    return object === undefined ? null : { data: { ...object.data }, annotations: { ...object.annotations }, resourceVersion: object.resourceVersion };
+    return object === undefined
+      ? null
+      : { data: { ...object.data }, annotations: { ...object.annotations }, resourceVersion: object.resourceVersion };
   }
 
   /**
@@ -227,14 +237,26 @@ const ROUTES: Record<string, Handler> = {
     return c.reprovisionPermissionSet(account, permissionSet);
   },
   'POST /_sim/permission-sets/provision': (c, b) => {
-    const { account, permissionSet, region } = z.strictObject({ account: z.string(), permissionSet: z.string(), region: z.string().optional() }).parse(b);
+    const { account, permissionSet, region } = z
+      .strictObject({ account: z.string(), permissionSet: z.string(), region: z.string().optional() })
+      .parse(b);
     return c.provisionPermissionSet(account, permissionSet, region);
   },
   'POST /_sim/roles': (c, b) => {
     const r = z
-      .strictObject({ account: z.string(), name: z.string(), path: z.string().default('/'), trust: z.array(z.strictObject({ principal: z.string(), externalId: z.string().optional() })).default([]) })
+      .strictObject({
+        account: z.string(),
+        name: z.string(),
+        path: z.string().default('/'),
+        trust: z.array(z.strictObject({ principal: z.string(), externalId: z.string().optional() })).default([]),
+      })
       .parse(b);
-    return c.createRole(r.account, r.name, r.path, r.trust.map((t) => ({ principal: t.principal, ...(t.externalId === undefined ? {} : { externalId: t.externalId }) })));
+    return c.createRole(
+      r.account,
+      r.name,
+      r.path,
+      r.trust.map((t) => ({ principal: t.principal, ...(t.externalId === undefined ? {} : { externalId: t.externalId }) })),
+    );
   },
   'DELETE /_sim/roles': (c, b) => {
     const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
@@ -278,9 +300,12 @@ const ROUTES: Record<string, Handler> = {
     c.removeFargateProfile(r, r.name);
     return {};
   },
-  'GET /_sim/aws-auth': (c, _b, q) => c.readAwsAuth(ref.parse({ account: q.get('account'), region: q.get('region'), cluster: q.get('cluster') })),
+  'GET /_sim/aws-auth': (c, _b, q) =>
+    c.readAwsAuth(ref.parse({ account: q.get('account'), region: q.get('region'), cluster: q.get('cluster') })),
   'PUT /_sim/aws-auth': (c, b) => {
-    const r = ref.extend({ data: z.record(z.string(), z.string()).nullable(), annotations: z.record(z.string(), z.string()).optional() }).parse(b);
+    const r = ref
+      .extend({ data: z.record(z.string(), z.string()).nullable(), annotations: z.record(z.string(), z.string()).optional() })
+      .parse(b);
     return c.editAwsAuth(r, r.data, r.annotations);
   },
   'PUT /_sim/configmaps': (c, b) => {
@@ -288,7 +313,17 @@ const ROUTES: Record<string, Handler> = {
     return c.putConfigMap(r, r.object as ConfigMapManifestInput);
   },
   'POST /_sim/configmaps/pad': (c, b) => {
-    const r = ref.extend({ namespace: z.string(), name: z.string(), bytes: z.number().int().min(0).max(512 * 1024 * 1024) }).parse(b);
+    const r = ref
+      .extend({
+        namespace: z.string(),
+        name: z.string(),
+        bytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(512 * 1024 * 1024),
+      })
+      .parse(b);
     return c.padConfigMap(r, r.namespace, r.name, r.bytes);
   },
   'PUT /_sim/list-roles-page-size': (c, b) => {
@@ -330,7 +365,14 @@ const ROUTES: Record<string, Handler> = {
   'GET /_sim/clusters': (c) => c.clusters(),
 };
 
-export function handleControlRequest(control: SimControl, method: string, rawPath: string, rawQuery: string, body: Buffer, res: ServerResponse): void {
+export function handleControlRequest(
+  control: SimControl,
+  method: string,
+  rawPath: string,
+  rawQuery: string,
+  body: Buffer,
+  res: ServerResponse,
+): void {
   const handler = ROUTES[`${method} ${rawPath}`];
   const reply = (status: number, value: unknown): void => {
     const text = JSON.stringify(value ?? null);

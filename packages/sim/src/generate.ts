@@ -19,7 +19,10 @@ export interface GenerateOptions {
 }
 
 export const GENERATED_MANAGEMENT_ACCOUNT = '999900000000';
-export const GENERATED_HUB_KEY = { accessKeyId: 'AKIASIMGENERATED0001', secretAccessKey: 'generatedWorldSecretKeyForTheHub00000000' } as const;
+export const GENERATED_HUB_KEY = {
+  accessKeyId: 'AKIASIMGENERATED0001',
+  secretAccessKey: 'generatedWorldSecretKeyForTheHub00000000',
+} as const;
 export const SPOKE_ROLE = 'eks-auth-hub-spoke';
 
 /** The account ID of the i-th generated account. */
@@ -29,7 +32,9 @@ export function generatedAccountId(index: number): string {
 
 /** The permission set names every generated account has. */
 export function generatedPermissionSets(count: number): string[] {
-  return Array.from({ length: count }, (_, j) => (j === 0 ? 'AdministratorAccess' : j === 1 ? 'ReadOnly' : `Team${String(j).padStart(3, '0')}`));
+  return Array.from({ length: count }, (_, j) =>
+    j === 0 ? 'AdministratorAccess' : j === 1 ? 'ReadOnly' : `Team${String(j).padStart(3, '0')}`,
+  );
 }
 
 export function generateWorld(options: GenerateOptions): WorldFileInput {
@@ -51,7 +56,10 @@ export function generateWorld(options: GenerateOptions): WorldFileInput {
       ];
       const withAwsAuth = random.chance(awsAuthShare);
       const nodeEntries = nodegroups
-        .map((n) => `- rolearn: ${n.nodeRole}\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes${n.amiType.startsWith('WINDOWS') ? ', eks:kube-proxy-windows' : ''}]\n`)
+        .map(
+          (n) =>
+            `- rolearn: ${n.nodeRole}\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes${n.amiType.startsWith('WINDOWS') ? ', eks:kube-proxy-windows' : ''}]\n`,
+        )
         .join('');
       return {
         name: `cluster-${String(k).padStart(3, '0')}`,

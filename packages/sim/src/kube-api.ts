@@ -62,7 +62,12 @@ function send(res: ServerResponse, status: number, value: unknown): void {
 
 function sendBody(res: ServerResponse, status: number, body: string | Buffer): void {
   // The Date header from the same clock the simulator judges signatures and tokens by (clients correct skew with it).
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', date: httpDate() });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache, private',
+    date: httpDate(),
+  });
   res.end(body);
 }
 
@@ -71,11 +76,15 @@ function sendBody(res: ServerResponse, status: number, body: string | Buffer): v
  * (and deletion mark) stay as they were: a stored object is only ever replaced by a new one, or
  * marked for deletion under a new resourceVersion. Entries go with their objects.
  */
-const renderedBodies = new WeakMap<ConfigMapObject, { readonly resourceVersion: string; readonly deletionTimestamp: string | undefined; readonly body: Buffer }>();
+const renderedBodies = new WeakMap<
+  ConfigMapObject,
+  { readonly resourceVersion: string; readonly deletionTimestamp: string | undefined; readonly body: Buffer }
+>();
 
 function renderedBody(object: ConfigMapObject): Buffer {
   const cached = renderedBodies.get(object);
-  if (cached !== undefined && cached.resourceVersion === object.resourceVersion && cached.deletionTimestamp === object.deletionTimestamp) return cached.body;
+  if (cached !== undefined && cached.resourceVersion === object.resourceVersion && cached.deletionTimestamp === object.deletionTimestamp)
+    return cached.body;
   const body = Buffer.from(JSON.stringify(render(object)));
   renderedBodies.set(object, { resourceVersion: object.resourceVersion, deletionTimestamp: object.deletionTimestamp, body });
   return body;
@@ -201,7 +210,12 @@ function forbidden(identity: Identity, r: Route): StatusError {
 function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerResponse): number {
   const world = ctx.world;
   if (r.verb === 'discovery') {
-    if (r.discovery === 'api') send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: ctx.address() }] });
+    if (r.discovery === 'api')
+      send(res, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: ctx.address() }],
+      });
     else if (r.discovery === 'apis') send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
     else
       send(res, 200, {
@@ -249,7 +263,11 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       const name = r.name ?? '';
       const body = readObject(request);
       if (metadataName(body) !== name) {
-        throw new StatusError(400, 'BadRequest', `the name of the object (${metadataName(body)}) does not match the name on the URL (${name})`);
+        throw new StatusError(
+          400,
+          'BadRequest',
+          `the name of the object (${metadataName(body)}) does not match the name on the URL (${name})`,
+        );
       }
       checkNamespace(body, namespace);
       const existing = cluster.configMaps.get(key(name));
@@ -260,7 +278,10 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
     }
     case 'patch': {
       const name = r.name ?? '';
-      const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const type =
+        String(request.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim() ?? '';
       const existing = cluster.configMaps.get(key(name));
       let patched: Record<string, unknown>;
       if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
@@ -270,12 +291,21 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
         patched = mergePatch(render(existing), patch) as Record<string, unknown>;
       } else if (type === 'application/apply-patch+yaml') {
         const query = new URLSearchParams(request.rawQuery);
-        if (!query.get('fieldManager')) throw new StatusError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+        if (!query.get('fieldManager'))
+          throw new StatusError(
+            400,
+            'BadRequest',
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+          );
         const patch = readObject(request, 'yaml');
         if (existing !== undefined) checkResourceVersion(patch, existing, name);
         patched = existing === undefined ? patch : (mergePatch(render(existing), patch) as Record<string, unknown>);
       } else {
-        throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`);
+        throw new StatusError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`,
+        );
       }
       if (metadataName(patched, name) !== name) throw new StatusError(400, 'BadRequest', 'metadata.name cannot be changed by a patch');
       if (existing === undefined) {
@@ -292,7 +322,10 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       if (request.body.length > 0) {
         const options = readObject(request);
         const preconditions = options['preconditions'];
-        const rv = typeof preconditions === 'object' && preconditions !== null ? (preconditions as Record<string, unknown>)['resourceVersion'] : undefined;
+        const rv =
+          typeof preconditions === 'object' && preconditions !== null
+            ? (preconditions as Record<string, unknown>)['resourceVersion']
+            : undefined;
         if (rv !== undefined && rv !== existing.resourceVersion) throw conflict(name);
       }
       if (existing.finalizers.length > 0) {
@@ -307,7 +340,13 @@ function serve(ctx: KubeApiContext, r: Route, request: KubeRequest, res: ServerR
       }
       cluster.configMaps.delete(key(name));
       cluster.resourceVersion += 1;
-      send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: 'configmaps', uid: existing.uid } });
+      send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, kind: 'configmaps', uid: existing.uid },
+      });
       return 200;
     }
   }
@@ -328,9 +367,14 @@ function readObject(request: KubeRequest, format: 'json' | 'yaml' = 'json'): Rec
     const text = request.body.toString('utf8');
     value = format === 'json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
-    throw new StatusError(400, 'BadRequest', `the request body is not valid ${format.toUpperCase()}: ${error instanceof Error ? error.message.split('\n')[0] : ''}`);
+    throw new StatusError(
+      400,
+      'BadRequest',
+      `the request body is not valid ${format.toUpperCase()}: ${error instanceof Error ? error.message.split('\n')[0] : ''}`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StatusError(400, 'BadRequest', 'the request body is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new StatusError(400, 'BadRequest', 'the request body is not an object');
   return value as Record<string, unknown>;
 }
 
@@ -361,7 +405,8 @@ function checkResourceVersion(body: Record<string, unknown>, existing: ConfigMap
 }
 
 function decode(body: Record<string, unknown>): ConfigMapContent {
-  if (body['kind'] !== undefined && body['kind'] !== 'ConfigMap') throw new StatusError(400, 'BadRequest', `expected kind ConfigMap, got ${String(body['kind'])}`);
+  if (body['kind'] !== undefined && body['kind'] !== 'ConfigMap')
+    throw new StatusError(400, 'BadRequest', `expected kind ConfigMap, got ${String(body['kind'])}`);
   try {
     return decodeConfigMap(body);
   } catch (error) {
@@ -386,7 +431,8 @@ function update(world: World, cluster: Cluster, existing: ConfigMapObject, body:
     managedFields: managedFieldsAfterUpdate(content.managedFields, existing.managedFields),
   });
   // A deletion that waited for finalizers completes when the last one goes.
-  if (stored.deletionTimestamp !== undefined && stored.finalizers.length === 0) cluster.configMaps.delete(`${stored.namespace}/${stored.name}`);
+  if (stored.deletionTimestamp !== undefined && stored.finalizers.length === 0)
+    cluster.configMaps.delete(`${stored.namespace}/${stored.name}`);
   return stored;
 }
 

@@ -83,7 +83,9 @@ const sim = await startSimulator({ world, awsPort: port(args.port, 'port'), kube
 // Handlers first: a client may signal as soon as it has read the first line.
 closeOnSignals(sim);
 const env = sim.env(args.region ?? 'eu-west-1');
-process.stdout.write(`${JSON.stringify({ env, awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint, control: `${sim.awsEndpoint}/_sim/` })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ env, awsEndpoint: sim.awsEndpoint, kubeEndpoint: sim.kubeEndpoint, control: `${sim.awsEndpoint}/_sim/` })}\n`,
+);
 process.stdout.write(
   [
     `simulator ready in ${Date.now() - started} ms: ${sim.world.accounts.size - 1} accounts, ${sim.world.clustersById.size} clusters`,
@@ -94,4 +96,3 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-

@@ -80,7 +80,6 @@ function safeDecode(value: string): string {
   }
 }
 
-
 export function signaturesEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
@@ -156,7 +155,9 @@ const MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
 
 /** SHA-256 in hex; the one-shot `crypto.hash` where this Node has it (20.12 and later). */
 const sha256Hex: (data: string | Uint8Array) => string =
-  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => createHash('sha256').update(data).digest('hex');
 
 const UNRESERVED = /^[A-Za-z0-9_.~-]*$/;
 
@@ -244,7 +245,9 @@ function canonicalHeaderValue(value: string): string {
 }
 
 function signature(key: KeyObject, longDate: string, scope: string, canonicalRequest: string): string {
-  return createHmac('sha256', key).update(`${ALGORITHM}\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`).digest('hex');
+  return createHmac('sha256', key)
+    .update(`${ALGORITHM}\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`)
+    .digest('hex');
 }
 
 const ACCESS_KEY_PART = /^[^/\s]+$/;
@@ -257,11 +260,26 @@ const HEADER_LIST_PART = /^[a-z0-9;._-]+$/;
  * of the form the pattern captures (always, for what the simulator verifies), the parse is these
  * very parts, so it is not run; otherwise it is.
  */
-function producedAuthorization(accessKeyId: string, shortDate: string, region: string, service: string, signedHeaders: string, signature: string): AuthorizationInfo | undefined {
-  if (ACCESS_KEY_PART.test(accessKeyId) && DATE_PART.test(shortDate) && SCOPE_PART.test(region) && SCOPE_PART.test(service) && HEADER_LIST_PART.test(signedHeaders)) {
+function producedAuthorization(
+  accessKeyId: string,
+  shortDate: string,
+  region: string,
+  service: string,
+  signedHeaders: string,
+  signature: string,
+): AuthorizationInfo | undefined {
+  if (
+    ACCESS_KEY_PART.test(accessKeyId) &&
+    DATE_PART.test(shortDate) &&
+    SCOPE_PART.test(region) &&
+    SCOPE_PART.test(service) &&
+    HEADER_LIST_PART.test(signedHeaders)
+  ) {
     return { accessKeyId, scopeDate: shortDate, region, service, signedHeaders: signedHeaders.split(';'), signature };
   }
-  return parseAuthorization(`${ALGORITHM} Credential=${accessKeyId}/${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}, SignedHeaders=${signedHeaders}, Signature=${signature}`);
+  return parseAuthorization(
+    `${ALGORITHM} Credential=${accessKeyId}/${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,7 +445,8 @@ export function presignedTokenSignature(
   keys: SigningKeyCache = signingKeys,
 ): string {
   const { longDate, shortDate } = formatDate(options.signingDate);
-  if (options.expiresIn > MAX_PRESIGNED_TTL) throw new RangeError('Signature version 4 presigned URLs must have an expiration date less than one week in the future');
+  if (options.expiresIn > MAX_PRESIGNED_TTL)
+    throw new RangeError('Signature version 4 presigned URLs must have an expiration date less than one week in the future');
   const scope = `${shortDate}/${options.region}/sts/${KEY_TYPE_IDENTIFIER}`;
   // The query the signer signs, in its sorted order: Action, Version, then the X-Amz- parameters
   // (X-Amz-Security-Token only for a session), every value escaped.

@@ -13,8 +13,12 @@ const PERMISSION_SET = /^[\w+=,.@-]{1,32}$/;
 const PATH = /^\/(?:[\x21-\x7e]+\/)?$/;
 const ARN = /^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::[0-9]{12}:[\x21-\x7e]+$/;
 
-const account = z.string({ error: 'expected a quoted 12-digit account ID' }).regex(ACCOUNT, { error: 'expected a quoted 12-digit account ID' });
-const arn = z.string({ error: 'expected an IAM ARN' }).regex(ARN, { error: 'expected an IAM ARN such as arn:aws:iam::111122223333:role/name' });
+const account = z
+  .string({ error: 'expected a quoted 12-digit account ID' })
+  .regex(ACCOUNT, { error: 'expected a quoted 12-digit account ID' });
+const arn = z
+  .string({ error: 'expected an IAM ARN' })
+  .regex(ARN, { error: 'expected an IAM ARN such as arn:aws:iam::111122223333:role/name' });
 
 export const trustSchema = z.strictObject({
   /** The principal ARN allowed to assume the role (a user, a role, or an account root). */
@@ -34,7 +38,10 @@ export const permissionSetSchema = z.strictObject({
   /** Region of the Identity Center instance when the role lives under the regional path. */
   region: z.string().regex(REGION).optional(),
   /** A fixed suffix (16 lower-case hex); random (seeded) when omitted. */
-  suffix: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  suffix: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
   /** Extra principals allowed to assume the role (so tests can act as a person signed in through SSO). */
   trust: z.array(trustSchema).default([]),
 });
@@ -64,7 +71,10 @@ export const configMapManifestSchema = z
     kind: z.literal('ConfigMap').optional(),
     metadata: z.strictObject({
       name: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { error: 'expected a DNS subdomain name such as aws-auth' }),
-      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'expected a namespace name such as kube-system' }).default('default'),
+      namespace: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'expected a namespace name such as kube-system' })
+        .default('default'),
       labels: stringMap.optional(),
       annotations: stringMap.optional(),
       ownerReferences: z
@@ -156,7 +166,9 @@ export const worldSchema = z
         principal: z.strictObject(
           {
             userName: z.string().regex(NAME).default('eks-auth-hub'),
-            accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/, { error: 'expected an access key id: AKIA and 16 upper-case letters or digits' }),
+            accessKeyId: z
+              .string()
+              .regex(/^AKIA[A-Z0-9]{16}$/, { error: 'expected an access key id: AKIA and 16 upper-case letters or digits' }),
             secretAccessKey: z.string().min(40).max(40),
           },
           { error: 'required: a mapping with accessKeyId and secretAccessKey (and optional userName)' },
@@ -182,26 +194,41 @@ export const worldSchema = z
       const clusters = new Set<string>();
       acct.clusters.forEach((cluster, j) => {
         const key = `${cluster.region}/${cluster.name}`;
-        if (clusters.has(key)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'clusters', j, 'name'], message: `cluster ${cluster.name} appears twice in ${cluster.region}` });
+        if (clusters.has(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['accounts', i, 'clusters', j, 'name'],
+            message: `cluster ${cluster.name} appears twice in ${cluster.region}`,
+          });
         clusters.add(key);
         const planted = new Set<string>(cluster.awsAuth === undefined ? [] : ['kube-system/aws-auth']);
         cluster.configMaps.forEach((cm, k) => {
           const id = `${cm.metadata.namespace}/${cm.metadata.name}`;
           if (planted.has(id)) {
             const also = id === 'kube-system/aws-auth' && cluster.awsAuth !== undefined ? ' (awsAuth plants it too)' : '';
-            ctx.addIssue({ code: 'custom', path: ['accounts', i, 'clusters', j, 'configMaps', k, 'metadata', 'name'], message: `ConfigMap ${id} appears twice${also}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', i, 'clusters', j, 'configMaps', k, 'metadata', 'name'],
+              message: `ConfigMap ${id} appears twice${also}`,
+            });
           }
           planted.add(id);
         });
       });
       const roles = new Set<string>();
       acct.roles.forEach((role, j) => {
-        if (roles.has(role.name.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'roles', j, 'name'], message: `role ${role.name} appears twice` });
+        if (roles.has(role.name.toLowerCase()))
+          ctx.addIssue({ code: 'custom', path: ['accounts', i, 'roles', j, 'name'], message: `role ${role.name} appears twice` });
         roles.add(role.name.toLowerCase());
       });
       const sets = new Set<string>();
       acct.permissionSets.forEach((set, j) => {
-        if (sets.has(set.name)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'permissionSets', j, 'name'], message: `permission set ${set.name} appears twice` });
+        if (sets.has(set.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['accounts', i, 'permissionSets', j, 'name'],
+            message: `permission set ${set.name} appears twice`,
+          });
         sets.add(set.name);
       });
     });
@@ -210,7 +237,9 @@ export const worldSchema = z
 export type WorldFile = z.output<typeof worldSchema>;
 export type WorldFileInput = z.input<typeof worldSchema>;
 
-export type WorldLoadResult = { readonly ok: true; readonly world: WorldFile } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type WorldLoadResult =
+  | { readonly ok: true; readonly world: WorldFile }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /** Parses and validates a world file; every problem located at file:line:col. */
 export function loadWorldFile(text: string, file: string): WorldLoadResult {

@@ -140,7 +140,11 @@ export class World {
       const account: Account = { id: acct.id, roles: new Map(), clusters: new Map() };
       this.accounts.set(acct.id, account);
       for (const role of acct.roles) {
-        this.addRole(acct.id, { name: role.name, path: role.path, trust: role.trust, maxSessionDurationSeconds: role.maxSessionDurationSeconds }, created);
+        this.addRole(
+          acct.id,
+          { name: role.name, path: role.path, trust: role.trust, maxSessionDurationSeconds: role.maxSessionDurationSeconds },
+          created,
+        );
       }
       for (const set of acct.permissionSets) {
         this.provisionPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
@@ -165,7 +169,8 @@ export class World {
         account.clusters.set(`${c.region}/${c.name}`, cluster);
         this.clustersById.set(id, cluster);
         if (c.awsAuth !== undefined) this.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: c.awsAuth });
-        for (const manifest of c.configMaps) this.putConfigMap(cluster, manifest.metadata.namespace, manifest.metadata.name, manifestContent(manifest));
+        for (const manifest of c.configMaps)
+          this.putConfigMap(cluster, manifest.metadata.namespace, manifest.metadata.name, manifestContent(manifest));
       }
     }
   }
@@ -305,7 +310,15 @@ export class World {
     const createdAt = new Date(Math.max(this.now(), old.createdAt.getTime() + 1000));
     const id = createHash('sha256').update(`${accountId}/${region}/${name}@${createdAt.getTime()}`).digest('hex').slice(0, 16);
     const { endpointOverride: _override, ...rest } = old;
-    const cluster: Cluster = { ...rest, id, createdAt, nodegroups: new Map(), fargateProfiles: new Map(), configMaps: new Map(), resourceVersion: 1 };
+    const cluster: Cluster = {
+      ...rest,
+      id,
+      createdAt,
+      nodegroups: new Map(),
+      fargateProfiles: new Map(),
+      configMaps: new Map(),
+      resourceVersion: 1,
+    };
     this.clustersById.delete(old.id);
     this.clustersById.set(id, cluster);
     this.account(accountId).clusters.set(`${region}/${name}`, cluster);

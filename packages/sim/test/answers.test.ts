@@ -32,7 +32,12 @@ afterAll(async () => {
 });
 
 /** One raw request to the cluster's API server: status, body text and headers. */
-function kube(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; text: string; date: string | undefined }> {
+function kube(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; text: string; date: string | undefined }> {
   return new Promise((resolve, reject) => {
     const url = new URL(`${endpoint}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -41,7 +46,10 @@ function kube(method: string, path: string, body?: unknown, contentType = 'appli
       {
         method,
         ca: sim.caPem,
-        headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -59,7 +67,12 @@ describe('ConfigMap answers', () => {
     const names = ['one', 'two'];
     const op = fc.oneof(
       fc.record({ kind: fc.constant('get' as const), name: fc.constantFrom(...names) }),
-      fc.record({ kind: fc.constant('put' as const), name: fc.constantFrom(...names), value: fc.string({ maxLength: 8 }), finalizers: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('put' as const),
+        name: fc.constantFrom(...names),
+        value: fc.string({ maxLength: 8 }),
+        finalizers: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('patch' as const), name: fc.constantFrom(...names), value: fc.string({ maxLength: 8 }) }),
       fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom(...names) }),
       fc.record({ kind: fc.constant('hand' as const), name: fc.constantFrom(...names), value: fc.string({ maxLength: 8 }) }),
@@ -70,7 +83,12 @@ describe('ConfigMap answers', () => {
           const path = `/api/v1/namespaces/${NS}/configmaps/${o.name}`;
           const live = sim.control.readConfigMap(STAGING, NS, o.name);
           if (o.kind === 'put') {
-            const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.name, namespace: NS, ...(o.finalizers ? { finalizers: ['example.com/hold'] } : {}) }, data: { v: o.value } };
+            const body = {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: o.name, namespace: NS, ...(o.finalizers ? { finalizers: ['example.com/hold'] } : {}) },
+              data: { v: o.value },
+            };
             if (live === null) await kube('POST', `/api/v1/namespaces/${NS}/configmaps`, body);
             else await kube('PUT', path, body);
           } else if (o.kind === 'patch') {
@@ -97,7 +115,10 @@ describe('ConfigMap answers', () => {
 describe('ListRoles answers', () => {
   it('list each role as written afresh, through roles created, deleted and created again', async () => {
     const client = iam(sim, spoke);
-    const list = async (): Promise<string[]> => ((await client.send(new ListRolesCommand({ PathPrefix: '/answers/' }))).Roles ?? []).map((r) => `${r.RoleName} ${r.Arn} ${r.RoleId} ${r.Path}`);
+    const list = async (): Promise<string[]> =>
+      ((await client.send(new ListRolesCommand({ PathPrefix: '/answers/' }))).Roles ?? []).map(
+        (r) => `${r.RoleName} ${r.Arn} ${r.RoleId} ${r.Path}`,
+      );
     expect(await list()).toEqual([]);
     sim.control.createRole(PAYMENTS, 'answers-a', '/answers/');
     sim.control.createRole(PAYMENTS, 'answers-b', '/answers/x/');

@@ -14,13 +14,17 @@ import { worldSchema } from '../src/world-schema.js';
 
 const ACCOUNT = '111122223333';
 const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-const entry = (arn: string, username: string, groups: readonly string[]): string => `- rolearn: ${arn}\n  username: ${username}\n  groups:\n${groups.map((g) => `    - ${g}\n`).join('')}`;
+const entry = (arn: string, username: string, groups: readonly string[]): string =>
+  `- rolearn: ${arn}\n  username: ${username}\n  groups:\n${groups.map((g) => `    - ${g}\n`).join('')}`;
 
 function world(): World {
   return new World(
     worldSchema.parse({
       apiVersion: 'eks-auth-hub-sim/v1',
-      management: { account: '999900000000', principal: { userName: 'hub', accessKeyId: 'AKIAHUB0000000000000', secretAccessKey: 'hubSecretKeyForTheAwsAuthReaderTests0000' } },
+      management: {
+        account: '999900000000',
+        principal: { userName: 'hub', accessKeyId: 'AKIAHUB0000000000000', secretAccessKey: 'hubSecretKeyForTheAwsAuthReaderTests0000' },
+      },
       accounts: [{ id: ACCOUNT, clusters: [{ name: 'prod', region: 'eu-west-1', creator: role('creator') }] }],
     }),
   );
@@ -65,7 +69,9 @@ describe('aws-auth reader', () => {
   it('reads a text once, however many requests it answers', () => {
     const w = world();
     const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
-    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']) + entry(role('viewer'), 'viewer', ['viewers']) } });
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', {
+      data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']) + entry(role('viewer'), 'viewer', ['viewers']) },
+    });
     const reader = new AwsAuthReader();
     for (let i = 0; i < 100; i++) {
       expect(authorise(cluster, caller('admin'), reader)).toEqual({ status: 200 });
@@ -86,7 +92,9 @@ describe('aws-auth reader', () => {
     expect(authorise(cluster, caller('admin'), reader).status).toBe(403);
     w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: '' } });
     expect(authorise(cluster, caller('admin'), reader).status).toBe(401);
-    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']), mapAccounts: `- "${ACCOUNT}"\n` } });
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', {
+      data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']), mapAccounts: `- "${ACCOUNT}"\n` },
+    });
     expect(mapIdentity(cluster, caller('stranger'), reader)).toEqual({ username: role('stranger'), groups: [] });
     w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: entry(role('admin'), 'admin', ['system:masters']) } });
     expect(mapIdentity(cluster, caller('stranger'), reader)).toBeUndefined();
@@ -103,10 +111,18 @@ describe('aws-auth reader', () => {
       entry(role('ADMIN'), 'second', ['viewers']) +
       `- rolearn: ${role('admin')}\n  username: [not, a, string]\n` +
       `- rolearn: ${role('other')}\n  username: other\n  groups: viewers\n`;
-    w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles, mapUsers: `- userarn: arn:aws:iam::${ACCOUNT}:user/alice\n  username: alice\n  groups: [system:masters]\n` } });
+    w.putConfigMap(cluster, 'kube-system', 'aws-auth', {
+      data: { mapRoles, mapUsers: `- userarn: arn:aws:iam::${ACCOUNT}:user/alice\n  username: alice\n  groups: [system:masters]\n` },
+    });
     expect(mapIdentity(cluster, caller('admin'), reader)).toEqual({ username: 'second', groups: ['viewers'] });
     expect(mapIdentity(cluster, caller('other'), reader)).toBeUndefined();
-    const alice: Identity = { arn: `arn:aws:iam::${ACCOUNT}:user/Alice`, account: ACCOUNT, userId: 'AIDA', accessKeyId: 'AKIA', sessionName: undefined };
+    const alice: Identity = {
+      arn: `arn:aws:iam::${ACCOUNT}:user/Alice`,
+      account: ACCOUNT,
+      userId: 'AIDA',
+      accessKeyId: 'AKIA',
+      sessionName: undefined,
+    };
     expect(mapIdentity(cluster, alice, reader)).toEqual({ username: 'alice', groups: ['system:masters'] });
     // What it hands out cannot be changed by a caller (it is shared between requests).
     const mapping = mapIdentity(cluster, caller('admin'), reader);
@@ -133,8 +149,14 @@ describe('aws-auth reader', () => {
         const shared = new AwsAuthReader({ maxEntries: 3 });
         for (const step of steps) {
           if ('edit' in step) {
-            const mapRoles = step.edit.map((e) => `- rolearn: ${role(e.name)}\n  username: ${e.username}\n  groups:${step.tab ? '\t' : ' '}[${e.groups.join(', ')}]\n`).join('');
-            w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles, ...(step.accounts ? { mapAccounts: `- "${ACCOUNT}"\n` } : {}) } });
+            const mapRoles = step.edit
+              .map(
+                (e) => `- rolearn: ${role(e.name)}\n  username: ${e.username}\n  groups:${step.tab ? '\t' : ' '}[${e.groups.join(', ')}]\n`,
+              )
+              .join('');
+            w.putConfigMap(cluster, 'kube-system', 'aws-auth', {
+              data: { mapRoles, ...(step.accounts ? { mapAccounts: `- "${ACCOUNT}"\n` } : {}) },
+            });
           } else if ('remove' in step) {
             cluster.configMaps.delete('kube-system/aws-auth');
           } else {
@@ -186,7 +208,10 @@ describe("aws-auth read with go-yaml v2's resolver", () => {
     const w = world();
     const cluster = w.cluster(ACCOUNT, 'eu-west-1', 'prod');
     w.putConfigMap(cluster, 'kube-system', 'aws-auth', { data: { mapRoles: octal('"') } });
-    expect(mapIdentity(cluster, caller('octal'), new AwsAuthReader())).toEqual({ username: '0o17', groups: ['0X1F', '0B101', '+0O7', '-0o7'] });
+    expect(mapIdentity(cluster, caller('octal'), new AwsAuthReader())).toEqual({
+      username: '0o17',
+      groups: ['0X1F', '0B101', '+0O7', '-0o7'],
+    });
   });
 
   it('drops the whole key when a value is an infinite float or a key is null (JSON has neither)', () => {

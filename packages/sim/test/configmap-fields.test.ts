@@ -45,11 +45,17 @@ async function rawCreate(body: unknown): Promise<{ status: number; json: Record<
     const text = JSON.stringify(body);
     const req = request(
       `${sim.kubeEndpoint}/k8s/${cluster.id}/api/v1/namespaces/${NS}/configmaps`,
-      { method: 'POST', ca: sim.caPem, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
+      {
+        method: 'POST',
+        ca: sim.caPem,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }),
+        );
       },
     );
     req.on('error', reject);
@@ -57,8 +63,22 @@ async function rawCreate(body: unknown): Promise<{ status: number; json: Record<
   });
 }
 
-const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bootstrap', uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11', controller: true, blockOwnerDeletion: true };
-const managed = { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: new Date('2025-06-01T10:00:00Z'), fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:mapRoles': {} } } };
+const owner = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  name: 'bootstrap',
+  uid: '6c1f3a52-0d4b-4f8e-9a51-0f6c2b7e9d11',
+  controller: true,
+  blockOwnerDeletion: true,
+};
+const managed = {
+  manager: 'kubectl-client-side-apply',
+  operation: 'Update',
+  apiVersion: 'v1',
+  time: new Date('2025-06-01T10:00:00Z'),
+  fieldsType: 'FieldsV1',
+  fieldsV1: { 'f:data': { 'f:mapRoles': {} } },
+};
 
 describe('binaryData', () => {
   it('is stored from the body and returned as standard base64', async () => {
@@ -78,25 +98,54 @@ describe('binaryData', () => {
   });
 
   it('refuses a key present in both data and binaryData: 422, with the field as the cause', async () => {
-    const status = expectStatus(await caught(create(configMap('both', { data: { mapRoles: 'x' }, binaryData: { mapRoles: 'eA==' } }))), 422, 'Invalid');
-    expect(status.message).toBe('ConfigMap "both" is invalid: data[mapRoles]: Invalid value: "mapRoles": duplicate of key present in binaryData');
-    expect(status.details).toEqual({ name: 'both', kind: 'ConfigMap', causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "mapRoles": duplicate of key present in binaryData', field: 'data[mapRoles]' }] });
+    const status = expectStatus(
+      await caught(create(configMap('both', { data: { mapRoles: 'x' }, binaryData: { mapRoles: 'eA==' } }))),
+      422,
+      'Invalid',
+    );
+    expect(status.message).toBe(
+      'ConfigMap "both" is invalid: data[mapRoles]: Invalid value: "mapRoles": duplicate of key present in binaryData',
+    );
+    expect(status.details).toEqual({
+      name: 'both',
+      kind: 'ConfigMap',
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: "mapRoles": duplicate of key present in binaryData',
+          field: 'data[mapRoles]',
+        },
+      ],
+    });
     expectStatus(await caught(read('both')), 404, 'NotFound');
   });
 
   it('refuses an invalid binaryData key and reports every problem at once', async () => {
-    const status = expectStatus(await caught(create(configMap('bad-binary', { data: { 'a b': 'x' }, binaryData: { '..hidden': 'eA==' } }))), 422, 'Invalid');
-    expect(status.message).toMatch(/^ConfigMap "bad-binary" is invalid: \[data\[a b\]: Invalid value: "a b": a valid config key must consist of alphanumeric characters.*, binaryData\[\.\.hidden\]: Invalid value: "\.\.hidden": must not start with '\.\.'\]$/);
+    const status = expectStatus(
+      await caught(create(configMap('bad-binary', { data: { 'a b': 'x' }, binaryData: { '..hidden': 'eA==' } }))),
+      422,
+      'Invalid',
+    );
+    expect(status.message).toMatch(
+      /^ConfigMap "bad-binary" is invalid: \[data\[a b\]: Invalid value: "a b": a valid config key must consist of alphanumeric characters.*, binaryData\[\.\.hidden\]: Invalid value: "\.\.hidden": must not start with '\.\.'\]$/,
+    );
   });
 
   it('refuses a value that is not standard base64: 400, it cannot be decoded', async () => {
-    const { status, json } = await rawCreate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-base64' }, binaryData: { blob: 'eA' } });
+    const { status, json } = await rawCreate({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'not-base64' },
+      binaryData: { blob: 'eA' },
+    });
     expect(status).toBe(400);
     expect(json).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
     expect(json['message']).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte 0');
     const wrongType = await rawCreate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-string' }, data: { n: 1 } });
     expect(wrongType.status).toBe(400);
-    expect(wrongType.json['message']).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string');
+    expect(wrongType.json['message']).toBe(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string',
+    );
   });
 });
 
@@ -123,7 +172,11 @@ describe('immutable', () => {
 
     const data = expectStatus(await caught(replace('frozen', { ...current, data: { a: '2' } })), 422, 'Invalid');
     expect(data.message).toBe('ConfigMap "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set');
-    expect(data.details).toEqual({ name: 'frozen', kind: 'ConfigMap', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set', field: 'data' }] });
+    expect(data.details).toEqual({
+      name: 'frozen',
+      kind: 'ConfigMap',
+      causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set', field: 'data' }],
+    });
 
     const { immutable: _flag, binaryData: _binary, ...withoutBoth } = current;
     const both = expectStatus(await caught(replace('frozen', withoutBoth)), 422, 'Invalid');
@@ -136,10 +189,15 @@ describe('immutable', () => {
 
   it('still lets metadata change, and the object be deleted', async () => {
     const current = await read('frozen');
-    const relabelled = await replace('frozen', { ...current, metadata: { ...current.metadata, labels: { team: 'platform' }, annotations: { note: 'kept' } } });
+    const relabelled = await replace('frozen', {
+      ...current,
+      metadata: { ...current.metadata, labels: { team: 'platform' }, annotations: { note: 'kept' } },
+    });
     expect(relabelled.metadata?.labels).toEqual({ team: 'platform' });
     expect(relabelled.metadata?.resourceVersion).not.toBe(current.metadata?.resourceVersion);
-    expect((await mergePatch('frozen', { metadata: { annotations: { note: 'changed' } } })).metadata?.annotations).toEqual({ note: 'changed' });
+    expect((await mergePatch('frozen', { metadata: { annotations: { note: 'changed' } } })).metadata?.annotations).toEqual({
+      note: 'changed',
+    });
     await remove('frozen');
     expectStatus(await caught(read('frozen')), 404, 'NotFound');
   });
@@ -154,7 +212,12 @@ describe('immutable', () => {
 
 describe('metadata the server stores as given', () => {
   it('ownerReferences, finalizers and managedFields come back as they were sent', async () => {
-    await create(configMap('owned', { data: { a: '1' }, metadata: { ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields: [managed] } }));
+    await create(
+      configMap('owned', {
+        data: { a: '1' },
+        metadata: { ownerReferences: [owner], finalizers: ['example.com/keep'], managedFields: [managed] },
+      }),
+    );
     const back = await read('owned');
     expect(back.metadata?.ownerReferences).toEqual([owner]);
     expect(back.metadata?.finalizers).toEqual(['example.com/keep']);
@@ -176,7 +239,18 @@ describe('metadata the server stores as given', () => {
 
   it('refuses an owner reference without a uid and two controllers', async () => {
     const status = expectStatus(
-      await caught(create(configMap('bad-owner', { metadata: { ownerReferences: [{ ...owner, uid: '' }, { ...owner, name: 'other' }] } }))),
+      await caught(
+        create(
+          configMap('bad-owner', {
+            metadata: {
+              ownerReferences: [
+                { ...owner, uid: '' },
+                { ...owner, name: 'other' },
+              ],
+            },
+          }),
+        ),
+      ),
       422,
       'Invalid',
     );

@@ -21,7 +21,12 @@ afterAll(async () => {
 });
 
 function configMap(name: string, data: Record<string, string>, resourceVersion?: string): V1ConfigMap {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS, ...(resourceVersion === undefined ? {} : { resourceVersion }) }, data };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: NS, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+    data,
+  };
 }
 
 const read = (name: string): Promise<V1ConfigMap> => api.readNamespacedConfigMap({ name, namespace: NS });
@@ -70,7 +75,11 @@ describe('replace', () => {
   it('with the current resourceVersion: 200 and a new resourceVersion', async () => {
     const current = await read('settings');
     const before = current.metadata?.resourceVersion;
-    const written = await api.replaceNamespacedConfigMapWithHttpInfo({ name: 'settings', namespace: NS, body: { ...current, data: { a: '10' } } });
+    const written = await api.replaceNamespacedConfigMapWithHttpInfo({
+      name: 'settings',
+      namespace: NS,
+      body: { ...current, data: { a: '10' } },
+    });
     expect(written.httpStatusCode).toBe(200);
     expect(written.data.data).toEqual({ a: '10' });
     expect(written.data.metadata?.resourceVersion).not.toBe(before);

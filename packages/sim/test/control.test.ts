@@ -36,7 +36,9 @@ describe('permission sets and roles', () => {
     expect(status).toBe(200);
     const answer = json as { removed: string[]; roleArn: string };
     expect(answer.removed).toEqual([before?.Arn]);
-    expect(answer.roleArn).toMatch(new RegExp(`^arn:aws:iam::${PAYMENTS}:role/aws-reserved/sso\\.amazonaws\\.com/eu-west-1/AWSReservedSSO_ReadOnly_[0-9a-f]{16}$`));
+    expect(answer.roleArn).toMatch(
+      new RegExp(`^arn:aws:iam::${PAYMENTS}:role/aws-reserved/sso\\.amazonaws\\.com/eu-west-1/AWSReservedSSO_ReadOnly_[0-9a-f]{16}$`),
+    );
     expect(answer.roleArn).not.toBe(before?.Arn);
 
     const after = (await roles(SSO)).filter((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'));
@@ -57,11 +59,17 @@ describe('permission sets and roles', () => {
     expect(duplicate).toMatchObject({ status: 409, json: { error: 'EntityAlreadyExists' } });
     expect((await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).status).toBe(200);
     expect(await roles('/tests/')).toEqual([]);
-    expect(await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).toMatchObject({ status: 404, json: { error: 'NoSuchEntity' } });
+    expect(await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).toMatchObject({
+      status: 404,
+      json: { error: 'NoSuchEntity' },
+    });
   });
 
   it('re-provisioning a permission set that is not provisioned is a 404', async () => {
-    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', { account: PAYMENTS, permissionSet: 'NeverAssigned' });
+    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', {
+      account: PAYMENTS,
+      permissionSet: 'NeverAssigned',
+    });
     expect(status).toBe(404);
     expect(json).toMatchObject({ error: 'NoSuchEntity' });
   });
@@ -71,12 +79,20 @@ describe('node groups', () => {
   it('added and removed node groups show up in EKS', async () => {
     const ref = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
     const nodeRole = `arn:aws:iam::${PAYMENTS}:role/karpenter-node`;
-    expect((await control(sim, 'POST', 'nodegroups', { ...ref, name: 'arm', nodeRole, amiType: 'AL2023_ARM_64_STANDARD' })).status).toBe(200);
-    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-staging' }))).nodegroups).toEqual(['linux', 'arm']);
-    const ng = (await eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' }))).nodegroup;
+    expect((await control(sim, 'POST', 'nodegroups', { ...ref, name: 'arm', nodeRole, amiType: 'AL2023_ARM_64_STANDARD' })).status).toBe(
+      200,
+    );
+    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-staging' }))).nodegroups).toEqual([
+      'linux',
+      'arm',
+    ]);
+    const ng = (await eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })))
+      .nodegroup;
     expect(ng).toMatchObject({ nodeRole, amiType: 'AL2023_ARM_64_STANDARD' });
     expect((await control(sim, 'DELETE', 'nodegroups', { ...ref, name: 'arm' })).status).toBe(200);
-    const gone = await caught(eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })));
+    const gone = await caught(
+      eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })),
+    );
     expect(gone).toBeInstanceOf(ResourceNotFoundException);
   });
 });
@@ -126,15 +142,30 @@ describe('aws-auth hand edits', () => {
     expect(planted.status).toBe(200);
     const read = await readAwsAuth(api);
     expect(read).toMatchObject({ data, binaryData: object.binaryData, immutable: true });
-    expect(read.metadata).toMatchObject({ labels: object.metadata.labels, annotations: object.metadata.annotations, ownerReferences: object.metadata.ownerReferences, finalizers: ['example.com/keep'] });
-    const fetched = await control(sim, 'GET', `configmaps?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging&namespace=kube-system&name=aws-auth`);
+    expect(read.metadata).toMatchObject({
+      labels: object.metadata.labels,
+      annotations: object.metadata.annotations,
+      ownerReferences: object.metadata.ownerReferences,
+      finalizers: ['example.com/keep'],
+    });
+    const fetched = await control(
+      sim,
+      'GET',
+      `configmaps?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging&namespace=kube-system&name=aws-auth`,
+    );
     expect(fetched).toEqual({ status: 200, json: planted.json });
 
-    const refused = await control(sim, 'PUT', 'configmaps', { ...STAGING, object: { ...object, data: { ...object.data, 'logo.png': 'x' } } });
+    const refused = await control(sim, 'PUT', 'configmaps', {
+      ...STAGING,
+      object: { ...object, data: { ...object.data, 'logo.png': 'x' } },
+    });
     expect(refused.status).toBe(400);
     expect((refused.json as { message: string }).message).toContain('duplicate of key present in binaryData');
     expect((await readAwsAuth(api)).metadata?.resourceVersion).toBe(read.metadata?.resourceVersion);
-    const replanted = await control(sim, 'PUT', 'configmaps', { ...STAGING, object: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data } });
+    const replanted = await control(sim, 'PUT', 'configmaps', {
+      ...STAGING,
+      object: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data },
+    });
     expect(replanted.json).not.toHaveProperty('binaryData');
     expect(replanted.json).not.toHaveProperty('immutable');
     expect((await readAwsAuth(api)).metadata?.uid).toBe(read.metadata?.uid);
@@ -143,10 +174,23 @@ describe('aws-auth hand edits', () => {
   it('refuses an unknown cluster and a malformed body', async () => {
     const unknown = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'nope', data: {} });
     expect(unknown).toMatchObject({ status: 404, json: { error: 'ResourceNotFoundException' } });
-    const malformed = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { k: 1 } });
+    const malformed = await control(sim, 'PUT', 'aws-auth', {
+      account: PAYMENTS,
+      region: 'eu-west-1',
+      cluster: 'payments-staging',
+      data: { k: 1 },
+    });
     expect(malformed).toMatchObject({ status: 400, json: { error: 'BadRequest' } });
-    const invalid = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging', data: { 'not a key': 'x' } });
-    expect(invalid).toMatchObject({ status: 422, json: { error: 'Invalid', message: expect.stringContaining('data[not a key]: Invalid value') } });
+    const invalid = await control(sim, 'PUT', 'aws-auth', {
+      account: PAYMENTS,
+      region: 'eu-west-1',
+      cluster: 'payments-staging',
+      data: { 'not a key': 'x' },
+    });
+    expect(invalid).toMatchObject({
+      status: 422,
+      json: { error: 'Invalid', message: expect.stringContaining('data[not a key]: Invalid value') },
+    });
     expect((await control(sim, 'GET', 'no-such-route')).status).toBe(404);
   });
 });

@@ -28,7 +28,10 @@ function world(): WorldFileInput {
     region: 'us-west-2',
     creator: `arn:aws:iam::${ANALYTICS}:role/eks-auth-hub-spoke`,
     nodegroups: i === 0 ? Array.from({ length: 5 }, (_, j) => ({ name: `ng-${j}`, nodeRole: node })) : [],
-    fargateProfiles: i === 0 ? Array.from({ length: 3 }, (_, j) => ({ name: `fp-${j}`, podExecutionRoleArn: `arn:aws:iam::${ANALYTICS}:role/airflow-pod-exec` })) : [],
+    fargateProfiles:
+      i === 0
+        ? Array.from({ length: 3 }, (_, j) => ({ name: `fp-${j}`, podExecutionRoleArn: `arn:aws:iam::${ANALYTICS}:role/airflow-pod-exec` }))
+        : [],
   }));
   return {
     ...base,
@@ -43,7 +46,11 @@ let analytics: Creds;
 let platform: Creds;
 beforeAll(async () => {
   sim = await startSimulator({ world: world() });
-  [payments, analytics, platform] = await Promise.all([assumeSpoke(sim, PAYMENTS), assumeSpoke(sim, ANALYTICS), assumeSpoke(sim, PLATFORM)]);
+  [payments, analytics, platform] = await Promise.all([
+    assumeSpoke(sim, PAYMENTS),
+    assumeSpoke(sim, ANALYTICS),
+    assumeSpoke(sim, PLATFORM),
+  ]);
 });
 afterAll(async () => {
   await sim.close();
@@ -135,15 +142,21 @@ describe('node groups and Fargate profiles', () => {
   it('lists and describes node groups', async () => {
     const list = await eks(sim, payments).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }));
     expect(list.nodegroups).toEqual(['linux-general', 'windows']);
-    const linux = (await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'linux-general' }))).nodegroup;
+    const linux = (
+      await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'linux-general' }))
+    ).nodegroup;
     expect(linux?.nodeRole).toBe(`arn:aws:iam::${PAYMENTS}:role/eks/payments-node`);
     expect(linux?.amiType).toBe('AL2023_x86_64_STANDARD');
     expect(linux?.clusterName).toBe('payments-prod');
     expect(linux?.createdAt).toBeInstanceOf(Date);
-    const windows = (await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'windows' }))).nodegroup;
+    const windows = (
+      await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'windows' }))
+    ).nodegroup;
     expect(windows?.nodeRole).toBe(`arn:aws:iam::${PAYMENTS}:role/payments-windows-node`);
     expect(windows?.amiType).toBe('WINDOWS_CORE_2022_x86_64');
-    const missing = await caught(eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'gpu' })));
+    const missing = await caught(
+      eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'gpu' })),
+    );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
     const noCluster = await caught(eks(sim, payments).send(new ListNodegroupsCommand({ clusterName: 'nope' })));
     expect(noCluster).toBeInstanceOf(ResourceNotFoundException);
@@ -152,11 +165,17 @@ describe('node groups and Fargate profiles', () => {
   it('lists and describes Fargate profiles', async () => {
     const list = await eks(sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-prod' }));
     expect(list.fargateProfileNames).toEqual(['batch']);
-    const fp = (await eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'batch' }))).fargateProfile;
+    const fp = (
+      await eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'batch' }))
+    ).fargateProfile;
     expect(fp?.podExecutionRoleArn).toBe(`arn:aws:iam::${PAYMENTS}:role/payments-pod-exec`);
     expect(fp?.clusterName).toBe('payments-prod');
-    expect((await eks(sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-staging' }))).fargateProfileNames).toEqual([]);
-    const missing = await caught(eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'nope' })));
+    expect(
+      (await eks(sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-staging' }))).fargateProfileNames,
+    ).toEqual([]);
+    const missing = await caught(
+      eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'nope' })),
+    );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
   });
 
@@ -165,7 +184,9 @@ describe('node groups and Fargate profiles', () => {
     const groups: string[][] = [];
     let token: string | undefined;
     do {
-      const out = await client.send(new ListNodegroupsCommand({ clusterName: 'batch-0', ...(token === undefined ? {} : { nextToken: token }) }));
+      const out = await client.send(
+        new ListNodegroupsCommand({ clusterName: 'batch-0', ...(token === undefined ? {} : { nextToken: token }) }),
+      );
       groups.push(out.nodegroups ?? []);
       token = out.nextToken;
     } while (token !== undefined && groups.length < 10);
@@ -183,9 +204,13 @@ describe('request authentication', () => {
   it('refuses a bad signature, an unknown key and a tampered session token', async () => {
     const badSecret = await caught(eks(sim, { ...payments, secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})));
     expectSdkError(badSecret, 'InvalidSignatureException', 403);
-    const unknown = await caught(eks(sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})));
+    const unknown = await caught(
+      eks(sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})),
+    );
     expectSdkError(unknown, 'UnrecognizedClientException', 403);
-    const tampered = await caught(eks(sim, { ...payments, sessionToken: `${payments.sessionToken ?? ''}x` }).send(new ListClustersCommand({})));
+    const tampered = await caught(
+      eks(sim, { ...payments, sessionToken: `${payments.sessionToken ?? ''}x` }).send(new ListClustersCommand({})),
+    );
     expectSdkError(tampered, 'UnrecognizedClientException', 403);
   });
 

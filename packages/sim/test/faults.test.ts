@@ -147,7 +147,8 @@ describe('fault specs in process', () => {
     expect(faults.decide('eks:DescribeCluster')).toEqual({ delayMs: 5, action: 'none' });
     expect(faults.decide('eks:ListClusters').action).toBe('throttle');
     faults.clear();
-    for (const operation of ['eks:DescribeCluster', 'eks:ListClusters', 'iam:ListRoles']) expect(faults.decide(operation)).toEqual({ delayMs: 0, action: 'none' });
+    for (const operation of ['eks:DescribeCluster', 'eks:ListClusters', 'iam:ListRoles'])
+      expect(faults.decide(operation)).toEqual({ delayMs: 0, action: 'none' });
     // Many distinct operation names (unknown actions are named by the caller) are answered alike.
     faults.set('sts:*', { throttleRate: 1 });
     for (let i = 0; i < 3000; i++) expect(faults.decide(`sts:Action${i}`).action).toBe('throttle');

@@ -38,13 +38,20 @@ const clientConfig = (sim: Simulator, credentials: Creds, region: string) => ({
   maxAttempts: 1,
 });
 
-export const sts = (sim: Simulator, credentials: Creds, region = 'eu-west-1'): STSClient => new STSClient(clientConfig(sim, credentials, region));
-export const iam = (sim: Simulator, credentials: Creds, region = 'us-east-1'): IAMClient => new IAMClient(clientConfig(sim, credentials, region));
-export const eks = (sim: Simulator, credentials: Creds, region = 'eu-west-1'): EKSClient => new EKSClient(clientConfig(sim, credentials, region));
+export const sts = (sim: Simulator, credentials: Creds, region = 'eu-west-1'): STSClient =>
+  new STSClient(clientConfig(sim, credentials, region));
+export const iam = (sim: Simulator, credentials: Creds, region = 'us-east-1'): IAMClient =>
+  new IAMClient(clientConfig(sim, credentials, region));
+export const eks = (sim: Simulator, credentials: Creds, region = 'eu-west-1'): EKSClient =>
+  new EKSClient(clientConfig(sim, credentials, region));
 
 export async function assumeSpoke(sim: Simulator, account: string, externalId = 'example-external-id'): Promise<Creds> {
   const out = await sts(sim, hubCreds(sim)).send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/eks-auth-hub-spoke`, RoleSessionName: 'eks-auth-hub', ExternalId: externalId }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/eks-auth-hub-spoke`,
+      RoleSessionName: 'eks-auth-hub',
+      ExternalId: externalId,
+    }),
   );
   const c = out.Credentials;
   if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined) throw new Error('no credentials');
@@ -55,7 +62,14 @@ export async function assumeSpoke(sim: Simulator, account: string, externalId = 
 export async function clusterToken(
   credentials: Creds,
   clusterName: string,
-  options: { region?: string; host?: string; signingDate?: Date; expiresIn?: number; extraQuery?: Record<string, string>; signK8sHeader?: boolean } = {},
+  options: {
+    region?: string;
+    host?: string;
+    signingDate?: Date;
+    expiresIn?: number;
+    extraQuery?: Record<string, string>;
+    signK8sHeader?: boolean;
+  } = {},
 ): Promise<string> {
   const region = options.region ?? 'eu-west-1';
   const host = options.host ?? `sts.${region}.amazonaws.com`;

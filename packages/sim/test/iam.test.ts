@@ -18,7 +18,13 @@ function world(): WorldFileInput {
     settings: { ...base.settings, maxListRolesPageSize: 2 },
     accounts: base.accounts.map((account) =>
       account.id === PAYMENTS
-        ? { ...account, roles: [...account.roles, ...Array.from({ length: BULK }, (_, i) => ({ name: `bulk-${String(i).padStart(2, '0')}`, path: '/bulk/' }))] }
+        ? {
+            ...account,
+            roles: [
+              ...account.roles,
+              ...Array.from({ length: BULK }, (_, i) => ({ name: `bulk-${String(i).padStart(2, '0')}`, path: '/bulk/' })),
+            ],
+          }
         : account,
     ),
   };
@@ -92,7 +98,9 @@ describe('ListRoles', () => {
     const sso = await allPages(iam(sim, payments), { PathPrefix: SSO_PATH });
     const roles = sso.flatMap((p) => p.roles);
     expect(roles.map((r) => r.RoleName).sort()).toEqual(
-      ['AdministratorAccess', 'Data.Eng+Ops@Payments', 'PowerUserAccess', 'ReadOnly'].map((s) => expect.stringMatching(new RegExp(`^AWSReservedSSO_${s.replace(/[.+]/g, '\\$&')}_[0-9a-f]{16}$`))),
+      ['AdministratorAccess', 'Data.Eng+Ops@Payments', 'PowerUserAccess', 'ReadOnly'].map((s) =>
+        expect.stringMatching(new RegExp(`^AWSReservedSSO_${s.replace(/[.+]/g, '\\$&')}_[0-9a-f]{16}$`)),
+      ),
     );
     expect(roles.find((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'))?.Path).toBe(`${SSO_PATH}eu-west-1/`);
     const regional = names(await allPages(iam(sim, payments), { PathPrefix: `${SSO_PATH}eu-west-1/` }));

@@ -49,7 +49,9 @@ async function assumeTester(account: string, name = 'tester', path = '/'): Promi
   if (sim.world.account(account).roles.get(name.toLowerCase()) === undefined) {
     sim.control.createRole(account, name, path, [{ principal: sim.world.hub.arn }]);
   }
-  const out = await sts(sim, hubCreds(sim)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role${path}${name}`, RoleSessionName: 'tester' }));
+  const out = await sts(sim, hubCreds(sim)).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role${path}${name}`, RoleSessionName: 'tester' }),
+  );
   const c = out.Credentials;
   return { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' };
 }
@@ -115,10 +117,19 @@ describe('token verification', () => {
 
   it('refuses a token signed by an expired session', async () => {
     const short = await sts(sim, hubCreds(sim)).send(
-      new AssumeRoleCommand({ RoleArn: SPOKE_ARN, RoleSessionName: 'eks-auth-hub', ExternalId: 'example-external-id', DurationSeconds: 900 }),
+      new AssumeRoleCommand({
+        RoleArn: SPOKE_ARN,
+        RoleSessionName: 'eks-auth-hub',
+        ExternalId: 'example-external-id',
+        DurationSeconds: 900,
+      }),
     );
     const c = short.Credentials;
-    const expiring: Creds = { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' };
+    const expiring: Creds = {
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken ?? '',
+    };
     const lasting = await assumeSpoke(sim, PAYMENTS);
     sim.control.advanceClock(1000);
     try {
@@ -155,7 +166,10 @@ describe('authorisation from the live aws-auth', () => {
     expect(forbidden.message).toContain(testerArn);
     expect(forbidden.details).toMatchObject({ name: 'aws-auth', kind: 'configmaps' });
 
-    sim.control.editAwsAuth(PROD, { ...prodAwsAuth, mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(testerArn, 'tester', ['system:masters'])}` });
+    sim.control.editAwsAuth(PROD, {
+      ...prodAwsAuth,
+      mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(testerArn, 'tester', ['system:masters'])}`,
+    });
     expect(await readProd(await clusterToken(tester, 'payments-prod'))).toBe('ok');
 
     // Duplicate ARNs: the later entry wins.
@@ -184,7 +198,10 @@ describe('authorisation from the live aws-auth', () => {
 
   it('maps users through mapUsers', async () => {
     await expect401(await clusterToken(hubCreds(sim), 'payments-prod'));
-    sim.control.editAwsAuth(PROD, { ...prodAwsAuth, mapUsers: `- userarn: ${sim.world.hub.arn}\n  username: hub\n  groups: [system:masters]\n` });
+    sim.control.editAwsAuth(PROD, {
+      ...prodAwsAuth,
+      mapUsers: `- userarn: ${sim.world.hub.arn}\n  username: hub\n  groups: [system:masters]\n`,
+    });
     expect(await readProd(await clusterToken(hubCreds(sim), 'payments-prod'))).toBe('ok');
     sim.control.editAwsAuth(PROD, prodAwsAuth);
   });
@@ -209,7 +226,8 @@ describe('authorisation from the live aws-auth', () => {
   });
 
   it('a tab where libyaml refuses one (after ":") drops every role mapping; a tab inside a flow list does not', async () => {
-    const spokeEntry = (separator: string): string => `- rolearn: ${SPOKE_ARN}\n  username:${separator}hub\n  groups: [system:masters,\tviewers]\n`;
+    const spokeEntry = (separator: string): string =>
+      `- rolearn: ${SPOKE_ARN}\n  username:${separator}hub\n  groups: [system:masters,\tviewers]\n`;
     try {
       sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry('\t') });
       await expect401(await clusterToken(spoke, 'payments-prod'));
@@ -234,7 +252,10 @@ describe('authorisation from the live aws-auth', () => {
   it('a write that drops the writer’s own mapping really locks it out', async () => {
     const api = await freshClient(sim, prod, spoke, 'payments-prod');
     const current = await readAwsAuth(api);
-    const withoutSpoke = (current.data?.['mapRoles'] ?? '').split(/(?=^- )/m).filter((entry) => !entry.includes('eks-auth-hub-spoke')).join('');
+    const withoutSpoke = (current.data?.['mapRoles'] ?? '')
+      .split(/(?=^- )/m)
+      .filter((entry) => !entry.includes('eks-auth-hub-spoke'))
+      .join('');
     expect(withoutSpoke).toContain('payments-node');
     expect(withoutSpoke).not.toContain('eks-auth-hub-spoke');
     current.data = { ...current.data, mapRoles: withoutSpoke };
@@ -273,7 +294,10 @@ describe('authorisation from the live aws-auth', () => {
     // The creator gets in (the cluster has no aws-auth yet) and writes one mapping the tester as admin.
     const creator = await freshClient(sim, sandbox, platform, 'sandbox', 'eu-central-1');
     expectStatus(await caught(readAwsAuth(creator)), 404, 'NotFound');
-    await creator.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: mapping } });
+    await creator.createNamespacedConfigMap({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: mapping },
+    });
     expect((await readAwsAuth(creator)).data).toEqual(mapping);
     expectUnauthorized(await caught(readAwsAuth(await freshClient(sim, sandbox, tester, 'sandbox', 'eu-central-1'))));
 

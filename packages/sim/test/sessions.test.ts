@@ -32,20 +32,28 @@ afterEach(async () => {
 });
 
 const listRoles = (creds: Creds): Promise<unknown> => iam(sim, creds).send(new ListRolesCommand({ PathPrefix: SSO, MaxItems: 1000 }));
-const describeCluster = (creds: Creds): Promise<unknown> => eks(sim, creds, 'eu-central-1').send(new DescribeClusterCommand({ name: 'platform-tools' }));
+const describeCluster = (creds: Creds): Promise<unknown> =>
+  eks(sim, creds, 'eu-central-1').send(new DescribeClusterCommand({ name: 'platform-tools' }));
 
 /** Every signed call of `creds` but GetCallerIdentity is denied, with IAM's message: explicit (revoked) or implicit (no role). */
 async function expectDenied(creds: Creds, deny: 'explicit' | 'implicit'): Promise<void> {
-  const why = (action: string): string => (deny === 'explicit' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`);
+  const why = (action: string): string =>
+    deny === 'explicit'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${action} action`;
   const listing = expectSdkError(await caught(listRoles(creds)), 'AccessDenied', 403);
-  expect(listing.message).toBe(`User: ${SESSION_ARN} is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::${PLATFORM}:role${SSO} ${why('iam:ListRoles')}`);
+  expect(listing.message).toBe(
+    `User: ${SESSION_ARN} is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::${PLATFORM}:role${SSO} ${why('iam:ListRoles')}`,
+  );
   const described = expectSdkError(await caught(describeCluster(creds)), 'AccessDeniedException', 403);
   expect(described.message).toBe(
     `User: ${SESSION_ARN} is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:eu-central-1:${PLATFORM}:cluster/platform-tools ${why('eks:DescribeCluster')}`,
   );
   expectSdkError(await caught(eks(sim, creds, 'eu-central-1').send(new ListClustersCommand({}))), 'AccessDeniedException', 403);
   // Role chaining is a call like any other.
-  const chained = sts(sim, creds).send(new AssumeRoleCommand({ RoleArn: SPOKE_ARN, RoleSessionName: 'chained', ExternalId: 'example-external-id' }));
+  const chained = sts(sim, creds).send(
+    new AssumeRoleCommand({ RoleArn: SPOKE_ARN, RoleSessionName: 'chained', ExternalId: 'example-external-id' }),
+  );
   expectSdkError(await caught(chained), 'AccessDenied', 403);
 }
 
@@ -104,10 +112,12 @@ describe('a session evaluated on every call', () => {
     await listRoles(await assumeSpoke(sim, PLATFORM));
   });
 
-  it('a session younger than IAM\'s consistency window is not known yet: an invalid token everywhere, until it is', async () => {
+  it("a session younger than IAM's consistency window is not known yet: an invalid token everywhere, until it is", async () => {
     expect((await control(sim, 'PUT', 'iam/consistency', { sessionPropagationMs: 400 })).status).toBe(200);
     const young = await assumeSpoke(sim, PLATFORM);
-    expect(expectSdkError(await caught(listRoles(young)), 'InvalidClientTokenId', 403).message).toBe('The security token included in the request is invalid.');
+    expect(expectSdkError(await caught(listRoles(young)), 'InvalidClientTokenId', 403).message).toBe(
+      'The security token included in the request is invalid.',
+    );
     expectSdkError(await caught(describeCluster(young)), 'UnrecognizedClientException', 403);
     expectSdkError(await caught(sts(sim, young).send(new GetCallerIdentityCommand({}))), 'InvalidClientTokenId', 403);
     const token = await clusterToken(young, 'platform-tools', { region: 'eu-central-1' });

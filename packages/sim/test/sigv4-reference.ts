@@ -62,7 +62,12 @@ export async function referenceHeaderAuthorization(
 }
 
 /** The verdict the simulator gave before `src/sigv4.ts` computed signatures itself. */
-export async function referenceVerifyHeaderSignature(request: IncomingSigned, auth: AuthorizationInfo, secret: SigningSecret, signingDate: Date): Promise<boolean> {
+export async function referenceVerifyHeaderSignature(
+  request: IncomingSigned,
+  auth: AuthorizationInfo,
+  secret: SigningSecret,
+  signingDate: Date,
+): Promise<boolean> {
   const produced = await referenceHeaderAuthorization(request, auth, secret, signingDate);
   if (produced === undefined) return false;
   if (produced.signedHeaders.join(';') !== auth.signedHeaders.join(';')) return false;

@@ -39,13 +39,25 @@ describe('AssumeRole', () => {
 
   it('honours DurationSeconds and refuses one beyond the MaxSessionDuration of the role', async () => {
     const out = await sts(sim, hubCreds(sim)).send(
-      new AssumeRoleCommand({ RoleArn: SPOKE(PAYMENTS), RoleSessionName: 'short', ExternalId: 'example-external-id', DurationSeconds: 900 }),
+      new AssumeRoleCommand({
+        RoleArn: SPOKE(PAYMENTS),
+        RoleSessionName: 'short',
+        ExternalId: 'example-external-id',
+        DurationSeconds: 900,
+      }),
     );
     const lifetime = (out.Credentials?.Expiration?.getTime() ?? 0) - Date.now();
     expect(lifetime).toBeGreaterThan(880_000);
     expect(lifetime).toBeLessThanOrEqual(901_000);
     const error = await caught(
-      sts(sim, hubCreds(sim)).send(new AssumeRoleCommand({ RoleArn: SPOKE(PAYMENTS), RoleSessionName: 'long', ExternalId: 'example-external-id', DurationSeconds: 7200 })),
+      sts(sim, hubCreds(sim)).send(
+        new AssumeRoleCommand({
+          RoleArn: SPOKE(PAYMENTS),
+          RoleSessionName: 'long',
+          ExternalId: 'example-external-id',
+          DurationSeconds: 7200,
+        }),
+      ),
     );
     expectSdkError(error, 'ValidationError', 400);
   });
@@ -70,7 +82,9 @@ describe('AssumeRole', () => {
 
   it('refuses a role that does not exist, and a role ARN without its path', async () => {
     const missing = await caught(
-      sts(sim, hubCreds(sim)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PAYMENTS}:role/no-such-role`, RoleSessionName: 'hub' })),
+      sts(sim, hubCreds(sim)).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PAYMENTS}:role/no-such-role`, RoleSessionName: 'hub' }),
+      ),
     );
     expectSdkError(missing, 'AccessDenied', 403);
     sim.control.createRole(PAYMENTS, 'pathed', '/team/', [{ principal: sim.world.hub.arn }]);
@@ -98,11 +112,15 @@ describe('AssumeRole', () => {
     sim.control.createRole(ANALYTICS, 'chained-target', '/', [{ principal: SPOKE(PAYMENTS) }]);
     sim.control.createRole(ANALYTICS, 'root-trusting', '/', [{ principal: 'arn:aws:iam::999988887777:root' }]);
     const spoke = await assumeSpoke(sim, PAYMENTS);
-    const chained = await sts(sim, spoke).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ANALYTICS}:role/chained-target`, RoleSessionName: 'hop' }));
+    const chained = await sts(sim, spoke).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ANALYTICS}:role/chained-target`, RoleSessionName: 'hop' }),
+    );
     expect(chained.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ANALYTICS}:assumed-role/chained-target/hop`);
     // The hub user is not the spoke role: the role-only trust refuses it.
     const direct = await caught(
-      sts(sim, hubCreds(sim)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ANALYTICS}:role/chained-target`, RoleSessionName: 'hub' })),
+      sts(sim, hubCreds(sim)).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ANALYTICS}:role/chained-target`, RoleSessionName: 'hub' }),
+      ),
     );
     expectSdkError(direct, 'AccessDenied', 403);
     const viaRoot = await sts(sim, hubCreds(sim)).send(
@@ -113,7 +131,9 @@ describe('AssumeRole', () => {
 
   it('validates the session name', async () => {
     const error = await caught(
-      sts(sim, hubCreds(sim)).send(new AssumeRoleCommand({ RoleArn: SPOKE(PAYMENTS), RoleSessionName: 'has space', ExternalId: 'example-external-id' })),
+      sts(sim, hubCreds(sim)).send(
+        new AssumeRoleCommand({ RoleArn: SPOKE(PAYMENTS), RoleSessionName: 'has space', ExternalId: 'example-external-id' }),
+      ),
     );
     expectSdkError(error, 'ValidationError', 400);
   });
@@ -132,7 +152,11 @@ describe('GetCallerIdentity', () => {
       new AssumeRoleCommand({ RoleArn: SPOKE(ANALYTICS), RoleSessionName: 'who-am-i', ExternalId: 'example-external-id' }),
     );
     const c = assumed.Credentials;
-    const creds: Creds = { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' };
+    const creds: Creds = {
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken ?? '',
+    };
     const out = await sts(sim, creds, 'us-east-1').send(new GetCallerIdentityCommand({}));
     expect(out.Arn).toBe(`arn:aws:sts::${ANALYTICS}:assumed-role/eks-auth-hub-spoke/who-am-i`);
     expect(out.Account).toBe(ANALYTICS);
@@ -147,7 +171,9 @@ describe('request authentication', () => {
   });
 
   it('refuses an access key it never issued', async () => {
-    const error = await caught(sts(sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'y'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    const error = await caught(
+      sts(sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'y'.repeat(40) }).send(new GetCallerIdentityCommand({})),
+    );
     expectSdkError(error, 'InvalidClientTokenId', 403);
   });
 
@@ -157,7 +183,9 @@ describe('request authentication', () => {
     const altered = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
     const error = await caught(sts(sim, { ...spoke, sessionToken: altered }).send(new GetCallerIdentityCommand({})));
     expectSdkError(error, 'InvalidClientTokenId', 403);
-    const without = await caught(sts(sim, { accessKeyId: spoke.accessKeyId, secretAccessKey: spoke.secretAccessKey }).send(new GetCallerIdentityCommand({})));
+    const without = await caught(
+      sts(sim, { accessKeyId: spoke.accessKeyId, secretAccessKey: spoke.secretAccessKey }).send(new GetCallerIdentityCommand({})),
+    );
     expectSdkError(without, 'InvalidClientTokenId', 403);
     // The untouched session still works.
     expect((await sts(sim, spoke).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);

@@ -16,7 +16,10 @@ function world(): { world: World; session: Credential } {
   const w = new World(
     worldSchema.parse({
       apiVersion: 'eks-auth-hub-sim/v1',
-      management: { account: '999900000000', principal: { userName: 'hub', accessKeyId: 'AKIAHUB0000000000000', secretAccessKey: 'hubSecretKeyForTheTokenReaderTests000000' } },
+      management: {
+        account: '999900000000',
+        principal: { userName: 'hub', accessKeyId: 'AKIAHUB0000000000000', secretAccessKey: 'hubSecretKeyForTheTokenReaderTests000000' },
+      },
       accounts: [{ id: ACCOUNT, roles: [{ name: 'spoke' }], clusters: [{ name: 'prod', region: 'eu-west-1' }] }],
     }),
   );

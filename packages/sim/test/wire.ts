@@ -74,7 +74,13 @@ export async function clusterEndpoint(sim: Simulator, creds: Creds, region: stri
 }
 
 /** A CoreV1Api for `cluster` with a freshly minted token of `creds`. */
-export async function freshClient(sim: Simulator, endpoint: string, creds: Creds, cluster: string, region = 'eu-west-1'): Promise<k8s.CoreV1Api> {
+export async function freshClient(
+  sim: Simulator,
+  endpoint: string,
+  creds: Creds,
+  cluster: string,
+  region = 'eu-west-1',
+): Promise<k8s.CoreV1Api> {
   return kubeClient(endpoint, sim.caPem, await clusterToken(creds, cluster, { region }));
 }
 

@@ -49,7 +49,14 @@ accounts:
       apiVersion: 'eks-auth-hub-sim/v1',
       management: { account: '999988887777', principal: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x'.repeat(40) } },
       accounts: [
-        { id: '111122223333', roles: [{ name: 'a' }, { name: 'A' }], clusters: [{ name: 'c', region: 'eu-west-1' }, { name: 'c', region: 'eu-west-1' }] },
+        {
+          id: '111122223333',
+          roles: [{ name: 'a' }, { name: 'A' }],
+          clusters: [
+            { name: 'c', region: 'eu-west-1' },
+            { name: 'c', region: 'eu-west-1' },
+          ],
+        },
         { id: '111122223333' },
       ],
     };
@@ -116,8 +123,16 @@ ${configMaps}`;
     expect(loaded.ok).toBe(false);
     if (loaded.ok) return;
     expect(loaded.issues.map((i) => [i.location.line, i.path, i.message])).toEqual([
-      [12, 'accounts[0].clusters[0].configMaps[0].data.bad key', expect.stringContaining('a valid config key must consist of alphanumeric characters')],
-      [12, 'accounts[0].clusters[0].configMaps[0].data.mapRoles', 'the API server would refuse it: data[mapRoles]: Invalid value: "mapRoles": duplicate of key present in binaryData'],
+      [
+        12,
+        'accounts[0].clusters[0].configMaps[0].data.bad key',
+        expect.stringContaining('a valid config key must consist of alphanumeric characters'),
+      ],
+      [
+        12,
+        'accounts[0].clusters[0].configMaps[0].data.mapRoles',
+        'the API server would refuse it: data[mapRoles]: Invalid value: "mapRoles": duplicate of key present in binaryData',
+      ],
       [13, 'accounts[0].clusters[0].configMaps[0].binaryData.blob', 'not standard base64: illegal base64 data at input byte 0'],
       [14, 'accounts[0].clusters[0].configMaps[1].metadata.name', 'ConfigMap kube-system/a appears twice'],
     ]);
