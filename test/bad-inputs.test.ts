@@ -6,14 +6,14 @@
  * Needs `pnpm build` first (the test command does it).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatConfigIssue, INVISIBLE_CHAR, loadDesiredState } from '@eks-auth-hub/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INVISIBLE_CHAR, formatConfigIssue, loadDesiredState } from '@eks-auth-hub/core';
 import { GENERATED, writeGenerated } from './bad-inputs/generate.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');

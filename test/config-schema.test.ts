@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
 import { schemaText } from '@eks-auth-hub/controller';
 import { loadDesiredState } from '@eks-auth-hub/core';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const schemaFile = join(repo, 'config', 'hub.schema.json');

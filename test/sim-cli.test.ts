@@ -2,7 +2,7 @@
  * The simulator as a user starts it: `pnpm sim --world FILE` prints one JSON line with the hub
  * principal's environment first, and the real SDK works with exactly that environment.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';

@@ -11,24 +11,24 @@
  * (cfn-lint is not installable on these machines: no PyPI and no Debian package; these checks stand in.)
  */
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { reconcile } from '@eks-auth-hub/core';
+import { describe, expect, it } from 'vitest';
 import { demoState, useSimulator } from '../service/helpers.js';
 import {
-  PSEUDO_PARAMETERS,
-  TEMPLATE_DIR,
   allows,
   asList,
   condition,
   evaluate,
   loadTemplate,
+  PSEUDO_PARAMETERS,
   parseTemplate,
-  subVariables,
-  walk,
   type Stack,
   type Statement,
+  subVariables,
+  TEMPLATE_DIR,
   type Template,
+  walk,
 } from './cloudformation.js';
 
 const NAMES = ['hub-ecs.yaml', 'hub-lambda.yaml', 'hub-stepfunctions.yaml', 'spoke-role.yaml'];
@@ -249,7 +249,8 @@ describe('IAM policies against what the hub did on the wire', { timeout: 30_000 
 
   it('hub-ecs.yaml opens the port the image exposes and serves metrics on, for Prometheus', () => {
     const t = templates['hub-ecs.yaml'] as Template;
-    const container = (t.Resources['TaskDefinition']?.Properties?.['ContainerDefinitions'] as Record<string, unknown>[])[0] ?? {};
+    const container =
+      (t.Resources['TaskDefinition']?.Properties?.['ContainerDefinitions'] as Record<string, unknown>[] | undefined)?.[0] ?? {};
     expect(container['PortMappings']).toEqual([{ Name: 'metrics', ContainerPort: 9090, Protocol: 'tcp' }]);
     expect(container['Command']).toEqual(['--config', '/config/hub.yaml', '--listen', '0.0.0.0:9090']);
     const ingress = t.Resources['SecurityGroup']?.Properties?.['SecurityGroupIngress'] as Record<string, unknown>[];

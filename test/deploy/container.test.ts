@@ -7,24 +7,24 @@
  * the base image, USER and the file system's owner (checked as settings, not run).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  PAYMENTS,
   demoHubFile,
   demoState,
+  type Exited,
   freePort,
   http,
+  PAYMENTS,
   refOf,
   repo,
   runToEnd,
+  sampleValue,
   scrape,
   useSimulator,
-  valueOf,
   waitFor,
-  type Exited,
 } from '../service/helpers.js';
 
 interface Service {
@@ -250,7 +250,7 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
     url = `http://127.0.0.1:${port}`;
     await waitFor('the first pass (/readyz 200)', async () => (await http(`${url}/readyz`)).status === 200, 60_000, 200);
     const { exposition } = await scrape(url);
-    expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(1);
+    expect(sampleValue(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(1);
     expect(h.sim.control.readAwsAuth(refOf(demoState(), 'analytics'))).not.toBeNull();
     expect(service.stderr()).toBe('');
     expect(h.sim.control.principals()[`arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`]?.['iam:ListRoles']).toBe(1);

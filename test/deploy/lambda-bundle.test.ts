@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambda, type LambdaBuild } from '../../deploy/build-lambda.js';
-import { ANALYTICS, PAYMENTS, demoHubFile, demoState, refOf, repo, useSimulator, writesSeen } from '../service/helpers.js';
+import { ANALYTICS, demoHubFile, demoState, PAYMENTS, refOf, repo, useSimulator, writesSeen } from '../service/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hub-lambda-'));
 const task = mkdtempSync(join(work, 'task-'));

@@ -8,9 +8,9 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AWS_ANSWER_BYTES, MAX_KUBE_ANSWER_BYTES, type AwsPorts } from '@eks-auth-hub/aws';
+import { type AwsPorts, MAX_AWS_ANSWER_BYTES, MAX_KUBE_ANSWER_BYTES } from '@eks-auth-hub/aws';
 import { makeCertificates } from '@eks-auth-hub/sim';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { demoHub, demoWorld, e2ePorts, explain, pass, redirect, refOf, resultOf, useSimulator } from './helpers.js';
 
 const h = useSimulator(demoWorld);

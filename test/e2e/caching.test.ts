@@ -2,8 +2,9 @@
  * A long-lived hub's passes (one set of ports, as `run` and a warm Lambda keep): what they ask AWS
  * when nothing changed, and a cluster deleted and created again under the same name between passes.
  */
+
+import { type PassReport, PlanMemo, reconcile } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
-import { PlanMemo, reconcile, type PassReport } from '@eks-auth-hub/core';
 import { demoHub, demoWorld, e2ePorts, expectConverged, explain, refOf, resultOf, useSimulator } from './helpers.js';
 
 const h = useSimulator(demoWorld);

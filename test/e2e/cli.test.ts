@@ -8,13 +8,14 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
 import type { PassReport } from '@eks-auth-hub/core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_DISPUTED,
   assumeSpoke,
   bin,
+  type CliRun,
   calls,
+  DEMO_DISPUTED,
   demoHub,
   demoHubFile,
   demoWorld,
@@ -26,7 +27,6 @@ import {
   snapshot,
   ssoRoleArn,
   useSimulator,
-  type CliRun,
 } from './helpers.js';
 
 const h = useSimulator(demoWorld);

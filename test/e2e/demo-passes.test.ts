@@ -7,8 +7,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import {
-  DEMO_DISPUTED,
   calls,
+  DEMO_DISPUTED,
   demoHub,
   demoWorld,
   e2ePorts,
@@ -17,8 +17,8 @@ import {
   hubAccess,
   liveMapRoles,
   liveMapUsers,
-  mappingOf,
   type MappedRole,
+  mappingOf,
   outcomes,
   pass,
   refOf,

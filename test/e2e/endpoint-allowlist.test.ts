@@ -4,11 +4,12 @@
  * The hub must fail that cluster with `eks.endpoint_not_allowed` and send it nothing: no connection,
  * so certainly no token. The simulator's own host is allowed only through the setting it prints.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ALLOWED_ENDPOINT_HOSTS_ENV, createAwsPorts } from '@eks-auth-hub/aws';
 import { isHubError } from '@eks-auth-hub/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHub, demoWorld, e2ePorts, explain, outcomes, pass, refOf, resultOf, useSimulator } from './helpers.js';
 
 const h = useSimulator(demoWorld);

@@ -8,8 +8,9 @@
  *   `failed` and untouched, and every other account converges in the same pass.
  * Each block has its own simulator.
  */
+
+import { GENERATED_MANAGEMENT_ACCOUNT, generatedAccountId, generateWorld, SPOKE_ROLE } from '@eks-auth-hub/sim';
 import { describe, expect, it } from 'vitest';
-import { generateWorld, generatedAccountId, GENERATED_MANAGEMENT_ACCOUNT, SPOKE_ROLE } from '@eks-auth-hub/sim';
 import {
   allIds,
   calls,

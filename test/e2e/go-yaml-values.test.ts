@@ -9,10 +9,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import type { PassReport } from '@eks-auth-hub/core';
-import { mapIdentity, AwsAuthReader, type WorldFile } from '@eks-auth-hub/sim';
-import { demoHubFile, demoWorld, runCli, useSimulator, type CliRun } from './helpers.js';
+import { AwsAuthReader, mapIdentity, type WorldFile } from '@eks-auth-hub/sim';
+import { describe, expect, it } from 'vitest';
+import { type CliRun, demoHubFile, demoWorld, runCli, useSimulator } from './helpers.js';
 
 const ACCOUNT = '111122223333';
 const OCTAL = `arn:aws:iam::${ACCOUNT}:role/octal`;

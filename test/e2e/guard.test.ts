@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  DEMO_DISPUTED,
   calls,
+  DEMO_DISPUTED,
   demoHub,
   demoHubFile,
   demoWorld,

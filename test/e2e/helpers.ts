@@ -8,22 +8,22 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { createAwsPorts, mintClusterToken, type AwsPorts } from '@eks-auth-hub/aws';
+import { type AwsPorts, createAwsPorts, mintClusterToken } from '@eks-auth-hub/aws';
 import {
-  loadDesiredState,
-  reconcile,
   type ClusterDirectory,
   type ClusterEndpoint,
   type ClusterResult,
   type ClusterSpec,
   type DesiredState,
+  loadDesiredState,
   type PassReport,
   type Ports,
+  reconcile,
 } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type ClusterRef, type Simulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
+import { type ClusterRef, loadWorldFile, type Simulator, startSimulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
 import * as K8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = join(repo, 'apps', 'controller', 'dist', 'main.js');

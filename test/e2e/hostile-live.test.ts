@@ -9,21 +9,22 @@
  * or written cleanly with the oddity reported and everything the hub does not own kept — never a
  * crash, never a lockout, and the healthy clusters of the same pass still converge.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createAwsPorts, type AwsPorts } from '@eks-auth-hub/aws';
+
+import { type AwsPorts, createAwsPorts } from '@eks-auth-hub/aws';
 import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
 import type { ClusterRef, ConfigMapManifestInput, WorldFileInput } from '@eks-auth-hub/sim';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   expectConverged,
   explain,
   hubAccess,
   liveMapRoles,
   loadState,
+  type MappedRole,
   mappingOf,
   pass,
   resultOf,
   useSimulator,
-  type MappedRole,
 } from './helpers.js';
 
 const A = '111122223333';

@@ -4,10 +4,10 @@
  * write first keeps the replaced version, which `history` lists and `rollback` puts back.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { HISTORY_CONFIGMAP, readHistory, reconcile, type DesiredState } from '@eks-auth-hub/core';
+import { type DesiredState, HISTORY_CONFIGMAP, readHistory, reconcile } from '@eks-auth-hub/core';
 import type { WorldFile } from '@eks-auth-hub/sim';
+import { describe, expect, it } from 'vitest';
 import {
   demoHub,
   demoHubFile,

@@ -5,9 +5,10 @@
  * failed cluster; a deleted role fails exactly its account's clusters with `sts.role-unavailable`,
  * pass after pass without looping, until the role exists again.
  */
-import { describe, expect, it } from 'vitest';
+
 import { createAwsPorts, type RequestObserver } from '@eks-auth-hub/aws';
-import { reconcile, type PassReport } from '@eks-auth-hub/core';
+import { type PassReport, reconcile } from '@eks-auth-hub/core';
+import { describe, expect, it } from 'vitest';
 import { demoHub, demoWorld, explain, outcomes, refOf, snapshot, useSimulator } from './helpers.js';
 
 const PAYMENTS = '111122223333';

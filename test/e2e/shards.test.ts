@@ -12,13 +12,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PassReport, reconcile, shardOfAccount } from '@eks-auth-hub/core';
+import { generatedAccountId, generateWorld, type Simulator, SPOKE_ROLE } from '@eks-auth-hub/sim';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
-import { reconcile, shardOfAccount, type PassReport } from '@eks-auth-hub/core';
-import { generateWorld, generatedAccountId, SPOKE_ROLE, type Simulator } from '@eks-auth-hub/sim';
 import { createHandler, type PassSummary } from '../../apps/controller/src/lambda.js';
-import { memoryLogger } from '../service/helpers.js';
 import { loadTemplate } from '../deploy/cloudformation.js';
+import { memoryLogger } from '../service/helpers.js';
 import { e2ePorts, generatedHubYaml, loadState, runCli, snapshot, useSimulator } from './helpers.js';
 
 const world = generateWorld({ accounts: 12, clustersPerAccount: 3, ssoRolesPerAccount: 10, seed: 11 });

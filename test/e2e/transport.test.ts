@@ -9,23 +9,24 @@
  * The cluster directory and the aws-auth store are wrapped (never replaced) to point one cluster
  * elsewhere or to record what the hub asked for; everything else is the real adapters.
  */
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsPorts, type AwsPorts, type RequestObserver } from '@eks-auth-hub/aws';
+import { createAwsPorts, type RequestObserver } from '@eks-auth-hub/aws';
 import {
   AWS_AUTH_KEYS,
-  HISTORY_CONFIGMAP,
-  readHistory,
-  reconcile,
   type AwsAuthStore,
+  HISTORY_CONFIGMAP,
   type PassReport,
   type Ports,
+  readHistory,
+  reconcile,
 } from '@eks-auth-hub/core';
 import { makeCertificates, type ClusterRef as SimClusterRef, type World } from '@eks-auth-hub/sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_DISPUTED,
+  type CliRun,
   calls,
+  DEMO_DISPUTED,
   demoHub,
   demoHubFile,
   demoWorld,
@@ -40,7 +41,6 @@ import {
   runCli,
   snapshot,
   useSimulator,
-  type CliRun,
 } from './helpers.js';
 
 const h = useSimulator(demoWorld);

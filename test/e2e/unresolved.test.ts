@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoHubFile, demoWorld, runCli, useSimulator, type CliRun } from './helpers.js';
+import { type CliRun, demoHubFile, demoWorld, runCli, useSimulator } from './helpers.js';
 
 const h = useSimulator(demoWorld);
 const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;

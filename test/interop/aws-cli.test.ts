@@ -5,18 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  assumeRoleOutput,
+  type Credentials,
   EXTERNAL_ID,
   Interop,
+  kubeGet,
   PAYMENTS_ACCOUNT,
   PAYMENTS_PROD,
   PAYMENTS_STAGING,
+  parseOutput,
   REGION,
   SESSION_NAME,
   SPOKE_ROLE_ARN,
-  assumeRoleOutput,
-  kubeGet,
-  parseOutput,
-  type Credentials,
 } from './harness.js';
 
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/';

@@ -8,10 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Entry, type GoYamlScalar, renderAwsAuth, resolveGoYamlPlain } from '@eks-auth-hub/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { resolveGoYamlPlain, renderAwsAuth, type Entry, type GoYamlScalar } from '@eks-auth-hub/core';
 import { GO_YAML_CASES } from '../../packages/core/test/go-yaml-cases.js';
 import { parseOutput, run, tool } from './harness.js';
 

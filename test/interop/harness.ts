@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadWorldFile, startSimulator, type ClusterRef, type Simulator } from '@eks-auth-hub/sim';
+import { type ClusterRef, loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
 import { z } from 'zod';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Interop, PAYMENTS_PROD, REGION, parseOutput, repo, run, runOk, tool, type Credentials } from './harness.js';
+import { type Credentials, Interop, PAYMENTS_PROD, parseOutput, REGION, repo, run, runOk, tool } from './harness.js';
 
 const configMap = z.object({
   apiVersion: z.literal('v1'),

@@ -2,7 +2,7 @@
  * Paths of the repository and child-process helpers for the service-mode tests: light on imports, so
  * a test that only starts the built program does not load the simulator or the AWS SDK.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -6,17 +6,17 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bin,
+  demoState,
   freePort,
   http,
   parseExposition,
   refOf,
-  demoState,
   runToEnd,
+  type Started,
+  sampleValue,
   start,
   useSimulator,
-  valueOf,
   waitFor,
-  type Started,
 } from './helpers.js';
 
 const h = useSimulator();
@@ -65,9 +65,9 @@ describe('eks-auth-hub run (built program)', () => {
     const state = demoState();
     expect(h.sim.control.readAwsAuth(refOf(state, 'analytics'))).not.toBeNull();
     const metrics = parseExposition((await http(`${url}/metrics`)).body);
-    expect(valueOf(metrics, 'eks_auth_hub_passes_total', { result: 'success' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, 'eks_auth_hub_passes_total', { result: 'success' })).toBeGreaterThanOrEqual(1);
     // The file in force, by its name and hash; the reload metrics say it loaded.
-    expect(valueOf(metrics, 'eks_auth_hub_config_last_reload_successful')).toBe(1);
+    expect(sampleValue(metrics, 'eks_auth_hub_config_last_reload_successful')).toBe(1);
     const config = (
       JSON.parse((await http(`${url}/status`)).body) as { config: { file: string; fileHash: string; lastReload: { successful: boolean } } }
     ).config;

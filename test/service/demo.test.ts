@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repo, runToEnd, type Exited } from './child.js';
+import { type Exited, repo, runToEnd } from './child.js';
 
 const CLUSTERS = ['payments-prod', 'payments-staging', 'analytics', 'ml-training', 'platform-tools'];
 const ROLE = (name: string): string => `arn:aws:iam::111122223333:role/${name}`;

@@ -8,10 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HISTORY_CONFIGMAP, type HistoryEntry, type PassReport, readHistory } from '@eks-auth-hub/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
 import type { StatusView } from '../../apps/controller/src/status.js';
-import { HISTORY_CONFIGMAP, readHistory, type HistoryEntry, type PassReport } from '@eks-auth-hub/core';
 import {
   bin,
   demoHubFile,
@@ -24,12 +24,12 @@ import {
   parseExposition,
   refOf,
   runToEnd,
+  type Started,
+  sampleValue,
   simCount,
   start,
   useSimulator,
-  valueOf,
   waitFor,
-  type Started,
 } from './helpers.js';
 
 const h = useSimulator();
@@ -91,7 +91,7 @@ describe('with every sts:AssumeRole hanging', () => {
       new Set(['pass.timeout']),
     );
     const metrics = parseExposition((await http(`${url}/metrics`)).body);
-    expect(valueOf(metrics, 'eks_auth_hub_pass_timeouts_total')).toBe(1);
+    expect(sampleValue(metrics, 'eks_auth_hub_pass_timeouts_total')).toBe(1);
     // The pass ended on time: the loop is alive.
     expect((await http(`${url}/healthz`)).status).toBe(200);
     hub.child.kill('SIGTERM');

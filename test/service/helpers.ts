@@ -5,10 +5,10 @@
  * from ./child.ts (re-exported).
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { type ClusterEntry, type DesiredState, loadDesiredState, type PassReport } from '@eks-auth-hub/core';
+import { type ClusterRef, loadWorldFile, type Simulator, startSimulator, type WorldFile } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll } from 'vitest';
-import { loadDesiredState, type ClusterEntry, type DesiredState, type PassReport } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type ClusterRef, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, type Logger } from '../../apps/controller/src/logging.js';
 import { demoHubFile, demoWorldFile } from './child.js';
 
@@ -261,7 +261,7 @@ export function samplesOf(exposition: Exposition, name: string, labels: Record<s
 }
 
 /** The value of the one sample of `name` with exactly these labels (throws when there is none). */
-export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
   const found = exposition.samples.filter(
     (s) =>
       s.name === name &&
@@ -275,7 +275,7 @@ export function valueOf(exposition: Exposition, name: string, labels: Record<str
 /** The value, or undefined when the series is not exported. */
 export function maybeValueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
   try {
-    return valueOf(exposition, name, labels);
+    return sampleValue(exposition, name, labels);
   } catch {
     return undefined;
   }

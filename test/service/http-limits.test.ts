@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
 import { demoState, http, memoryLogger, sleep, useSimulator, waitFor } from './helpers.js';
 
 useSimulator();
@@ -61,7 +61,7 @@ describe('a client that holds the server', () => {
     });
     const started = Date.now();
     // Never-ending headers, one byte every 20 ms: each byte alone would keep an idle timeout at bay.
-    const head = `GET /healthz HTTP/1.1\r\nHost: x\r\n${'X-Slow: ' + 'a'.repeat(10_000)}`;
+    const head = `GET /healthz HTTP/1.1\r\nHost: x\r\n${`X-Slow: ${'a'.repeat(10_000)}`}`;
     let sent = 0;
     while (open_ && sent < head.length && Date.now() - started < 20_000) {
       socket.write(head[sent] ?? 'a');

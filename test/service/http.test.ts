@@ -3,8 +3,8 @@
  * simulator over real sockets, with a short interval so passes keep coming.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
-import { demoState, http, memoryLogger, parseExposition, simCount, useSimulator, valueOf, waitFor, writesSeen } from './helpers.js';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
+import { demoState, http, memoryLogger, parseExposition, sampleValue, simCount, useSimulator, waitFor, writesSeen } from './helpers.js';
 
 const h = useSimulator();
 const state = demoState();
@@ -164,13 +164,13 @@ describe('startHub: health, readiness, status and the status page', () => {
     const exposition = parseExposition(answer.body);
     expect(exposition.types.get('eks_auth_hub_passes_total')).toBe('counter');
     // The default adapters report their requests to the metrics.
-    expect(valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'sts', operation: 'AssumeRole', outcome: 'ok' })).toBe(
+    expect(sampleValue(exposition, 'eks_auth_hub_aws_requests_total', { service: 'sts', operation: 'AssumeRole', outcome: 'ok' })).toBe(
       simCount(h.sim, 'sts:AssumeRole', 'ok'),
     );
     expect(
-      valueOf(exposition, 'eks_auth_hub_aws_requests_total', { service: 'eks', operation: 'DescribeCluster', outcome: 'ok' }),
+      sampleValue(exposition, 'eks_auth_hub_aws_requests_total', { service: 'eks', operation: 'DescribeCluster', outcome: 'ok' }),
     ).toBeGreaterThanOrEqual(5);
-    expect(valueOf(exposition, 'eks_auth_hub_kubernetes_requests_total', { verb: 'get', code: '200' })).toBeGreaterThanOrEqual(5);
+    expect(sampleValue(exposition, 'eks_auth_hub_kubernetes_requests_total', { verb: 'get', code: '200' })).toBeGreaterThanOrEqual(5);
   });
 
   it.each(['/metrics', '/healthz', '/readyz', '/status', '/'])(

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type PassSummary } from '../../apps/controller/src/lambda.js';
-import { PAYMENTS, PLATFORM, SPOKE_ROLE, demoHubFile, demoState, memoryLogger, refOf, repo, useSimulator, writesSeen } from './helpers.js';
+import { demoHubFile, demoState, memoryLogger, PAYMENTS, PLATFORM, refOf, repo, SPOKE_ROLE, useSimulator, writesSeen } from './helpers.js';
 
 const h = useSimulator();
 const state = demoState();

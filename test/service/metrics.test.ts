@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsPorts } from '@eks-auth-hub/aws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
 import type { PassSummary } from '../../apps/controller/src/status.js';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import {
   ANALYTICS,
-  PAYMENTS,
-  SPOKE_ROLE,
+  demoState,
+  type Exposition,
   editMapRoles,
   explain,
   familyOf,
@@ -21,17 +21,17 @@ import {
   maybeValueOf,
   memoryLogger,
   outcomes,
+  PAYMENTS,
   refOf,
   repo,
+  SPOKE_ROLE,
   samplesOf,
+  sampleValue,
   scrape,
   simCount,
   ssoRoleName,
-  demoState,
   useSimulator,
-  valueOf,
   waitFor,
-  type Exposition,
 } from './helpers.js';
 
 const h = useSimulator();
@@ -71,7 +71,7 @@ async function pass(): Promise<PassSummary> {
   return hub.service.runPass();
 }
 
-const counter = (m: Exposition, name: string, labels: Record<string, string> = {}): number => valueOf(m, `${P}${name}`, labels);
+const counter = (m: Exposition, name: string, labels: Record<string, string> = {}): number => sampleValue(m, `${P}${name}`, labels);
 
 /** Total of a counter over all its series matching `labels`. */
 const sum = (m: Exposition, name: string, labels: Record<string, string> = {}): number =>
@@ -177,9 +177,9 @@ describe('/metrics', () => {
     expect(m.types.get('process_start_time_seconds')).toBe('gauge');
     expect(m.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
     expect(m.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
-    expect(valueOf(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
-    expect(valueOf(m, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
-    const started = valueOf(m, 'process_start_time_seconds');
+    expect(sampleValue(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(sampleValue(m, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
+    const started = sampleValue(m, 'process_start_time_seconds');
     expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5);
     expect(
       [...m.types.keys()].filter((name) => /^eks_auth_hub_(process|nodejs)_/.test(name)),

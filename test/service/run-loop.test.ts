@@ -3,19 +3,19 @@
  * stop the loop, and stop() lets started clusters finish, returns, and ends the passes.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
 import type { PassSummary } from '../../apps/controller/src/status.js';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import {
   demoState,
   explain,
   http,
   memoryLogger,
   outcomes,
+  sampleValue,
   scrape,
   simCount,
   sleep,
   useSimulator,
-  valueOf,
   waitFor,
   writesSeen,
 } from './helpers.js';
@@ -97,8 +97,8 @@ describe('the run loop', () => {
 
     // Failed passes are passes: counted as failures, the service is ready (it has a result to show).
     const { exposition } = await scrape(hub.url);
-    expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'failure' })).toBeGreaterThanOrEqual(3);
-    expect(valueOf(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(0);
+    expect(sampleValue(exposition, 'eks_auth_hub_passes_total', { result: 'failure' })).toBeGreaterThanOrEqual(3);
+    expect(sampleValue(exposition, 'eks_auth_hub_passes_total', { result: 'success' })).toBe(0);
     expect((await http(`${hub.url}/readyz`)).status).toBe(200);
     // /status says, per cluster, that it failed and why.
     const status = JSON.parse((await http(`${hub.url}/status`)).body) as {

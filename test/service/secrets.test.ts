@@ -5,13 +5,13 @@
  * AssumeRole, a 401 from an API server that no longer maps the hub), then everything it produced is
  * searched for the hub's secret key, every session's secret key and token, and cluster tokens.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../apps/controller/src/lambda.js';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
+import type { PassSummary } from '../../apps/controller/src/status.js';
 import {
-  SPOKE_ROLE,
   demoHubFile,
   demoState,
   editMapRoles,
@@ -20,6 +20,7 @@ import {
   memoryLogger,
   outcomes,
   refOf,
+  SPOKE_ROLE,
   useSimulator,
   waitFor,
 } from './helpers.js';

@@ -6,21 +6,21 @@
  * pass. The hub is built as `run` builds it (its default session backoff included).
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
 import type { PassSummary } from '../../apps/controller/src/status.js';
-import { startHub, type RunningHub } from '../../apps/controller/src/run.js';
 import {
   ANALYTICS,
-  PAYMENTS,
-  PLATFORM,
-  SPOKE_ROLE,
   demoState,
   explain,
   memoryLogger,
   outcomes,
+  PAYMENTS,
+  PLATFORM,
+  SPOKE_ROLE,
+  sampleValue,
   scrape,
   simCount,
   useSimulator,
-  valueOf,
   waitFor,
 } from './helpers.js';
 
@@ -72,9 +72,9 @@ describe('run, with the spoke roles changing under it', { timeout: 60_000 }, () 
       simCount(h.sim, 'iam:ListRoles', 'AccessDenied') + simCount(h.sim, 'eks:ListNodegroups', 'AccessDeniedException'),
     ).toBeGreaterThan(deniedBefore);
     const { exposition } = await scrape(hub.url);
-    expect(valueOf(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'access-denied' })).toBe(3);
-    expect(valueOf(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'cluster-unauthorized' })).toBe(0);
-    expect(valueOf(exposition, 'eks_auth_hub_cluster_results_total', { outcome: 'failed' })).toBe(0);
+    expect(sampleValue(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'access-denied' })).toBe(3);
+    expect(sampleValue(exposition, 'eks_auth_hub_session_refreshes_total', { reason: 'cluster-unauthorized' })).toBe(0);
+    expect(sampleValue(exposition, 'eks_auth_hub_cluster_results_total', { outcome: 'failed' })).toBe(0);
   });
 
   it('the platform spoke role deleted: its cluster fails in the next pass with sts.role-unavailable, the others are untouched', async () => {

@@ -12,16 +12,16 @@
  * Exit 0 only when no invariant was violated and the first pass after the faults converged every cluster.
  * The last stdout line is one JSON object with the figures. See README.md in this folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
-import { Random, SPOKE_ROLE, World, generateWorld, generatedPermissionSets, worldSchema, type WorldFileInput } from '@eks-auth-hub/sim';
+import { generatedPermissionSets, generateWorld, Random, SPOKE_ROLE, World, type WorldFileInput, worldSchema } from '@eks-auth-hub/sim';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const simBin = join(repo, 'packages', 'sim', 'dist', 'main.js');
@@ -657,11 +657,7 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
     const spokeAfter = find(after, spoke);
     if (key(c.creator) !== key(spoke) && !(spokeAfter?.groups.includes('system:masters') ?? false))
       v('hub-locked-out', `the spoke role is not the creator and not mapped to system:masters`);
-    if (
-      spokeBefore !== undefined &&
-      spokeBefore.groups.includes('system:masters') &&
-      !(spokeAfter?.groups.includes('system:masters') ?? false)
-    ) {
+    if (spokeBefore?.groups.includes('system:masters') && !(spokeAfter?.groups.includes('system:masters') ?? false)) {
       v('hub-mapping-lost', `the spoke role's system:masters mapping existed before the pass and is gone after it`);
     }
     // No mapping lost whose permission set still resolves to the same role.

@@ -10,27 +10,27 @@ import { parseArgs } from 'node:util';
 // inside the commands that use them (import() below), so `--help`, `validate` and `schema` start fast.
 import type { Credentials } from '@eks-auth-hub/aws';
 import {
+  type ClusterRef,
+  type ClusterSelection,
   ConfigError,
+  type DesiredState,
   HubError,
-  listConfigIssues,
   hubJsonSchema,
   isHubError,
   isRegion,
+  listConfigIssues,
   notReplaced,
+  type PassReport,
+  type Ports,
   parseAwsAuth,
   parseShard,
   reconcile,
   rollbackCluster,
   selectClusters,
   selectionLabel,
-  type ClusterRef,
-  type ClusterSelection,
-  type DesiredState,
-  type PassReport,
-  type Ports,
 } from '@eks-auth-hub/core';
-import { passDeadline, stopping } from './deadline.js';
 import { loadConfigFile } from './config-file.js';
+import { passDeadline, stopping } from './deadline.js';
 import { renderReport } from './report.js';
 
 export { loadConfigFile } from './config-file.js';
@@ -300,6 +300,7 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   let credentials: Credentials;
   try {
     if (values['role-arn'] === undefined) {
+      // biome-ignore lint/style/noRestrictedImports: the token command's STS calls move into packages/aws next
       const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
       const c = await fromNodeProviderChain()();
       credentials = {
@@ -308,6 +309,7 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
         ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
       };
     } else {
+      // biome-ignore lint/style/noRestrictedImports: the token command's STS calls move into packages/aws next
       const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
       // The hub's request timeout and per-call deadline: kubectl waits on this command, it must end.
       const sdk = {};

@@ -7,7 +7,7 @@
  */
 import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { ConfigError, HubError, loadDesiredState, MAX_FILE_BYTES, type DesiredState } from '@eks-auth-hub/core';
+import { ConfigError, type DesiredState, HubError, loadDesiredState, MAX_FILE_BYTES } from '@eks-auth-hub/core';
 
 /** What the file is when it is not a regular file, for the refusal. */
 function kindOf(stats: Stats): string | undefined {

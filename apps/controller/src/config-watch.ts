@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { ConfigError, type DesiredState, isHubError, listConfigIssues, loadDesiredState } from '@eks-auth-hub/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConfigError, isHubError, listConfigIssues, loadDesiredState, type DesiredState } from '@eks-auth-hub/core';
 import { readConfigBytes } from './config-file.js';
 import type { Logger } from './logging.js';
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import { formatConfigIssue, reconcile, type DesiredState } from '@eks-auth-hub/core';
+import { type DesiredState, formatConfigIssue, reconcile } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator } from '@eks-auth-hub/sim';
 import { loadConfigFile } from './cli.js';
 import { createLogger } from './logging.js';

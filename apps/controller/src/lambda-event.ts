@@ -17,7 +17,7 @@
  * Anything else is refused with the reason, before any pass. Reasons are bounded: a megabyte field
  * is named, not echoed.
  */
-import { clip, escapeInvisible, parseShard, type ClusterSelection } from '@eks-auth-hub/core';
+import { type ClusterSelection, clip, escapeInvisible, parseShard } from '@eks-auth-hub/core';
 import { z } from 'zod';
 
 export interface HubEvent {

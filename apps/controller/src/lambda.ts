@@ -9,19 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import {
+  type DesiredState,
   HubError,
+  type PassReport,
   PlanMemo,
+  type Ports,
   reconcile,
   selectClusters,
   selectionLabel,
-  type DesiredState,
-  type PassReport,
-  type Ports,
 } from '@eks-auth-hub/core';
 import { loadConfigFile } from './config-file.js';
+import { type PassDeadline, passDeadline } from './deadline.js';
 import { parseHubEvent } from './lambda-event.js';
-import { passDeadline, type PassDeadline } from './deadline.js';
-import { createLogger, logPass, type Logger } from './logging.js';
+import { createLogger, type Logger, logPass } from './logging.js';
 
 export interface PassSummary {
   readonly passId: string;

@@ -3,8 +3,9 @@
  * service writes it as soon as the cluster is done), one per pass. Secret-bearing keys are redacted
  * wherever they appear, as a second line of defence: nothing the hub logs is meant to hold one.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
-import { changeCount, type ClusterEntry, type ClusterResult, type PassReport } from '@eks-auth-hub/core';
+
+import { type ClusterEntry, type ClusterResult, changeCount, type PassReport } from '@eks-auth-hub/core';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

@@ -8,9 +8,10 @@
  * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
  * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
  */
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
 import { REFRESH_REASONS, type RequestObserver } from '@eks-auth-hub/aws';
-import { CLUSTER_OUTCOMES, GUARD_RULES, type ClusterEntry, type ClusterOutcome, type PassReport } from '@eks-auth-hub/core';
+import { CLUSTER_OUTCOMES, type ClusterEntry, type ClusterOutcome, GUARD_RULES, type PassReport } from '@eks-auth-hub/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ClusterSummary, PassSummary } from './status.js';
 
 export const PASS_RESULTS = ['success', 'partial', 'failure', 'interrupted'] as const;

@@ -1,5 +1,5 @@
 /** Pass reports for people: one block per cluster, then a summary line. */
-import { entrySubject, sameGrant, type ClusterResult, type Entry, type PassReport } from '@eks-auth-hub/core';
+import { type ClusterResult, type Entry, entrySubject, type PassReport, sameGrant } from '@eks-auth-hub/core';
 
 function grant(entry: Entry): string {
   return entry.kind === 'account' ? '(all IAM users of the account)' : `${entry.username} [${entry.groups.join(', ')}]`;

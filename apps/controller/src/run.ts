@@ -1,11 +1,12 @@
 /** `run`: the service: passes on an interval, and the HTTP server for metrics, health and status. */
-import { Registry } from 'prom-client';
+
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import type { DesiredState, Ports } from '@eks-auth-hub/core';
+import { Registry } from 'prom-client';
+import { ConfigWatcher } from './config-watch.js';
 import { createLogger, type Logger } from './logging.js';
 import { HubMetrics } from './metrics.js';
-import { createApp, listen, type HttpLimits, type Listen } from './server.js';
-import { ConfigWatcher } from './config-watch.js';
+import { createApp, type HttpLimits, type Listen, listen } from './server.js';
 import { HubService, STOP_GRACE_MS } from './service.js';
 import type { StatusView } from './status.js';
 import { VERSION } from './version.js';

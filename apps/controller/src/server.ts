@@ -12,7 +12,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { lastPassJson, reasonOf, statusSummary, type StatusView } from './status.js';
+import { lastPassJson, reasonOf, type StatusView, statusSummary } from './status.js';
 
 export interface ServerDeps {
   /** The metrics in the text format, a chunk at a time (HubMetrics). */

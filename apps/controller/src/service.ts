@@ -11,14 +11,15 @@
  * Each cluster's result is logged as soon as the cluster is done, and only its summary is kept (see
  * status.ts): what the service holds between passes and during one stays small per cluster.
  */
-import { HubError, PlanMemo, reconcile, type DesiredState, type Ports } from '@eks-auth-hub/core';
+
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { passDeadline, stopping, type PassDeadline } from './deadline.js';
+import { type DesiredState, HubError, PlanMemo, type Ports, reconcile } from '@eks-auth-hub/core';
+import { type PassDeadline, passDeadline, stopping } from './deadline.js';
 import { InFlight, trackedPorts } from './in-flight.js';
-import { logCluster, logPassEnd, type Logger } from './logging.js';
+import { type Logger, logCluster, logPassEnd } from './logging.js';
 import type { HubMetrics } from './metrics.js';
-import { stallOf, summarizeCluster, type PassSummary, type StatusView } from './status.js';
+import { type PassSummary, type StatusView, stallOf, summarizeCluster } from './status.js';
 
 /** How long a pass may run past its deadline before the service counts as stalled. */
 export const STALL_GRACE_MS = 30_000;

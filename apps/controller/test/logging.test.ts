@@ -1,7 +1,7 @@
 /** The cluster log line carries an unresolved permission set's near misses, and nothing extra without them. */
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
 import type { ClusterResult } from '@eks-auth-hub/core';
+import { describe, expect, it } from 'vitest';
 import { createLogger, logCluster } from '../src/logging.js';
 
 function lineOf(result: ClusterResult): Record<string, unknown> {

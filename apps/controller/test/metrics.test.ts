@@ -3,10 +3,11 @@
  * prom-client's gauges gave for the same passes (the service tests read the values through /metrics),
  * and a scrape of thousands of clusters must arrive whole, a chunk at a time.
  */
+
+import { CLUSTER_OUTCOMES, type ClusterOutcome } from '@eks-auth-hub/core';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_OUTCOMES, type ClusterOutcome } from '@eks-auth-hub/core';
-import { ClusterSeries, HubMetrics, type ClusterLabels } from '../src/metrics.js';
+import { type ClusterLabels, ClusterSeries, HubMetrics } from '../src/metrics.js';
 import { createApp, listen } from '../src/server.js';
 import type { StatusView } from '../src/status.js';
 

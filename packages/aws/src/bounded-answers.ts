@@ -12,11 +12,11 @@
  *   bearer token goes nowhere but the endpoint checked before (endpoint-hosts.ts).
  */
 import { request as httpsRequest } from 'node:https';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { ResponseContext, type PromiseHttpLibrary, type RequestContext } from '@kubernetes/client-node';
-import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { HubError } from '@eks-auth-hub/core';
+import { type PromiseHttpLibrary, type RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 
 /** Largest AWS answer read: far above any answer to the hub's calls (ListRoles' 1,000 roles included). */
 export const MAX_AWS_ANSWER_BYTES = 16 * 1024 * 1024;

@@ -4,11 +4,12 @@
  * `k8s-aws-v1.` + base64url without padding. Valid 15 minutes from its signing time; the hub reuses
  * one per cluster for 10 minutes.
  */
+
+import type { ClusterRef, Partition } from '@eks-auth-hub/core';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LRUCache } from 'lru-cache';
-import type { ClusterRef, Partition } from '@eks-auth-hub/core';
 import type { SessionCredentials, StsAccountSessions } from './sessions.js';
 import { stsHostname } from './sts-endpoint.js';
 

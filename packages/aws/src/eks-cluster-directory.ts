@@ -18,17 +18,17 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import {
-  HubError,
   type AuthenticationMode,
   type ClusterDirectory,
   type ClusterEndpoint,
   type ClusterRef,
+  HubError,
   type NodeRoleSource,
 } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
+import { NO_OBSERVER, observed, SdkClients, type SdkOptions, withCallDeadline } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MODES: readonly AuthenticationMode[] = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];

@@ -1,8 +1,8 @@
 /** The Identity Center roles of an account, listed with IAM ListRoles (every page, MaxItems 1000). */
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { HubError, SSO_PATH_PREFIX, type IamRole, type Partition, type RoleDirectory } from '@eks-auth-hub/core';
+import { HubError, type IamRole, type Partition, type RoleDirectory, SSO_PATH_PREFIX } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, SdkClients, iamRegion, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
+import { iamRegion, NO_OBSERVER, observed, SdkClients, type SdkOptions, withCallDeadline } from './sdk-options.js';
 import type { StsAccountSessions } from './sessions.js';
 
 const MAX_PAGES = 1000;

@@ -11,30 +11,31 @@
  * pass re-plans. A request that timed out is not retried: a hanging server must not hold a pass for
  * several timeouts.
  */
+
 import {
-  CoreV1Api,
-  ServerConfiguration,
-  createConfiguration,
-  wrapHttpLibrary,
-  type SecurityAuthentication,
-  type V1ConfigMap,
-} from '@kubernetes/client-node';
-import { LRUCache } from 'lru-cache';
-import pRetry from 'p-retry';
-import {
-  HISTORY_CONFIGMAP,
-  HubError,
-  MAX_CONFIGMAP_DATA_BYTES,
-  configMapDataBytes,
-  readHistory,
-  renderHistory,
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
   type ClusterRef,
+  configMapDataBytes,
+  HISTORY_CONFIGMAP,
   type HistoryEntry,
+  HubError,
+  MAX_CONFIGMAP_DATA_BYTES,
   type ObservedAwsAuth,
+  readHistory,
+  renderHistory,
 } from '@eks-auth-hub/core';
+import {
+  CoreV1Api,
+  createConfiguration,
+  type SecurityAuthentication,
+  ServerConfiguration,
+  type V1ConfigMap,
+  wrapHttpLibrary,
+} from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
+import pRetry from 'p-retry';
 import { CappedKubeHttp } from './bounded-answers.js';
 import type { ClusterTokens } from './cluster-token.js';
 import { allowedHostsFromEnv, checkClusterEndpoint } from './endpoint-hosts.js';

@@ -1,7 +1,7 @@
 /** The hub's ports wired to AWS and the clusters. */
 import type { Clock, HubSettings, Ports } from '@eks-auth-hub/core';
 import { ClusterTokens } from './cluster-token.js';
-import { EksClusterDirectory, type ClusterCacheOptions } from './eks-cluster-directory.js';
+import { type ClusterCacheOptions, EksClusterDirectory } from './eks-cluster-directory.js';
 import { IamRoleDirectory } from './iam-role-directory.js';
 import { KubeAgents } from './kube-agents.js';
 import { KubeAwsAuthStore } from './kube-aws-auth-store.js';

@@ -1,10 +1,10 @@
 import { NODE_APP_ID_CONFIG_OPTIONS } from '@aws-sdk/core/client';
 import { NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } from '@aws-sdk/core/httpAuthSchemes';
-import { NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loadConfig } from '@smithy/core/config';
+import type { Partition } from '@eks-auth-hub/core';
+import { loadConfig, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS } from '@smithy/core/config';
 import { resolveEndpointConfig } from '@smithy/core/endpoints';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LRUCache } from 'lru-cache';
-import type { Partition } from '@eks-auth-hub/core';
 import { CappedNodeHttpHandler } from './bounded-answers.js';
 
 /** Settings shared by every AWS SDK client the hub makes. */

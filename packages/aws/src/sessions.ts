@@ -13,10 +13,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AccountSessions, HubError, type Partition, SessionError } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
-import { HubError, SessionError, type AccountSessions, type Partition } from '@eks-auth-hub/core';
 import { fromAwsError } from './errors.js';
-import { NO_OBSERVER, clientSettings, observed, withCallDeadline, type SdkOptions } from './sdk-options.js';
+import { clientSettings, NO_OBSERVER, observed, type SdkOptions, withCallDeadline } from './sdk-options.js';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ClusterRef, ConflictError, SessionError } from '@eks-auth-hub/core';
+import { loadWorldFile, type Simulator, startSimulator, type WorldFile } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, SessionError, type ClusterRef } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type Simulator, type WorldFile } from '@eks-auth-hub/sim';
-import { KubeAwsAuthStore, createAwsPorts, type AwsPorts } from '../src/index.js';
+import { type AwsPorts, createAwsPorts, KubeAwsAuthStore } from '../src/index.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

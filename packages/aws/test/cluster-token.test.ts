@@ -1,6 +1,6 @@
+import { verifyToken, World, worldSchema } from '@eks-auth-hub/sim';
 import { describe, expect, it } from 'vitest';
-import { World, verifyToken, worldSchema } from '@eks-auth-hub/sim';
-import { ClusterTokens, TOKEN_PREFIX, TOKEN_REUSE_MS, execCredential, mintClusterToken, type SessionCredentials } from '../src/index.js';
+import { ClusterTokens, execCredential, mintClusterToken, type SessionCredentials, TOKEN_PREFIX, TOKEN_REUSE_MS } from '../src/index.js';
 
 const credentials = {
   accessKeyId: 'ASIAEXAMPLEEXAMPLE12',

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ClusterRef, HubError } from '@eks-auth-hub/core';
+import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HubError, type ClusterRef } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
 import { callDeadline, callDeadlineMs, createAwsPorts } from '../src/index.js';
 import { rejection } from './rejection.js';
 

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
-import { createAwsPorts, type AwsPorts, type AwsPortsOptions } from '../src/index.js';
+import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AwsPorts, type AwsPortsOptions, createAwsPorts } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };

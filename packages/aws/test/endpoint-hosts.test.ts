@@ -1,6 +1,7 @@
 /** Which API server hosts may receive a cluster token: the partition's EKS hosts, and only the extra hosts named. */
-import { describe, expect, it } from 'vitest';
+
 import { HubError } from '@eks-auth-hub/core';
+import { describe, expect, it } from 'vitest';
 import { allowedHostsFromEnv, checkClusterEndpoint, eksHostSuffix } from '../src/endpoint-hosts.js';
 
 function refusal(endpoint: string, region: string, extra: readonly string[] = []): string | undefined {

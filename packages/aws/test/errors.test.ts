@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { ConflictError } from '@eks-auth-hub/core';
+import { describe, expect, it } from 'vitest';
 import { fromAwsError, fromKubeError } from '../src/index.js';
 
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {

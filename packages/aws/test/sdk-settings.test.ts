@@ -13,16 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '@eks-auth-hub/core';
-import { loadWorldFile, startSimulator, type Simulator } from '@eks-auth-hub/sim';
+import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type AwsPorts,
+  createAwsPorts,
   EksClusterDirectory,
   IamRoleDirectory,
   StsAccountSessions,
-  createAwsPorts,
   serviceClientSettings,
-  type AwsPorts,
 } from '../src/index.js';
 import { rejection } from './rejection.js';
 
@@ -85,7 +85,8 @@ let files = 0;
 /** The simulator's settings, nothing else of the machine's AWS configuration, then `env`. */
 function useEnv(env: Record<string, string>, configFile?: string): void {
   const clean = Object.fromEntries(Object.entries(saved).filter(([name]) => !name.startsWith('AWS_')));
-  const config = join(dir, `config-${(files += 1)}`);
+  files += 1;
+  const config = join(dir, `config-${files}`);
   writeFileSync(config, configFile ?? '');
   process.env = {
     ...clean,

@@ -24,8 +24,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:https';
-import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   DescribeClusterCommand,
   DescribeFargateProfileCommand,
@@ -34,25 +32,27 @@ import {
   ListFargateProfilesCommand,
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
-import { CoreV1Api, ServerConfiguration, createConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
-  KubeAgents,
   clientSettings,
+  KubeAgents,
   mintClusterToken,
-  serviceClientSettings,
   type SdkOptions,
   type SessionCredentials,
+  serviceClientSettings,
 } from '@eks-auth-hub/aws';
 import {
-  SSO_PATH_PREFIX,
+  type Entry,
+  type NodeRoleSource,
   nodeMappings,
   permissionSetOfRoleName,
   renderAwsAuth,
   roleArnWithoutPath,
-  type Entry,
-  type NodeRoleSource,
+  SSO_PATH_PREFIX,
 } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
+import { CoreV1Api, createConfiguration, ServerConfiguration, type V1ConfigMap } from '@kubernetes/client-node';
 import { runPass, serveRequests } from './protocol.js';
 import { ssoGroup, ssoUsername } from './world.js';
 

@@ -11,9 +11,9 @@
  */
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { loadConfigFile } from '@eks-auth-hub/controller';
-import { startHub, type RunningHub } from '@eks-auth-hub/controller/run';
+import { type RunningHub, startHub } from '@eks-auth-hub/controller/run';
 import type { AwsAuthStore } from '@eks-auth-hub/core';
-import { measure, peakRssBytes, serveRequests, type ChildPassResult } from './protocol.js';
+import { type ChildPassResult, measure, peakRssBytes, serveRequests } from './protocol.js';
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: hub-process HUB_YAML');
@@ -27,11 +27,26 @@ const count = (purpose: string): void => {
 function counted(store: AwsAuthStore): AwsAuthStore {
   return {
     // The pass's signal goes through: a call the deadline aborts ends here as it would in the hub.
-    read: (c, e, signal) => (count('aws-auth-read'), store.read(c, e, signal)),
-    write: (c, e, change, signal) => (count(change.create ? 'aws-auth-create' : 'aws-auth-update'), store.write(c, e, change, signal)),
-    verify: (c, e, signal) => (count('access-check'), store.verify(c, e, signal)),
-    readHistory: (c, e, signal) => (count('history-read'), store.readHistory(c, e, signal)),
-    writeHistory: (c, e, entries, rv, signal) => (count('history-write'), store.writeHistory(c, e, entries, rv, signal)),
+    read: (c, e, signal) => {
+      count('aws-auth-read');
+      return store.read(c, e, signal);
+    },
+    write: (c, e, change, signal) => {
+      count(change.create ? 'aws-auth-create' : 'aws-auth-update');
+      return store.write(c, e, change, signal);
+    },
+    verify: (c, e, signal) => {
+      count('access-check');
+      return store.verify(c, e, signal);
+    },
+    readHistory: (c, e, signal) => {
+      count('history-read');
+      return store.readHistory(c, e, signal);
+    },
+    writeHistory: (c, e, entries, rv, signal) => {
+      count('history-write');
+      return store.writeHistory(c, e, entries, rv, signal);
+    },
   };
 }
 

@@ -7,26 +7,26 @@
  * else). Prints a table and, as its last stdout line, one JSON object with every figure.
  * See README.md in this package for the definitions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
-  PASS_KINDS,
-  minimumFor,
-  ratio,
-  serviceCalls,
-  wallBound,
   type CallCounts,
   type Minimum,
+  minimumFor,
+  PASS_KINDS,
   type PassKind,
+  ratio,
+  serviceCalls,
   type WallBound,
+  wallBound,
 } from './figures.js';
-import { OptionsError, USAGE, parseBenchOptions, type BenchOptions } from './options.js';
-import { startChild, type ChildPassResult } from './protocol.js';
-import { benchWorld, desiredHubYaml, passSettings, reprovisionPicks, worldShape, type Reprovision } from './world.js';
+import { type BenchOptions, OptionsError, parseBenchOptions, USAGE } from './options.js';
+import { type ChildPassResult, startChild } from './protocol.js';
+import { benchWorld, desiredHubYaml, passSettings, type Reprovision, reprovisionPicks, worldShape } from './world.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -13,18 +13,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { mintClusterToken, type Credentials } from '@eks-auth-hub/aws';
+import { type Credentials, mintClusterToken } from '@eks-auth-hub/aws';
 import {
-  SSO_PATH_PREFIX,
+  type Entry,
+  type NodeRoleSource,
   nodeMappings,
   permissionSetOfRoleName,
   renderAwsAuth,
   roleArnWithoutPath,
-  type Entry,
-  type NodeRoleSource,
+  SSO_PATH_PREFIX,
 } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import pLimit from 'p-limit';

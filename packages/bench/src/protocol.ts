@@ -2,7 +2,7 @@
  * How the benchmark talks to its child processes (the hub, the per-cluster model): Node's IPC
  * channel, one request at a time, one answer per request.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import pLimit from 'p-limit';
 import type { PassKind } from './figures.js';
 

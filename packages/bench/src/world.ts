@@ -3,7 +3,7 @@
  * that maps every permission set on every cluster, its shape for the yardsticks, and the permission
  * sets re-provisioned before the third pass. The same for the same options.
  */
-import { Random, SPOKE_ROLE, generateWorld, generatedPermissionSets, type WorldFileInput } from '@eks-auth-hub/sim';
+import { generatedPermissionSets, generateWorld, Random, SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import type { PassSetting, WorldShape } from './figures.js';
 import type { BenchOptions } from './options.js';
 

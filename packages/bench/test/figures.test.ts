@@ -1,6 +1,6 @@
 /** The benchmark's yardsticks (pure): the minimum calls of a pass, the wall-time bound, ratios. */
 import { describe, expect, it } from 'vitest';
-import { minimumFor, ratio, serviceCalls, wallBound, type WorldShape } from '../src/figures.js';
+import { minimumFor, ratio, serviceCalls, type WorldShape, wallBound } from '../src/figures.js';
 
 const world: WorldShape = {
   accounts: [

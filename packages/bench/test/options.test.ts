@@ -1,8 +1,9 @@
 /** The benchmark's options and its world: parsing with named errors; the same world and picks for a seed. */
+
+import { parseDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, OptionsError, parseBenchOptions } from '../src/options.js';
 import { benchWorld, desiredHubYaml, passSettings, reprovisionPicks, worldShape } from '../src/world.js';
-import { parseDesiredState } from '@eks-auth-hub/core';
 
 describe('parseBenchOptions', () => {
   it('has the issue’s defaults and reads every option', () => {

@@ -16,7 +16,7 @@
  * schema: `0o17` is the integer 15 to the authenticator, and a Go string field given a number is
  * left empty. The renderer quotes exactly the strings those rules would not read back as themselves.
  */
-import { CST, Document, Lexer, isScalar, isSeq, parseDocument, stringify, visit } from 'yaml';
+import { CST, Document, isScalar, isSeq, Lexer, parseDocument, stringify, visit } from 'yaml';
 import { arnKey } from './arn.js';
 import { BoundedMemo } from './bounded-memo.js';
 import { GoYamlValue, goYamlTags, plainReadsAsString } from './go-yaml-resolve.js';

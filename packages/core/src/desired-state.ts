@@ -3,11 +3,11 @@
  * each located at `file:line:col` with its field path and the allowed form.
  */
 import { ACCOUNT_PLACEHOLDER, partitionOfRegion } from './arn.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { hashOf } from './hash.js';
-import { formatDuration, parseDuration } from './duration.js';
 import type { ClusterSpec, DesiredRoleMapping, DesiredState, UserMapping } from './model.js';
-import { hubFileSchema, type HubFile } from './schema.js';
+import { type HubFile, hubFileSchema } from './schema.js';
 import { loadYaml } from './yaml-source.js';
 
 export type LoadResult = { readonly ok: true; readonly state: DesiredState } | { readonly ok: false; readonly error: ConfigError };

@@ -2,16 +2,16 @@
  * The guard: no write may lock anyone out. A plan is applied only when every rule passes; each
  * refusal names its rule, so it can be counted, logged and explained.
  */
-import { ACCOUNT_PATTERN, REGION_PATTERN, parseIamArn } from './arn.js';
+import { ACCOUNT_PATTERN, parseIamArn, REGION_PATTERN } from './arn.js';
 import {
   AWS_AUTH_KEYS,
-  MAX_CONFIGMAP_DATA_BYTES,
   configMapDataBytes,
+  type Entry,
   entryKey,
+  MAX_CONFIGMAP_DATA_BYTES,
+  type ParsedAwsAuth,
   parseAwsAuth,
   sameGrant,
-  type Entry,
-  type ParsedAwsAuth,
 } from './aws-auth.js';
 import type { ClusterSpec } from './model.js';
 import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';

@@ -3,9 +3,9 @@
  * `kube-system/eks-auth-hub-history` so an operator can roll back. Pure: the caller reads and writes
  * the ConfigMap.
  */
-import { AWS_AUTH_KEYS, configMapDataBytes, entryKey, parseAwsAuth, allEntries, type Entry } from './aws-auth.js';
-import { checkWrite, type GuardRefusal } from './guard.js';
+import { AWS_AUTH_KEYS, allEntries, configMapDataBytes, type Entry, entryKey, parseAwsAuth } from './aws-auth.js';
 import { HubError } from './errors.js';
+import { checkWrite, type GuardRefusal } from './guard.js';
 import { DESIRED_HASH_ANNOTATION } from './plan.js';
 
 export const HISTORY_CONFIGMAP = 'eks-auth-hub-history';

@@ -4,22 +4,22 @@
  */
 import { arnKey, parseIamArn } from './arn.js';
 import {
-  allEntries,
-  entryKey,
-  parseAwsAuth,
-  entrySubject,
-  renderAwsAuth,
-  sameGrant,
   AWS_AUTH_KEYS,
+  allEntries,
   configMapDataBytes,
   type Entry,
+  entryKey,
+  entrySubject,
   type ParsedAwsAuth,
+  parseAwsAuth,
+  renderAwsAuth,
+  sameGrant,
 } from './aws-auth.js';
 import { checkMisread, checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
-import { isNodeEntry, nodeMappings, reconcileNodeEntry, type NodeRoleSource } from './node-mappings.js';
-import { SsoRoleIndex, permissionSetOfRoleName, type IamRole, type Resolution } from './sso.js';
+import { isNodeEntry, type NodeRoleSource, nodeMappings, reconcileNodeEntry } from './node-mappings.js';
+import { type IamRole, permissionSetOfRoleName, type Resolution, SsoRoleIndex } from './sso.js';
 
 export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
 /** JSON list of entry keys the hub wrote (the ownership record used by `merge`). */

@@ -8,10 +8,10 @@
  * hold a pass past its deadline (reconcile stops waiting), only keep a connection a little longer.
  */
 import type { Partition } from './arn.js';
+import type { HistoryEntry } from './history.js';
 import type { NodeRoleSource } from './node-mappings.js';
 import type { ObservedAwsAuth } from './plan.js';
 import type { IamRole } from './sso.js';
-import type { HistoryEntry } from './history.js';
 
 /** Identifies one cluster. */
 export interface ClusterRef {

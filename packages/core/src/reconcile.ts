@@ -12,16 +12,16 @@
 import pLimit from 'p-limit';
 import type { Partition } from './arn.js';
 import type { Entry } from './aws-auth.js';
-import { ConflictError, HubError, SessionError, describeError, type ErrorKind } from './errors.js';
+import { ConflictError, describeError, type ErrorKind, HubError, SessionError } from './errors.js';
 import type { GuardRefusal } from './guard.js';
+import { hashOf } from './hash.js';
+import { appendHistory, planRollback } from './history.js';
 import type { ClusterSpec, DesiredState } from './model.js';
 import type { NodeRoleSource } from './node-mappings.js';
-import { plan, type ChangeSet, type Listing, type ObservedAwsAuth, type Plan } from './plan.js';
-import { appendHistory, planRollback } from './history.js';
-import { hashOf } from './hash.js';
+import { type ChangeSet, type Listing, type ObservedAwsAuth, type Plan, plan } from './plan.js';
 import type { PlanMemo } from './plan-memo.js';
 import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
-import { SsoRoleIndex, type IamRole, type Resolution } from './sso.js';
+import { type IamRole, type Resolution, SsoRoleIndex } from './sso.js';
 
 export type ClusterOutcome = 'unchanged' | 'applied' | 'planned' | 'blocked' | 'failed';
 export const CLUSTER_OUTCOMES: readonly ClusterOutcome[] = ['unchanged', 'applied', 'planned', 'blocked', 'failed'];

@@ -7,21 +7,21 @@
  * one run.
  */
 import { z } from 'zod';
-import { formatPath, suggestion } from './yaml-source.js';
-import { VISIBLE_TEXT_PATTERN } from './printable.js';
 import {
   ACCOUNT_PATTERN,
   ACCOUNT_PLACEHOLDER,
   IAM_NAME_PATTERN,
   PARTITIONS,
-  REGION_PATTERN,
+  type Partition,
   parseIamArn,
   partitionOfRegion,
+  REGION_PATTERN,
   roleArnWithoutPath,
-  type Partition,
 } from './arn.js';
-import { ALLOWED_TEMPLATES_TEXT, checkMappedName } from './templates.js';
 import { parseDuration } from './duration.js';
+import { VISIBLE_TEXT_PATTERN } from './printable.js';
+import { ALLOWED_TEMPLATES_TEXT, checkMappedName } from './templates.js';
+import { formatPath, suggestion } from './yaml-source.js';
 
 export const API_VERSION = 'eks-auth-hub/v1';
 
@@ -268,12 +268,10 @@ export const hubSettingsSchema = z.strictObject(
     interval: durationText('interval', 10_000, 24 * 3_600_000, '10s and 24h')
       .default('10m')
       .meta({ description: 'Time between passes in run mode.' }),
-    requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m')
-      .default('15s')
-      .meta({
-        description:
-          'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).',
-      }),
+    requestTimeout: durationText('requestTimeout', 1_000, 300_000, '1s and 5m').default('15s').meta({
+      description:
+        'No answer from an AWS or Kubernetes endpoint within this long fails that request (and, for a cluster, that cluster for this pass).',
+    }),
     passTimeout: durationText('passTimeout', 1_000, 24 * 3_600_000, '1s and 24h')
       .optional()
       .meta({

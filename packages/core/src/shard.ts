@@ -10,8 +10,8 @@
 import { ACCOUNT_PATTERN } from './arn.js';
 import { HubError } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { clip, escapeInvisible } from './printable.js';
 import type { DesiredState } from './model.js';
+import { clip, escapeInvisible } from './printable.js';
 
 /** The most shards a fleet may be split into. */
 export const MAX_SHARDS = 1000;

@@ -2,7 +2,7 @@
  * Resolving IAM Identity Center permission set names to the role that Identity Center created for
  * them in one account. Pure: the caller lists the account's roles and passes them in.
  */
-import { REGION_PATTERN, roleArnWithoutPath, type Partition } from './arn.js';
+import { type Partition, REGION_PATTERN, roleArnWithoutPath } from './arn.js';
 
 /** An IAM role as `ListRoles` returns it. */
 export interface IamRole {

@@ -2,7 +2,7 @@
  * Username and group templates that the authenticator expands. Anything else between `{{` and `}}`
  * is left literally in the username by the authenticator, which is never what the author meant.
  */
-import { INVISIBLE_CHAR, describeChar } from './printable.js';
+import { describeChar, INVISIBLE_CHAR } from './printable.js';
 
 export const TEMPLATE_VARIABLES = ['AccountID', 'SessionName', 'SessionNameRaw', 'AccessKeyID', 'EC2PrivateDNSName'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];

@@ -4,18 +4,18 @@
  */
 import {
   Composer,
-  Lexer,
-  LineCounter,
-  Parser,
+  type CST,
+  type Document,
   isAlias,
   isMap,
   isPair,
   isScalar,
   isSeq,
-  visit,
-  type CST,
-  type Document,
+  Lexer,
+  LineCounter,
   type Node,
+  Parser,
+  visit,
   type YAMLError,
 } from 'yaml';
 import { z } from 'zod';

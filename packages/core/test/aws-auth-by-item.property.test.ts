@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoundedMemo, closedListItems, parseAwsAuth, renderAwsAuth, renderList, type Entry } from '../src/index.js';
+import { BoundedMemo, closedListItems, type Entry, parseAwsAuth, renderAwsAuth, renderList } from '../src/index.js';
 
 const ACCOUNT = '111122223333';
 /** Text that stresses YAML 1.1 quoting and reading. */
@@ -236,10 +236,22 @@ describe('BoundedMemo', () => {
   it('remembers null and undefined results too', () => {
     const memo = new BoundedMemo<null | undefined>(4);
     let computed = 0;
-    memo.get('n', () => ((computed += 1), null));
-    memo.get('n', () => ((computed += 1), null));
-    memo.get('u', () => ((computed += 1), undefined));
-    memo.get('u', () => ((computed += 1), undefined));
+    memo.get('n', () => {
+      computed += 1;
+      return null;
+    });
+    memo.get('n', () => {
+      computed += 1;
+      return null;
+    });
+    memo.get('u', () => {
+      computed += 1;
+      return undefined;
+    });
+    memo.get('u', () => {
+      computed += 1;
+      return undefined;
+    });
     expect(computed).toBe(2);
   });
 

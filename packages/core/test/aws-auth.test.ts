@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_CONFIGMAP_DATA_BYTES,
   configMapDataBytes,
+  type Entry,
   entryKey,
+  MAX_CONFIGMAP_DATA_BYTES,
   parseAwsAuth,
   refusedTab,
   renderAwsAuth,
   sameGrant,
-  type Entry,
 } from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { Document, isMap, isScalar, isSeq, parse, parseDocument, stringify, type Node } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { ConfigError, INVISIBLE_CHAR, MAX_LISTED_ISSUES, loadDesiredState } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { Document, isMap, isScalar, isSeq, type Node, parse, parseDocument, stringify } from 'yaml';
+import { ConfigError, INVISIBLE_CHAR, loadDesiredState, MAX_LISTED_ISSUES } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const EXAMPLE = readFileSync(join(repo, 'config', 'hub.yaml'), 'utf8');

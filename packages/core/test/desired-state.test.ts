@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
+  type ConfigIssue,
+  formatConfigIssue,
+  loadDesiredState,
   MAX_FILE_BYTES,
   MAX_LISTED_ISSUES,
   MAX_NESTING,
-  formatConfigIssue,
-  loadDesiredState,
   parseDesiredState,
-  type ConfigIssue,
 } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -112,7 +112,9 @@ export const GO_YAML_CASES: readonly GoYamlCase[] = [
   ['-9223372036854775808', '!!int', -9223372036854775808n],
   ['9223372036854775808', '!!int', 9223372036854775808n],
   ['18446744073709551615', '!!int', 18446744073709551615n],
+  // biome-ignore lint/correctness/noPrecisionLoss: the float Go reads is this literal's nearest double, on purpose
   ['18446744073709551616', '!!float', 18446744073709551616],
+  // biome-ignore lint/correctness/noPrecisionLoss: the float Go reads is this literal's nearest double, on purpose
   ['-9223372036854775809', '!!float', -9223372036854775809],
   ['99999999999999999999999', '!!float', 1e23],
   ['0xFFFFFFFFFFFFFFFF', '!!int', 18446744073709551615n],

@@ -5,9 +5,9 @@
  * would not survive is refused by name.
  */
 import fc from 'fast-check';
-import { isScalar, parseDocument, visit } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { checkWrite, entryKey, parseAwsAuth, plainReadsAsString, renderAwsAuth, type Entry } from '../src/index.js';
+import { isScalar, parseDocument, visit } from 'yaml';
+import { checkWrite, type Entry, entryKey, parseAwsAuth, plainReadsAsString, renderAwsAuth } from '../src/index.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 /** Strings made of the characters numbers, booleans, nulls and timestamps are written with. */

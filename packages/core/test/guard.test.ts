@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   checkPreconditions,
   checkWrite,
+  type Entry,
   entryKey,
   parseAwsAuth,
   parseDesiredState,
   parseIamArn,
   renderAwsAuth,
-  type Entry,
   type WriteCheckInput,
 } from '../src/index.js';
 

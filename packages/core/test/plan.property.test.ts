@@ -7,16 +7,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  hashOf,
-  parseAwsAuth,
-  plan,
-  renderAwsAuth,
   type ClusterSpec,
   type DesiredRoleMapping,
   type Entry,
+  hashOf,
   type IamRole,
   type NodeRoleSource,
   type ObservedAwsAuth,
+  parseAwsAuth,
+  plan,
+  renderAwsAuth,
 } from '../src/index.js';
 
 const ACCOUNT = '111122223333';

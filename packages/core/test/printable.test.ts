@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INVISIBLE_CHAR, VISIBLE_TEXT_PATTERN, clip, escapeInvisible } from '../src/index.js';
+import { clip, escapeInvisible, INVISIBLE_CHAR, VISIBLE_TEXT_PATTERN } from '../src/index.js';
 
 describe('escapeInvisible', () => {
   it.each([

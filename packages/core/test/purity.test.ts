@@ -2,7 +2,7 @@
  * packages/core is pure: no I/O, no clock, no randomness. Callers pass listings, observed state and
  * `now` in. This test reads every source file and fails on an import or a call that breaks that.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

@@ -1,23 +1,23 @@
 /** The reconcile pass against in-memory ports that behave like the real backends (versions, conflicts, failures). */
 import { describe, expect, it } from 'vitest';
 import {
-  ConflictError,
-  HubError,
-  parseAwsAuth,
-  parseDesiredState,
-  PlanMemo,
-  reconcile,
-  rollbackCluster,
-  notReplaced,
   type AwsAuthStore,
   type AwsAuthWrite,
   type ClusterEndpoint,
-  type HistoryEntry,
   type ClusterRef,
+  ConflictError,
+  type HistoryEntry,
+  HubError,
   type IamRole,
   type NodeRoleSource,
+  notReplaced,
   type ObservedAwsAuth,
+  PlanMemo,
   type Ports,
+  parseAwsAuth,
+  parseDesiredState,
+  reconcile,
+  rollbackCluster,
 } from '../src/index.js';
 
 const A = '111122223333';

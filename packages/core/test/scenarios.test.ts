@@ -2,23 +2,23 @@
  * Scenario files: desired + IAM roles + node roles + observed aws-auth → expected plan.
  * Each file in ./scenarios is one case; see ./scenarios/README.md for the format.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import { describe, expect, it } from 'vitest';
 import {
-  SSO_PATH_PREFIX,
-  entrySubject,
-  loadDesiredState,
-  parseAwsAuth,
-  plan,
   type Entry,
+  entrySubject,
   type IamRole,
   type Listing,
+  loadDesiredState,
   type NodeRoleSource,
   type ObservedAwsAuth,
+  parseAwsAuth,
+  plan,
+  SSO_PATH_PREFIX,
 } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

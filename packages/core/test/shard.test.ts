@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type DesiredState,
   HubError,
   MAX_SHARDS,
   parseDesiredState,
@@ -14,7 +15,6 @@ import {
   selectClusters,
   selectionLabel,
   shardOfAccount,
-  type DesiredState,
 } from '../src/index.js';
 
 /** A desired state with `accounts` × `perAccount` clusters (accounts given as 12-digit IDs). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SsoRoleIndex, isSsoPath, permissionSetOfRoleName, type IamRole } from '../src/index.js';
+import { type IamRole, isSsoPath, permissionSetOfRoleName, SsoRoleIndex } from '../src/index.js';
 
 const ACCOUNT = '111122223333';
 function role(roleName: string, path = '/aws-reserved/sso.amazonaws.com/'): IamRole {

@@ -10,7 +10,7 @@
  */
 import { GoYamlValue, goYamlTags } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
-import { CST, Lexer, isScalar, parse, parseDocument, visit } from 'yaml';
+import { CST, isScalar, Lexer, parse, parseDocument, visit } from 'yaml';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
 import type { Cluster, Credential, World } from './world.js';
 

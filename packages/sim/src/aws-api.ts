@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { injectFault, type Counters, type Faults } from './faults.js';
+import { type Counters, type Faults, injectFault } from './faults.js';
 import { httpDate } from './http-date.js';
 import { parseAmzDate, parseAuthorization, parseRawQuery, verifyHeaderSignature } from './sigv4.js';
-import { SimError, type Cluster, type Credential, type Role, type World } from './world.js';
+import { type Cluster, type Credential, type Role, SimError, type World } from './world.js';
 
 const SKEW_MS = 15 * 60 * 1000;
 const XMLNS: Record<string, string> = {

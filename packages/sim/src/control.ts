@@ -5,10 +5,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { invalidMessage, renderConfigMap, validateConfigMap, type ConfigMapContent } from './configmap.js';
+import { type ConfigMapContent, invalidMessage, renderConfigMap, validateConfigMap } from './configmap.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
-import { SimError, type Cluster, type World } from './world.js';
-import { configMapManifestSchema, manifestContent, type ConfigMapManifest, type ConfigMapManifestInput } from './world-schema.js';
+import { type Cluster, SimError, type World } from './world.js';
+import { type ConfigMapManifest, type ConfigMapManifestInput, configMapManifestSchema, manifestContent } from './world-schema.js';
 
 export interface ClusterRef {
   readonly account: string;

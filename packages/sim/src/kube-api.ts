@@ -8,20 +8,20 @@
  */
 import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { authorise, verifyToken, type Identity } from './authenticator.js';
+import { authorise, type Identity, verifyToken } from './authenticator.js';
 import {
+  type ConfigMapContent,
   ConfigMapDecodeError,
+  type ConfigMapObject,
   decodeConfigMap,
+  type FieldError,
   invalidMessage,
   managedFieldsAfterUpdate,
   renderConfigMap,
   validateConfigMap,
   validateConfigMapUpdate,
-  type ConfigMapContent,
-  type ConfigMapObject,
-  type FieldError,
 } from './configmap.js';
-import { injectFault, type Counters, type Faults } from './faults.js';
+import { type Counters, type Faults, injectFault } from './faults.js';
 import { httpDate } from './http-date.js';
 import type { Cluster, World } from './world.js';
 

@@ -10,7 +10,7 @@
  * hold both to the same signatures on many requests.
  */
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 export interface SigningSecret {
@@ -231,7 +231,7 @@ function canonicalQuery(query: Readonly<Record<string, string | readonly string[
     .join('&');
 }
 
-const HEADER_VALUE_TO_TIDY = /[\r\n\t]|  |^ | $/;
+const HEADER_VALUE_TO_TIDY = /[\r\n\t]| {2}|^ | $/;
 
 /** A header value as signed: line breaks become spaces, runs of blanks one space, the ends trimmed of one. */
 function canonicalHeaderValue(value: string): string {

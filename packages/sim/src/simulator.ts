@@ -7,11 +7,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { handleAwsRequest } from './aws-api.js';
-import { SimControl, handleControlRequest } from './control.js';
+import { handleControlRequest, SimControl } from './control.js';
 import { Counters, Faults } from './faults.js';
 import { handleKubeRequest } from './kube-api.js';
 import { World } from './world.js';
-import { worldSchema, type WorldFile, type WorldFileInput } from './world-schema.js';
+import { type WorldFile, type WorldFileInput, worldSchema } from './world-schema.js';
 
 export interface SimulatorOptions {
   /** A validated world, or the input form (validated here). */

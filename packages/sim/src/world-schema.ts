@@ -2,9 +2,10 @@
  * The world file of the simulator: who the hub is, which accounts exist, which permission sets are
  * provisioned where, which other roles exist and who may assume them, and which clusters run where.
  */
+
+import { type ConfigIssue, loadYaml } from '@eks-auth-hub/core';
 import { z } from 'zod';
-import { loadYaml, type ConfigIssue } from '@eks-auth-hub/core';
-import { base64Problem, validateConfigMap, type ConfigMapContent } from './configmap.js';
+import { base64Problem, type ConfigMapContent, validateConfigMap } from './configmap.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
 const REGION = /^(?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?$/;

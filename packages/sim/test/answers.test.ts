@@ -4,12 +4,12 @@
  * change, byte for byte on the wire.
  */
 import { request } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
-import { startSimulator, type ClusterRef, type Simulator } from '../src/index.js';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpDate } from '../src/http-date.js';
-import { assumeSpoke, clusterToken, demoWorld, iam, type Creds } from './helpers.js';
+import { type ClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, clusterToken, demoWorld, iam } from './helpers.js';
 import { clusterEndpoint } from './wire.js';
 
 const PAYMENTS = '111122223333';

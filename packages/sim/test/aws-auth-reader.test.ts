@@ -4,10 +4,11 @@
  * mapping locks the caller out at once), answers are those of a reader that keeps nothing, and the
  * reader keeps no more than its bounds.
  */
-import { describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AwsAuthReader, authorise, mapIdentity, readList, type Identity, type Mapping } from '../src/authenticator.js';
+import { AwsAuthReader, authorise, type Identity, type Mapping, mapIdentity, readList } from '../src/authenticator.js';
 import type { Cluster } from '../src/world.js';
 import { World } from '../src/world.js';
 import { worldSchema } from '../src/world-schema.js';
@@ -184,7 +185,7 @@ describe('aws-auth reader', () => {
     reader.find(texts[0], 'rolearn', role('r0'));
     expect(reader.reads).toBe(reads + 1);
     // A text larger than the whole budget is read for each request and not kept.
-    const big = entry(role('big'), 'big', ['system:masters']) + `# ${'x'.repeat(20_000)}\n`;
+    const big = `${entry(role('big'), 'big', ['system:masters'])}# ${'x'.repeat(20_000)}\n`;
     expect(reader.find(big, 'rolearn', role('big'))?.username).toBe('big');
     expect(reader.find(big, 'rolearn', role('big'))?.username).toBe('big');
     expect(reader.reads).toBe(reads + 3);

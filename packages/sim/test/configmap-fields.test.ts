@@ -4,10 +4,10 @@
  * size, overlap and base64 rules; immutability; deletion held by finalizers.
  */
 import { request } from 'node:https';
+import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
-import { startSimulator, type Simulator } from '../src/index.js';
-import { assumeSpoke, clusterToken, demoWorld, type Creds } from './helpers.js';
+import { type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, clusterToken, demoWorld } from './helpers.js';
 import { caught, clusterEndpoint, expectStatus, freshClient } from './wire.js';
 
 const PAYMENTS = '111122223333';

@@ -1,7 +1,8 @@
 /** ConfigMaps through client-node: create, read, list, replace (resourceVersion rules), merge patch, delete, Status errors. */
+
+import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
-import { startSimulator, type Simulator } from '../src/index.js';
+import { type Simulator, startSimulator } from '../src/index.js';
 import { assumeSpoke, demoWorld } from './helpers.js';
 import { caught, clusterEndpoint, expectStatus, freshClient } from './wire.js';
 

@@ -1,11 +1,11 @@
 /** The control API over HTTP (`/_sim/...`), observed through the real SDK clients and client-node. */
 import { get as httpsGet } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startSimulator, type AwsAuthState, type OperationCount, type Simulator } from '../src/index.js';
-import { assumeSpoke, demoWorld, eks, hubCreds, iam, sts, type Creds } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsAuthState, type OperationCount, type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, demoWorld, eks, hubCreds, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 
 const PAYMENTS = '111122223333';

@@ -1,5 +1,5 @@
 /** EKS over the wire: clusters per signing region, DescribeCluster fields, node groups, Fargate profiles, errors, paging. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   DescribeClusterCommand,
   DescribeFargateProfileCommand,
@@ -10,8 +10,9 @@ import {
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { startSimulator, type Simulator, type WorldFileInput } from '../src/index.js';
-import { assumeSpoke, demoWorld, eks, hubCreds, type Creds } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator, type WorldFileInput } from '../src/index.js';
+import { assumeSpoke, type Creds, demoWorld, eks, hubCreds } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 
 const PAYMENTS = '111122223333';

@@ -1,11 +1,12 @@
 /** Fault injection set over HTTP (`PUT/DELETE /_sim/faults`), as the SDK clients and client-node see it. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { DescribeClusterCommand, ListClustersCommand, ServerException } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { FetchError, type CoreV1Api } from '@kubernetes/client-node';
-import { Faults, startSimulator, type Simulator } from '../src/index.js';
-import { assumeSpoke, demoWorld, eks, iam, sts, type Creds } from './helpers.js';
+import { type CoreV1Api, FetchError } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Faults, type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, demoWorld, eks, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 
 const PAYMENTS = '111122223333';

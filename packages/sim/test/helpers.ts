@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import * as k8s from '@kubernetes/client-node';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import * as k8s from '@kubernetes/client-node';
-import { loadWorldFile, type WorldFile } from '../src/index.js';
 import type { Simulator } from '../src/index.js';
+import { loadWorldFile, type WorldFile } from '../src/index.js';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -1,8 +1,9 @@
 /** IAM ListRoles over the wire: PathPrefix, Marker/IsTruncated paging under a small page cap, MaxItems bounds, the signer's account. */
+
+import { type IAMClient, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListRolesCommand, type IAMClient, type Role } from '@aws-sdk/client-iam';
-import { startSimulator, type Simulator, type WorldFileInput } from '../src/index.js';
-import { assumeSpoke, demoWorld, hubCreds, iam, type Creds } from './helpers.js';
+import { type Simulator, startSimulator, type WorldFileInput } from '../src/index.js';
+import { assumeSpoke, type Creds, demoWorld, hubCreds, iam } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 
 const PAYMENTS = '111122223333';

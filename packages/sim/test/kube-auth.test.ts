@@ -3,10 +3,11 @@
  * refuses (401), and authorisation from the cluster's live aws-auth (creator, system:masters, 403,
  * lock-out, authentication mode API).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { startSimulator, type ClusterRef, type Simulator } from '../src/index.js';
-import { assumeSpoke, clusterToken, demoWorld, hubCreds, kubeClient, sts, type Creds } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, clusterToken, demoWorld, hubCreds, kubeClient, sts } from './helpers.js';
 import { anonymousClient, caught, clusterEndpoint, expectStatus, expectUnauthorized, freshClient, readAwsAuth, roleEntry } from './wire.js';
 
 const PAYMENTS = '111122223333';

@@ -5,12 +5,13 @@
  * works (or is refused, when the role is gone). GetCallerIdentity needs no permission, so the
  * session still names itself, and a cluster token made from it still authenticates.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startSimulator, type Simulator } from '../src/index.js';
-import { assumeSpoke, clusterToken, demoWorld, eks, hubCreds, iam, kubeClient, sts, type Creds } from './helpers.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, clusterToken, demoWorld, eks, hubCreds, iam, kubeClient, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, readAwsAuth } from './wire.js';
 
 const PLATFORM = '555566667777';

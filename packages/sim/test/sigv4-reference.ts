@@ -6,7 +6,7 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { parseAuthorization, parseRawQuery, type AuthorizationInfo, type IncomingSigned, type SigningSecret } from '../src/sigv4.js';
+import { type AuthorizationInfo, type IncomingSigned, parseAuthorization, parseRawQuery, type SigningSecret } from '../src/sigv4.js';
 
 function signer(secret: SigningSecret, region: string, service: string): SignatureV4 {
   return new SignatureV4({

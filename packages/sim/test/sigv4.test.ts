@@ -5,21 +5,22 @@
  * and on many odd ones; and the signing-key cache only ever hands out the key of exactly the secret,
  * date, region and service asked for, within its bound.
  */
-import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4, getSigningKey } from '@smithy/signature-v4';
+import { getSigningKey, SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
-  SigningKeyCache,
+  type AuthorizationInfo,
   deriveSigningKey,
   headerAuthorization,
+  type IncomingSigned,
   parseAuthorization,
   presignedTokenSignature,
-  verifyHeaderSignature,
-  type AuthorizationInfo,
-  type IncomingSigned,
+  SigningKeyCache,
   type SigningSecret,
+  verifyHeaderSignature,
 } from '../src/sigv4.js';
 import { referenceHeaderAuthorization, referencePresignedTokenSignature, referenceVerifyHeaderSignature } from './sigv4-reference.js';
 

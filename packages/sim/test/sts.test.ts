@@ -1,8 +1,9 @@
 /** STS over the wire: AssumeRole (trust, ExternalId, durations), GetCallerIdentity, and request authentication. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startSimulator, type Simulator } from '../src/index.js';
-import { assumeSpoke, demoWorld, hubCreds, sts, type Creds } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../src/index.js';
+import { assumeSpoke, type Creds, demoWorld, hubCreds, sts } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 
 const PAYMENTS = '111122223333';

@@ -3,10 +3,11 @@
  * credential, its session token and the signature (for the cluster asked about) are checked on every
  * request; verdicts are those of a reader that keeps nothing; the reader keeps no more than its bounds.
  */
-import { describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { TokenReader, verifyToken } from '../src/authenticator.js';
-import { World, type Credential } from '../src/world.js';
+import { type Credential, World } from '../src/world.js';
 import { worldSchema } from '../src/world-schema.js';
 import { clusterToken } from './helpers.js';
 

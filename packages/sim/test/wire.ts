@@ -1,9 +1,10 @@
 /** Small helpers for the wire tests: catching errors, reading Kubernetes Status bodies, control calls. */
-import { expect } from 'vitest';
+
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import * as k8s from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import type { Simulator } from '../src/index.js';
-import { clusterToken, eks, kubeClient, type Creds } from './helpers.js';
+import { type Creds, clusterToken, eks, kubeClient } from './helpers.js';
 
 /** The error `promise` rejects with; fails the test when it resolves. */
 export async function caught(promise: Promise<unknown>): Promise<unknown> {

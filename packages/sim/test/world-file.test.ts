@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateWorld, generatedAccountId, loadWorldFile, World, worldSchema } from '../src/index.js';
+import { generatedAccountId, generateWorld, loadWorldFile, World, worldSchema } from '../src/index.js';
 import { demoWorld } from './helpers.js';
 
 describe('world files', () => {
