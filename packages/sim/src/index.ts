@@ -4,6 +4,7 @@ export * from './control.js';
 export * from './faults.js';
 export * from './generate.js';
 export * from './random.js';
+export * from './signing-keys.js';
 export * from './sigv4.js';
 export * from './simulator.js';
 export * from './world.js';
