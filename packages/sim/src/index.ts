@@ -1,4 +1,5 @@
 export * from './authenticator.js';
+export * from './aws-auth-reader.js';
 export * from './configmap.js';
 export * from './control.js';
 export * from './faults.js';

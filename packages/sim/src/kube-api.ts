@@ -8,7 +8,8 @@
  * authenticates and authorises, and answers discovery.
  */
 import type { ServerResponse } from 'node:http';
-import { authorise, type Identity, verifyToken } from './authenticator.js';
+import { type Identity, verifyToken } from './authenticator.js';
+import { authorise } from './aws-auth-reader.js';
 import { injectFault } from './faults.js';
 import { serveConfigMaps } from './kube-configmaps.js';
 import { type KubeApiContext, type KubeRequest, type Route, StatusError, send, sendStatus, type Verb } from './kube-http.js';
