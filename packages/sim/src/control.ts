@@ -5,7 +5,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { type ConfigMapContent, invalidMessage, renderConfigMap, validateConfigMap } from './configmap.js';
+import { type ConfigMapContent, renderConfigMap } from './configmap.js';
+import { invalidMessage, validateConfigMap } from './configmap-validate.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
 import { type Cluster, SimError, type World } from './world.js';
 import { type ConfigMapManifest, type ConfigMapManifestInput, configMapManifestSchema, manifestContent } from './world-schema.js';

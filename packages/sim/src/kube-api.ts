@@ -4,7 +4,7 @@
  * offline with the authenticator's rules, then authorised from the cluster's live aws-auth.
  * ConfigMaps support GET, LIST, POST, PUT, PATCH (merge, strategic merge, apply) and DELETE with
  * resourceVersion concurrency and Kubernetes `Status` errors, validated as the API server validates
- * them (`kube-configmaps.ts`, `configmap.ts`); discovery is enough for kubectl. This file routes,
+ * them (`kube-configmaps.ts`); discovery is enough for kubectl. This file routes,
  * authenticates and authorises, and answers discovery.
  */
 import type { ServerResponse } from 'node:http';

@@ -1,22 +1,19 @@
 /**
  * The ConfigMap verbs of the simulated API servers: GET, LIST, POST, PUT, PATCH (merge, strategic
  * merge, apply) and DELETE with resourceVersion concurrency and finalizers, the bodies decoded and
- * validated as the API server does (`configmap.ts`).
+ * validated as the API server does (`configmap-decode.ts`, `configmap-validate.ts`).
  */
 import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { type ConfigMapContent, type ConfigMapObject, renderConfigMap } from './configmap.js';
+import { ConfigMapDecodeError, decodeConfigMap } from './configmap-decode.js';
 import {
-  type ConfigMapContent,
-  ConfigMapDecodeError,
-  type ConfigMapObject,
-  decodeConfigMap,
   type FieldError,
   invalidMessage,
   managedFieldsAfterUpdate,
-  renderConfigMap,
   validateConfigMap,
   validateConfigMapUpdate,
-} from './configmap.js';
+} from './configmap-validate.js';
 import { type KubeRequest, type Route, StatusError, send, sendBody, type Verb } from './kube-http.js';
 import type { Cluster, World } from './world.js';
 

@@ -5,7 +5,9 @@
 
 import { type ConfigIssue, loadYaml } from '@eks-auth-hub/core';
 import { z } from 'zod';
-import { base64Problem, type ConfigMapContent, validateConfigMap } from './configmap.js';
+import type { ConfigMapContent } from './configmap.js';
+import { base64Problem } from './configmap-decode.js';
+import { validateConfigMap } from './configmap-validate.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
 const REGION = /^(?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?$/;
