@@ -4,6 +4,7 @@ export * from './configmap.js';
 export * from './configmap-decode.js';
 export * from './configmap-validate.js';
 export * from './control.js';
+export * from './control-routes.js';
 export * from './faults.js';
 export * from './generate.js';
 export * from './random.js';
