@@ -5,7 +5,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { parseAmzDate, presignedTokenSignature, signaturesEqual } from './sigv4.js';
-import type { Credential, World } from './world.js';
+import type { World } from './world.js';
+import type { Credential } from './world-model.js';
 
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
 const MAX_TOKEN_LENGTH = 4096;

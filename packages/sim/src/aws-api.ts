@@ -13,8 +13,10 @@ import { eksRoute, handleEks } from './eks-api.js';
 import { injectFault } from './faults.js';
 import { handleIam } from './iam-api.js';
 import { parseAmzDate, parseAuthorization, parseRawQuery, verifyHeaderSignature } from './sigv4.js';
+import { SimError } from './sim-error.js';
 import { handleSts } from './sts-api.js';
-import { type Credential, SimError, type World } from './world.js';
+import type { World } from './world.js';
+import type { Credential } from './world-model.js';
 
 const SKEW_MS = 15 * 60 * 1000;
 

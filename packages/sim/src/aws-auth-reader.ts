@@ -12,7 +12,7 @@ import { GoYamlValue, goYamlTags } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { CST, isScalar, Lexer, parse, parseDocument, visit } from 'yaml';
 import type { Identity } from './authenticator.js';
-import type { Cluster } from './world.js';
+import type { Cluster } from './world-model.js';
 
 export interface Mapping {
   readonly username: string;

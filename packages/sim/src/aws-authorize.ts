@@ -1,6 +1,8 @@
 /** IAM's per-call verdict on a session's permissions, shared by the simulated STS, IAM and EKS. */
 import type { Protocol } from './aws-protocol.js';
-import { type Credential, SimError, type World } from './world.js';
+import { SimError } from './sim-error.js';
+import type { World } from './world.js';
+import type { Credential } from './world-model.js';
 
 /**
  * IAM's verdict on a session, evaluated on every call (not when it was issued): a session whose role

@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counters, Faults } from './faults.js';
 import { httpDate } from './http-date.js';
-import { SimError, type World } from './world.js';
+import { SimError } from './sim-error.js';
+import type { World } from './world.js';
 
 const XMLNS: Record<string, string> = {
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SimControl } from './control.js';
 import type { FaultSpec } from './faults.js';
-import { SimError } from './world.js';
+import { SimError } from './sim-error.js';
 import type { ConfigMapManifestInput } from './world-schema.js';
 
 const ref = z.strictObject({ account: z.string(), region: z.string(), cluster: z.string() });

@@ -6,7 +6,9 @@
 import { type ConfigMapContent, renderConfigMap } from './configmap.js';
 import { invalidMessage, validateConfigMap } from './configmap-validate.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
-import { type Cluster, SimError, type World } from './world.js';
+import { SimError } from './sim-error.js';
+import type { World } from './world.js';
+import type { Cluster } from './world-model.js';
 import { type ConfigMapManifest, type ConfigMapManifestInput, configMapManifestSchema, manifestContent } from './world-schema.js';
 
 export interface ClusterRef {

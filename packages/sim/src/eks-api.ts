@@ -3,7 +3,8 @@ import type { ServerResponse } from 'node:http';
 import { authorize } from './aws-authorize.js';
 import { type AwsApiContext, decodeMarker, encodeMarker, type RawRequest, sendJson } from './aws-protocol.js';
 import { parseRawQuery } from './sigv4.js';
-import { type Cluster, type Credential, SimError } from './world.js';
+import { SimError } from './sim-error.js';
+import type { Cluster, Credential } from './world-model.js';
 
 const EKS_ROUTES: readonly [RegExp, string][] = [
   [/^\/clusters$/, 'ListClusters'],

@@ -2,7 +2,8 @@
 import type { ServerResponse } from 'node:http';
 import { authorize } from './aws-authorize.js';
 import { type AwsApiContext, decodeMarker, el, encodeMarker, one, sendXml } from './aws-protocol.js';
-import { type Credential, type Role, SimError } from './world.js';
+import { SimError } from './sim-error.js';
+import type { Credential, Role } from './world-model.js';
 
 /** A role's `<member>` in ListRoles, written once per role (roles are never changed, only created and deleted). */
 const roleMembers = new WeakMap<Role, string>();

@@ -10,6 +10,8 @@ export * from './generate.js';
 export * from './random.js';
 export * from './signing-keys.js';
 export * from './sigv4.js';
+export * from './sim-error.js';
 export * from './simulator.js';
 export * from './world.js';
+export * from './world-model.js';
 export * from './world-schema.js';

@@ -15,7 +15,8 @@ import {
   validateConfigMapUpdate,
 } from './configmap-validate.js';
 import { type KubeRequest, type Route, StatusError, send, sendBody, type Verb } from './kube-http.js';
-import type { Cluster, World } from './world.js';
+import type { World } from './world.js';
+import type { Cluster } from './world-model.js';
 
 /**
  * The JSON of stored ConfigMaps as a GET returns them, kept per object while its resourceVersion

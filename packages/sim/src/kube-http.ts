@@ -5,7 +5,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Counters, Faults } from './faults.js';
 import { httpDate } from './http-date.js';
-import type { Cluster, World } from './world.js';
+import type { World } from './world.js';
+import type { Cluster } from './world-model.js';
 
 export interface KubeApiContext {
   readonly world: World;

@@ -2,7 +2,8 @@
 import type { ServerResponse } from 'node:http';
 import { authorize } from './aws-authorize.js';
 import { type AwsApiContext, el, one, type RawRequest, sendJson, sendXml } from './aws-protocol.js';
-import { type Credential, type Role, SimError } from './world.js';
+import { SimError } from './sim-error.js';
+import type { Credential, Role } from './world-model.js';
 
 /** Whether one trust entry names the caller: its user ARN, its role (for a session), or its account root. */
 function trustNames(trust: { principal: string }, caller: Credential, partition: string): boolean {

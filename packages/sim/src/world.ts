@@ -1,103 +1,14 @@
 /**
  * The simulated world's state: accounts, IAM roles, issued credentials, clusters and their
  * ConfigMaps. Mutated by the wire handlers (AssumeRole, ConfigMap writes) and the control API.
+ * The shapes of what it holds are in `world-model.ts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ConfigMapContent, ConfigMapObject } from './configmap.js';
 import { Random } from './random.js';
+import { SimError } from './sim-error.js';
+import type { Account, Cluster, Credential, Partition, Role, SessionDenial, Trust } from './world-model.js';
 import { manifestContent, type WorldFile } from './world-schema.js';
-
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
-
-export interface Trust {
-  readonly principal: string;
-  readonly externalId?: string | undefined;
-}
-
-export interface Role {
-  readonly name: string;
-  readonly path: string;
-  readonly roleId: string;
-  readonly arn: string;
-  readonly createDate: Date;
-  readonly trust: readonly Trust[];
-  readonly maxSessionDurationSeconds: number;
-  /** Set for Identity Center roles. */
-  readonly permissionSet?: string;
-  /**
-   * "Revoke active sessions": the `AWSRevokeOlderSessions` inline policy, a deny of everything to
-   * sessions whose `aws:TokenIssueTime` is before this time (epoch ms of the world's clock).
-   */
-  revokedBefore?: number;
-}
-
-export interface Account {
-  readonly id: string;
-  /** Roles by lower-case name, in creation order. */
-  readonly roles: Map<string, Role>;
-  /** Clusters by `<region>/<name>`. */
-  readonly clusters: Map<string, Cluster>;
-}
-
-export interface Nodegroup {
-  readonly name: string;
-  readonly nodeRole: string;
-  readonly amiType: string;
-  readonly createdAt: Date;
-}
-
-export interface FargateProfile {
-  readonly name: string;
-  readonly podExecutionRoleArn: string;
-  readonly createdAt: Date;
-}
-
-export interface Cluster {
-  readonly account: string;
-  readonly region: string;
-  readonly name: string;
-  /** Opaque id used in the simulated API server's URL path. */
-  readonly id: string;
-  readonly arn: string;
-  readonly version: string;
-  readonly authenticationMode: 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
-  readonly creator: string | undefined;
-  readonly createdAt: Date;
-  readonly nodegroups: Map<string, Nodegroup>;
-  readonly fargateProfiles: Map<string, FargateProfile>;
-  /** ConfigMaps by `<namespace>/<name>`. */
-  readonly configMaps: Map<string, ConfigMapObject>;
-  resourceVersion: number;
-  /** What DescribeCluster names as the endpoint instead of the simulated API server (control API); a recreated cluster has none. */
-  endpointOverride?: string;
-}
-
-/** Credentials the simulator knows: the hub's static key, and every session it issued. */
-export interface Credential {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  /** Epoch ms; undefined for static keys. */
-  readonly expiresAt?: number;
-  readonly account: string;
-  /** The caller ARN GetCallerIdentity reports. */
-  readonly arn: string;
-  readonly userId: string;
-  /** For sessions: the role assumed. */
-  readonly roleArn?: string;
-  /** For sessions: the id of the role assumed (a role created again under the same name has another). */
-  readonly roleId?: string;
-  /** For sessions: when it was issued (epoch ms of the world's clock), its `aws:TokenIssueTime`. */
-  readonly issuedAt?: number;
-}
-
-/**
- * Why IAM denies every call of a session, evaluated per call as IAM does: `implicit` when its role no
- * longer exists (deleted, or deleted and created again under the same name: another role id, with
- * none of the old one's policies), `explicit` when the role's sessions issued before a time were
- * revoked. Undefined for static keys and for sessions in good standing.
- */
-export type SessionDenial = 'implicit' | 'explicit';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -388,17 +299,5 @@ export class World {
   uid(): string {
     const h = this.random.hex(32);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-  }
-}
-
-/** An error the simulator answers with: an HTTP status, an AWS/Kubernetes error code and a message. */
-export class SimError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimError';
   }
 }

@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Identity } from '../src/authenticator.js';
 import { AwsAuthReader, authorise, type Mapping, mapIdentity, readList } from '../src/aws-auth-reader.js';
-import type { Cluster } from '../src/world.js';
 import { World } from '../src/world.js';
+import type { Cluster } from '../src/world-model.js';
 import { worldSchema } from '../src/world-schema.js';
 
 const ACCOUNT = '111122223333';
