@@ -21,7 +21,7 @@ import {
   readHistory,
   reconcile,
 } from '@eks-auth-hub/core';
-import { makeCertificates, type ClusterRef as SimClusterRef, type World } from '@eks-auth-hub/sim';
+import { makeCertificates, type SimClusterRef, type World } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,

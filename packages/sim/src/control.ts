@@ -11,7 +11,8 @@ import type { World } from './world.js';
 import type { Cluster } from './world-model.js';
 import { type ConfigMapManifest, type ConfigMapManifestInput, configMapManifestSchema, manifestContent } from './world-schema.js';
 
-export interface ClusterRef {
+/** A cluster of the simulated world, by account, region and name (not the core's `ClusterRef`, which has a partition and `name`). */
+export interface SimClusterRef {
   readonly account: string;
   readonly region: string;
   readonly cluster: string;
@@ -30,7 +31,7 @@ export class SimControl {
     private readonly counts: Counters,
   ) {}
 
-  private cluster(ref: ClusterRef): Cluster {
+  private cluster(ref: SimClusterRef): Cluster {
     return this.world.cluster(ref.account, ref.region, ref.cluster);
   }
 
@@ -73,7 +74,7 @@ export class SimControl {
   }
 
   /** Deletes the cluster and creates it again under the same name: a new endpoint, nothing inside. */
-  recreateCluster(ref: ClusterRef): void {
+  recreateCluster(ref: SimClusterRef): void {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
   }
 
@@ -81,37 +82,37 @@ export class SimControl {
    * What DescribeCluster answers as the cluster's endpoint: any URL (another host, a recorder), or
    * null for the simulated API server again. A hostile or broken EKS answer, for the hub's checks.
    */
-  setClusterEndpoint(ref: ClusterRef, endpoint: string | null): void {
+  setClusterEndpoint(ref: SimClusterRef, endpoint: string | null): void {
     const cluster = this.cluster(ref);
     if (endpoint === null) delete cluster.endpointOverride;
     else cluster.endpointOverride = endpoint;
   }
 
-  addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
+  addNodegroup(ref: SimClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
     const cluster = this.cluster(ref);
     if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
     cluster.nodegroups.set(name, { name, nodeRole, amiType, createdAt: new Date(this.world.now()) });
   }
 
-  removeNodegroup(ref: ClusterRef, name: string): void {
+  removeNodegroup(ref: SimClusterRef, name: string): void {
     if (!this.cluster(ref).nodegroups.delete(name))
       throw new SimError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`);
   }
 
-  addFargateProfile(ref: ClusterRef, name: string, podExecutionRoleArn: string): void {
+  addFargateProfile(ref: SimClusterRef, name: string, podExecutionRoleArn: string): void {
     const cluster = this.cluster(ref);
     if (cluster.fargateProfiles.has(name))
       throw new SimError(409, 'ResourceInUseException', `Fargate Profile already exists with name ${name}`);
     cluster.fargateProfiles.set(name, { name, podExecutionRoleArn, createdAt: new Date(this.world.now()) });
   }
 
-  removeFargateProfile(ref: ClusterRef, name: string): void {
+  removeFargateProfile(ref: SimClusterRef, name: string): void {
     if (!this.cluster(ref).fargateProfiles.delete(name))
       throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${name}.`);
   }
 
   /** The live `kube-system/aws-auth`, or null when the cluster has none. */
-  readAwsAuth(ref: ClusterRef): AwsAuthState | null {
+  readAwsAuth(ref: SimClusterRef): AwsAuthState | null {
     const object = this.cluster(ref).configMaps.get('kube-system/aws-auth');
     return object === undefined
       ? null
@@ -122,7 +123,7 @@ export class SimControl {
    * A hand edit: replaces the data (annotations kept unless given; labels, binaryData, immutable and
    * the other metadata kept); null deletes the ConfigMap.
    */
-  editAwsAuth(ref: ClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
+  editAwsAuth(ref: SimClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
     const cluster = this.cluster(ref);
     if (data === null) {
       cluster.configMaps.delete('kube-system/aws-auth');
@@ -146,7 +147,7 @@ export class SimControl {
    * tool) left behind. The API server's shape rules apply (keys, size, base64), not immutability.
    * Returns the object as a GET would.
    */
-  putConfigMap(ref: ClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
+  putConfigMap(ref: SimClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
     const parsed: ConfigMapManifest = configMapManifestSchema.parse(manifest);
     const cluster = this.cluster(ref);
     const stored = this.world.putConfigMap(cluster, parsed.metadata.namespace, parsed.metadata.name, manifestContent(parsed));
@@ -158,7 +159,7 @@ export class SimControl {
    * rule: what a broken or hostile server would serve, for the hub's limits. Returns the new size of
    * its data.
    */
-  padConfigMap(ref: ClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
+  padConfigMap(ref: SimClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
     const cluster = this.cluster(ref);
     const object = cluster.configMaps.get(`${namespace}/${name}`);
     if (object === undefined) throw new SimError(404, 'NotFound', `configmaps "${name}" not found`);
@@ -173,7 +174,7 @@ export class SimControl {
   }
 
   /** A ConfigMap as a GET would return it, or null. */
-  readConfigMap(ref: ClusterRef, namespace: string, name: string): Record<string, unknown> | null {
+  readConfigMap(ref: SimClusterRef, namespace: string, name: string): Record<string, unknown> | null {
     const object = this.cluster(ref).configMaps.get(`${namespace}/${name}`);
     return object === undefined ? null : renderConfigMap(object);
   }
@@ -213,7 +214,7 @@ export class SimControl {
     this.world.clockOffsetMs += seconds * 1000;
   }
 
-  clusters(): ClusterRef[] {
+  clusters(): SimClusterRef[] {
     return [...this.world.clustersById.values()].map((c) => ({ account: c.account, region: c.region, cluster: c.name }));
   }
 }
