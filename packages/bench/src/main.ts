@@ -2,9 +2,9 @@
 /**
  * `pnpm bench`: the hub against a generated world in the simulator, each in its own process, over
  * three passes (cold: no aws-auth anywhere and nothing cached; warm: nothing to change; after 1% of
- * the permission sets were re-provisioned), then the per-cluster model of the earlier tool on the
- * same world, then the libraries' floor (the cold pass's calls with the same libraries and nothing
- * else). Prints a table and, as its last stdout line, one JSON object with every figure.
+ * the permission sets were reassigned, each role created again with a new suffix), then the
+ * per-cluster model of the earlier tool on the same world, then the libraries' floor (the cold
+ * pass's calls with the same libraries and nothing else). Prints a table and, as its last stdout line, one JSON object with every figure.
  * See README.md in this package for the definitions.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { type BenchOptions, OptionsError, parseBenchOptions, USAGE } from './opt
 import { benchChecks, hubPassFigures } from './pass-figures.js';
 import { printReport } from './report.js';
 import { runSide } from './side-run.js';
-import { benchWorld, desiredHubYaml, passSettings, reprovisionPicks, worldShape } from './world.js';
+import { benchWorld, desiredHubYaml, passSettings, reassignmentPicks, worldShape } from './world.js';
 
 async function main(): Promise<number> {
   let options: BenchOptions | 'help';
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   };
   const world = benchWorld(o);
   const shape = worldShape(world);
-  const picks = reprovisionPicks(world, o.reprovisionShare, o.seed);
+  const picks = reassignmentPicks(world, o.reassignShare, o.seed);
   const settings = passSettings(shape, picks);
   const clusters = shape.accounts.reduce((n, a) => n + a.clusters.length, 0);
   const dir = mkdtempSync(join(tmpdir(), 'eks-auth-hub-bench-'));
@@ -75,12 +75,12 @@ async function main(): Promise<number> {
         ssoRoles: o.ssoRoles,
         latencyMs: o.latencyMs,
         concurrency: o.concurrency,
-        reprovisionShare: o.reprovisionShare,
+        reassignShare: o.reassignShare,
         seed: o.seed,
         hubHeapMb: o.hubHeapMb,
         floor: o.floor,
       },
-      world: { accounts: shape.accounts.length, clusters, reprovisioned: picks.length },
+      world: { accounts: shape.accounts.length, clusters, reassigned: picks.length },
       machine: { ...machine, loadAfter },
       passes: hubPasses,
       checks,

@@ -5,7 +5,7 @@ import { PASS_KINDS, type PassKind } from './figures.js';
 import type { BenchOptions } from './options.js';
 import { type ChildPassResult, startChild } from './protocol.js';
 import { control, counters, startSim, stopSim } from './sim-client.js';
-import type { Reprovision } from './world.js';
+import type { Reassignment } from './world.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,7 +28,7 @@ export async function runSide(
   args: readonly string[],
   worldFile: string,
   options: BenchOptions,
-  picks: readonly Reprovision[],
+  picks: readonly Reassignment[],
   say: (line: string) => void,
   kinds: readonly PassKind[] = PASS_KINDS,
 ): Promise<SideRun> {
@@ -45,8 +45,8 @@ export async function runSide(
     if (options.latencyMs > 0) await control(sim, 'PUT', 'faults', { '*': { latencyMs: options.latencyMs } });
     const passes: SideRun['passes'] = {};
     for (const kind of kinds) {
-      if (kind === 'reprovisioned') {
-        for (const pick of picks) await control(sim, 'POST', 'permission-sets/reprovision', pick);
+      if (kind === 'reassigned') {
+        for (const pick of picks) await control(sim, 'POST', 'permission-sets/reassign', pick);
       }
       await control(sim, 'POST', 'counters/reset');
       const result = await child.pass(kind);

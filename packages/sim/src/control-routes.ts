@@ -22,15 +22,19 @@ const faultSpec = z.strictObject({
 type Handler = (control: SimControl, body: unknown, query: URLSearchParams) => unknown;
 
 const ROUTES: Record<string, Handler> = {
-  'POST /_sim/permission-sets/reprovision': (c, b) => {
+  'POST /_sim/permission-sets/reassign': (c, b) => {
     const { account, permissionSet } = z.strictObject({ account: z.string(), permissionSet: z.string() }).parse(b);
-    return c.reprovisionPermissionSet(account, permissionSet);
+    return c.reassignPermissionSet(account, permissionSet);
   },
-  'POST /_sim/permission-sets/provision': (c, b) => {
+  'POST /_sim/permission-sets/assign': (c, b) => {
     const { account, permissionSet, region } = z
       .strictObject({ account: z.string(), permissionSet: z.string(), region: z.string().optional() })
       .parse(b);
-    return c.provisionPermissionSet(account, permissionSet, region);
+    return c.assignPermissionSet(account, permissionSet, region);
+  },
+  'POST /_sim/permission-sets/provision': (c, b) => {
+    const { account, permissionSet } = z.strictObject({ account: z.string(), permissionSet: z.string() }).parse(b);
+    return c.provisionPermissionSet(account, permissionSet);
   },
   'POST /_sim/roles': (c, b) => {
     const r = z

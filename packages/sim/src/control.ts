@@ -35,14 +35,30 @@ export class SimControl {
     return this.world.cluster(ref.account, ref.region, ref.cluster);
   }
 
-  /** Removes a permission set's role and creates one with a new suffix; returns the new role ARN. */
-  reprovisionPermissionSet(account: string, permissionSet: string): { removed: string[]; roleArn: string } {
-    const { removed, created } = this.world.reprovisionPermissionSet(account, permissionSet);
+  /**
+   * The permission set's last assignment in the account removed and a new one made: Identity Center
+   * deletes its role and creates one with a new suffix. Returns the removed and the new role ARNs.
+   */
+  reassignPermissionSet(account: string, permissionSet: string): { removed: string[]; roleArn: string } {
+    const { removed, created } = this.world.reassignPermissionSet(account, permissionSet);
     return { removed: removed.map((r) => r.arn), roleArn: created.arn };
   }
 
-  provisionPermissionSet(account: string, permissionSet: string, region?: string): { roleArn: string } {
-    return { roleArn: this.world.provisionPermissionSet(account, permissionSet, { region }).arn };
+  /**
+   * An assignment where the permission set had none in the account: Identity Center creates its role
+   * with a new suffix. Called while the permission set has a role, it makes a second one, a state
+   * Identity Center does not make (for the hub's ambiguity checks).
+   */
+  assignPermissionSet(account: string, permissionSet: string, region?: string): { roleArn: string } {
+    return { roleArn: this.world.assignPermissionSet(account, permissionSet, { region }).arn };
+  }
+
+  /**
+   * ProvisionPermissionSet (re-provisioning): policy changes pushed to the permission set's existing
+   * role; the role and its suffix stay. Returns the role ARNs, unchanged.
+   */
+  provisionPermissionSet(account: string, permissionSet: string): { roleArns: string[] } {
+    return { roleArns: this.world.provisionPermissionSet(account, permissionSet).map((r) => r.arn) };
   }
 
   createRole(

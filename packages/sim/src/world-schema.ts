@@ -36,6 +36,11 @@ export const roleSchema = z.strictObject({
   maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).default(3600),
 });
 
+/**
+ * A permission set with at least one assignment in the account, so Identity Center has made its role
+ * `AWSReservedSSO_<name>_<suffix>` there. The suffix is the role's until the last assignment is
+ * removed (the role deleted); a later assignment makes a new role with another suffix.
+ */
 export const permissionSetSchema = z.strictObject({
   name: z.string().regex(PERMISSION_SET, { error: 'expected a permission set name: 1-32 of letters, digits and _+=,.@-' }),
   /** Region of the Identity Center instance when the role lives under the regional path. */

@@ -58,7 +58,7 @@ export class World {
         );
       }
       for (const set of acct.permissionSets) {
-        this.provisionPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
+        this.assignPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
       }
       for (const c of acct.clusters) {
         const id = createHash('sha256').update(`${acct.id}/${c.region}/${c.name}`).digest('hex').slice(0, 16);
@@ -175,8 +175,11 @@ export class World {
     return role;
   }
 
-  /** Creates the Identity Center role of a permission set (a new random suffix), as an assignment does. */
-  provisionPermissionSet(
+  /**
+   * Creates the Identity Center role of a permission set (a new random suffix), as its first
+   * assignment in an account does (the role exists while the permission set has an assignment there).
+   */
+  assignPermissionSet(
     accountId: string,
     permissionSet: string,
     options: { region?: string | undefined; suffix?: string | undefined; trust?: readonly Trust[]; createdAt?: Date } = {},
@@ -195,14 +198,28 @@ export class World {
     return [...this.account(accountId).roles.values()].filter((r) => r.permissionSet === permissionSet);
   }
 
-  /** Removes the permission set's role and creates a new one with a new suffix (same path form). */
-  reprovisionPermissionSet(accountId: string, permissionSet: string): { removed: Role[]; created: Role } {
+  /**
+   * The permission set's last assignment in the account removed, then a new one made: Identity Center
+   * deletes its role, then creates a new one with a new suffix (same path form).
+   */
+  reassignPermissionSet(accountId: string, permissionSet: string): { removed: Role[]; created: Role } {
     const removed = this.permissionSetRoles(accountId, permissionSet);
     if (removed.length === 0) throw new SimError(404, 'NoSuchEntity', `permission set ${permissionSet} is not provisioned in ${accountId}`);
     const first = removed[0];
     for (const role of removed) this.deleteRole(accountId, role.name);
     const region = first === undefined ? undefined : /^\/aws-reserved\/sso\.amazonaws\.com\/([^/]+)\/$/.exec(first.path)?.[1];
-    return { removed, created: this.provisionPermissionSet(accountId, permissionSet, { region, trust: first?.trust ?? [] }) };
+    return { removed, created: this.assignPermissionSet(accountId, permissionSet, { region, trust: first?.trust ?? [] }) };
+  }
+
+  /**
+   * ProvisionPermissionSet: Identity Center pushes the permission set's policies to its existing role
+   * in the account. The role, its id and its suffix stay (the simulator keeps no policies: nothing
+   * changes). Returns the roles provisioned.
+   */
+  provisionPermissionSet(accountId: string, permissionSet: string): Role[] {
+    const roles = this.permissionSetRoles(accountId, permissionSet);
+    if (roles.length === 0) throw new SimError(404, 'NoSuchEntity', `permission set ${permissionSet} is not provisioned in ${accountId}`);
+    return roles;
   }
 
   cluster(accountId: string, region: string, name: string): Cluster {
