@@ -177,7 +177,7 @@ describe('Kubernetes answers', () => {
 describe('AWS answers', () => {
   it('a ListRoles page with more roles than IAM ever returns fails that account with aws.page-too-large', async () => {
     const platform = refOf(state, 'platform-tools');
-    for (let i = 0; i < 1_001; i++) h.sim.control.provisionPermissionSet(platform.account, `Extra${i}`);
+    for (let i = 0; i < 1_001; i++) h.sim.control.assignPermissionSet(platform.account, `Extra${i}`);
     h.sim.control.setListRolesPageSize(5_000);
     try {
       const report = await pass(state);

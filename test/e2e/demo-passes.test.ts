@@ -2,7 +2,8 @@
  * Real passes over the demo world (config/sim/demo-world.yaml) with its desired state
  * (config/sim/demo-hub.yaml): the real adapters against the simulator over real sockets. The tests
  * of this file are one story and run in order on one world: converge, stay converged, follow a
- * re-provisioned permission set, revert or keep hand edits by ownership, pick up a new node group.
+ * re-provisioned permission set (nothing to do) and a reassigned one (a new role suffix), revert or keep
+ * hand edits by ownership, pick up a new node group.
  * After every apply the hub must still be able to authenticate to every cluster.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -77,10 +78,23 @@ describe('demo world, one pass after another', { timeout: 15_000 }, () => {
     expect(snapshot(h.sim)).toEqual(before);
   });
 
-  it('a re-provisioned permission set changes exactly the affected clusters on the next pass, and the old ARN is gone', async () => {
+  it('a re-provisioned permission set (ProvisionPermissionSet: policies pushed to its existing role) keeps its suffix: the next pass writes nothing', async () => {
+    const arn = ssoRoleArn(h.sim, '111122223333', 'ReadOnly');
+    const { roleArns } = h.sim.control.provisionPermissionSet('111122223333', 'ReadOnly');
+    expect(roleArns).toHaveLength(1);
+    expect(ssoRoleArn(h.sim, '111122223333', 'ReadOnly')).toBe(arn);
+    const before = snapshot(h.sim);
+    const writesBefore = writes();
+    const report = await pass(state);
+    expect(outcomes(report), explain(report)).toEqual(everyone('unchanged'));
+    expect(writes()).toBe(writesBefore);
+    expect(snapshot(h.sim)).toEqual(before);
+  });
+
+  it('a reassigned permission set (a new role suffix) changes exactly the affected clusters on the next pass, and the old ARN is gone', async () => {
     const oldArn = ssoRoleArn(h.sim, '111122223333', 'ReadOnly');
     const otherAccountReadOnly = ssoRoleArn(h.sim, '444455556666', 'ReadOnly');
-    const { roleArn } = h.sim.control.reprovisionPermissionSet('111122223333', 'ReadOnly');
+    const { roleArn } = h.sim.control.reassignPermissionSet('111122223333', 'ReadOnly');
     const newArn = ssoRoleArn(h.sim, '111122223333', 'ReadOnly');
     expect(newArn).not.toBe(oldArn);
     expect(roleArn).toContain('/aws-reserved/sso.amazonaws.com/eu-west-1/'); // regional path in IAM, none in aws-auth
@@ -220,7 +234,7 @@ describe('a long-running hub (one set of ports across passes)', { timeout: 15_00
     const ports = e2ePorts(state);
     const first = await pass(state, { ports });
     expect(outcomes(first), explain(first)).toEqual(everyone('unchanged'));
-    h.sim.control.reprovisionPermissionSet('555566667777', 'PlatformOps');
+    h.sim.control.reassignPermissionSet('555566667777', 'PlatformOps');
     // 61 minutes later for everyone (the hub, its SDK clients and the simulator read the same clock):
     // the one-hour sessions and every cached token have expired.
     vi.useFakeTimers({ toFake: ['Date'] });

@@ -77,7 +77,7 @@ describe('a live mapRoles that is not valid YAML', { timeout: 30_000 }, () => {
     expect(edited).not.toBeNull();
     // Something for the other cluster of the account to do: a new AdministratorAccess role.
     const oldAdmin = ssoRoleArn(h.sim, '444455556666', 'AdministratorAccess');
-    h.sim.control.reprovisionPermissionSet('444455556666', 'AdministratorAccess');
+    h.sim.control.reassignPermissionSet('444455556666', 'AdministratorAccess');
     const newAdmin = ssoRoleArn(h.sim, '444455556666', 'AdministratorAccess');
 
     const report = await pass(state);
@@ -113,7 +113,7 @@ describe('a live mapRoles that is not valid YAML', { timeout: 30_000 }, () => {
 describe('a hand edit that lands between the hub’s read and its write', { timeout: 15_000 }, () => {
   it('makes the write conflict (409); the hub reads again and plans again, so the edit is not lost', async () => {
     const staging = refOf(state, 'payments-staging');
-    h.sim.control.reprovisionPermissionSet('111122223333', 'PowerUserAccess');
+    h.sim.control.reassignPermissionSet('111122223333', 'PowerUserAccess');
     const newArn = ssoRoleArn(h.sim, '111122223333', 'PowerUserAccess');
     const delayed = (): number => h.sim.control.faultsInjected()['latency'] ?? 0;
     const before = delayed();

@@ -20,7 +20,7 @@ import {
   type Ports,
   reconcile,
 } from '@eks-auth-hub/core';
-import { type ClusterRef, loadWorldFile, type Simulator, startSimulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
+import { loadWorldFile, type SimClusterRef, type Simulator, startSimulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
 import * as K8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -134,7 +134,7 @@ export interface MappedRole {
   readonly groups: readonly string[];
 }
 
-export function refOf(state: DesiredState, name: string): ClusterRef {
+export function refOf(state: DesiredState, name: string): SimClusterRef {
   const spec = state.clusters.find((c) => c.name === name);
   if (spec === undefined) throw new Error(`no cluster ${name} in the desired state`);
   return { account: spec.account, region: spec.region, cluster: spec.name };
@@ -148,7 +148,7 @@ function yamlList(text: string | undefined): Record<string, unknown>[] {
 }
 
 /** The live mapRoles of a cluster, parsed (throws when the cluster has no aws-auth or it is not a YAML list). */
-export function liveMapRoles(sim: Simulator, ref: ClusterRef): MappedRole[] {
+export function liveMapRoles(sim: Simulator, ref: SimClusterRef): MappedRole[] {
   const live = sim.control.readAwsAuth(ref);
   if (live === null) throw new Error(`${ref.cluster} has no aws-auth`);
   return yamlList(live.data['mapRoles']).map((e) => ({
@@ -158,7 +158,7 @@ export function liveMapRoles(sim: Simulator, ref: ClusterRef): MappedRole[] {
   }));
 }
 
-export function liveMapUsers(sim: Simulator, ref: ClusterRef): { userarn: string; username: string; groups: string[] }[] {
+export function liveMapUsers(sim: Simulator, ref: SimClusterRef): { userarn: string; username: string; groups: string[] }[] {
   const live = sim.control.readAwsAuth(ref);
   if (live === null) throw new Error(`${ref.cluster} has no aws-auth`);
   return yamlList(live.data['mapUsers']).map((e) => ({
@@ -332,12 +332,12 @@ export async function assumeSpoke(
 }
 
 /** The cluster's API server URL, as DescribeCluster gives it. */
-export function clusterEndpoint(sim: Simulator, ref: ClusterRef): string {
+export function clusterEndpoint(sim: Simulator, ref: SimClusterRef): string {
   return `${sim.kubeEndpoint}/k8s/${sim.world.cluster(ref.account, ref.region, ref.cluster).id}`;
 }
 
 /** client-node's CoreV1Api for a cluster with a static bearer token and the simulator's CA. */
-export async function kubeApi(sim: Simulator, ref: ClusterRef, token: string): Promise<K8s.CoreV1Api> {
+export async function kubeApi(sim: Simulator, ref: SimClusterRef, token: string): Promise<K8s.CoreV1Api> {
   const k = K8s;
   const kc = new k.KubeConfig();
   kc.loadFromOptions({
@@ -355,7 +355,7 @@ export async function kubeApi(sim: Simulator, ref: ClusterRef, token: string): P
  * Whether the hub can still authenticate to each cluster: a fresh spoke session per account, a freshly
  * minted token, a GET of kube-system/aws-auth through client-node. Returns name → 'ok' or the HTTP status.
  */
-export async function hubAccess(sim: Simulator, refs: readonly ClusterRef[]): Promise<Record<string, string>> {
+export async function hubAccess(sim: Simulator, refs: readonly SimClusterRef[]): Promise<Record<string, string>> {
   const sessions = new Map<string, Promise<SessionCredentials>>();
   const entries = await Promise.all(
     refs.map(async (ref): Promise<[string, string]> => {

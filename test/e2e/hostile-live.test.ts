@@ -12,7 +12,7 @@
 
 import { type AwsPorts, createAwsPorts } from '@eks-auth-hub/aws';
 import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
-import type { ClusterRef, ConfigMapManifestInput, WorldFileInput } from '@eks-auth-hub/sim';
+import type { ConfigMapManifestInput, SimClusterRef, WorldFileInput } from '@eks-auth-hub/sim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   expectConverged,
@@ -765,7 +765,7 @@ const state = loadState(hubYaml, 'hostile-hub.yaml');
  * the suite's usual 5 s (no retries to hide behind).
  */
 const ports = (): AwsPorts => createAwsPorts({ hub: state.hub, maxAttempts: 1, requestTimeoutMs: 60_000, connectionTimeoutMs: 10_000 });
-const refOf = (name: string): ClusterRef => ({ account: name === HEALTHY_NEW ? B : A, region: REGION, cluster: name });
+const refOf = (name: string): SimClusterRef => ({ account: name === HEALTHY_NEW ? B : A, region: REGION, cluster: name });
 const object = (name: string, configMap = 'aws-auth'): Record<string, unknown> | null =>
   h.sim.control.readConfigMap(refOf(name), 'kube-system', configMap);
 const planted = new Map<string, Record<string, unknown>>();

@@ -21,7 +21,7 @@ import {
   readHistory,
   reconcile,
 } from '@eks-auth-hub/core';
-import { makeCertificates, type ClusterRef as SimClusterRef, type World } from '@eks-auth-hub/sim';
+import { makeCertificates, type SimClusterRef, type World } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
@@ -376,8 +376,8 @@ describe('two hubs running at once', { timeout: 40_000 }, () => {
   const contested = ['payments-prod', 'payments-staging', 'platform-tools'];
   /** Something for every contested cluster to change: new Identity Center roles for AdministratorAccess. */
   function newAdminRoles(): void {
-    h.sim.control.reprovisionPermissionSet('111122223333', 'AdministratorAccess');
-    h.sim.control.reprovisionPermissionSet('555566667777', 'AdministratorAccess');
+    h.sim.control.reassignPermissionSet('111122223333', 'AdministratorAccess');
+    h.sim.control.reassignPermissionSet('555566667777', 'AdministratorAccess');
   }
 
   const multiAttempt: string[] = [];

@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ClusterRef, loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
+import { loadWorldFile, type SimClusterRef, type Simulator, startSimulator } from '@eks-auth-hub/sim';
 import { z } from 'zod';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -119,8 +119,8 @@ export const SPOKE_ROLE_ARN = `arn:aws:iam::${PAYMENTS_ACCOUNT}:role/eks-auth-hu
 export const EXTERNAL_ID = 'example-external-id';
 /** AssumeRole requires 2..64 characters, so the CLI refuses a one-letter session name itself. */
 export const SESSION_NAME = 'interop';
-export const PAYMENTS_PROD: ClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-prod' };
-export const PAYMENTS_STAGING: ClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-staging' };
+export const PAYMENTS_PROD: SimClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-prod' };
+export const PAYMENTS_STAGING: SimClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-staging' };
 
 export const assumeRoleOutput = z.object({
   Credentials: z.object({
@@ -230,7 +230,7 @@ export class Interop {
   }
 
   /** The URL kubectl and the hub use for a cluster: DescribeCluster's endpoint. */
-  clusterEndpoint(ref: ClusterRef): string {
+  clusterEndpoint(ref: SimClusterRef): string {
     return `${this.sim.kubeEndpoint}/k8s/${this.sim.world.cluster(ref.account, ref.region, ref.cluster).id}`;
   }
 

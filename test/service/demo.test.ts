@@ -1,6 +1,6 @@
 /**
  * `pnpm demo --once` as a newcomer runs it (a child process from the repository root, after
- * `pnpm build`): the plan, the apply, a re-provisioned ReadOnly permission set and the repair pass
+ * `pnpm build`): the plan, the apply, a reassigned ReadOnly permission set and the repair pass
  * that applies payments-prod only.
  */
 import { existsSync } from 'node:fs';
@@ -67,18 +67,18 @@ describe('pnpm demo --once', () => {
     expect(apply).toMatch(/^5 clusters: 5 applied, 0 unchanged, 0 blocked, 0 failed \(pass demo-apply, [0-9]+ ms\)$/m);
   });
 
-  it('re-provisions ReadOnly in 111122223333 (a new suffix), then repairs payments-prod only; the others are unchanged', () => {
-    const reprovision = section('Identity Center re-assigns the permission set ReadOnly in account 111122223333');
+  it('reassigns ReadOnly in 111122223333 (a new suffix), then repairs payments-prod only; the others are unchanged', () => {
+    const reassigned = section('Identity Center re-assigns the permission set ReadOnly in account 111122223333');
     const oldRole =
       /old role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(
-        reprovision,
+        reassigned,
       )?.[1];
     const newRole =
       /new role: arn:aws:iam::111122223333:role\/aws-reserved\/sso\.amazonaws\.com\/eu-west-1\/(AWSReservedSSO_ReadOnly_[0-9a-f]{16})$/m.exec(
-        reprovision,
+        reassigned,
       )?.[1];
-    expect(oldRole, reprovision).toBeDefined();
-    expect(newRole, reprovision).toBeDefined();
+    expect(oldRole, reassigned).toBeDefined();
+    expect(newRole, reassigned).toBeDefined();
     expect(newRole).not.toBe(oldRole);
     // The old role is the one the apply had written (without its path).
     expect(section('apply:')).toContain(`+ ${ROLE(oldRole ?? '')}  ro:{{SessionName}} [viewers]  (permission set ReadOnly)`);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ClusterEntry, type DesiredState, loadDesiredState, type PassReport } from '@eks-auth-hub/core';
-import { type ClusterRef, loadWorldFile, type Simulator, startSimulator, type WorldFile } from '@eks-auth-hub/sim';
+import { loadWorldFile, type SimClusterRef, type Simulator, startSimulator, type WorldFile } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, type Logger } from '../../apps/controller/src/logging.js';
@@ -92,7 +92,7 @@ export function useSimulator(world: () => WorldFile = demoWorld, region = 'eu-we
   };
 }
 
-export function refOf(state: DesiredState, name: string): ClusterRef {
+export function refOf(state: DesiredState, name: string): SimClusterRef {
   const spec = state.clusters.find((c) => c.name === name);
   if (spec === undefined) throw new Error(`no cluster ${name} in the desired state`);
   return { account: spec.account, region: spec.region, cluster: spec.name };
@@ -105,7 +105,7 @@ interface MapRole {
 }
 
 /** A hand edit of a cluster's live mapRoles (annotations kept, as kubectl edit would). */
-export function editMapRoles(sim: Simulator, ref: ClusterRef, edit: (roles: MapRole[]) => MapRole[]): void {
+export function editMapRoles(sim: Simulator, ref: SimClusterRef, edit: (roles: MapRole[]) => MapRole[]): void {
   const live = sim.control.readAwsAuth(ref);
   if (live === null) throw new Error(`${ref.cluster} has no aws-auth`);
   const roles = parseYaml(live.data['mapRoles'] ?? '[]') as MapRole[];

@@ -118,8 +118,8 @@ describe('Lambda handler', () => {
   });
 
   it('{ dryRun: true } plans and writes nothing; the next invocation applies', async () => {
-    // Identity Center re-provisions ReadOnly in payments: payments-prod has a change pending.
-    h.sim.control.reprovisionPermissionSet(PAYMENTS, 'ReadOnly');
+    // ReadOnly is reassigned in payments (a new role suffix): payments-prod has a change pending.
+    h.sim.control.reassignPermissionSet(PAYMENTS, 'ReadOnly');
     const before = snapshot();
     const writes = writesSeen(h.sim);
     const summary = await lambda.handler({ dryRun: true });

@@ -327,7 +327,7 @@ describe('/metrics', () => {
     // PowerUserAccess (payments-staging) loses its role; DataScientist (analytics) gets a second one.
     const powerUser = ssoRoleName(h.sim, PAYMENTS, 'PowerUserAccess');
     h.sim.control.deleteRole(PAYMENTS, powerUser);
-    const { roleArn: extraScientist } = h.sim.control.provisionPermissionSet(ANALYTICS, 'DataScientist');
+    const { roleArn: extraScientist } = h.sim.control.assignPermissionSet(ANALYTICS, 'DataScientist');
     const report = await pass();
     expect(report.clusters.find((c) => c.name === 'payments-staging')?.unresolved).toEqual(['PowerUserAccess']);
     expect(report.clusters.find((c) => c.name === 'analytics')?.ambiguous.map((a) => a.permissionSet)).toEqual(['DataScientist']);
@@ -337,8 +337,8 @@ describe('/metrics', () => {
       expect(counter(m, 'ambiguous_permission_sets', labelsOf(name)), name).toBe(name === 'analytics' ? 1 : 0);
     }
 
-    // Identity Center provisions PowerUserAccess again; the extra DataScientist role goes away.
-    h.sim.control.provisionPermissionSet(PAYMENTS, 'PowerUserAccess');
+    // PowerUserAccess is assigned again (a new role); the extra DataScientist role goes away.
+    h.sim.control.assignPermissionSet(PAYMENTS, 'PowerUserAccess');
     h.sim.control.deleteRole(ANALYTICS, extraScientist.split('/').at(-1) ?? '');
     await pass();
     m = await metrics();

@@ -668,7 +668,7 @@ function checkPass(model: Model, ctx: PassContext, listing: ListingChecks): Viol
       if (r1 === r0 && find(after, r0) === undefined)
         v('sso-mapping-lost', `${set} → ${r0} was mapped before the pass, still resolves, and is not mapped after it`);
       if (r1 !== null && r1 !== r0 && find(after, r0) === undefined && find(after, r1) === undefined) {
-        v('sso-mapping-lost', `${set} → ${r0} (re-provisioned to ${r1} during the pass) was mapped before and neither is mapped after it`);
+        v('sso-mapping-lost', `${set} → ${r0} (reassigned to ${r1} during the pass) was mapped before and neither is mapped after it`);
       }
     }
     // No write derived from a failed listing; no write nobody reported; no reported write that did not happen.
@@ -771,13 +771,13 @@ interface Mutations {
 
 const MASS_ROLE = /:role\/hand-mass-[0-9]+$/;
 
-type WorldChange = 'reprovision' | 'delete-role' | 'restore' | 'nodegroup-add' | 'nodegroup-remove';
+type WorldChange = 'reassign' | 'delete-role' | 'restore' | 'nodegroup-add' | 'nodegroup-remove';
 
 async function worldChange(kind: WorldChange, rng: Random, model: Model, control: Control, m: Mutations, pass: number): Promise<void> {
   const accounts = [...model.accounts.values()];
   try {
     switch (kind) {
-      case 'reprovision': {
+      case 'reassign': {
         const account = pick(rng, accounts);
         if (account === undefined) return;
         const sets = rng.chance(0.8) ? [...DESIRED_SETS] : [...account.sso.keys()];
@@ -786,7 +786,7 @@ async function worldChange(kind: WorldChange, rng: Random, model: Model, control
           sets.filter((s) => account.sso.get(s) !== null),
         );
         if (set === undefined) return;
-        const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/reprovision', {
+        const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/reassign', {
           account: account.id,
           permissionSet: set,
         });
@@ -815,7 +815,7 @@ async function worldChange(kind: WorldChange, rng: Random, model: Model, control
           for (const [set, at] of account.deletedAt) {
             if (pass - at < 3 && pass >= 0) continue;
             const region = account.ssoRegion.get(set);
-            const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/provision', {
+            const out = await control.call<{ roleArn: string }>('POST', 'permission-sets/assign', {
               account: account.id,
               permissionSet: set,
               ...(region === undefined ? {} : { region }),
@@ -1447,7 +1447,7 @@ async function main(): Promise<number> {
     for (let p = 1; p <= o.passes; p++) {
       f.passes += 1;
       // Between passes: the world changes, and people edit aws-auth by hand.
-      for (let i = 0; i < scale(o.accounts * 0.06); i++) await worldChange('reprovision', rng, model, control, m, p);
+      for (let i = 0; i < scale(o.accounts * 0.06); i++) await worldChange('reassign', rng, model, control, m, p);
       if (rng.chance(0.35)) await worldChange('delete-role', rng, model, control, m, p);
       await worldChange('restore', rng, model, control, m, p);
       for (let i = 0; i < scale(clusterCount * 0.01); i++) await worldChange('nodegroup-add', rng, model, control, m, p);
@@ -1463,7 +1463,7 @@ async function main(): Promise<number> {
       const midPass: WorldChange[] = rng.chance(0.3)
         ? Array.from(
             { length: 1 + rng.int(3) },
-            () => pick(rng, ['reprovision', 'nodegroup-add', 'nodegroup-remove', 'delete-role'] as const) ?? 'reprovision',
+            () => pick(rng, ['reassign', 'nodegroup-add', 'nodegroup-remove', 'delete-role'] as const) ?? 'reassign',
           )
         : [];
       if (hang) f.hangPasses += 1;

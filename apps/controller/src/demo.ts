@@ -2,9 +2,10 @@
 /**
  * `pnpm demo`: the hub's main job on an embedded default, no AWS account needed. It starts the
  * simulator with config/sim/demo-world.yaml, points the AWS SDK at it through its standard settings,
- * shows the plan, applies it, re-provisions a permission set (as Identity Center does on
- * re-assignment) and shows the next pass repairing exactly the affected cluster. Then it keeps the
- * service running (metrics, status page) until Ctrl-C — or exits with `--once`, or when CI is set.
+ * shows the plan, applies it, reassigns a permission set (its last assignment in an account removed
+ * and a new one made: Identity Center creates its role again with a new suffix) and shows the next
+ * pass repairing exactly the affected cluster. Then it keeps the service running (metrics, status
+ * page) until Ctrl-C — or exits with `--once`, or when CI is set.
  */
 import './env-defaults.js';
 import { readFile } from 'node:fs/promises';
@@ -63,8 +64,8 @@ async function main(): Promise<number> {
   out(renderReport(await reconcile(state, ports, { passId: 'demo-apply', dryRun: false })));
 
   const account = '111122223333';
-  const { removed, roleArn } = sim.control.reprovisionPermissionSet(account, 'ReadOnly');
-  heading('Identity Center re-assigns the permission set ReadOnly in account 111122223333');
+  const { removed, roleArn } = sim.control.reassignPermissionSet(account, 'ReadOnly');
+  heading('Identity Center re-assigns the permission set ReadOnly in account 111122223333 (last assignment removed, a new one made)');
   out(`  old role: ${removed.join(', ')}`);
   out(`  new role: ${roleArn}`);
   out('  Until the hub repairs it, aws-auth of payments-prod names a role that no longer exists.');
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
   out(`  status JSON: ${hub.url}/status`);
   out(`  metrics:     ${hub.url}/metrics`);
   out(
-    `  simulator control API: ${sim.awsEndpoint}/_sim/ (e.g. curl -X POST ${sim.awsEndpoint}/_sim/permission-sets/reprovision -d '{"account":"${account}","permissionSet":"AdministratorAccess"}')`,
+    `  simulator control API: ${sim.awsEndpoint}/_sim/ (e.g. curl -X POST ${sim.awsEndpoint}/_sim/permission-sets/reassign -d '{"account":"${account}","permissionSet":"AdministratorAccess"}')`,
   );
   out(`  a pass runs every ${state.hub.interval}. Ctrl-C stops it.`);
   await new Promise<void>((resolve) => {

@@ -26,8 +26,8 @@ export interface WorldShape {
   readonly accounts: readonly AccountShape[];
 }
 
-export type PassKind = 'cold' | 'warm' | 'reprovisioned';
-export const PASS_KINDS: readonly PassKind[] = ['cold', 'warm', 'reprovisioned'];
+export type PassKind = 'cold' | 'warm' | 'reassigned';
+export const PASS_KINDS: readonly PassKind[] = ['cold', 'warm', 'reassigned'];
 
 export interface PassSetting {
   /** Nothing is cached yet (no session, no cluster described): the hub's first pass. */

@@ -10,8 +10,8 @@ export interface BenchOptions {
   readonly latencyMs: number;
   /** `hub.concurrency`: clusters in flight at once (the per-cluster model runs as many clusters at once). */
   readonly concurrency: number;
-  /** Share of (account, permission set) pairs re-provisioned before the third pass. */
-  readonly reprovisionShare: number;
+  /** Share of (account, permission set) pairs reassigned (a new role suffix) before the third pass. */
+  readonly reassignShare: number;
   readonly seed: number;
   /** Also run the per-cluster model of the earlier in-cluster tool on the same world. */
   readonly perCluster: boolean;
@@ -24,15 +24,15 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: pnpm bench [--accounts N] [--clusters-per-account M] [--sso-roles R] [--latency-ms L]
-                  [--concurrency C] [--reprovision-share S] [--seed N] [--hub-heap-mb H] [--no-per-cluster] [--no-floor] [--json]
+                  [--concurrency C] [--reassign-share S] [--seed N] [--hub-heap-mb H] [--no-per-cluster] [--no-floor] [--json]
 
   --accounts N              accounts in the generated world (200)
   --clusters-per-account M  clusters in each account (5)
   --sso-roles R             permission sets provisioned in each account, all mapped by the desired file (40)
   --latency-ms L            latency the simulator adds to every call, AWS and Kubernetes (25)
   --concurrency C           hub.concurrency: clusters in flight (32)
-  --reprovision-share S     share of permission sets re-provisioned before the third pass (0.01)
-  --seed N                  world and re-provisioning seed (1)
+  --reassign-share S        share of permission sets reassigned (a new role suffix) before the third pass (0.01)
+  --seed N                  world and reassignment seed (1)
   --hub-heap-mb H           run the hub with --max-old-space-size=H, as a container memory limit would (0: Node's default)
   --no-per-cluster          skip the per-cluster model of the earlier tool
   --no-floor                skip the libraries' floor (the cold pass's calls made with the same libraries, nothing else)
@@ -44,7 +44,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   ssoRoles: 40,
   latencyMs: 25,
   concurrency: 32,
-  reprovisionShare: 0.01,
+  reassignShare: 0.01,
   seed: 1,
   perCluster: true,
   floor: true,
@@ -84,7 +84,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
         'sso-roles': { type: 'string' },
         'latency-ms': { type: 'string' },
         concurrency: { type: 'string' },
-        'reprovision-share': { type: 'string' },
+        'reassign-share': { type: 'string' },
         seed: { type: 'string' },
         'hub-heap-mb': { type: 'string' },
         'no-per-cluster': { type: 'boolean' },
@@ -106,7 +106,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     ssoRoles: whole(values['sso-roles'], 'sso-roles', d.ssoRoles, 2, 5_000),
     latencyMs: whole(values['latency-ms'], 'latency-ms', d.latencyMs, 0, 10_000),
     concurrency: whole(values.concurrency, 'concurrency', d.concurrency, 1, 256),
-    reprovisionShare: share(values['reprovision-share'], 'reprovision-share', d.reprovisionShare),
+    reassignShare: share(values['reassign-share'], 'reassign-share', d.reassignShare),
     seed: whole(values.seed, 'seed', d.seed, 1, 2 ** 31 - 1),
     perCluster: values['no-per-cluster'] !== true,
     floor: values['no-floor'] !== true,

@@ -1,7 +1,7 @@
 /**
  * The benchmark's world: a generated simulator world with no aws-auth anywhere, the desired-state file
  * that maps every permission set on every cluster, its shape for the yardsticks, and the permission
- * sets re-provisioned before the third pass. The same for the same options.
+ * sets reassigned before the third pass (each gets a role with a new suffix). The same for the same options.
  */
 import { generatedPermissionSets, generateWorld, Random, SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
 import type { PassSetting, WorldShape } from './figures.js';
@@ -70,13 +70,14 @@ export function desiredHubYaml(world: WorldFileInput, options: WorldOptions): st
   return `${lines.join('\n')}\n`;
 }
 
-export interface Reprovision {
+/** A permission set reassigned in an account: its last assignment removed and a new one made (a new role suffix). */
+export interface Reassignment {
   readonly account: string;
   readonly permissionSet: string;
 }
 
 /** `share` of all (account, permission set) pairs, at least one when share > 0, chosen with the seed. */
-export function reprovisionPicks(world: WorldFileInput, share: number, seed: number): Reprovision[] {
+export function reassignmentPicks(world: WorldFileInput, share: number, seed: number): Reassignment[] {
   const pairs = (world.accounts ?? []).flatMap((a) => (a.permissionSets ?? []).map((p) => ({ account: a.id, permissionSet: p.name })));
   const count = share === 0 ? 0 : Math.min(pairs.length, Math.max(1, Math.round(pairs.length * share)));
   const random = new Random(seed ^ 0x7e9);
@@ -93,14 +94,14 @@ export function reprovisionPicks(world: WorldFileInput, share: number, seed: num
   return pool.slice(0, count);
 }
 
-/** What each of the three passes must change: the first creates every aws-auth; the third rewrites the clusters of accounts with a re-provisioned (mapped) permission set. */
-export function passSettings(shape: WorldShape, picks: readonly Reprovision[]): Record<'cold' | 'warm' | 'reprovisioned', PassSetting> {
+/** What each of the three passes must change: the first creates every aws-auth; the third rewrites the clusters of accounts with a reassigned (mapped) permission set. */
+export function passSettings(shape: WorldShape, picks: readonly Reassignment[]): Record<'cold' | 'warm' | 'reassigned', PassSetting> {
   const all = new Set(shape.accounts.flatMap((a) => a.clusters.map((c) => c.id)));
   const touched = new Set(picks.map((p) => p.account));
   const rewritten = new Set(shape.accounts.filter((a) => touched.has(a.id)).flatMap((a) => a.clusters.map((c) => c.id)));
   return {
     cold: { coldCache: true, changing: all, existing: new Set() },
     warm: { coldCache: false, changing: new Set(), existing: all },
-    reprovisioned: { coldCache: false, changing: rewritten, existing: all },
+    reassigned: { coldCache: false, changing: rewritten, existing: all },
   };
 }

@@ -49,8 +49,8 @@ describe('pnpm bench', () => {
     expect(lines).toHaveLength(1);
     const report = JSON.parse(lines[0] ?? '') as { world: { clusters: number }; passes: Pass[]; checks: Record<string, boolean> };
     expect(report.world.clusters).toBe(6);
-    const [cold, warm, reprovisioned] = report.passes;
-    if (cold === undefined || warm === undefined || reprovisioned === undefined) throw new Error('three passes expected');
+    const [cold, warm, reassigned] = report.passes;
+    if (cold === undefined || warm === undefined || reassigned === undefined) throw new Error('three passes expected');
 
     // The hub: the minimum, plus the access check after each write; nothing failed.
     const calls = { ...cold.aws, ...cold.kube };
@@ -62,8 +62,8 @@ describe('pnpm bench', () => {
     expect(cold.errors).toEqual({});
     expect(warm.ratioToMinimum).toBe(1);
     expect(warm.writes).toEqual({ awsAuth: 0, history: 0 });
-    expect(reprovisioned.writes.awsAuth).toBeGreaterThan(0);
-    expect(reprovisioned.writes.history).toBe(reprovisioned.writes.awsAuth);
+    expect(reassigned.writes.awsAuth).toBeGreaterThan(0);
+    expect(reassigned.writes.history).toBe(reassigned.writes.awsAuth);
 
     // The per-cluster model ran beside it.
     expect(cold.perCluster?.iamRatio).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
 import { parseDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, OptionsError, parseBenchOptions } from '../src/options.js';
-import { benchWorld, desiredHubYaml, passSettings, reprovisionPicks, worldShape } from '../src/world.js';
+import { benchWorld, desiredHubYaml, passSettings, reassignmentPicks, worldShape } from '../src/world.js';
 
 describe('parseBenchOptions', () => {
   it('has the issue’s defaults and reads every option', () => {
@@ -20,7 +20,7 @@ describe('parseBenchOptions', () => {
         '0',
         '--concurrency',
         '64',
-        '--reprovision-share',
+        '--reassign-share',
         '0.05',
         '--seed',
         '7',
@@ -36,7 +36,7 @@ describe('parseBenchOptions', () => {
       ssoRoles: 40,
       latencyMs: 0,
       concurrency: 64,
-      reprovisionShare: 0.05,
+      reassignShare: 0.05,
       seed: 7,
       hubHeapMb: 256,
       perCluster: false,
@@ -51,7 +51,7 @@ describe('parseBenchOptions', () => {
     [['--accounts', '1.5'], '--accounts must be a whole number'],
     [['--concurrency', '300'], '--concurrency must be a whole number from 1 to 256'],
     [['--sso-roles', '1'], '--sso-roles must be a whole number from 2'],
-    [['--reprovision-share', '2'], '--reprovision-share must be a number from 0 to 1'],
+    [['--reassign-share', '2'], '--reassign-share must be a number from 0 to 1'],
     [['--latency-ms', ''], '--latency-ms must be a whole number'],
     [['--nope'], "Unknown option '--nope'"],
   ])('refuses %j, naming the option', (argv, message) => {
@@ -79,15 +79,15 @@ describe('the benchmark world', () => {
   });
 
   it('picks the same permission sets for the same seed, at least one, and rewrites the clusters of their accounts', () => {
-    const picks = reprovisionPicks(world, 0.05, 3);
-    expect(picks).toEqual(reprovisionPicks(benchWorld(options), 0.05, 3));
+    const picks = reassignmentPicks(world, 0.05, 3);
+    expect(picks).toEqual(reassignmentPicks(benchWorld(options), 0.05, 3));
     expect(picks).toHaveLength(2); // 5% of 40 pairs
     expect(new Set(picks.map((p) => `${p.account}/${p.permissionSet}`)).size).toBe(2);
-    expect(reprovisionPicks(world, 0.001, 3)).toHaveLength(1);
-    expect(reprovisionPicks(world, 0, 3)).toEqual([]);
+    expect(reassignmentPicks(world, 0.001, 3)).toHaveLength(1);
+    expect(reassignmentPicks(world, 0, 3)).toEqual([]);
     const settings = passSettings(worldShape(world), picks);
     expect(settings.cold.changing.size).toBe(12);
     expect(settings.warm.changing.size).toBe(0);
-    expect(settings.reprovisioned.changing.size).toBe(3 * new Set(picks.map((p) => p.account)).size);
+    expect(settings.reassigned.changing.size).toBe(3 * new Set(picks.map((p) => p.account)).size);
   });
 });

@@ -1,16 +1,18 @@
 /**
  * The control API: what tests, the demo and the benchmark do to the world between (or during)
- * passes. The same operations are offered in-process (`SimControl`) and as JSON over HTTP under
- * `/_sim/` on the AWS endpoint.
+ * passes. The same operations are offered in-process (`SimControl`, here) and as JSON over HTTP under
+ * `/_sim/` on the AWS endpoint (`control-routes.ts`).
  */
-import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { type ConfigMapContent, invalidMessage, renderConfigMap, validateConfigMap } from './configmap.js';
+import { type ConfigMapContent, renderConfigMap } from './configmap.js';
+import { invalidMessage, validateConfigMap } from './configmap-validate.js';
 import type { Counters, FaultSpec, Faults, OperationCount } from './faults.js';
-import { type Cluster, SimError, type World } from './world.js';
+import { SimError } from './sim-error.js';
+import type { World } from './world.js';
+import type { Cluster } from './world-model.js';
 import { type ConfigMapManifest, type ConfigMapManifestInput, configMapManifestSchema, manifestContent } from './world-schema.js';
 
-export interface ClusterRef {
+/** A cluster of the simulated world, by account, region and name (not the core's `ClusterRef`, which has a partition and `name`). */
+export interface SimClusterRef {
   readonly account: string;
   readonly region: string;
   readonly cluster: string;
@@ -29,18 +31,34 @@ export class SimControl {
     private readonly counts: Counters,
   ) {}
 
-  private cluster(ref: ClusterRef): Cluster {
+  private cluster(ref: SimClusterRef): Cluster {
     return this.world.cluster(ref.account, ref.region, ref.cluster);
   }
 
-  /** Removes a permission set's role and creates one with a new suffix; returns the new role ARN. */
-  reprovisionPermissionSet(account: string, permissionSet: string): { removed: string[]; roleArn: string } {
-    const { removed, created } = this.world.reprovisionPermissionSet(account, permissionSet);
+  /**
+   * The permission set's last assignment in the account removed and a new one made: Identity Center
+   * deletes its role and creates one with a new suffix. Returns the removed and the new role ARNs.
+   */
+  reassignPermissionSet(account: string, permissionSet: string): { removed: string[]; roleArn: string } {
+    const { removed, created } = this.world.reassignPermissionSet(account, permissionSet);
     return { removed: removed.map((r) => r.arn), roleArn: created.arn };
   }
 
-  provisionPermissionSet(account: string, permissionSet: string, region?: string): { roleArn: string } {
-    return { roleArn: this.world.provisionPermissionSet(account, permissionSet, { region }).arn };
+  /**
+   * An assignment where the permission set had none in the account: Identity Center creates its role
+   * with a new suffix. Called while the permission set has a role, it makes a second one, a state
+   * Identity Center does not make (for the hub's ambiguity checks).
+   */
+  assignPermissionSet(account: string, permissionSet: string, region?: string): { roleArn: string } {
+    return { roleArn: this.world.assignPermissionSet(account, permissionSet, { region }).arn };
+  }
+
+  /**
+   * ProvisionPermissionSet (re-provisioning): policy changes pushed to the permission set's existing
+   * role; the role and its suffix stay. Returns the role ARNs, unchanged.
+   */
+  provisionPermissionSet(account: string, permissionSet: string): { roleArns: string[] } {
+    return { roleArns: this.world.provisionPermissionSet(account, permissionSet).map((r) => r.arn) };
   }
 
   createRole(
@@ -72,7 +90,7 @@ export class SimControl {
   }
 
   /** Deletes the cluster and creates it again under the same name: a new endpoint, nothing inside. */
-  recreateCluster(ref: ClusterRef): void {
+  recreateCluster(ref: SimClusterRef): void {
     this.world.recreateCluster(ref.account, ref.region, ref.cluster);
   }
 
@@ -80,37 +98,37 @@ export class SimControl {
    * What DescribeCluster answers as the cluster's endpoint: any URL (another host, a recorder), or
    * null for the simulated API server again. A hostile or broken EKS answer, for the hub's checks.
    */
-  setClusterEndpoint(ref: ClusterRef, endpoint: string | null): void {
+  setClusterEndpoint(ref: SimClusterRef, endpoint: string | null): void {
     const cluster = this.cluster(ref);
     if (endpoint === null) delete cluster.endpointOverride;
     else cluster.endpointOverride = endpoint;
   }
 
-  addNodegroup(ref: ClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
+  addNodegroup(ref: SimClusterRef, name: string, nodeRole: string, amiType = 'AL2023_x86_64_STANDARD'): void {
     const cluster = this.cluster(ref);
     if (cluster.nodegroups.has(name)) throw new SimError(409, 'ResourceInUseException', `NodeGroup already exists with name ${name}`);
     cluster.nodegroups.set(name, { name, nodeRole, amiType, createdAt: new Date(this.world.now()) });
   }
 
-  removeNodegroup(ref: ClusterRef, name: string): void {
+  removeNodegroup(ref: SimClusterRef, name: string): void {
     if (!this.cluster(ref).nodegroups.delete(name))
       throw new SimError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`);
   }
 
-  addFargateProfile(ref: ClusterRef, name: string, podExecutionRoleArn: string): void {
+  addFargateProfile(ref: SimClusterRef, name: string, podExecutionRoleArn: string): void {
     const cluster = this.cluster(ref);
     if (cluster.fargateProfiles.has(name))
       throw new SimError(409, 'ResourceInUseException', `Fargate Profile already exists with name ${name}`);
     cluster.fargateProfiles.set(name, { name, podExecutionRoleArn, createdAt: new Date(this.world.now()) });
   }
 
-  removeFargateProfile(ref: ClusterRef, name: string): void {
+  removeFargateProfile(ref: SimClusterRef, name: string): void {
     if (!this.cluster(ref).fargateProfiles.delete(name))
       throw new SimError(404, 'ResourceNotFoundException', `No Fargate Profile found with name: ${name}.`);
   }
 
   /** The live `kube-system/aws-auth`, or null when the cluster has none. */
-  readAwsAuth(ref: ClusterRef): AwsAuthState | null {
+  readAwsAuth(ref: SimClusterRef): AwsAuthState | null {
     const object = this.cluster(ref).configMaps.get('kube-system/aws-auth');
     return object === undefined
       ? null
@@ -121,7 +139,7 @@ export class SimControl {
    * A hand edit: replaces the data (annotations kept unless given; labels, binaryData, immutable and
    * the other metadata kept); null deletes the ConfigMap.
    */
-  editAwsAuth(ref: ClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
+  editAwsAuth(ref: SimClusterRef, data: Record<string, string> | null, annotations?: Record<string, string>): AwsAuthState | null {
     const cluster = this.cluster(ref);
     if (data === null) {
       cluster.configMaps.delete('kube-system/aws-auth');
@@ -145,7 +163,7 @@ export class SimControl {
    * tool) left behind. The API server's shape rules apply (keys, size, base64), not immutability.
    * Returns the object as a GET would.
    */
-  putConfigMap(ref: ClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
+  putConfigMap(ref: SimClusterRef, manifest: ConfigMapManifestInput): Record<string, unknown> {
     const parsed: ConfigMapManifest = configMapManifestSchema.parse(manifest);
     const cluster = this.cluster(ref);
     const stored = this.world.putConfigMap(cluster, parsed.metadata.namespace, parsed.metadata.name, manifestContent(parsed));
@@ -157,7 +175,7 @@ export class SimControl {
    * rule: what a broken or hostile server would serve, for the hub's limits. Returns the new size of
    * its data.
    */
-  padConfigMap(ref: ClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
+  padConfigMap(ref: SimClusterRef, namespace: string, name: string, bytes: number): { dataBytes: number } {
     const cluster = this.cluster(ref);
     const object = cluster.configMaps.get(`${namespace}/${name}`);
     if (object === undefined) throw new SimError(404, 'NotFound', `configmaps "${name}" not found`);
@@ -172,7 +190,7 @@ export class SimControl {
   }
 
   /** A ConfigMap as a GET would return it, or null. */
-  readConfigMap(ref: ClusterRef, namespace: string, name: string): Record<string, unknown> | null {
+  readConfigMap(ref: SimClusterRef, namespace: string, name: string): Record<string, unknown> | null {
     const object = this.cluster(ref).configMaps.get(`${namespace}/${name}`);
     return object === undefined ? null : renderConfigMap(object);
   }
@@ -212,181 +230,7 @@ export class SimControl {
     this.world.clockOffsetMs += seconds * 1000;
   }
 
-  clusters(): ClusterRef[] {
+  clusters(): SimClusterRef[] {
     return [...this.world.clustersById.values()].map((c) => ({ account: c.account, region: c.region, cluster: c.name }));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP: POST/GET/PUT/DELETE under /_sim/, JSON bodies, JSON answers.
-
-const ref = z.strictObject({ account: z.string(), region: z.string(), cluster: z.string() });
-const faultSpec = z.strictObject({
-  latencyMs: z.number().min(0).optional(),
-  throttleRate: z.number().min(0).max(1).optional(),
-  errorRate: z.number().min(0).max(1).optional(),
-  resetRate: z.number().min(0).max(1).optional(),
-  hangRate: z.number().min(0).max(1).optional(),
-});
-
-type Handler = (control: SimControl, body: unknown, query: URLSearchParams) => unknown;
-
-const ROUTES: Record<string, Handler> = {
-  'POST /_sim/permission-sets/reprovision': (c, b) => {
-    const { account, permissionSet } = z.strictObject({ account: z.string(), permissionSet: z.string() }).parse(b);
-    return c.reprovisionPermissionSet(account, permissionSet);
-  },
-  'POST /_sim/permission-sets/provision': (c, b) => {
-    const { account, permissionSet, region } = z
-      .strictObject({ account: z.string(), permissionSet: z.string(), region: z.string().optional() })
-      .parse(b);
-    return c.provisionPermissionSet(account, permissionSet, region);
-  },
-  'POST /_sim/roles': (c, b) => {
-    const r = z
-      .strictObject({
-        account: z.string(),
-        name: z.string(),
-        path: z.string().default('/'),
-        trust: z.array(z.strictObject({ principal: z.string(), externalId: z.string().optional() })).default([]),
-      })
-      .parse(b);
-    return c.createRole(
-      r.account,
-      r.name,
-      r.path,
-      r.trust.map((t) => ({ principal: t.principal, ...(t.externalId === undefined ? {} : { externalId: t.externalId }) })),
-    );
-  },
-  'DELETE /_sim/roles': (c, b) => {
-    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
-    c.deleteRole(account, name);
-    return {};
-  },
-  'POST /_sim/roles/revoke-sessions': (c, b) => {
-    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
-    return c.revokeSessions(account, name);
-  },
-  'POST /_sim/roles/recreate': (c, b) => {
-    const { account, name } = z.strictObject({ account: z.string(), name: z.string() }).parse(b);
-    return c.recreateRole(account, name);
-  },
-  'POST /_sim/clusters/recreate': (c, b) => {
-    c.recreateCluster(ref.parse(b));
-    return {};
-  },
-  'PUT /_sim/clusters/endpoint': (c, b) => {
-    const r = ref.extend({ endpoint: z.string().nullable() }).parse(b);
-    c.setClusterEndpoint(r, r.endpoint);
-    return {};
-  },
-  'POST /_sim/nodegroups': (c, b) => {
-    const r = ref.extend({ name: z.string(), nodeRole: z.string(), amiType: z.string().optional() }).parse(b);
-    c.addNodegroup(r, r.name, r.nodeRole, r.amiType);
-    return {};
-  },
-  'DELETE /_sim/nodegroups': (c, b) => {
-    const r = ref.extend({ name: z.string() }).parse(b);
-    c.removeNodegroup(r, r.name);
-    return {};
-  },
-  'POST /_sim/fargate-profiles': (c, b) => {
-    const r = ref.extend({ name: z.string(), podExecutionRoleArn: z.string() }).parse(b);
-    c.addFargateProfile(r, r.name, r.podExecutionRoleArn);
-    return {};
-  },
-  'DELETE /_sim/fargate-profiles': (c, b) => {
-    const r = ref.extend({ name: z.string() }).parse(b);
-    c.removeFargateProfile(r, r.name);
-    return {};
-  },
-  'GET /_sim/aws-auth': (c, _b, q) =>
-    c.readAwsAuth(ref.parse({ account: q.get('account'), region: q.get('region'), cluster: q.get('cluster') })),
-  'PUT /_sim/aws-auth': (c, b) => {
-    const r = ref
-      .extend({ data: z.record(z.string(), z.string()).nullable(), annotations: z.record(z.string(), z.string()).optional() })
-      .parse(b);
-    return c.editAwsAuth(r, r.data, r.annotations);
-  },
-  'PUT /_sim/configmaps': (c, b) => {
-    const r = ref.extend({ object: z.unknown() }).parse(b);
-    return c.putConfigMap(r, r.object as ConfigMapManifestInput);
-  },
-  'POST /_sim/configmaps/pad': (c, b) => {
-    const r = ref
-      .extend({
-        namespace: z.string(),
-        name: z.string(),
-        bytes: z
-          .number()
-          .int()
-          .min(0)
-          .max(512 * 1024 * 1024),
-      })
-      .parse(b);
-    return c.padConfigMap(r, r.namespace, r.name, r.bytes);
-  },
-  'PUT /_sim/list-roles-page-size': (c, b) => {
-    const { size } = z.strictObject({ size: z.number().int().min(1).max(10_000_000).nullable() }).parse(b);
-    c.setListRolesPageSize(size);
-    return {};
-  },
-  'GET /_sim/configmaps': (c, _b, q) => {
-    const r = ref.extend({ namespace: z.string(), name: z.string() }).parse(Object.fromEntries(q));
-    return c.readConfigMap(r, r.namespace, r.name);
-  },
-  'GET /_sim/counters': (c) => c.counters(),
-  'GET /_sim/principals': (c) => c.principals(),
-  'POST /_sim/counters/reset': (c) => {
-    c.resetCounters();
-    return {};
-  },
-  'GET /_sim/faults/injected': (c) => c.faultsInjected(),
-  'PUT /_sim/faults': (c, b) => {
-    const specs = z.record(z.string(), faultSpec).parse(b);
-    for (const [operation, spec] of Object.entries(specs)) c.setFault(operation, spec as FaultSpec);
-    return {};
-  },
-  'DELETE /_sim/faults': (c, _b, q) => {
-    const seed = q.get('seed');
-    c.clearFaults(seed === null ? undefined : Number(seed));
-    return {};
-  },
-  'PUT /_sim/iam/consistency': (c, b) => {
-    const { sessionPropagationMs } = z.strictObject({ sessionPropagationMs: z.number().int().min(0).max(60_000) }).parse(b);
-    c.setSessionPropagation(sessionPropagationMs);
-    return {};
-  },
-  'POST /_sim/clock': (c, b) => {
-    const { advanceSeconds } = z.strictObject({ advanceSeconds: z.number() }).parse(b);
-    c.advanceClock(advanceSeconds);
-    return {};
-  },
-  'GET /_sim/clusters': (c) => c.clusters(),
-};
-
-export function handleControlRequest(
-  control: SimControl,
-  method: string,
-  rawPath: string,
-  rawQuery: string,
-  body: Buffer,
-  res: ServerResponse,
-): void {
-  const handler = ROUTES[`${method} ${rawPath}`];
-  const reply = (status: number, value: unknown): void => {
-    const text = JSON.stringify(value ?? null);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
-  if (handler === undefined) return reply(404, { error: 'NotFound', message: `no control route ${method} ${rawPath}` });
-  try {
-    const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    reply(200, handler(control, parsed, new URLSearchParams(rawQuery)));
-  } catch (error) {
-    if (error instanceof SimError) return reply(error.status, { error: error.code, message: error.message });
-    if (error instanceof z.ZodError) return reply(400, { error: 'BadRequest', message: z.prettifyError(error) });
-    if (error instanceof SyntaxError || error instanceof RangeError) return reply(400, { error: 'BadRequest', message: error.message });
-    throw error;
   }
 }

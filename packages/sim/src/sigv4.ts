@@ -5,13 +5,13 @@
  * The computation is the one `@smithy/signature-v4` (the signer the SDK uses) makes, step for step,
  * fed with exactly what the client signed; it is written here on node:crypto so that the only thing
  * kept between requests is the derived signing key (four HMACs), cached under everything it derives
- * from. The canonical request, its hash and the signature are computed anew for every request.
- * `test/sigv4-reference.ts` keeps the checks as they were written on the SDK's signer, and the tests
- * hold both to the same signatures on many requests.
+ * from (`signing-keys.ts`). The canonical request, its hash and the signature are computed anew for
+ * every request. `test/sigv4-reference.ts` keeps the checks as they were written on the SDK's signer,
+ * and the tests hold both to the same signatures on many requests.
  */
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { createHash, createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { KEY_TYPE_IDENTIFIER, type SigningKeyCache, signingKeys } from './signing-keys.js';
 
 export interface SigningSecret {
   readonly accessKeyId: string;
@@ -87,69 +87,9 @@ export function signaturesEqual(a: string, b: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signing keys
-
-/** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
-export function deriveSigningKey(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(shortDate).digest();
-  const kRegion = createHmac('sha256', kDate).update(region).digest();
-  const kService = createHmac('sha256', kRegion).update(service).digest();
-  return createHmac('sha256', kService).update(KEY_TYPE_IDENTIFIER).digest();
-}
-
-/**
- * Derived signing keys, bounded (least recently used go first), each under the secret, the date,
- * the region and the service it derives from: a key is only ever reused for exactly those four.
- */
-export class SigningKeyCache {
-  private readonly keys: LRUCache<string, KeyObject>;
-  private hitCount = 0;
-  private missCount = 0;
-
-  constructor(readonly max = 4096) {
-    this.keys = new LRUCache<string, KeyObject>({ max });
-  }
-
-  /** The signing key, as a KeyObject for `createHmac`. */
-  key(secretAccessKey: string, shortDate: string, region: string, service: string): KeyObject {
-    // Length-prefixed parts, the secret last: two different quadruples never share an entry.
-    const id = `${shortDate.length}:${shortDate}${region.length}:${region}${service.length}:${service}${secretAccessKey}`;
-    const cached = this.keys.get(id);
-    if (cached !== undefined) {
-      this.hitCount += 1;
-      return cached;
-    }
-    this.missCount += 1;
-    const key = createSecretKey(deriveSigningKey(secretAccessKey, shortDate, region, service));
-    this.keys.set(id, key);
-    return key;
-  }
-
-  get size(): number {
-    return this.keys.size;
-  }
-
-  get hits(): number {
-    return this.hitCount;
-  }
-
-  get misses(): number {
-    return this.missCount;
-  }
-
-  clear(): void {
-    this.keys.clear();
-  }
-}
-
-/** The simulator's signing keys (sessions of every account in every region and service of a large world). */
-export const signingKeys = new SigningKeyCache();
-
-// ---------------------------------------------------------------------------------------------
 // The signer's steps (as `@smithy/signature-v4` takes them)
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const KEY_TYPE_IDENTIFIER = 'aws4_request';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
 

@@ -5,7 +5,9 @@
 
 import { type ConfigIssue, loadYaml } from '@eks-auth-hub/core';
 import { z } from 'zod';
-import { base64Problem, type ConfigMapContent, validateConfigMap } from './configmap.js';
+import type { ConfigMapContent } from './configmap.js';
+import { base64Problem } from './configmap-decode.js';
+import { validateConfigMap } from './configmap-validate.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
 const REGION = /^(?:[a-z]{2}|us-gov)-[a-z]+-[1-9][0-9]?$/;
@@ -34,6 +36,11 @@ export const roleSchema = z.strictObject({
   maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).default(3600),
 });
 
+/**
+ * A permission set with at least one assignment in the account, so Identity Center has made its role
+ * `AWSReservedSSO_<name>_<suffix>` there. The suffix is the role's until the last assignment is
+ * removed (the role deleted); a later assignment makes a new role with another suffix.
+ */
 export const permissionSetSchema = z.strictObject({
   name: z.string().regex(PERMISSION_SET, { error: 'expected a permission set name: 1-32 of letters, digits and _+=,.@-' }),
   /** Region of the Identity Center instance when the role lives under the regional path. */

@@ -1,103 +1,14 @@
 /**
  * The simulated world's state: accounts, IAM roles, issued credentials, clusters and their
  * ConfigMaps. Mutated by the wire handlers (AssumeRole, ConfigMap writes) and the control API.
+ * The shapes of what it holds are in `world-model.ts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ConfigMapContent, ConfigMapObject } from './configmap.js';
 import { Random } from './random.js';
+import { SimError } from './sim-error.js';
+import type { Account, Cluster, Credential, Partition, Role, SessionDenial, Trust } from './world-model.js';
 import { manifestContent, type WorldFile } from './world-schema.js';
-
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
-
-export interface Trust {
-  readonly principal: string;
-  readonly externalId?: string | undefined;
-}
-
-export interface Role {
-  readonly name: string;
-  readonly path: string;
-  readonly roleId: string;
-  readonly arn: string;
-  readonly createDate: Date;
-  readonly trust: readonly Trust[];
-  readonly maxSessionDurationSeconds: number;
-  /** Set for Identity Center roles. */
-  readonly permissionSet?: string;
-  /**
-   * "Revoke active sessions": the `AWSRevokeOlderSessions` inline policy, a deny of everything to
-   * sessions whose `aws:TokenIssueTime` is before this time (epoch ms of the world's clock).
-   */
-  revokedBefore?: number;
-}
-
-export interface Account {
-  readonly id: string;
-  /** Roles by lower-case name, in creation order. */
-  readonly roles: Map<string, Role>;
-  /** Clusters by `<region>/<name>`. */
-  readonly clusters: Map<string, Cluster>;
-}
-
-export interface Nodegroup {
-  readonly name: string;
-  readonly nodeRole: string;
-  readonly amiType: string;
-  readonly createdAt: Date;
-}
-
-export interface FargateProfile {
-  readonly name: string;
-  readonly podExecutionRoleArn: string;
-  readonly createdAt: Date;
-}
-
-export interface Cluster {
-  readonly account: string;
-  readonly region: string;
-  readonly name: string;
-  /** Opaque id used in the simulated API server's URL path. */
-  readonly id: string;
-  readonly arn: string;
-  readonly version: string;
-  readonly authenticationMode: 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
-  readonly creator: string | undefined;
-  readonly createdAt: Date;
-  readonly nodegroups: Map<string, Nodegroup>;
-  readonly fargateProfiles: Map<string, FargateProfile>;
-  /** ConfigMaps by `<namespace>/<name>`. */
-  readonly configMaps: Map<string, ConfigMapObject>;
-  resourceVersion: number;
-  /** What DescribeCluster names as the endpoint instead of the simulated API server (control API); a recreated cluster has none. */
-  endpointOverride?: string;
-}
-
-/** Credentials the simulator knows: the hub's static key, and every session it issued. */
-export interface Credential {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  /** Epoch ms; undefined for static keys. */
-  readonly expiresAt?: number;
-  readonly account: string;
-  /** The caller ARN GetCallerIdentity reports. */
-  readonly arn: string;
-  readonly userId: string;
-  /** For sessions: the role assumed. */
-  readonly roleArn?: string;
-  /** For sessions: the id of the role assumed (a role created again under the same name has another). */
-  readonly roleId?: string;
-  /** For sessions: when it was issued (epoch ms of the world's clock), its `aws:TokenIssueTime`. */
-  readonly issuedAt?: number;
-}
-
-/**
- * Why IAM denies every call of a session, evaluated per call as IAM does: `implicit` when its role no
- * longer exists (deleted, or deleted and created again under the same name: another role id, with
- * none of the old one's policies), `explicit` when the role's sessions issued before a time were
- * revoked. Undefined for static keys and for sessions in good standing.
- */
-export type SessionDenial = 'implicit' | 'explicit';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -147,7 +58,7 @@ export class World {
         );
       }
       for (const set of acct.permissionSets) {
-        this.provisionPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
+        this.assignPermissionSet(acct.id, set.name, { region: set.region, suffix: set.suffix, trust: set.trust, createdAt: created });
       }
       for (const c of acct.clusters) {
         const id = createHash('sha256').update(`${acct.id}/${c.region}/${c.name}`).digest('hex').slice(0, 16);
@@ -264,8 +175,11 @@ export class World {
     return role;
   }
 
-  /** Creates the Identity Center role of a permission set (a new random suffix), as an assignment does. */
-  provisionPermissionSet(
+  /**
+   * Creates the Identity Center role of a permission set (a new random suffix), as its first
+   * assignment in an account does (the role exists while the permission set has an assignment there).
+   */
+  assignPermissionSet(
     accountId: string,
     permissionSet: string,
     options: { region?: string | undefined; suffix?: string | undefined; trust?: readonly Trust[]; createdAt?: Date } = {},
@@ -284,14 +198,28 @@ export class World {
     return [...this.account(accountId).roles.values()].filter((r) => r.permissionSet === permissionSet);
   }
 
-  /** Removes the permission set's role and creates a new one with a new suffix (same path form). */
-  reprovisionPermissionSet(accountId: string, permissionSet: string): { removed: Role[]; created: Role } {
+  /**
+   * The permission set's last assignment in the account removed, then a new one made: Identity Center
+   * deletes its role, then creates a new one with a new suffix (same path form).
+   */
+  reassignPermissionSet(accountId: string, permissionSet: string): { removed: Role[]; created: Role } {
     const removed = this.permissionSetRoles(accountId, permissionSet);
     if (removed.length === 0) throw new SimError(404, 'NoSuchEntity', `permission set ${permissionSet} is not provisioned in ${accountId}`);
     const first = removed[0];
     for (const role of removed) this.deleteRole(accountId, role.name);
     const region = first === undefined ? undefined : /^\/aws-reserved\/sso\.amazonaws\.com\/([^/]+)\/$/.exec(first.path)?.[1];
-    return { removed, created: this.provisionPermissionSet(accountId, permissionSet, { region, trust: first?.trust ?? [] }) };
+    return { removed, created: this.assignPermissionSet(accountId, permissionSet, { region, trust: first?.trust ?? [] }) };
+  }
+
+  /**
+   * ProvisionPermissionSet: Identity Center pushes the permission set's policies to its existing role
+   * in the account. The role, its id and its suffix stay (the simulator keeps no policies: nothing
+   * changes). Returns the roles provisioned.
+   */
+  provisionPermissionSet(accountId: string, permissionSet: string): Role[] {
+    const roles = this.permissionSetRoles(accountId, permissionSet);
+    if (roles.length === 0) throw new SimError(404, 'NoSuchEntity', `permission set ${permissionSet} is not provisioned in ${accountId}`);
+    return roles;
   }
 
   cluster(accountId: string, region: string, name: string): Cluster {
@@ -388,17 +316,5 @@ export class World {
   uid(): string {
     const h = this.random.hex(32);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-  }
-}
-
-/** An error the simulator answers with: an HTTP status, an AWS/Kubernetes error code and a message. */
-export class SimError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimError';
   }
 }

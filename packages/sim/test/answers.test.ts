@@ -8,12 +8,12 @@ import { ListRolesCommand } from '@aws-sdk/client-iam';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpDate } from '../src/http-date.js';
-import { type ClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import { type SimClusterRef, type Simulator, startSimulator } from '../src/index.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, iam } from './helpers.js';
 import { clusterEndpoint } from './wire.js';
 
 const PAYMENTS = '111122223333';
-const STAGING: ClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
+const STAGING: SimClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
 const NS = 'default';
 
 let sim: Simulator;

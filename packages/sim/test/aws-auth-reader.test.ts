@@ -8,9 +8,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AwsAuthReader, authorise, type Identity, type Mapping, mapIdentity, readList } from '../src/authenticator.js';
-import type { Cluster } from '../src/world.js';
+import type { Identity } from '../src/authenticator.js';
+import { AwsAuthReader, authorise, type Mapping, mapIdentity, readList } from '../src/aws-auth-reader.js';
 import { World } from '../src/world.js';
+import type { Cluster } from '../src/world-model.js';
 import { worldSchema } from '../src/world-schema.js';
 
 const ACCOUNT = '111122223333';

@@ -29,10 +29,10 @@ async function roles(prefix = '/'): Promise<Role[]> {
 }
 
 describe('permission sets and roles', () => {
-  it('re-provisioning a permission set replaces its role with a new suffix, visible through ListRoles', async () => {
+  it('reassigning a permission set (last assignment removed, a new one made) replaces its role with a new suffix, visible through ListRoles', async () => {
     const before = (await roles(SSO)).find((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'));
     expect(before?.Path).toBe(`${SSO}eu-west-1/`);
-    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', { account: PAYMENTS, permissionSet: 'ReadOnly' });
+    const { status, json } = await control(sim, 'POST', 'permission-sets/reassign', { account: PAYMENTS, permissionSet: 'ReadOnly' });
     expect(status).toBe(200);
     const answer = json as { removed: string[]; roleArn: string };
     expect(answer.removed).toEqual([before?.Arn]);
@@ -47,8 +47,8 @@ describe('permission sets and roles', () => {
     expect(after[0]?.RoleId).not.toBe(before?.RoleId);
   });
 
-  it('provisioning a new permission set and creating or deleting a role show up in ListRoles', async () => {
-    const provisioned = await control(sim, 'POST', 'permission-sets/provision', { account: PAYMENTS, permissionSet: 'Auditors' });
+  it('assigning a new permission set and creating or deleting a role show up in ListRoles', async () => {
+    const provisioned = await control(sim, 'POST', 'permission-sets/assign', { account: PAYMENTS, permissionSet: 'Auditors' });
     expect(provisioned.status).toBe(200);
     const { roleArn } = provisioned.json as { roleArn: string };
     expect((await roles(SSO)).map((r) => r.Arn)).toContain(roleArn);
@@ -65,13 +65,28 @@ describe('permission sets and roles', () => {
     });
   });
 
-  it('re-provisioning a permission set that is not provisioned is a 404', async () => {
-    const { status, json } = await control(sim, 'POST', 'permission-sets/reprovision', {
+  it('reassigning or provisioning a permission set that is not provisioned is a 404', async () => {
+    for (const operation of ['reassign', 'provision']) {
+      const { status, json } = await control(sim, 'POST', `permission-sets/${operation}`, {
+        account: PAYMENTS,
+        permissionSet: 'NeverAssigned',
+      });
+      expect(status, operation).toBe(404);
+      expect(json, operation).toMatchObject({ error: 'NoSuchEntity' });
+    }
+  });
+
+  it('provisioning a permission set (ProvisionPermissionSet) keeps its role: the same ARN, role id and suffix in ListRoles', async () => {
+    const before = (await roles(SSO)).filter((r) => r.RoleName?.startsWith('AWSReservedSSO_PowerUserAccess_'));
+    expect(before).toHaveLength(1);
+    const { status, json } = await control(sim, 'POST', 'permission-sets/provision', {
       account: PAYMENTS,
-      permissionSet: 'NeverAssigned',
+      permissionSet: 'PowerUserAccess',
     });
-    expect(status).toBe(404);
-    expect(json).toMatchObject({ error: 'NoSuchEntity' });
+    expect(status).toBe(200);
+    expect(json).toEqual({ roleArns: [before[0]?.Arn] });
+    const after = (await roles(SSO)).filter((r) => r.RoleName?.startsWith('AWSReservedSSO_PowerUserAccess_'));
+    expect(after.map((r) => [r.Arn, r.RoleId])).toEqual(before.map((r) => [r.Arn, r.RoleId]));
   });
 });
 

@@ -6,14 +6,14 @@
 
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import { type SimClusterRef, type Simulator, startSimulator } from '../src/index.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, hubCreds, kubeClient, sts } from './helpers.js';
 import { anonymousClient, caught, clusterEndpoint, expectStatus, expectUnauthorized, freshClient, readAwsAuth, roleEntry } from './wire.js';
 
 const PAYMENTS = '111122223333';
 const ANALYTICS = '444455556666';
 const PLATFORM = '555566667777';
-const PROD: ClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-prod' };
+const PROD: SimClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-prod' };
 const SPOKE_ARN = `arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`;
 
 let sim: Simulator;

@@ -11,14 +11,13 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { getSigningKey, SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deriveSigningKey, SigningKeyCache } from '../src/signing-keys.js';
 import {
   type AuthorizationInfo,
-  deriveSigningKey,
   headerAuthorization,
   type IncomingSigned,
   parseAuthorization,
   presignedTokenSignature,
-  SigningKeyCache,
   type SigningSecret,
   verifyHeaderSignature,
 } from '../src/sigv4.js';

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TokenReader, verifyToken } from '../src/authenticator.js';
-import { type Credential, World } from '../src/world.js';
+import { World } from '../src/world.js';
+import type { Credential } from '../src/world-model.js';
 import { worldSchema } from '../src/world-schema.js';
 import { clusterToken } from './helpers.js';
 

@@ -157,14 +157,23 @@ describe('generated worlds', () => {
     expect(sso).toHaveLength(40);
   });
 
-  it('re-provisioning gives a new suffix and removes the old role', () => {
+  it('reassigning gives a new suffix and removes the old role', () => {
     const world = new World(worldSchema.parse(generateWorld({ accounts: 1, clustersPerAccount: 1, ssoRolesPerAccount: 2, seed: 1 })));
     const account = generatedAccountId(0);
     const [before] = world.permissionSetRoles(account, 'ReadOnly');
-    const { removed, created } = world.reprovisionPermissionSet(account, 'ReadOnly');
+    const { removed, created } = world.reassignPermissionSet(account, 'ReadOnly');
     expect(removed).toEqual([before]);
     expect(created.name).not.toBe(before?.name);
     expect(created.path).toBe(before?.path);
     expect(world.permissionSetRoles(account, 'ReadOnly')).toEqual([created]);
+  });
+
+  it('provisioning keeps the role and its suffix', () => {
+    const world = new World(worldSchema.parse(generateWorld({ accounts: 1, clustersPerAccount: 1, ssoRolesPerAccount: 2, seed: 1 })));
+    const account = generatedAccountId(0);
+    const before = world.permissionSetRoles(account, 'ReadOnly');
+    expect(before).toHaveLength(1);
+    expect(world.provisionPermissionSet(account, 'ReadOnly')).toEqual(before);
+    expect(world.permissionSetRoles(account, 'ReadOnly')).toEqual(before);
   });
 });
