@@ -9,6 +9,7 @@ export * from './aws-auth/render.js';
 export * from './bounded-memo.js';
 export * from './desired-state.js';
 export * from './duration.js';
+export * from './error-code.js';
 export * from './errors.js';
 export * from './go-yaml-resolve.js';
 export * from './guard.js';
