@@ -200,6 +200,14 @@ describe('loadDesiredState: located errors', () => {
       message: '"{{" without a closing "}}"',
     },
     {
+      name: "{{SessionName}} in a user's username (an IAM user has no session name)",
+      body: 'mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/alice\n    username: "alice:{{SessionName}}"',
+      line: 10,
+      col: 19,
+      path: 'clusters[0].mapUsers[0].username',
+      message: 'username uses {{SessionName}}, which the authenticator makes from the session name: only an assumed role has one',
+    },
+    {
       name: 'a newline in a group',
       body: 'mapRoles:\n  - permissionset: Dev\n    username: dev\n    groups: ["a\\nb"]',
       line: 11,
