@@ -4,7 +4,7 @@
  * access denied, not found, unauthorised). The original error stays as `cause`; messages carry no
  * credentials.
  */
-import { ConflictError, HubError } from '@eks-auth-hub/core';
+import { ConflictError, type ErrorCode, HubError } from '@eks-auth-hub/core';
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
 const NETWORK = new Set([
@@ -40,7 +40,7 @@ export function fromAwsError(error: unknown, what: string): HubError {
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
   const message = `${what}: ${name}: ${firstLine(e.message)}`;
-  const make = (kind: 'transient' | 'terminal', code: string): HubError => new HubError(kind, code, message, { cause: error });
+  const make = (kind: 'transient' | 'terminal', code: ErrorCode): HubError => new HubError(kind, code, message, { cause: error });
   if (THROTTLING.has(name) || status === 429) return make('transient', 'aws.throttled');
   if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError' || e.code === 'ETIMEDOUT')
     return make('transient', 'aws.timeout');

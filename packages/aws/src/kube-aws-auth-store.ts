@@ -18,6 +18,7 @@ import {
   type ClusterEndpoint,
   type ClusterRef,
   configMapDataBytes,
+  type ErrorCode,
   HISTORY_CONFIGMAP,
   type HistoryEntry,
   HubError,
@@ -79,7 +80,7 @@ function checkedSize(object: V1ConfigMap, what: string): V1ConfigMap {
 }
 
 /** Kubernetes errors worth another attempt within the same pass. */
-const RETRYABLE = new Set(['kube.unavailable', 'kube.network']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['kube.unavailable', 'kube.network']);
 
 const SUCCESS_CODE: Readonly<Record<string, string>> = { get: '200', create: '201', update: '200' };
 
@@ -246,7 +247,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         ...(object.immutable === undefined ? {} : { immutable: object.immutable }),
       };
     } catch (error) {
-      if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') {
+      if (error instanceof HubError && error.code === 'kube.not-found') {
         this.lastRead.delete(this.key(cluster));
         return null;
       }
@@ -320,7 +321,7 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       checkedSize(object, `read ${AWS_AUTH_NAMESPACE}/${HISTORY_CONFIGMAP} of ${cluster.name}`);
       return { entries: readHistory(object.data), resourceVersion: object.metadata?.resourceVersion ?? '' };
     } catch (error) {
-      if (error instanceof Error && 'code' in error && error.code === 'kube.not-found') return null;
+      if (error instanceof HubError && error.code === 'kube.not-found') return null;
       throw error;
     }
   }

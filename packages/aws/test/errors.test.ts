@@ -1,4 +1,4 @@
-import { ConflictError } from '@eks-auth-hub/core';
+import { ConflictError, type ErrorCode, type ErrorKind } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 import { fromAwsError, fromKubeError } from '../src/index.js';
 
@@ -7,7 +7,8 @@ function sdkError(name: string, status?: number, extra: Record<string, unknown> 
 }
 
 describe('fromAwsError', () => {
-  it.each([
+  // The expected codes are ErrorCodes: a code the core compares and the adapter makes cannot drift apart.
+  it.each<[Error, ErrorKind, ErrorCode]>([
     [sdkError('Throttling', 400), 'transient', 'aws.throttled'],
     [sdkError('ThrottlingException', 429), 'transient', 'aws.throttled'],
     [sdkError('InternalFailure', 500, { $fault: 'server' }), 'transient', 'aws.unavailable'],
@@ -34,7 +35,7 @@ describe('fromKubeError', () => {
   const apiException = (code: number, body?: unknown): Error => Object.assign(new Error(`HTTP-Code: ${code}`), { code, body });
   const status = (reason: string, message: string): string => JSON.stringify({ kind: 'Status', reason, message, code: 0 });
 
-  it.each([
+  it.each<[Error, ErrorKind, ErrorCode, string]>([
     [
       apiException(409, status('Conflict', 'the object has been modified')),
       'transient',

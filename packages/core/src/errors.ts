@@ -3,9 +3,11 @@
  * - `kind` says who can fix it: `user` (the file, a flag, live content), `transient`
  *   (retry later: throttling, 5xx, conflicts), `terminal` (retrying will not help: access denied,
  *   not found).
- * - `code` is stable and machine-readable (metrics, logs, tests match on it).
+ * - `code` is stable and machine-readable (metrics, logs, tests match on it); error-code.ts lists them.
  * - `cause` keeps the underlying error for debugging; it is never shown to users as a stack.
  */
+import type { ErrorCode } from './error-code.js';
+
 export type ErrorKind = 'user' | 'transient' | 'terminal';
 
 export interface HubErrorOptions {
@@ -14,9 +16,9 @@ export interface HubErrorOptions {
 
 export class HubError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(kind: ErrorKind, code: string, message: string, options: HubErrorOptions = {}) {
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, options: HubErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HubError';
     this.kind = kind;
@@ -86,14 +88,14 @@ export class ConflictError extends HubError {
  * fails is never read as an account with an empty or partial listing.
  */
 export class SessionError extends HubError {
-  constructor(code: string, message: string, options: HubErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: HubErrorOptions = {}) {
     super('terminal', code, message, options);
     this.name = 'SessionError';
   }
 }
 
 /** The kind, code and message of any error, for reports; never a stack. */
-export function describeError(error: unknown): { readonly kind: ErrorKind; readonly code: string; readonly message: string } {
+export function describeError(error: unknown): { readonly kind: ErrorKind; readonly code: ErrorCode; readonly message: string } {
   if (error instanceof HubError) return { kind: error.kind, code: error.code, message: error.message };
   return { kind: 'terminal', code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

@@ -3,16 +3,9 @@
  * refusal names its rule, so it can be counted, logged and explained.
  */
 import { ACCOUNT_PATTERN, parseIamArn, REGION_PATTERN } from './arn.js';
-import {
-  AWS_AUTH_KEYS,
-  configMapDataBytes,
-  type Entry,
-  entryKey,
-  MAX_CONFIGMAP_DATA_BYTES,
-  type ParsedAwsAuth,
-  parseAwsAuth,
-  sameGrant,
-} from './aws-auth.js';
+import { AWS_AUTH_KEYS, configMapDataBytes, MAX_CONFIGMAP_DATA_BYTES } from './aws-auth/config-map.js';
+import { type Entry, entryKey, sameGrant } from './aws-auth/entry.js';
+import { type ParsedAwsAuth, parseAwsAuth } from './aws-auth/read.js';
 import type { ClusterSpec } from './model.js';
 import { isCanonicalNodeUsername, isNodeEntry } from './node-mappings.js';
 import { PERMISSION_SET_PATTERN } from './schema.js';

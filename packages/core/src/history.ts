@@ -3,7 +3,9 @@
  * `kube-system/eks-auth-hub-history` so an operator can roll back. Pure: the caller reads and writes
  * the ConfigMap.
  */
-import { AWS_AUTH_KEYS, allEntries, configMapDataBytes, type Entry, entryKey, parseAwsAuth } from './aws-auth.js';
+import { AWS_AUTH_KEYS, configMapDataBytes } from './aws-auth/config-map.js';
+import { allEntries, type Entry, entryKey } from './aws-auth/entry.js';
+import { parseAwsAuth } from './aws-auth/read.js';
 import { HubError } from './errors.js';
 import { checkWrite, type GuardRefusal } from './guard.js';
 import { DESIRED_HASH_ANNOTATION } from './plan.js';

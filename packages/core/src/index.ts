@@ -1,8 +1,15 @@
 export * from './arn.js';
-export * from './aws-auth.js';
+export * from './aws-auth/config-map.js';
+export * from './aws-auth/entry.js';
+export * from './aws-auth/live-problem.js';
+export * from './aws-auth/read.js';
+export { closedListItems } from './aws-auth/read-by-item.js';
+export { refusedTab } from './aws-auth/read-yaml.js';
+export * from './aws-auth/render.js';
 export * from './bounded-memo.js';
 export * from './desired-state.js';
 export * from './duration.js';
+export * from './error-code.js';
 export * from './errors.js';
 export * from './go-yaml-resolve.js';
 export * from './guard.js';

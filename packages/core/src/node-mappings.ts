@@ -3,7 +3,7 @@
  * adds them for every node role it discovers so a rewrite never drops a node group.
  */
 import { arnKey, stripRolePath } from './arn.js';
-import type { Entry } from './aws-auth.js';
+import type { Entry } from './aws-auth/entry.js';
 
 export const GROUP_BOOTSTRAPPERS = 'system:bootstrappers';
 export const GROUP_NODES = 'system:nodes';

@@ -3,18 +3,10 @@
  * roles + the observed aws-auth → the change set, the data to write, and the guard's verdict.
  */
 import { arnKey, parseIamArn } from './arn.js';
-import {
-  AWS_AUTH_KEYS,
-  allEntries,
-  configMapDataBytes,
-  type Entry,
-  entryKey,
-  entrySubject,
-  type ParsedAwsAuth,
-  parseAwsAuth,
-  renderAwsAuth,
-  sameGrant,
-} from './aws-auth.js';
+import { AWS_AUTH_KEYS, configMapDataBytes } from './aws-auth/config-map.js';
+import { allEntries, type Entry, entryKey, entrySubject, sameGrant } from './aws-auth/entry.js';
+import { type ParsedAwsAuth, parseAwsAuth } from './aws-auth/read.js';
+import { renderAwsAuth } from './aws-auth/render.js';
 import { checkMisread, checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';

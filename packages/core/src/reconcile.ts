@@ -11,7 +11,7 @@
  */
 import pLimit from 'p-limit';
 import type { Partition } from './arn.js';
-import type { Entry } from './aws-auth.js';
+import type { Entry } from './aws-auth/entry.js';
 import { ConflictError, describeError, type ErrorKind, HubError, SessionError } from './errors.js';
 import type { GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';

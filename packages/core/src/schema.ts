@@ -20,7 +20,7 @@ import {
 } from './arn.js';
 import { parseDuration } from './duration.js';
 import { VISIBLE_TEXT_PATTERN } from './printable.js';
-import { ALLOWED_TEMPLATES_TEXT, checkMappedName } from './templates.js';
+import { ALLOWED_TEMPLATES_TEXT, checkMappedName, checkUserName, USER_TEMPLATES_TEXT } from './templates.js';
 import { formatPath, suggestion } from './yaml-source.js';
 
 export const API_VERSION = 'eks-auth-hub/v1';
@@ -93,15 +93,20 @@ function checkSystemGroup(group: string): string | undefined {
   return `"${group}" is not one of Kubernetes' own groups, which alone may use the system: prefix${hint}${known}`;
 }
 
-/** A mapped username or group: printable, templates limited to the authenticator's variables. */
-function mappedName(what: 'username' | 'group'): z.ZodString {
+/**
+ * A mapped username or group: printable, templates limited to the authenticator's variables (for a
+ * user's username, those it fills for an IAM user).
+ */
+function mappedName(what: 'username' | 'group', mapping: 'role' | 'user' = 'role'): z.ZodString {
   return text(
     what === 'username'
-      ? `a username, optionally with templates ${ALLOWED_TEMPLATES_TEXT}`
+      ? `a username, optionally with templates ${mapping === 'user' ? USER_TEMPLATES_TEXT : ALLOWED_TEMPLATES_TEXT}`
       : 'a Kubernetes group name such as "system:masters"',
   )
     .check((ctx) => {
-      const reason = checkMappedName(ctx.value, what) ?? (what === 'group' ? checkSystemGroup(ctx.value) : undefined);
+      const reason =
+        checkMappedName(ctx.value, what) ??
+        (what === 'group' ? checkSystemGroup(ctx.value) : mapping === 'user' ? checkUserName(ctx.value) : undefined);
       if (reason !== undefined) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
       else if (ctx.value.includes(ACCOUNT_PLACEHOLDER)) {
         ctx.issues.push({
@@ -184,8 +189,12 @@ export const roleMappingSchema = z
   }, always)
   .meta({ description: 'A role mapping; exactly one of rolearn and permissionset.' });
 
+const userUsername = mappedName('username', 'user').meta({
+  description: `Kubernetes username. Templates: ${USER_TEMPLATES_TEXT} (an IAM user has no session name).`,
+});
+
 export const userMappingSchema = z.strictObject(
-  { userarn: userArn(), username, groups },
+  { userarn: userArn(), username: userUsername, groups },
   { error: expect('a mapping with userarn, username and groups') },
 );
 

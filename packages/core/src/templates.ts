@@ -11,6 +11,25 @@ const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
 
 export const ALLOWED_TEMPLATES_TEXT = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ');
 
+/**
+ * Templates the authenticator makes from the session name. Only an assumed role's identity has one;
+ * an IAM user's is empty, so in a mapUsers username {{SessionName}} and {{SessionNameRaw}} expand to
+ * nothing and {{EC2PrivateDNSName}} (the name must be an instance ID) fails the login.
+ */
+export const SESSION_NAME_TEMPLATES: readonly TemplateVariable[] = ['SessionName', 'SessionNameRaw', 'EC2PrivateDNSName'];
+
+/** The templates a mapUsers username may use. */
+export const USER_TEMPLATES_TEXT = TEMPLATE_VARIABLES.filter((v) => !SESSION_NAME_TEMPLATES.includes(v))
+  .map((v) => `{{${v}}}`)
+  .join(', ');
+
+/** Returns a reason when a mapUsers username uses a template made from the session name, which an IAM user has not. */
+export function checkUserName(value: string): string | undefined {
+  const used = SESSION_NAME_TEMPLATES.find((v) => value.includes(`{{${v}}}`));
+  if (used === undefined) return undefined;
+  return `username uses {{${used}}}, which the authenticator makes from the session name: only an assumed role has one, an IAM user's is empty; allowed templates for a user: ${USER_TEMPLATES_TEXT}`;
+}
+
 /** Returns a reason when `value` is not an acceptable username or group, else undefined. */
 export function checkMappedName(value: string, what: 'username' | 'group'): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;

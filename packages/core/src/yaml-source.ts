@@ -21,6 +21,7 @@ import {
 import { z } from 'zod';
 import type { ConfigIssue, SourceLocation } from './errors.js';
 import { clip, describeChar, escapeInvisible } from './printable.js';
+import { unclosedProblems } from './yaml-unclosed.js';
 
 /** Files larger than this are refused before parsing, unless the caller sets another limit. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -119,11 +120,17 @@ function loadUnchecked<S extends z.ZodType>(
   if (parsed.kind === 'empty') return empty();
   const doc = parsed.doc;
   const keyAt = keyIndex(doc);
-  const yamlProblems: ConfigIssue[] = [...doc.errors, ...doc.warnings].map((problem) => ({
-    location: locate(problem.pos[0]),
-    path: '',
-    message: `YAML: ${yamlMessage(problem, keyAt)}`,
-  }));
+  const libraryProblems = [...doc.errors, ...doc.warnings];
+  // An unclosed quote or bracket is reported where it opens, not where the library noticed it.
+  const unclosed = unclosedProblems(text, libraryProblems);
+  const yamlProblems: ConfigIssue[] = libraryProblems.map((problem) => {
+    const opened = unclosed.get(problem);
+    return {
+      location: locate(opened?.offset ?? problem.pos[0]),
+      path: '',
+      message: `YAML: ${opened?.message ?? yamlMessage(problem, keyAt)}`,
+    };
+  });
   if (parsed.kind === 'several') {
     yamlProblems.push({
       location: locate(parsed.secondAt),

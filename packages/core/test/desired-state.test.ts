@@ -200,6 +200,14 @@ describe('loadDesiredState: located errors', () => {
       message: '"{{" without a closing "}}"',
     },
     {
+      name: "{{SessionName}} in a user's username (an IAM user has no session name)",
+      body: 'mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/alice\n    username: "alice:{{SessionName}}"',
+      line: 10,
+      col: 19,
+      path: 'clusters[0].mapUsers[0].username',
+      message: 'username uses {{SessionName}}, which the authenticator makes from the session name: only an assumed role has one',
+    },
+    {
       name: 'a newline in a group',
       body: 'mapRoles:\n  - permissionset: Dev\n    username: dev\n    groups: ["a\\nb"]',
       line: 11,
@@ -412,6 +420,38 @@ describe('loadDesiredState: hostile YAML', () => {
       JSON.stringify(issues),
     ).toBe(true);
     for (const issue of issues) expect(issue.location.line).toBeGreaterThanOrEqual(1);
+  });
+
+  // The library notices an unclosed quote or bracket where the text ends; the loader points at where it opens.
+  it.each([
+    ['a double quote', `${HEAD}clusters:\n  - name: "c1\n    account: x\n`, '5:11', 'this " opens a quoted string that is never closed'],
+    ['a single quote', `${HEAD}clusters:\n  - name: 'it''s\n    account: x\n`, '5:11', "this ' opens a quoted string that is never closed"],
+    ['an escaped double quote', `${HEAD}clusters:\n  - name: "c1\\"\n`, '5:11', 'its closing " is missing'],
+    [
+      'a [ list',
+      `${HEAD}clusters: [a, b\nother: 1\n`,
+      '4:11',
+      'this [ opens a list that is not closed: it must end with a ], and every line',
+    ],
+    [
+      'a { mapping',
+      `${HEAD}clusters: {a: 1\nother: 1\n`,
+      '4:11',
+      'this { opens a mapping that is not closed: it must end with a }, and every line',
+    ],
+    ['the outer of two lists', `${HEAD}clusters: [[a], b\n`, '4:11', 'this [ opens a list that is not closed'],
+    ['a ] closed too little indented', 'hub:\n  roleName: [a,\n  b]\n', '2:13', 'indented more than the key it belongs to'],
+    ['a [ closed by a }', 'apiVersion: [a, b}\n', '1:13', 'this [ opens a list that is not closed'],
+    [
+      'a JSON document without its last }',
+      '{"apiVersion": "eks-auth-hub/v1",\n "hub": {"roleName": "x"}\n',
+      '1:1',
+      'this { opens a mapping that is not closed: it must end with a }',
+    ],
+  ])('an unclosed quote or bracket is reported where it opens: %s', (_name, text, at, fragment) => {
+    const found = issuesOf(text).find((i) => i.message.includes(fragment));
+    expect(found, JSON.stringify(issuesOf(text))).toBeDefined();
+    expect(`${found?.location.line}:${found?.location.column}`).toBe(at);
   });
 
   it('refuses an alias bomb without expanding it, at the alias that goes over the limit', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMappedName, parseDuration } from '../src/index.js';
+import { checkMappedName, checkUserName, parseDuration } from '../src/index.js';
 
 describe('checkMappedName', () => {
   it.each([
@@ -36,6 +36,22 @@ describe('checkMappedName', () => {
     ['x'.repeat(257), 'longer than 256'],
   ])('refuses %j', (value, reason) => {
     expect(checkMappedName(value, 'group')).toContain(reason);
+  });
+});
+
+describe('checkUserName', () => {
+  it.each(['alice', 'alice-{{AccountID}}', 'breakglass-{{AccessKeyID}}', 'SessionName', '{{ SessionName }}'])('accepts %s', (value) => {
+    expect(checkUserName(value)).toBeUndefined();
+  });
+
+  // The authenticator makes these from the session name, which an IAM user's identity does not have.
+  it.each([
+    ['alice:{{SessionName}}', 'username uses {{SessionName}}, which the authenticator makes from the session name'],
+    ['{{SessionNameRaw}}', 'username uses {{SessionNameRaw}}'],
+    ['node:{{EC2PrivateDNSName}}', 'username uses {{EC2PrivateDNSName}}'],
+    ['{{AccountID}}:{{SessionName}}', 'allowed templates for a user: {{AccountID}}, {{AccessKeyID}}'],
+  ])('refuses %j', (value, reason) => {
+    expect(checkUserName(value)).toContain(reason);
   });
 });
 
