@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { type DesiredState, formatConfigIssue, reconcile } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator } from '@eks-auth-hub/sim';
-import { loadConfigFile } from './cli.js';
+import { loadConfigFile } from './config-file.js';
 import { createLogger } from './logging.js';
 import { renderReport } from './report.js';
 import { startHub } from './run.js';

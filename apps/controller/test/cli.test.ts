@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, schemaText } from '../src/cli.js';
+import { runCli, schemaText } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
