@@ -11,6 +11,10 @@ import { HubService, STOP_GRACE_MS } from './service.js';
 import type { StatusView } from './status.js';
 import { VERSION } from './version.js';
 
+// What a caller needs to build StartOptions: a logger and a listen address.
+export { createLogger, type Logger } from './logging.js';
+export { type Listen, parseListen } from './server.js';
+
 export interface RunningHub {
   readonly service: HubService;
   readonly metrics: HubMetrics;
