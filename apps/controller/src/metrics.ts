@@ -7,6 +7,9 @@
  * The per-cluster gauges (eight series per cluster) are not prom-client metrics: prom-client keeps a
  * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
  * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
+ *
+ * A service that runs one shard (`run --shard 2/8`) labels every series `shard="2/8"`: a constant of
+ * the process, like a target label, so that the shards' series stay apart however they are scraped.
  */
 
 import { REFRESH_REASONS, type RequestObserver } from '@eks-auth-hub/aws';
@@ -69,8 +72,18 @@ export class ClusterSeries {
   private readonly lastSuccess: number[] = [];
   private readonly unresolvedCount: number[] = [];
   private readonly ambiguousCount: number[] = [];
+  /** The constant labels as text, each after a comma (or empty). */
+  private readonly constantText: string;
 
-  constructor(private readonly prefix: string) {}
+  /** `prefix` of the names; `constant` labels (the shard) follow each series' own labels, as prom-client writes its default labels. */
+  constructor(
+    private readonly prefix: string,
+    constant: Readonly<Record<string, string>> = {},
+  ) {
+    this.constantText = Object.entries(constant)
+      .map(([name, value]) => `,${name}="${escapeLabel(value)}"`)
+      .join('');
+  }
 
   get size(): number {
     return this.names.length;
@@ -120,6 +133,7 @@ export class ClusterSeries {
     const ambiguous = this.ambiguousCount.slice(0, n);
     const labels = (i: number): string =>
       `cluster="${escapeLabel(names[i] ?? '')}",account="${escapeLabel(accounts[i] ?? '')}",region="${escapeLabel(regions[i] ?? '')}"`;
+    const constant = this.constantText;
     const family = function* (name: string, help: string, sample: (i: number, labelText: string) => string): Generator<string> {
       let chunk = `\n# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
       for (let i = 0; i < n; i++) {
@@ -134,20 +148,20 @@ export class ClusterSeries {
     const p = this.prefix;
     yield* family(`${p}cluster_last_success_timestamp_seconds`, CLUSTER_HELP.lastSuccess, (i, l) => {
       const value = lastSuccess[i] ?? Number.NaN;
-      return Number.isNaN(value) ? '' : `${p}cluster_last_success_timestamp_seconds{${l}} ${valueText(value)}\n`;
+      return Number.isNaN(value) ? '' : `${p}cluster_last_success_timestamp_seconds{${l}${constant}} ${valueText(value)}\n`;
     });
     yield* family(`${p}cluster_last_outcome`, CLUSTER_HELP.lastOutcome, (i, l) =>
-      CLUSTER_OUTCOMES.map((o, k) => `${p}cluster_last_outcome{${l},outcome="${o}"} ${outcome[i] === k ? 1 : 0}\n`).join(''),
+      CLUSTER_OUTCOMES.map((o, k) => `${p}cluster_last_outcome{${l},outcome="${o}"${constant}} ${outcome[i] === k ? 1 : 0}\n`).join(''),
     );
     yield* family(
       `${p}unresolved_permission_sets`,
       CLUSTER_HELP.unresolved,
-      (i, l) => `${p}unresolved_permission_sets{${l}} ${valueText(unresolved[i] ?? 0)}\n`,
+      (i, l) => `${p}unresolved_permission_sets{${l}${constant}} ${valueText(unresolved[i] ?? 0)}\n`,
     );
     yield* family(
       `${p}ambiguous_permission_sets`,
       CLUSTER_HELP.ambiguous,
-      (i, l) => `${p}ambiguous_permission_sets{${l}} ${valueText(ambiguous[i] ?? 0)}\n`,
+      (i, l) => `${p}ambiguous_permission_sets{${l}${constant}} ${valueText(ambiguous[i] ?? 0)}\n`,
     );
   }
 }
@@ -179,10 +193,13 @@ export class HubMetrics {
   constructor(
     readonly registry: Registry,
     build: BuildInfo,
-    options: { readonly processMetrics?: boolean } = {},
+    options: { readonly processMetrics?: boolean; readonly shard?: string } = {},
   ) {
     const registers = [registry];
     const p = 'eks_auth_hub_';
+    // The shard a service runs, on every series of the registry (the config watcher's too) and of ClusterSeries.
+    const constant = options.shard === undefined ? {} : { shard: options.shard };
+    if (options.shard !== undefined) registry.setDefaultLabels(constant);
     if (options.processMetrics !== false) {
       // Under their standard names (`process_*`, `nodejs_*`, no prefix): what the usual Node.js
       // dashboards and restart alerts (`process_start_time_seconds`) look for.
@@ -222,7 +239,7 @@ export class HubMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.clusters = new ClusterSeries(p);
+    this.clusters = new ClusterSeries(p, constant);
     this.guardRefusals = new Counter({
       name: `${p}guard_refusals_total`,
       help: 'Writes refused by the guard, by rule.',

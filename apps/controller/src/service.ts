@@ -43,6 +43,8 @@ export interface HubServiceOptions {
   /** The clock health is judged by (tests move it); default Date.now. */
   readonly now?: () => number;
   readonly stallGraceMs?: number;
+  /** The shard the states cover (`run --shard 2/8`), named in every pass's report and logs. */
+  readonly shard?: string;
 }
 
 export class HubService {
@@ -124,6 +126,7 @@ export class HubService {
         signal: this.abort.signal,
         deadline: deadline.signal,
         memo: this.memo,
+        ...(this.options.shard === undefined ? {} : { shard: this.options.shard }),
         onResult: (result) => {
           logCluster(logger, result, passId);
           return summarizeCluster(result);

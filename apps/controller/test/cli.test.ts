@@ -56,6 +56,8 @@ describe('validate', () => {
     [['validate', '--config'], "Option '-c, --config <value>' argument missing"],
     [['validate', '--cluster', 'x'], "Unknown option '--cluster'"],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['run', '--config', 'hub.yaml', '--shard', '9/8'], '--shard: shard 9/8 does not exist'],
+    [['run', '--config', 'hub.yaml', '--shard', 'two'], '--shard: shard "two" is not i/n'],
   ])('refuses %j with usage', async (argv, message) => {
     const result = await run(...argv);
     expect(result.code).toBe(1);

@@ -14,9 +14,10 @@ Commands:
                            list the kept versions of the cluster's aws-auth (1 = the last replaced)
   rollback --config FILE --cluster NAME [--to N]
                            put back version N (default 1) through the guard and access verification
-  run --config FILE [--listen HOST:PORT]
+  run --config FILE [--listen HOST:PORT] [--shard I/N]
                            the service: a pass now and every hub.interval; serves /metrics, /healthz,
-                           /readyz, /status and a status page (default listen 0.0.0.0:9090)
+                           /readyz, /status and a status page (default listen 0.0.0.0:9090);
+                           --shard 2/8: only the accounts of shard 2 of 8, its metrics labelled shard="2/8"
   token --cluster NAME --region REGION [--role-arn ARN [--external-id ID]]
                            print an ExecCredential with a cluster token, like \`aws eks get-token\`
   schema [--out FILE]      print (or write) the JSON Schema of the desired-state file

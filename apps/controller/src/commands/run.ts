@@ -1,14 +1,21 @@
-/** `run --config FILE [--listen HOST:PORT]`: the service (../run.ts), until SIGTERM or SIGINT. */
+/** `run --config FILE [--listen HOST:PORT] [--shard I/N]`: the service (../run.ts), until SIGTERM or SIGINT. */
+import { type ClusterSelection, parseShard } from '@eks-auth-hub/core';
 import { parse } from '../cli/parse-args.js';
 import { UsageError } from '../cli/usage-error.js';
 
 export async function run(args: readonly string[]): Promise<number> {
-  const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' } });
+  const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' }, shard: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
+  let selection: ClusterSelection = { kind: 'all' };
+  if (values.shard !== undefined) {
+    const parsed = parseShard(values.shard);
+    if (!parsed.ok) throw new UsageError(`--shard: ${parsed.message}`);
+    selection = parsed.selection;
+  }
   const { DEFAULT_LISTEN, parseListen } = await import('../server.js');
   const where = parseListen(values.listen ?? DEFAULT_LISTEN);
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
   const { runUntilSignalled } = await import('../run.js');
   // Loaded (an invalid file exits 1 here), then looked at before every pass and reloaded when changed.
-  return runUntilSignalled({ configFile: values.config, listen: where });
+  return runUntilSignalled({ configFile: values.config, listen: where, selection });
 }
