@@ -19,7 +19,8 @@ import { type PassDeadline, passDeadline, stopping } from './deadline.js';
 import { InFlight, trackedPorts } from './in-flight.js';
 import { type Logger, logCluster, logPassEnd } from './logging.js';
 import type { HubMetrics } from './metrics.js';
-import { type PassSummary, type StatusView, stallOf, summarizeCluster } from './status.js';
+import { stallOf } from './stall.js';
+import { type PassSummary, type StatusView, summarizeCluster } from './status.js';
 
 /** How long a pass may run past its deadline before the service counts as stalled. */
 export const STALL_GRACE_MS = 30_000;
