@@ -8,7 +8,8 @@
 import { CLUSTER_OUTCOMES, type ClusterOutcome } from '@eks-auth-hub/core';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { type ClusterLabels, ClusterSeries, HubMetrics } from '../src/metrics.js';
+import { type ClusterLabels, ClusterSeries } from '../src/cluster-series.js';
+import { HubMetrics } from '../src/metrics.js';
 import { createApp, listen } from '../src/server.js';
 import type { StatusView } from '../src/status.js';
 
