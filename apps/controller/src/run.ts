@@ -37,14 +37,14 @@ export interface StartOptions {
   readonly now?: () => number;
   /** The HTTP server's timeouts and connection cap; default HTTP_LIMITS. */
   readonly http?: Partial<HttpLimits>;
-  /** Only these clusters (`run --shard 2/8`: whole accounts), of the file and of every reload; the metrics carry the shard. */
-  readonly selection?: ClusterSelection;
+  /** Only the clusters of this shard's accounts (`run --shard 2/8`), of the file and of every reload; the metrics carry the shard. */
+  readonly shard?: Extract<ClusterSelection, { readonly kind: 'shard' }>;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
   const logger = options.logger ?? createLogger();
   const registry = new Registry();
-  const selection = options.selection ?? { kind: 'all' };
+  const selection: ClusterSelection = options.shard ?? { kind: 'all' };
   const shard = selectionLabel(selection);
   const metrics = new HubMetrics(registry, { version: VERSION }, shard === undefined ? {} : { shard });
   const watcher = options.configFile === undefined ? undefined : await ConfigWatcher.open(options.configFile, logger, registry);
@@ -75,7 +75,10 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     return { ...view, config: { ...view.config, fileHash, loadedAt, lastReload } };
   };
   const { server, url } = await listen(createApp({ metrics, status }), options.listen, options.http);
-  logger.info({ url, clusters: state.clusters.length, interval: state.hub.interval, config: state.file }, 'hub started');
+  logger.info(
+    { url, clusters: state.clusters.length, interval: state.hub.interval, config: state.file, ...(shard === undefined ? {} : { shard }) },
+    'hub started',
+  );
   service.start();
   return {
     service,

@@ -1,5 +1,5 @@
 /**
- * `run --shard 2/8` as the service sees it (startHub with a shard selection): only the clusters of the
+ * `run --shard 2/8` as the service sees it (startHub with a shard): only the clusters of the
  * shard's accounts, every pass's report names the shard, and every series of /metrics carries it.
  */
 import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
@@ -39,7 +39,7 @@ beforeAll(async () => {
     listen: { host: '127.0.0.1', port: 0 },
     logger: createLogger({ level: 'silent' }),
     makePorts: unreachable,
-    selection: { kind: 'shard', index: 1, count: 2 },
+    shard: { kind: 'shard', index: 1, count: 2 },
   });
 });
 
@@ -79,7 +79,7 @@ describe('the service running shard 1/2 of a file it reloads', () => {
       listen: { host: '127.0.0.1', port: 0 },
       logger: createLogger({ level: 'silent' }),
       makePorts: unreachable,
-      selection: { kind: 'shard', index: 1, count: 2 },
+      shard: { kind: 'shard', index: 1, count: 2 },
     });
     try {
       const fileHash = async (): Promise<string> =>

@@ -6,16 +6,16 @@ import { UsageError } from '../cli/usage-error.js';
 export async function run(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' }, shard: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
-  let selection: ClusterSelection = { kind: 'all' };
+  let shard: Extract<ClusterSelection, { readonly kind: 'shard' }> | undefined;
   if (values.shard !== undefined) {
     const parsed = parseShard(values.shard);
     if (!parsed.ok) throw new UsageError(`--shard: ${parsed.message}`);
-    selection = parsed.selection;
+    shard = parsed.selection;
   }
   const { DEFAULT_LISTEN, parseListen } = await import('../server.js');
   const where = parseListen(values.listen ?? DEFAULT_LISTEN);
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
   const { runUntilSignalled } = await import('../run.js');
   // Loaded (an invalid file exits 1 here), then looked at before every pass and reloaded when changed.
-  return runUntilSignalled({ configFile: values.config, listen: where, selection });
+  return runUntilSignalled({ configFile: values.config, listen: where, ...(shard === undefined ? {} : { shard }) });
 }
