@@ -4,11 +4,12 @@
  * failed, and 3 with --fail-on-unresolved when a permission set has no role in an account.
  */
 import { randomUUID } from 'node:crypto';
-import { type ClusterSelection, type PassReport, parseShard, reconcile, selectClusters, selectionLabel } from '@eks-auth-hub/core';
+import { type ClusterSelection, type PassReport, reconcile, selectClusters, selectionLabel } from '@eks-auth-hub/core';
 import { EXIT_ERROR, exitCode } from '../cli/exit-codes.js';
 import type { CliIo } from '../cli/io.js';
 import { parse } from '../cli/parse-args.js';
 import { reportError } from '../cli/report-error.js';
+import { shardOption } from '../cli/shard-option.js';
 import { UsageError } from '../cli/usage-error.js';
 import { loadConfigFile } from '../config-file.js';
 import { passDeadline, stopping } from '../deadline.js';
@@ -41,9 +42,7 @@ async function pass(args: readonly string[], io: CliIo, dryRun: boolean, makePor
   let selection: ClusterSelection = { kind: 'all' };
   if (values.shard !== undefined) {
     if (values.cluster !== undefined) throw new UsageError('--shard and --cluster do not go together: a shard is a set of whole accounts');
-    const parsed = parseShard(values.shard);
-    if (!parsed.ok) throw new UsageError(`--shard: ${parsed.message}`);
-    selection = parsed.selection;
+    selection = shardOption(values.shard);
   }
   const whole = await loadConfigFile(values.config);
   const state = selectClusters(whole, selection);

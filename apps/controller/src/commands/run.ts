@@ -1,17 +1,12 @@
 /** `run --config FILE [--listen HOST:PORT] [--shard I/N]`: the service (../run.ts), until SIGTERM or SIGINT. */
-import { type ClusterSelection, parseShard } from '@eks-auth-hub/core';
 import { parse } from '../cli/parse-args.js';
+import { shardOption } from '../cli/shard-option.js';
 import { UsageError } from '../cli/usage-error.js';
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' }, listen: { type: 'string' }, shard: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
-  let shard: Extract<ClusterSelection, { readonly kind: 'shard' }> | undefined;
-  if (values.shard !== undefined) {
-    const parsed = parseShard(values.shard);
-    if (!parsed.ok) throw new UsageError(`--shard: ${parsed.message}`);
-    shard = parsed.selection;
-  }
+  const shard = values.shard === undefined ? undefined : shardOption(values.shard);
   const { DEFAULT_LISTEN, parseListen } = await import('../server.js');
   const where = parseListen(values.listen ?? DEFAULT_LISTEN);
   if (where === undefined) throw new UsageError(`--listen ${values.listen ?? ''} is not HOST:PORT`);
