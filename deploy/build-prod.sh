@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 pnpm install --frozen-lockfile
 # The controller and the packages it references; nothing else of the workspace is in the context.
 pnpm exec tsc -b apps/controller
-# pnpm deploy copies the controller (its package.json "files": dist/, without the demo) and installs
+# pnpm deploy copies the controller (its package.json "files": dist/; the demo is apps/demo) and installs
 # its production dependencies, workspace packages included, into a folder of its own.
 rm -rf "$out"
 pnpm --filter @eks-auth-hub/controller deploy --prod "$out"

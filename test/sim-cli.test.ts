@@ -47,6 +47,7 @@ describe('pnpm sim', () => {
     const info = JSON.parse(await firstLine) as { env: Record<string, string> };
     expect(Object.keys(info.env).sort()).toEqual([
       'AWS_ACCESS_KEY_ID',
+      'AWS_DEFAULT_REGION',
       'AWS_ENDPOINT_URL_EKS',
       'AWS_ENDPOINT_URL_IAM',
       'AWS_ENDPOINT_URL_STS',
@@ -55,6 +56,9 @@ describe('pnpm sim', () => {
       'EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS',
     ]);
     expect(info.env['EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS']).toBe('127.0.0.1');
+    // The AWS CLI v1 reads only AWS_DEFAULT_REGION; v2 and the SDKs read AWS_REGION.
+    expect(info.env['AWS_DEFAULT_REGION']).toBe('eu-west-1');
+    expect(info.env['AWS_DEFAULT_REGION']).toBe(info.env['AWS_REGION']);
     const env = info.env;
     const client = new STSClient({
       region: env['AWS_REGION'] ?? '',

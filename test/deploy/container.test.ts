@@ -202,6 +202,8 @@ describe('deploy/Dockerfile, its steps carried out', { timeout: 240_000 }, () =>
       }
     }
     expect(existsSync(join(root(workdir), 'apps', 'controller', 'node_modules'))).toBe(false);
+    // The controller builds without the simulator: the demo that needs it is apps/demo, outside the context.
+    expect(existsSync(join(root(workdir), 'packages', 'sim'))).toBe(false);
     const runs = buildStage.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs).toHaveLength(2);
     expect(runs[1]).toBe('deploy/build-prod.sh /app');

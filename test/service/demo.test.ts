@@ -39,7 +39,7 @@ function headlines(report: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  expect(existsSync(join(repo, 'apps', 'controller', 'dist', 'demo.js')), 'run `pnpm build` first').toBe(true);
+  expect(existsSync(join(repo, 'apps', 'demo', 'dist', 'main.js')), 'run `pnpm build` first').toBe(true);
   run = await runToEnd('pnpm', ['demo', '--once'], {}, 60_000);
   sections = splitSections(run.stdout);
 }, 70_000);

@@ -19,7 +19,8 @@ import {
   selectionLabel,
 } from '@eks-auth-hub/core';
 import { loadConfigFile } from './config-file.js';
-import { type PassDeadline, passDeadline } from './deadline.js';
+import { type LambdaContextLike, lambdaPassDeadline } from './lambda-deadline.js';
+import { emfLine } from './lambda-emf.js';
 import { parseHubEvent } from './lambda-event.js';
 import { createLogger, type Logger, logPass } from './logging.js';
 
@@ -40,75 +41,6 @@ export interface HandlerDeps {
   readonly logger?: Logger;
   /** Where EMF lines go (stdout in Lambda). */
   readonly emit?: (line: string) => void;
-}
-
-export const EMF_NAMESPACE = 'EksAuthHub';
-
-/** What the handler uses of Lambda's context object. */
-export interface LambdaContextLike {
-  getRemainingTimeInMillis(): number;
-}
-
-/** Time kept back from the function's timeout to end the pass, log it and answer (the pass ends this long before Lambda would kill it). */
-export const LAMBDA_RESERVE_MS = 5_000;
-
-/**
- * The pass's deadline in an invocation: `hub.passTimeout`, or sooner when the function would time out
- * first (its remaining time less LAMBDA_RESERVE_MS, or half of it when less is left).
- */
-export function lambdaPassDeadline(state: DesiredState, context: LambdaContextLike | undefined): PassDeadline {
-  const remaining = context?.getRemainingTimeInMillis();
-  if (remaining === undefined || !Number.isFinite(remaining)) return passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
-  const usable = remaining > 2 * LAMBDA_RESERVE_MS ? remaining - LAMBDA_RESERVE_MS : Math.floor(remaining / 2);
-  if (usable >= state.hub.passTimeoutMs) return passDeadline(state.hub.passTimeoutMs, state.hub.passTimeout);
-  const left = Math.round(remaining / 1000);
-  return passDeadline(
-    usable,
-    state.hub.passTimeout,
-    Date.now(),
-    () =>
-      new HubError(
-        'transient',
-        'pass.timeout',
-        `the Lambda function was about to time out (${left} s were left when the invocation started) before this was done; the next invocation does it`,
-      ),
-  );
-}
-
-/**
- * One EMF line for a pass: CloudWatch turns its fields into metrics. A shard's pass also reports
- * each metric with a `Shard` dimension (`2/8`), beside the fleet-wide series.
- */
-export function emfLine(report: PassReport, timestampMs: number): string {
-  const shard = report.shard !== undefined && /^\d+\/\d+$/.test(report.shard) ? report.shard : undefined;
-  const values: Record<string, number> = {
-    PassDuration: report.durationMs / 1000,
-    ClustersUnchanged: report.counts.unchanged,
-    ClustersApplied: report.counts.applied,
-    ClustersPlanned: report.counts.planned,
-    ClustersBlocked: report.counts.blocked,
-    ClustersFailed: report.counts.failed,
-    GuardRefusals: report.clusters.reduce((n, c) => n + c.refusals.length, 0),
-    DriftCorrections: report.clusters.filter((c) => c.outcome === 'applied' && c.drift).length,
-    UnresolvedPermissionSets: report.clusters.reduce((n, c) => n + c.unresolved.length, 0),
-    AmbiguousPermissionSets: report.clusters.reduce((n, c) => n + c.ambiguous.length, 0),
-  };
-  return JSON.stringify({
-    _aws: {
-      Timestamp: timestampMs,
-      CloudWatchMetrics: [
-        {
-          Namespace: EMF_NAMESPACE,
-          Dimensions: shard === undefined ? [[]] : [[], ['Shard']],
-          Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: name === 'PassDuration' ? 'Seconds' : 'Count' })),
-        },
-      ],
-    },
-    passId: report.passId,
-    ...(report.shard === undefined ? {} : { shard: report.shard }),
-    ...(shard === undefined ? {} : { Shard: shard }),
-    ...values,
-  });
 }
 
 export function summarizePass(report: PassReport): PassSummary {

@@ -4,14 +4,16 @@
  * timestamps in `_timestamp_seconds`. Known series exist at 0 from the start. prom-client's default
  * process and Node.js metrics keep their standard names (`process_*`, `nodejs_*`).
  *
- * The per-cluster gauges (eight series per cluster) are not prom-client metrics: prom-client keeps a
- * labels object and a key string per series, about 2.5 KB per cluster. `ClusterSeries` keeps four
- * numbers per cluster and writes their text at scrape time, in chunks (`exposition`).
+ * The per-cluster gauges are not prom-client metrics: see cluster-series.ts.
+ *
+ * A service that runs one shard (`run --shard 2/8`) labels every series `shard="2/8"`: a constant of
+ * the process, like a target label, so that the shards' series stay apart however they are scraped.
  */
 
 import { REFRESH_REASONS, type RequestObserver } from '@eks-auth-hub/aws';
-import { CLUSTER_OUTCOMES, type ClusterEntry, type ClusterOutcome, GUARD_RULES, type PassReport } from '@eks-auth-hub/core';
+import { CLUSTER_OUTCOMES, type ClusterEntry, GUARD_RULES, type PassReport } from '@eks-auth-hub/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import { type ClusterLabels, ClusterSeries } from './cluster-series.js';
 import type { ClusterSummary, PassSummary } from './status.js';
 
 export const PASS_RESULTS = ['success', 'partial', 'failure', 'interrupted'] as const;
@@ -23,133 +25,6 @@ export function passResult(report: PassReport<ClusterEntry>): PassResult {
   const bad = report.counts.failed + report.counts.blocked;
   if (bad === 0) return 'success';
   return bad === report.clusters.length ? 'failure' : 'partial';
-}
-
-/** The labels that name a cluster's series. */
-export interface ClusterLabels {
-  readonly id: string;
-  readonly name: string;
-  readonly account: string;
-  readonly region: string;
-}
-
-const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-/** A sample value as prom-client writes it. */
-function valueText(value: number): string {
-  if (Number.isNaN(value)) return 'Nan';
-  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
-  return String(value);
-}
-
-const CLUSTER_HELP = {
-  lastSuccess: 'When the cluster was last found or made equal to the desired state (unchanged or applied).',
-  lastOutcome: 'Outcome of the last pass per cluster: 1 for the outcome it had, 0 for the others.',
-  unresolved: 'Permission sets of the cluster with no Identity Center role in its account (their entries are left out).',
-  ambiguous: 'Permission sets of the cluster with more than one matching role (never guessed).',
-} as const;
-
-/** Text written per chunk of the exposition, about. */
-const CHUNK_CHARS = 64 * 1024;
-
-/**
- * `cluster_last_outcome` (one series per outcome, 1 for the cluster's last), `cluster_last_success_timestamp_seconds`
- * (from the first success on), `unresolved_permission_sets` and `ambiguous_permission_sets`, labelled
- * `cluster`, `account`, `region`: four numbers per cluster, in the order clusters became known.
- */
-export class ClusterSeries {
-  private readonly index = new Map<string, number>();
-  private readonly names: string[] = [];
-  private readonly accounts: string[] = [];
-  private readonly regions: string[] = [];
-  /** Index into CLUSTER_OUTCOMES; -1 before the first pass. */
-  private readonly outcome: number[] = [];
-  /** Seconds since the epoch; NaN before the first success (no series). */
-  private readonly lastSuccess: number[] = [];
-  private readonly unresolvedCount: number[] = [];
-  private readonly ambiguousCount: number[] = [];
-
-  constructor(private readonly prefix: string) {}
-
-  get size(): number {
-    return this.names.length;
-  }
-
-  /** The cluster's position, made (its series at 0) when it is new. */
-  know(cluster: ClusterLabels): number {
-    const known = this.index.get(cluster.id);
-    if (known !== undefined) return known;
-    const i = this.names.length;
-    this.index.set(cluster.id, i);
-    this.names.push(cluster.name);
-    this.accounts.push(cluster.account);
-    this.regions.push(cluster.region);
-    this.outcome.push(-1);
-    this.lastSuccess.push(Number.NaN);
-    this.unresolvedCount.push(0);
-    this.ambiguousCount.push(0);
-    return i;
-  }
-
-  /** A cluster's result in a pass that finished at `finishedSeconds`. */
-  record(
-    cluster: ClusterLabels,
-    outcome: ClusterOutcome,
-    finishedSeconds: number,
-    permissionSets: { readonly unresolved: number; readonly ambiguous: number } | undefined,
-  ): void {
-    const i = this.know(cluster);
-    this.outcome[i] = CLUSTER_OUTCOMES.indexOf(outcome);
-    if (outcome === 'unchanged' || outcome === 'applied') this.lastSuccess[i] = finishedSeconds;
-    if (permissionSets !== undefined) {
-      this.unresolvedCount[i] = permissionSets.unresolved;
-      this.ambiguousCount[i] = permissionSets.ambiguous;
-    }
-  }
-
-  /** The four families in the text format, a chunk at a time, as they are at the call. */
-  *exposition(): Generator<string> {
-    const n = this.names.length;
-    const names = this.names.slice(0, n);
-    const accounts = this.accounts.slice(0, n);
-    const regions = this.regions.slice(0, n);
-    const outcome = this.outcome.slice(0, n);
-    const lastSuccess = this.lastSuccess.slice(0, n);
-    const unresolved = this.unresolvedCount.slice(0, n);
-    const ambiguous = this.ambiguousCount.slice(0, n);
-    const labels = (i: number): string =>
-      `cluster="${escapeLabel(names[i] ?? '')}",account="${escapeLabel(accounts[i] ?? '')}",region="${escapeLabel(regions[i] ?? '')}"`;
-    const family = function* (name: string, help: string, sample: (i: number, labelText: string) => string): Generator<string> {
-      let chunk = `\n# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
-      for (let i = 0; i < n; i++) {
-        chunk += sample(i, labels(i));
-        if (chunk.length >= CHUNK_CHARS) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-      if (chunk !== '') yield chunk;
-    };
-    const p = this.prefix;
-    yield* family(`${p}cluster_last_success_timestamp_seconds`, CLUSTER_HELP.lastSuccess, (i, l) => {
-      const value = lastSuccess[i] ?? Number.NaN;
-      return Number.isNaN(value) ? '' : `${p}cluster_last_success_timestamp_seconds{${l}} ${valueText(value)}\n`;
-    });
-    yield* family(`${p}cluster_last_outcome`, CLUSTER_HELP.lastOutcome, (i, l) =>
-      CLUSTER_OUTCOMES.map((o, k) => `${p}cluster_last_outcome{${l},outcome="${o}"} ${outcome[i] === k ? 1 : 0}\n`).join(''),
-    );
-    yield* family(
-      `${p}unresolved_permission_sets`,
-      CLUSTER_HELP.unresolved,
-      (i, l) => `${p}unresolved_permission_sets{${l}} ${valueText(unresolved[i] ?? 0)}\n`,
-    );
-    yield* family(
-      `${p}ambiguous_permission_sets`,
-      CLUSTER_HELP.ambiguous,
-      (i, l) => `${p}ambiguous_permission_sets{${l}} ${valueText(ambiguous[i] ?? 0)}\n`,
-    );
-  }
 }
 
 export interface BuildInfo {
@@ -179,10 +54,13 @@ export class HubMetrics {
   constructor(
     readonly registry: Registry,
     build: BuildInfo,
-    options: { readonly processMetrics?: boolean } = {},
+    options: { readonly processMetrics?: boolean; readonly shard?: string } = {},
   ) {
     const registers = [registry];
     const p = 'eks_auth_hub_';
+    // The shard a service runs, on every series of the registry (the config watcher's too) and of ClusterSeries.
+    const constant = options.shard === undefined ? {} : { shard: options.shard };
+    if (options.shard !== undefined) registry.setDefaultLabels(constant);
     if (options.processMetrics !== false) {
       // Under their standard names (`process_*`, `nodejs_*`, no prefix): what the usual Node.js
       // dashboards and restart alerts (`process_start_time_seconds`) look for.
@@ -222,7 +100,7 @@ export class HubMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.clusters = new ClusterSeries(p);
+    this.clusters = new ClusterSeries(p, constant);
     this.guardRefusals = new Counter({
       name: `${p}guard_refusals_total`,
       help: 'Writes refused by the guard, by rule.',

@@ -1,7 +1,7 @@
 /** `run`: the service: passes on an interval, and the HTTP server for metrics, health and status. */
 
 import { createAwsPorts } from '@eks-auth-hub/aws';
-import type { DesiredState, Ports } from '@eks-auth-hub/core';
+import { type ClusterSelection, type DesiredState, type Ports, selectClusters, selectionLabel } from '@eks-auth-hub/core';
 import { Registry } from 'prom-client';
 import { ConfigWatcher } from './config-watch.js';
 import { createLogger, type Logger } from './logging.js';
@@ -10,6 +10,10 @@ import { createApp, type HttpLimits, type Listen, listen } from './server.js';
 import { HubService, STOP_GRACE_MS } from './service.js';
 import type { StatusView } from './status.js';
 import { VERSION } from './version.js';
+
+// What a caller needs to build StartOptions: a logger and a listen address.
+export { createLogger, type Logger } from './logging.js';
+export { type Listen, parseListen } from './server.js';
 
 export interface RunningHub {
   readonly service: HubService;
@@ -33,24 +37,36 @@ export interface StartOptions {
   readonly now?: () => number;
   /** The HTTP server's timeouts and connection cap; default HTTP_LIMITS. */
   readonly http?: Partial<HttpLimits>;
+  /** Only the clusters of this shard's accounts (`run --shard 2/8`), of the file and of every reload; the metrics carry the shard. */
+  readonly shard?: Extract<ClusterSelection, { readonly kind: 'shard' }>;
 }
 
 export async function startHub(options: StartOptions): Promise<RunningHub> {
   const logger = options.logger ?? createLogger();
   const registry = new Registry();
-  const metrics = new HubMetrics(registry, { version: VERSION });
+  const selection: ClusterSelection = options.shard ?? { kind: 'all' };
+  const shard = selectionLabel(selection);
+  const metrics = new HubMetrics(registry, { version: VERSION }, shard === undefined ? {} : { shard });
   const watcher = options.configFile === undefined ? undefined : await ConfigWatcher.open(options.configFile, logger, registry);
-  const state = watcher?.state ?? options.state;
-  if (state === undefined) throw new Error('startHub needs a state or a configFile');
+  const whole = watcher?.state ?? options.state;
+  if (whole === undefined) throw new Error('startHub needs a state or a configFile');
+  // The selection of each state the watcher gives, made once per state (the service tells a new state by identity).
+  let selected = { whole, state: selectClusters(whole, selection) };
+  const select = (next: DesiredState): DesiredState => {
+    if (next !== selected.whole) selected = { whole: next, state: selectClusters(next, selection) };
+    return selected.state;
+  };
+  const state = selected.state;
   const ports = (options.makePorts ?? ((observer) => createAwsPorts({ hub: state.hub, observer })))(metrics.observer);
   const service = new HubService({
     state,
-    ...(watcher === undefined ? {} : { currentState: () => watcher.current() }),
+    ...(watcher === undefined ? {} : { currentState: async () => select(await watcher.current()) }),
     ports,
     metrics,
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(shard === undefined ? {} : { shard }),
   });
   const status = (): StatusView => {
     const view = service.status();
@@ -59,7 +75,10 @@ export async function startHub(options: StartOptions): Promise<RunningHub> {
     return { ...view, config: { ...view.config, fileHash, loadedAt, lastReload } };
   };
   const { server, url } = await listen(createApp({ metrics, status }), options.listen, options.http);
-  logger.info({ url, clusters: state.clusters.length, interval: state.hub.interval, config: state.file }, 'hub started');
+  logger.info(
+    { url, clusters: state.clusters.length, interval: state.hub.interval, config: state.file, ...(shard === undefined ? {} : { shard }) },
+    'hub started',
+  );
   service.start();
   return {
     service,

@@ -7,12 +7,12 @@
  * server bounds what a client can hold: the time to send the headers and the whole request, an idle
  * keep-alive connection, and the number of connections (see HTTP_LIMITS).
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { lastPassJson, reasonOf, type StatusView, statusSummary } from './status.js';
+import { lastPassJson, type StatusView, statusSummary } from './status.js';
+import { PAGE_STYLE_HASH, statusPage } from './status-page.js';
 
 export interface ServerDeps {
   /** The metrics in the text format, a chunk at a time (HubMetrics). */
@@ -40,51 +40,6 @@ async function stream(res: ServerResponse, chunks: AsyncIterable<string>): Promi
     }
   }
   res.end();
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-
-/** The status page's only style; the CSP allows exactly this text, by its SHA-256. */
-const PAGE_STYLE =
-  'body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}';
-const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`;
-
-/** A warning when the last look at the file did not load it: the version in force is an older one. */
-function reloadLine(view: StatusView): string {
-  const reload = view.config.lastReload;
-  if (reload === undefined || reload.successful) return '';
-  return `<p><strong>The desired-state file was not reloaded</strong> (${escapeHtml(reload.at)}): ${escapeHtml(reload.problem ?? '')}. The version above stays in force.</p>\n`;
-}
-
-function page(view: StatusView): string {
-  const rows = (view.lastPass?.clusters ?? [])
-    .map((c) => [c.name, c.account, c.region, c.outcome, c.added + c.removed + c.changed, c.error?.code ?? '', reasonOf(c) ?? ''])
-    .map((cells) => `<tr>${cells.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`)
-    .join('\n');
-  const last = view.lastPass;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>eks-auth-hub</title>
-<style>${PAGE_STYLE}</style>
-</head><body>
-<h1>eks-auth-hub</h1>
-<p>${escapeHtml(view.config.file)}${view.config.fileHash === undefined ? '' : ` (sha256 ${escapeHtml(view.config.fileHash.slice(0, 16))}, loaded ${escapeHtml(view.config.loadedAt ?? '')})`}: ${view.config.clusters} clusters · passes: ${view.passes} · last pass: ${escapeHtml(last?.finishedAt ?? 'none yet')} · next: ${escapeHtml(view.nextPassAt ?? '-')}</p>
-${stalledHtml(view)}
-${reloadLine(view)}<table><thead><tr><th>cluster</th><th>account</th><th>region</th><th>outcome</th><th>changes</th><th>error</th><th>reason</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>
-<p><a href="/status">status (JSON)</a> · <a href="/metrics">metrics</a></p>
-</body></html>
-`;
-}
-
-/** "stalled since …" and what the pass is waiting for; empty while the service is live. */
-function stalledHtml(view: StatusView): string {
-  if (view.stalled === null) return '';
-  const calls = view.inFlight.map((c) => `<li>${escapeHtml(`${c.operation} ${c.target} since ${c.since}`)}</li>`).join('');
-  return `<p><strong>stalled since ${escapeHtml(view.stalled.since)}</strong>: ${escapeHtml(view.stalled.reason)}</p>${calls === '' ? '' : `<ul>${calls}</ul>`}`;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -135,7 +90,7 @@ export function createApp(deps: ServerDeps): Express {
       res.json({ ...view, lastPass: lastPassJson(view.lastPass), clusters: statusSummary(view.lastPass) });
     },
     '/': (_req, res) => {
-      res.type('html').send(page(deps.status()));
+      res.type('html').send(statusPage(deps.status()));
     },
   };
   app.use((req, res, next) => {

@@ -19,7 +19,8 @@ import { type PassDeadline, passDeadline, stopping } from './deadline.js';
 import { InFlight, trackedPorts } from './in-flight.js';
 import { type Logger, logCluster, logPassEnd } from './logging.js';
 import type { HubMetrics } from './metrics.js';
-import { type PassSummary, type StatusView, stallOf, summarizeCluster } from './status.js';
+import { stallOf } from './stall.js';
+import { type PassSummary, type StatusView, summarizeCluster } from './status.js';
 
 /** How long a pass may run past its deadline before the service counts as stalled. */
 export const STALL_GRACE_MS = 30_000;
@@ -43,6 +44,8 @@ export interface HubServiceOptions {
   /** The clock health is judged by (tests move it); default Date.now. */
   readonly now?: () => number;
   readonly stallGraceMs?: number;
+  /** The shard the states cover (`run --shard 2/8`), named in every pass's report and logs. */
+  readonly shard?: string;
 }
 
 export class HubService {
@@ -124,6 +127,7 @@ export class HubService {
         signal: this.abort.signal,
         deadline: deadline.signal,
         memo: this.memo,
+        ...(this.options.shard === undefined ? {} : { shard: this.options.shard }),
         onResult: (result) => {
           logCluster(logger, result, passId);
           return summarizeCluster(result);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, schemaText } from '../src/cli.js';
+import { runCli, schemaText } from '../src/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -56,6 +56,8 @@ describe('validate', () => {
     [['validate', '--config'], "Option '-c, --config <value>' argument missing"],
     [['validate', '--cluster', 'x'], "Unknown option '--cluster'"],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['run', '--config', 'hub.yaml', '--shard', '9/8'], '--shard: shard 9/8 does not exist'],
+    [['run', '--config', 'hub.yaml', '--shard', 'two'], '--shard: shard "two" is not i/n'],
   ])('refuses %j with usage', async (argv, message) => {
     const result = await run(...argv);
     expect(result.code).toBe(1);

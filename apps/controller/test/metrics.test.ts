@@ -1,25 +1,28 @@
 /**
  * The per-cluster series are kept as numbers and written at scrape time: their text must be what
  * prom-client's gauges gave for the same passes (the service tests read the values through /metrics),
- * and a scrape of thousands of clusters must arrive whole, a chunk at a time.
+ * and a scrape of thousands of clusters must arrive whole, a chunk at a time. A service that runs one
+ * shard labels every series with it.
  */
 
 import { CLUSTER_OUTCOMES, type ClusterOutcome } from '@eks-auth-hub/core';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { type ClusterLabels, ClusterSeries, HubMetrics } from '../src/metrics.js';
+import { type ClusterLabels, ClusterSeries } from '../src/cluster-series.js';
+import { HubMetrics } from '../src/metrics.js';
 import { createApp, listen } from '../src/server.js';
 import type { StatusView } from '../src/status.js';
 
 const P = 'eks_auth_hub_';
 
-/** The four gauges as the hub kept them in prom-client, fed the same way. */
-function promClientGauges(): {
+/** The four gauges as the hub kept them in prom-client, fed the same way (on a registry with these default labels). */
+function promClientGauges(defaultLabels: Record<string, string> = {}): {
   registry: Registry;
   know(c: ClusterLabels): void;
   record(c: ClusterLabels, outcome: ClusterOutcome, finished: number, sets: { unresolved: number; ambiguous: number } | undefined): void;
 } {
   const registry = new Registry();
+  registry.setDefaultLabels(defaultLabels);
   const registers = [registry];
   const lastSuccess = new Gauge({
     name: `${P}cluster_last_success_timestamp_seconds`,
@@ -144,6 +147,54 @@ describe('ClusterSeries', () => {
     const text = first + [...chunks].join('');
     expect(text).toContain(`${P}cluster_last_outcome{cluster="a",account="111122223333",region="eu-west-1",outcome="applied"} 1`);
     expect(text).not.toContain('cluster="b"');
+  });
+});
+
+describe('the shard a service runs (run --shard 2/8)', () => {
+  /** The sample lines of an exposition (neither comments nor blank). */
+  const samples = (text: string): string[] => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const clusters: ClusterLabels[] = [
+    { id: 'a', name: 'payments-prod', account: '111122223333', region: 'eu-west-1' },
+    { id: 'b', name: 'odd"name\\', account: '444455556666', region: 'us-east-1' },
+  ];
+
+  it('the per-cluster series carry it as prom-client writes a default label', async () => {
+    const series = new ClusterSeries(P, { shard: '2/8' });
+    const reference = promClientGauges({ shard: '2/8' });
+    for (const c of clusters) {
+      series.know(c);
+      reference.know(c);
+    }
+    series.record(clusters[0] as ClusterLabels, 'applied', 1_764_000_000.5, { unresolved: 1, ambiguous: 0 });
+    reference.record(clusters[0] as ClusterLabels, 'applied', 1_764_000_000.5, { unresolved: 1, ambiguous: 0 });
+    const ours = families([...series.exposition()].join(''));
+    const theirs = families(await reference.registry.metrics());
+    const sorted = (lines: readonly string[]): string[] => [...lines.slice(0, 2), ...lines.slice(2).sort()];
+    expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
+    for (const [name, lines] of theirs) expect(sorted(ours.get(name) ?? []), name).toEqual(sorted(lines));
+    expect(samples([...series.exposition()].join('')).every((l) => l.includes(',shard="2/8"}'))).toBe(true);
+  });
+
+  it('every series of /metrics carries shard="2/8", process metrics included; without a shard none has the label', async () => {
+    const sharded = new HubMetrics(new Registry(), { version: '0.0.0-test' }, { shard: '2/8' });
+    sharded.knowClusters(clusters);
+    let text = '';
+    for await (const chunk of sharded.exposition()) text += chunk;
+    const lines = samples(text);
+    expect(lines.length).toBeGreaterThan(50);
+    expect(lines.filter((l) => !/[{,]shard="2\/8"[,}]/.test(l))).toEqual([]);
+    expect(lines).toContain(`${P}passes_total{result="success",shard="2/8"} 0`);
+    expect(lines).toContain(
+      `${P}cluster_last_outcome{cluster="payments-prod",account="111122223333",region="eu-west-1",outcome="failed",shard="2/8"} 0`,
+    );
+    expect(lines.some((l) => l.startsWith('process_start_time_seconds{shard="2/8"} '))).toBe(true);
+
+    const whole = new HubMetrics(new Registry(), { version: '0.0.0-test' });
+    whole.knowClusters(clusters);
+    let plain = '';
+    for await (const chunk of whole.exposition()) plain += chunk;
+    expect(plain).not.toContain('shard=');
+    expect(samples(plain)).toContain(`${P}passes_total{result="success"} 0`);
   });
 });
 

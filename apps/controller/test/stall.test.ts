@@ -1,6 +1,6 @@
 /** When the service counts as stalled (`/healthz` 503): a pass past its deadline plus the grace, or no pass started for two intervals. */
 import { describe, expect, it } from 'vitest';
-import { stallOf } from '../src/status.js';
+import { stallOf } from '../src/stall.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const base = { now: T0, stopped: false, running: undefined, idleSince: T0, intervalMs: 600_000, graceMs: 30_000 };

@@ -10,3 +10,4 @@ export * from './ports.js';
 export * from './sdk-options.js';
 export * from './sessions.js';
 export * from './sts-endpoint.js';
+export * from './token-credentials.js';

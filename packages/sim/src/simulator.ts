@@ -178,6 +178,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         AWS_ACCESS_KEY_ID: world.hub.accessKeyId,
         AWS_SECRET_ACCESS_KEY: world.hub.secretAccessKey,
         AWS_REGION: region,
+        // The AWS CLI v1 reads only this one (without it: "You must specify a region").
+        AWS_DEFAULT_REGION: region,
         // The simulated API servers are not EKS hosts: the hub sends them a token only when told to.
         EKS_AUTH_HUB_ALLOWED_ENDPOINT_HOSTS: host,
       };

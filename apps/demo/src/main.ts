@@ -7,19 +7,16 @@
  * pass repairing exactly the affected cluster. Then it keeps the service running (metrics, status
  * page) until Ctrl-C — or exits with `--once`, or when CI is set.
  */
-import './env-defaults.js';
+import '@eks-auth-hub/controller/env-defaults';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAwsPorts } from '@eks-auth-hub/aws';
+import { loadConfigFile, renderReport } from '@eks-auth-hub/controller';
+import { createLogger, parseListen, startHub } from '@eks-auth-hub/controller/run';
 import { type DesiredState, formatConfigIssue, reconcile } from '@eks-auth-hub/core';
 import { loadWorldFile, startSimulator } from '@eks-auth-hub/sim';
-import { loadConfigFile } from './cli.js';
-import { createLogger } from './logging.js';
-import { renderReport } from './report.js';
-import { startHub } from './run.js';
-import { parseListen } from './server.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const out = (text = ''): void => {
