@@ -1,7 +1,7 @@
-/** Project hygiene: the README's commands are the ones CI runs, and the linter (run in CI) refuses skipped or focused tests. */
+/** Project hygiene: the README's commands are the ones CI runs, its first screen is the map, the docs' links lead somewhere, and the linter (run in CI) refuses skipped or focused tests. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -9,6 +9,35 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim());
+}
+
+/** The markdown files a reader follows links through: the README, docs/ and every package's README. */
+function markdownFiles(): string[] {
+  const inDir = (dir: string, pick: (name: string) => boolean): string[] =>
+    existsSync(join(repo, dir))
+      ? readdirSync(join(repo, dir))
+          .filter(pick)
+          .map((name) => join(repo, dir, name))
+      : [];
+  const readmes = ['packages', 'apps'].flatMap((group) =>
+    inDir(group, () => true)
+      .filter((dir) => existsSync(join(dir, 'README.md')))
+      .map((dir) => join(dir, 'README.md')),
+  );
+  return [join(repo, 'README.md'), ...inDir('docs', (name) => name.endsWith('.md')), ...readmes];
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+function anchorsIn(markdown: string): Set<string> {
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, '');
+  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1] ?? '')));
 }
 
 describe('project', () => {
@@ -21,6 +50,30 @@ describe('project', () => {
     const ci = readFileSync(join(repo, '.ci', 'run'), 'utf8').split('\n');
     expect(ci).toContain(setup);
     expect(ci).toContain(tests);
+  });
+
+  it("the README's first screen holds the purpose, the tour, the layout and the links to the docs", () => {
+    const firstScreen = readFileSync(join(repo, 'README.md'), 'utf8').split('\n').slice(0, 65).join('\n');
+    for (const heading of ['## What it is for', '## A short tour', '## Layout']) expect(firstScreen, heading).toContain(heading);
+    for (const doc of ['architecture', 'configuration', 'operations', 'deploy', 'failure-behaviour', 'benchmarks'])
+      expect(firstScreen, doc).toContain(`(docs/${doc}.md)`);
+  });
+
+  it('every relative link in the README, docs/ and the package READMEs leads to a file, and its anchor to a heading', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles()) {
+      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path = '', anchor] = target.split('#');
+        const linked = path === '' ? file : join(dirname(file), path);
+        if (!existsSync(linked)) broken.push(`${relative(repo, file)}: ${target} (no such file)`);
+        else if (anchor !== undefined && linked.endsWith('.md') && !anchorsIn(readFileSync(linked, 'utf8')).has(anchor))
+          broken.push(`${relative(repo, file)}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('pins pnpm through packageManager, matching the README', () => {
