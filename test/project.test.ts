@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLUSTER_OUTCOMES, GUARD_RULES } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +75,12 @@ describe('project', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('docs/operations.md names every guard rule in its table and every cluster outcome', () => {
+    const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
+    for (const rule of GUARD_RULES) expect(operations, rule).toMatch(new RegExp(`^\\| \`${rule}\` +\\|`, 'm'));
+    for (const outcome of CLUSTER_OUTCOMES) expect(operations, outcome).toContain(`\`${outcome}\``);
   });
 
   it('pins pnpm through packageManager, matching the README', () => {
