@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLUSTER_OUTCOMES, GUARD_RULES } from '@eks-auth-hub/core';
+import { CLUSTER_OUTCOMES, GUARD_RULES, loadDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,6 +81,13 @@ describe('project', () => {
     const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
     for (const rule of GUARD_RULES) expect(operations, rule).toMatch(new RegExp(`^\\| \`${rule}\` +\\|`, 'm'));
     for (const outcome of CLUSTER_OUTCOMES) expect(operations, outcome).toContain(`\`${outcome}\``);
+  });
+
+  it('the desired-state files shown in docs/configuration.md load', () => {
+    const configuration = readFileSync(join(repo, 'docs', 'configuration.md'), 'utf8');
+    const files = [...configuration.matchAll(/```yaml\n(apiVersion: eks-auth-hub\/v1\n[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(loadDesiredState(file, 'docs/configuration.md').ok, file).toBe(true);
   });
 
   it('pins pnpm through packageManager, matching the README', () => {
