@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '@eks-auth-hub/controller';
 import { CLUSTER_OUTCOMES, GUARD_RULES, loadDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 
@@ -81,6 +82,16 @@ describe('project', () => {
     const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
     for (const rule of GUARD_RULES) expect(operations, rule).toMatch(new RegExp(`^\\| \`${rule}\` +\\|`, 'm'));
     for (const outcome of CLUSTER_OUTCOMES) expect(operations, outcome).toContain(`\`${outcome}\``);
+  });
+
+  it("docs/operations.md has a row for every command of the CLI's usage text", async () => {
+    let usage = '';
+    await runCli(['--help'], { stdout: (line) => (usage += `${line}\n`), stderr: (line) => (usage += `${line}\n`) });
+    const commandsSection = usage.slice(usage.indexOf('Commands:'), usage.indexOf('\n\n', usage.indexOf('Commands:')));
+    const commands = [...commandsSection.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1] ?? '');
+    expect(commands).toContain('plan');
+    const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
+    for (const command of commands) expect(operations, command).toMatch(new RegExp(`^\\| \`pnpm hub ${command}\\b`, 'm'));
   });
 
   it('the desired-state files shown in docs/configuration.md load', () => {
