@@ -1,14 +1,45 @@
-/** Project hygiene: the README's commands are the ones CI runs, and the linter (run in CI) refuses skipped or focused tests. */
+/** Project hygiene: the README's commands are the ones CI runs, its first screen is the map, the docs' links lead somewhere, and the linter (run in CI) refuses skipped or focused tests. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '@eks-auth-hub/controller';
+import { CLUSTER_OUTCOMES, GUARD_RULES, loadDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim());
+}
+
+/** The markdown files a reader follows links through: the README, docs/ and every package's README. */
+function markdownFiles(): string[] {
+  const inDir = (dir: string, pick: (name: string) => boolean): string[] =>
+    existsSync(join(repo, dir))
+      ? readdirSync(join(repo, dir))
+          .filter(pick)
+          .map((name) => join(repo, dir, name))
+      : [];
+  const readmes = ['packages', 'apps'].flatMap((group) =>
+    inDir(group, () => true)
+      .filter((dir) => existsSync(join(dir, 'README.md')))
+      .map((dir) => join(dir, 'README.md')),
+  );
+  return [join(repo, 'README.md'), ...inDir('docs', (name) => name.endsWith('.md')), ...readmes];
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+function anchorsIn(markdown: string): Set<string> {
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, '');
+  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1] ?? '')));
 }
 
 describe('project', () => {
@@ -21,6 +52,53 @@ describe('project', () => {
     const ci = readFileSync(join(repo, '.ci', 'run'), 'utf8').split('\n');
     expect(ci).toContain(setup);
     expect(ci).toContain(tests);
+  });
+
+  it("the README's first screen holds the purpose, the tour, the layout and the links to the docs", () => {
+    const firstScreen = readFileSync(join(repo, 'README.md'), 'utf8').split('\n').slice(0, 65).join('\n');
+    for (const heading of ['## What it is for', '## A short tour', '## Layout']) expect(firstScreen, heading).toContain(heading);
+    for (const doc of ['architecture', 'configuration', 'operations', 'deploy', 'failure-behaviour', 'benchmarks'])
+      expect(firstScreen, doc).toContain(`(docs/${doc}.md)`);
+  });
+
+  it('every relative link in the README, docs/ and the package READMEs leads to a file, and its anchor to a heading', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles()) {
+      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path = '', anchor] = target.split('#');
+        const linked = path === '' ? file : join(dirname(file), path);
+        if (!existsSync(linked)) broken.push(`${relative(repo, file)}: ${target} (no such file)`);
+        else if (anchor !== undefined && linked.endsWith('.md') && !anchorsIn(readFileSync(linked, 'utf8')).has(anchor))
+          broken.push(`${relative(repo, file)}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('docs/operations.md names every guard rule in its table and every cluster outcome', () => {
+    const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
+    for (const rule of GUARD_RULES) expect(operations, rule).toMatch(new RegExp(`^\\| \`${rule}\` +\\|`, 'm'));
+    for (const outcome of CLUSTER_OUTCOMES) expect(operations, outcome).toContain(`\`${outcome}\``);
+  });
+
+  it("docs/operations.md has a row for every command of the CLI's usage text", async () => {
+    let usage = '';
+    await runCli(['--help'], { stdout: (line) => (usage += `${line}\n`), stderr: (line) => (usage += `${line}\n`) });
+    const commandsSection = usage.slice(usage.indexOf('Commands:'), usage.indexOf('\n\n', usage.indexOf('Commands:')));
+    const commands = [...commandsSection.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1] ?? '');
+    expect(commands).toContain('plan');
+    const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
+    for (const command of commands) expect(operations, command).toMatch(new RegExp(`^\\| \`pnpm hub ${command}\\b`, 'm'));
+  });
+
+  it('the desired-state files shown in docs/configuration.md load', () => {
+    const configuration = readFileSync(join(repo, 'docs', 'configuration.md'), 'utf8');
+    const files = [...configuration.matchAll(/```yaml\n(apiVersion: eks-auth-hub\/v1\n[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(loadDesiredState(file, 'docs/configuration.md').ok, file).toBe(true);
   });
 
   it('pins pnpm through packageManager, matching the README', () => {
