@@ -10,7 +10,7 @@
  * Dry-run is one switch around the write.
  */
 import pLimit from 'p-limit';
-import type { Partition } from './arn.js';
+import { type Partition, roleArn } from './arn.js';
 import type { Entry } from './aws-auth.js';
 import { ConflictError, describeError, type ErrorKind, HubError, SessionError } from './errors.js';
 import type { GuardRefusal } from './guard.js';
@@ -114,11 +114,6 @@ const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
 /** Returned for a cluster not started because the pass was stopped. */
 const SKIPPED = Symbol('skipped');
 type Skipped = typeof SKIPPED;
-
-/** The role the hub authenticates to clusters as in `account`: its spoke role, without path. */
-export function hubPrincipalArn(partition: Partition, account: string, roleName: string): string {
-  return `arn:${partition}:iam::${account}:role/${roleName}`;
-}
 
 function countChanges(changes: ChangeSet): number {
   return changes.added.length + changes.removed.length + changes.changed.length;
@@ -304,7 +299,7 @@ async function reconcileCluster(
   const started = clock.now().getTime();
   const elapsed = (): number => clock.now().getTime() - started;
   const ref: ClusterRef = { account: cluster.account, region: cluster.region, name: cluster.name, partition: cluster.partition };
-  const hubPrincipal = hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName);
+  const hubPrincipal = roleArn(cluster.partition, cluster.account, state.hub.roleName);
   let attempts = 0;
   let lastPlan: Plan | undefined;
   const deadline = options.deadline;
@@ -727,7 +722,7 @@ export async function rollbackCluster(
     const live = await ports.awsAuth.read(ref, endpoint);
     const history = await ports.awsAuth.readHistory(ref, endpoint);
     const planned = planRollback(live, history?.entries ?? [], to, {
-      hubPrincipalArn: hubPrincipalArn(cluster.partition, cluster.account, state.hub.roleName),
+      hubPrincipalArn: roleArn(cluster.partition, cluster.account, state.hub.roleName),
       maxRemovalRatio: state.hub.guard.maxRemovalRatio,
     });
     if (planned.refusals.length > 0) return { ...base, outcome: 'blocked', refusals: planned.refusals };

@@ -16,7 +16,7 @@ import {
   parseIamArn,
   partitionOfRegion,
   REGION_PATTERN,
-  roleArnWithoutPath,
+  roleArn,
 } from './arn.js';
 import { parseDuration } from './duration.js';
 import { VISIBLE_TEXT_PATTERN } from './printable.js';
@@ -118,7 +118,7 @@ const ROLE_ARN_FORM = `arn:<partition>:iam::<12-digit account or ${ACCOUNT_PLACE
 const USER_ARN_FORM = `arn:<partition>:iam::<12-digit account or ${ACCOUNT_PLACEHOLDER}>:user/<path/name> or :root`;
 const ARN_JSON_PATTERN = `^arn:(${PARTITIONS.join('|')}):iam::([0-9]{12}|\\$ACCOUNTID):`;
 
-function roleArn(): z.ZodString {
+function roleArnField(): z.ZodString {
   return text(ROLE_ARN_FORM)
     .check((ctx) => {
       const parsed = parseIamArn(ctx.value, { allowPlaceholder: true });
@@ -127,7 +127,7 @@ function roleArn(): z.ZodString {
       } else if (parsed.arn.type !== 'role') {
         ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a role ARN (${ROLE_ARN_FORM}); put users under mapUsers` });
       } else if (parsed.arn.path !== '/') {
-        const stripped = roleArnWithoutPath(parsed.arn.partition, parsed.arn.account, parsed.arn.name);
+        const stripped = roleArn(parsed.arn.partition, parsed.arn.account, parsed.arn.name);
         ctx.issues.push({
           code: 'custom',
           input: ctx.value,
@@ -168,7 +168,7 @@ const username = mappedName('username').meta({
 export const roleMappingSchema = z
   .strictObject(
     {
-      rolearn: roleArn().optional().meta({ description: 'IAM role ARN; $ACCOUNTID stands for the cluster account.' }),
+      rolearn: roleArnField().optional().meta({ description: 'IAM role ARN; $ACCOUNTID stands for the cluster account.' }),
       permissionset: permissionSetName.optional(),
       username,
       groups,
@@ -216,7 +216,7 @@ export const clusterSchema = z.strictObject(
       .default(true)
       .meta({ description: 'Whether the defaults apply to this cluster (default true).' }),
     nodeRoles: z
-      .array(roleArn(), { error: expect('a list of role ARNs') })
+      .array(roleArnField(), { error: expect('a list of role ARNs') })
       .optional()
       .meta({ description: 'Node roles beyond managed nodegroups and Fargate (Karpenter, self-managed nodes).' }),
     ...mappings,

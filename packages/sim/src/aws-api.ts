@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { roleArn } from '@eks-auth-hub/core';
 import { type Counters, type Faults, injectFault } from './faults.js';
 import { httpDate } from './http-date.js';
 import { parseAmzDate, parseAuthorization, parseRawQuery, verifyHeaderSignature } from './sigv4.js';
@@ -476,7 +477,7 @@ function handleEks(
             createdAt: epochSeconds(c.createdAt),
             version: c.version,
             endpoint: c.endpointOverride ?? `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
-            roleArn: `arn:${world.partition}:iam::${c.account}:role/eks-cluster-role`,
+            roleArn: roleArn(world.partition, c.account, 'eks-cluster-role'),
             status: 'ACTIVE',
             certificateAuthority: { data: ctx.caData },
             platformVersion: 'eks.1',

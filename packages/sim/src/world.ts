@@ -3,6 +3,7 @@
  * ConfigMaps. Mutated by the wire handlers (AssumeRole, ConfigMap writes) and the control API.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { roleArn } from '@eks-auth-hub/core';
 import type { ConfigMapContent, ConfigMapObject } from './configmap.js';
 import { Random } from './random.js';
 import { manifestContent, type WorldFile } from './world-schema.js';
@@ -192,7 +193,7 @@ export class World {
   }
 
   roleArn(account: string, path: string, name: string): string {
-    return `arn:${this.partition}:iam::${account}:role${path}${name}`;
+    return roleArn(this.partition, account, name, path);
   }
 
   addRole(
