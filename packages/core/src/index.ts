@@ -19,4 +19,5 @@ export * from './schema.js';
 export * from './shard.js';
 export * from './sso.js';
 export * from './templates.js';
+export * from './world.js';
 export * from './yaml-source.js';

@@ -18,8 +18,9 @@ import {
 import { checkMisread, checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
-import { isNodeEntry, type NodeRoleSource, nodeMappings, reconcileNodeEntry } from './node-mappings.js';
-import { type IamRole, permissionSetOfRoleName, type Resolution, SsoRoleIndex } from './sso.js';
+import { isNodeEntry, nodeMappings, reconcileNodeEntry } from './node-mappings.js';
+import { permissionSetOfRoleName, type Resolution, SsoRoleIndex } from './sso.js';
+import type { IamRole, Listing, NodeRoleSource, ObservedAwsAuth } from './world.js';
 
 export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
 /** JSON list of entry keys the hub wrote (the ownership record used by `merge`). */
@@ -35,20 +36,6 @@ export const DATA_HASH_ANNOTATION = `${ANNOTATION_PREFIX}data-hash`;
 export function mappingDataHash(data: Readonly<Record<string, string>>): string {
   return hashOf(AWS_AUTH_KEYS.map((key) => [key, data[key] ?? null]));
 }
-
-/** The aws-auth ConfigMap as read from the cluster. */
-export interface ObservedAwsAuth {
-  readonly data: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly resourceVersion: string;
-  /** binaryData as read (standard base64): the authenticator never reads it and the hub never changes it. */
-  readonly binaryData?: Readonly<Record<string, string>>;
-  /** `immutable: true`: the API server refuses any change to data and binaryData. */
-  readonly immutable?: boolean;
-}
-
-/** A listing is either complete (every page) or failed; a failed listing is never an empty one. */
-export type Listing<T> = { readonly complete: true; readonly items: readonly T[] } | { readonly complete: false; readonly reason: string };
 
 export interface PlanInput {
   readonly cluster: ClusterSpec;

@@ -17,11 +17,11 @@ import type { GuardRefusal } from './guard.js';
 import { hashOf } from './hash.js';
 import { appendHistory, planRollback } from './history.js';
 import type { ClusterSpec, DesiredState } from './model.js';
-import type { NodeRoleSource } from './node-mappings.js';
-import { type ChangeSet, type Listing, type ObservedAwsAuth, type Plan, plan } from './plan.js';
+import { type ChangeSet, type Plan, plan } from './plan.js';
 import type { PlanMemo } from './plan-memo.js';
-import type { ClusterEndpoint, ClusterRef, Ports } from './ports.js';
-import { type IamRole, type Resolution, SsoRoleIndex } from './sso.js';
+import type { Ports } from './ports.js';
+import { type Resolution, SsoRoleIndex } from './sso.js';
+import type { ClusterEndpoint, ClusterRef, IamRole, Listing, NodeRoleSource, ObservedAwsAuth } from './world.js';
 
 export type ClusterOutcome = 'unchanged' | 'applied' | 'planned' | 'blocked' | 'failed';
 export const CLUSTER_OUTCOMES: readonly ClusterOutcome[] = ['unchanged', 'applied', 'planned', 'blocked', 'failed'];

@@ -3,15 +3,7 @@
  * them in one account. Pure: the caller lists the account's roles and passes them in.
  */
 import { type Partition, REGION_PATTERN, roleArn } from './arn.js';
-
-/** An IAM role as `ListRoles` returns it. */
-export interface IamRole {
-  readonly roleName: string;
-  readonly path: string;
-  readonly arn: string;
-  readonly roleId: string;
-  readonly createDate: Date | string;
-}
+import type { IamRole } from './world.js';
 
 export const SSO_PATH_PREFIX = '/aws-reserved/sso.amazonaws.com/';
 const SSO_ROLE_NAME = /^AWSReservedSSO_(.+)_([0-9a-f]{16})$/;
