@@ -6,7 +6,7 @@
 import { AWS_AUTH_KEYS, allEntries, configMapDataBytes, type Entry, entryKey, parseAwsAuth } from './aws-auth.js';
 import { HubError } from './errors.js';
 import { checkWrite, type GuardRefusal } from './guard.js';
-import { DESIRED_HASH_ANNOTATION } from './plan.js';
+import { DESIRED_HASH_ANNOTATION } from './ownership.js';
 import type { HistoryEntry } from './world.js';
 
 export const HISTORY_CONFIGMAP = 'eks-auth-hub-history';

@@ -10,6 +10,7 @@ export * from './hash.js';
 export * from './history.js';
 export * from './model.js';
 export * from './node-mappings.js';
+export * from './ownership.js';
 export * from './plan.js';
 export * from './plan-memo.js';
 export * from './ports.js';
