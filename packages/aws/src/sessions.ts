@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { type AccountSessions, HubError, type Partition, SessionError } from '@eks-auth-hub/core';
+import { type AccountSessions, HubError, type Partition, roleArn, SessionError } from '@eks-auth-hub/core';
 import { LRUCache } from 'lru-cache';
 import { fromAwsError } from './errors.js';
 import { clientSettings, NO_OBSERVER, observed, type SdkOptions, withCallDeadline } from './sdk-options.js';
@@ -90,7 +90,7 @@ export class StsAccountSessions implements AccountSessions {
   }
 
   roleArn(account: string, partition: Partition): string {
-    return `arn:${partition}:iam::${account}:role/${this.options.roleName}`;
+    return roleArn(partition, account, this.options.roleName);
   }
 
   /** Starts the account's work in a pass: its session may be renewed once again. */

@@ -48,7 +48,7 @@ import {
   nodeMappings,
   permissionSetOfRoleName,
   renderAwsAuth,
-  roleArnWithoutPath,
+  roleArn,
   SSO_PATH_PREFIX,
 } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
@@ -77,7 +77,7 @@ interface Account {
 async function enter(account: string): Promise<Account> {
   const out = await sts.send(
     new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`,
+      RoleArn: roleArn('aws', account, SPOKE_ROLE),
       RoleSessionName: 'eks-auth-hub',
       ExternalId: 'example-external-id',
       DurationSeconds: 3600,
@@ -102,7 +102,7 @@ async function enter(account: string): Promise<Account> {
     );
     for (const role of page.Roles ?? []) {
       const set = permissionSetOfRoleName(role.RoleName ?? '');
-      if (set !== undefined && role.RoleName !== undefined) roles.set(set, roleArnWithoutPath('aws', account, role.RoleName));
+      if (set !== undefined && role.RoleName !== undefined) roles.set(set, roleArn('aws', account, role.RoleName));
     }
     marker = page.IsTruncated === true ? page.Marker : undefined;
   } while (marker !== undefined);

@@ -23,7 +23,7 @@ import {
   nodeMappings,
   permissionSetOfRoleName,
   renderAwsAuth,
-  roleArnWithoutPath,
+  roleArn,
   SSO_PATH_PREFIX,
 } from '@eks-auth-hub/core';
 import { SPOKE_ROLE, type WorldFileInput } from '@eks-auth-hub/sim';
@@ -55,7 +55,7 @@ const sts = new STSClient({});
 async function assume(account: string, sessionName: string): Promise<Credentials & { expiration: Date }> {
   const out = await sts.send(
     new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/${SPOKE_ROLE}`,
+      RoleArn: roleArn('aws', account, SPOKE_ROLE),
       RoleSessionName: sessionName,
       ExternalId: externalId,
       DurationSeconds: 3600,
@@ -159,7 +159,7 @@ async function sync(instance: Instance): Promise<void> {
     );
     for (const role of out.Roles ?? []) {
       const set = permissionSetOfRoleName(role.RoleName ?? '');
-      if (set !== undefined && role.RoleName !== undefined) sets.set(set, roleArnWithoutPath('aws', instance.account, role.RoleName));
+      if (set !== undefined && role.RoleName !== undefined) sets.set(set, roleArn('aws', instance.account, role.RoleName));
     }
     marker = out.IsTruncated === true ? out.Marker : undefined;
   } while (marker !== undefined);

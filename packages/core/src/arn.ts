@@ -103,9 +103,12 @@ export function formatIamArn(arn: IamArn): string {
   return `arn:${arn.partition}:iam::${arn.account}:${arn.type}${arn.path}${arn.name}`;
 }
 
-/** The role ARN as aws-auth must hold it: the path removed. */
-export function roleArnWithoutPath(partition: Partition, account: string, roleName: string): string {
-  return `arn:${partition}:iam::${account}:role/${roleName}`;
+/**
+ * The ARN of role `roleName` in `account`. Without `path` (`/`), the form aws-auth must hold and the
+ * authenticator compares: the path removed. IAM itself names a role with its path.
+ */
+export function roleArn(partition: Partition, account: string, roleName: string, path = '/'): string {
+  return `arn:${partition}:iam::${account}:role${path}${roleName}`;
 }
 
 /**
@@ -115,7 +118,7 @@ export function roleArnWithoutPath(partition: Partition, account: string, roleNa
 export function stripRolePath(value: string): string {
   const parsed = parseIamArn(value);
   if (!parsed.ok || parsed.arn.type !== 'role') return value;
-  return roleArnWithoutPath(parsed.arn.partition, parsed.arn.account, parsed.arn.name);
+  return roleArn(parsed.arn.partition, parsed.arn.account, parsed.arn.name);
 }
 
 /** The key under which the authenticator looks an ARN up: it lower-cases both sides. */

@@ -8,7 +8,8 @@ import { allEntries, type Entry, entryKey } from './aws-auth/entry.js';
 import { parseAwsAuth } from './aws-auth/read.js';
 import { HubError } from './errors.js';
 import { checkWrite, type GuardRefusal } from './guard.js';
-import { DESIRED_HASH_ANNOTATION } from './plan.js';
+import { DESIRED_HASH_ANNOTATION } from './ownership.js';
+import type { HistoryEntry } from './world.js';
 
 export const HISTORY_CONFIGMAP = 'eks-auth-hub-history';
 export const HISTORY_KEY = 'history.json';
@@ -16,19 +17,6 @@ export const HISTORY_KEY = 'history.json';
 export const HISTORY_LIMIT = 10;
 /** Bytes the history may take, well under the 1 MiB ConfigMap limit. */
 export const HISTORY_MAX_BYTES = 512 * 1024;
-
-export interface HistoryEntry {
-  /** When it was replaced (ISO 8601). */
-  readonly replacedAt: string;
-  /** The pass that replaced it. */
-  readonly passId: string;
-  /** The desired-state hash it had been written from (empty when not written by the hub). */
-  readonly desiredHash: string;
-  /** The aws-auth mapping keys as they were. */
-  readonly data: Readonly<Record<string, string>>;
-  /** The resourceVersion that version had: each version is kept once, however many writes raced to replace it. */
-  readonly resourceVersion?: string;
-}
 
 /** Only the mapping keys are kept: other data keys are never changed by the hub. */
 function mappingData(data: Readonly<Record<string, string>>): Record<string, string> {

@@ -4,6 +4,7 @@
  */
 import { arnKey, stripRolePath } from './arn.js';
 import type { Entry } from './aws-auth/entry.js';
+import type { NodeRoleSource } from './world.js';
 
 export const GROUP_BOOTSTRAPPERS = 'system:bootstrappers';
 export const GROUP_NODES = 'system:nodes';
@@ -11,12 +12,6 @@ export const GROUP_NODE_PROXIER = 'system:node-proxier';
 export const GROUP_KUBE_PROXY_WINDOWS = 'eks:kube-proxy-windows';
 export const EC2_NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
 export const FARGATE_NODE_USERNAME = 'system:node:{{SessionName}}';
-
-/** Where a node role comes from. */
-export type NodeRoleSource =
-  | { readonly kind: 'nodegroup'; readonly name: string; readonly roleArn: string; readonly amiType: string }
-  | { readonly kind: 'fargate'; readonly name: string; readonly roleArn: string }
-  | { readonly kind: 'extra'; readonly roleArn: string };
 
 export function isWindowsAmiType(amiType: string): boolean {
   return amiType.toUpperCase().startsWith('WINDOWS_');

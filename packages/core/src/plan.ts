@@ -8,39 +8,21 @@ import { allEntries, type Entry, entryKey, entrySubject, sameGrant } from './aws
 import { type ParsedAwsAuth, parseAwsAuth } from './aws-auth/read.js';
 import { renderAwsAuth } from './aws-auth/render.js';
 import { checkMisread, checkPreconditions, checkWrite, type GuardRefusal } from './guard.js';
-import { hashOf } from './hash.js';
 import type { ClusterSpec, GuardSettings } from './model.js';
-import { isNodeEntry, type NodeRoleSource, nodeMappings, reconcileNodeEntry } from './node-mappings.js';
-import { type IamRole, permissionSetOfRoleName, type Resolution, SsoRoleIndex } from './sso.js';
-
-export const ANNOTATION_PREFIX = 'eks-auth-hub.io/';
-/** JSON list of entry keys the hub wrote (the ownership record used by `merge`). */
-export const OWNED_ANNOTATION = `${ANNOTATION_PREFIX}owned`;
-/** sha256 of the cluster's desired state the last write came from. */
-export const DESIRED_HASH_ANNOTATION = `${ANNOTATION_PREFIX}desired-hash`;
-/** When the last write was planned (ISO 8601, from the caller's clock). */
-export const APPLIED_AT_ANNOTATION = `${ANNOTATION_PREFIX}applied-at`;
-/** sha256 of the mapping data the hub wrote: a live value that no longer matches it was edited by hand. */
-export const DATA_HASH_ANNOTATION = `${ANNOTATION_PREFIX}data-hash`;
-
-/** The hash recorded in DATA_HASH_ANNOTATION: over the three mapping keys only. */
-export function mappingDataHash(data: Readonly<Record<string, string>>): string {
-  return hashOf(AWS_AUTH_KEYS.map((key) => [key, data[key] ?? null]));
-}
-
-/** The aws-auth ConfigMap as read from the cluster. */
-export interface ObservedAwsAuth {
-  readonly data: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly resourceVersion: string;
-  /** binaryData as read (standard base64): the authenticator never reads it and the hub never changes it. */
-  readonly binaryData?: Readonly<Record<string, string>>;
-  /** `immutable: true`: the API server refuses any change to data and binaryData. */
-  readonly immutable?: boolean;
-}
-
-/** A listing is either complete (every page) or failed; a failed listing is never an empty one. */
-export type Listing<T> = { readonly complete: true; readonly items: readonly T[] } | { readonly complete: false; readonly reason: string };
+import { isNodeEntry, nodeMappings, reconcileNodeEntry } from './node-mappings.js';
+import {
+  editedSinceLastWrite,
+  isForeign,
+  type LiveOwnership,
+  leftToItsWriter,
+  liveOwnership,
+  neverWrittenByHub,
+  ownershipRecord,
+  ownershipRecordChanged,
+  writeAnnotations,
+} from './ownership.js';
+import { permissionSetOfRoleName, type Resolution, SsoRoleIndex } from './sso.js';
+import type { IamRole, Listing, NodeRoleSource, ObservedAwsAuth } from './world.js';
 
 export interface PlanInput {
   readonly cluster: ClusterSpec;
@@ -99,47 +81,19 @@ export interface Plan {
 
 const EMPTY_CHANGES: ChangeSet = { added: [], removed: [], changed: [] };
 
-/** The ownership record: which entry keys the hub wrote. */
-export function readOwnership(annotations: Readonly<Record<string, string>>): { keys: ReadonlySet<string> } | { problem: string } {
-  const raw = annotations[OWNED_ANNOTATION];
-  if (raw === undefined) return { keys: new Set() };
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return { keys: new Set(value) };
-  } catch {
-    // fall through
-  }
-  return { problem: `annotation ${OWNED_ANNOTATION} is not a JSON list of strings; ownership of live entries is unknown` };
-}
-
+/**
+ * The plan for one cluster: read what is live and who owns it, check that planning may go on, resolve
+ * the file's entries, decide what the hub writes and what stays from live, render the new data, and
+ * let the guard judge the write.
+ */
 export function plan(input: PlanInput): Plan {
   const { cluster, observed } = input;
   const live: ParsedAwsAuth | null = observed === null ? null : parseAwsAuth(observed.data);
-  const ownership = observed === null ? { keys: new Set<string>() } : readOwnership(observed.annotations);
-  const ownershipProblems = 'problem' in ownership && cluster.ownership === 'merge' ? [ownership.problem] : [];
-  const owned: ReadonlySet<string> = 'keys' in ownership ? ownership.keys : new Set();
-  const warnings: string[] = [];
-  for (const problem of live?.problems ?? []) {
-    // Misread entries are reported here too: whether they block is decided once the plan is known.
-    if (problem.severity === 'warning' || problem.misreadEntry !== undefined) {
-      warnings.push(`live aws-auth ${problem.key}${problem.index === undefined ? '' : `[${problem.index}]`}: ${problem.message}`);
-    }
-  }
-  if ('problem' in ownership && cluster.ownership === 'full') warnings.push(ownership.problem);
+  const ownership = liveOwnership(cluster.ownership, observed);
   const binaryDataKeys = Object.keys(observed?.binaryData ?? {});
-  if (binaryDataKeys.length > 0) {
-    warnings.push(
-      `live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`,
-    );
-  }
-
-  const incompleteListings = [
-    ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
-    ...(input.nodes.complete ? [] : [`listing the node roles of cluster ${cluster.name} failed: ${input.nodes.reason}`]),
-  ];
-  const writtenHash = observed?.annotations[DATA_HASH_ANNOTATION];
+  const warnings = liveWarnings(live, ownership, binaryDataKeys);
   const base = {
-    drift: observed !== null && writtenHash !== undefined && writtenHash !== mappingDataHash(observed.data),
+    drift: editedSinceLastWrite(observed),
     clusterId: cluster.id,
     create: observed === null,
     resourceVersion: observed?.resourceVersion,
@@ -148,28 +102,114 @@ export function plan(input: PlanInput): Plan {
   };
   const preconditions = checkPreconditions({
     cluster,
-    incompleteListings,
+    incompleteListings: incompleteListings(input),
     live,
-    ownershipProblems,
+    ownershipProblems: ownership.problem !== undefined && cluster.ownership === 'merge' ? [ownership.problem] : [],
     allowRepair: input.allowRepair === true,
     binaryDataKeys,
   });
-  if (preconditions.length > 0 || !input.roles.complete || !input.nodes.complete) {
-    return {
-      ...base,
-      action: 'blocked',
-      changes: EMPTY_CHANGES,
-      data: undefined,
-      annotations: {},
-      resolutions: [],
-      unresolved: [],
-      ambiguous: [],
-      refusals: preconditions,
-    };
-  }
+  if (preconditions.length > 0 || !input.roles.complete || !input.nodes.complete) return blockedBeforePlanning(base, preconditions);
 
-  // Resolve the desired role mappings.
-  const index = SsoRoleIndex.of(input.roles.items, cluster.partition, cluster.account);
+  const desired = desiredEntries(cluster, input.roles.items);
+  const nodes = nodeMappings([...input.nodes.items, ...cluster.nodeRoles.map((roleArn) => ({ kind: 'extra' as const, roleArn }))]);
+  warnings.push(...nodes.warnings);
+  const liveEntries = live === null ? [] : allEntries(live);
+  const written = hubEntries(desired.entries, nodes.entries, liveEntries, ownership, warnings);
+  const next = withKeptLive(written.next, liveEntries, ownership, {
+    hubKey: input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`,
+    keepLive: desired.keepLive,
+  });
+
+  const changes = diff(liveEntries, [...next.values()], cluster.account);
+  const entries = [...next.values()];
+  const record = ownershipRecord(written.hubWritten);
+  const { data, rendered, keptBytes } = newData(observed, entries);
+  const annotations = writeAnnotations(record, cluster.desiredHash, input.now, data);
+  // Before the hub's first write there is no record of what it wrote: whatever live entries the write
+  // changes or removes were written by hand (or another tool), and setting them back is drift too.
+  const firstWriteReverts = neverWrittenByHub(observed) && changes.changed.length + changes.removed.length > 0;
+  const common = {
+    ...base,
+    drift: base.drift || firstWriteReverts,
+    resolutions: desired.resolutions,
+    ...resolutionSummary(desired.resolutions),
+    annotations,
+    data,
+  };
+
+  const misread = checkMisread(live, written.hubWritten, input.allowRepair === true);
+  if (misread.length > 0) return { ...common, action: 'blocked', changes, refusals: misread };
+  const changed = changes.added.length + changes.removed.length + changes.changed.length > 0;
+  if (!changed && !ownershipRecordChanged(ownership, observed, record)) {
+    return { ...common, action: 'noop', changes, refusals: [] };
+  }
+  const refusals = checkWrite({
+    live: liveEntries,
+    next: entries,
+    hubWritten: written.hubWritten,
+    nodeWritten: written.nodeWritten,
+    removed: changes.removed,
+    rendered,
+    hubPrincipalArn: input.hubPrincipalArn,
+    maxRemovalRatio: input.guard.maxRemovalRatio,
+    keptBytes,
+  });
+  return { ...common, action: refusals.length > 0 ? 'blocked' : 'write', changes, refusals };
+}
+
+/** What the live aws-auth gives to warn about: its problems, an unreadable ownership record under full ownership, binaryData. */
+function liveWarnings(live: ParsedAwsAuth | null, ownership: LiveOwnership, binaryDataKeys: readonly string[]): string[] {
+  const warnings: string[] = [];
+  for (const problem of live?.problems ?? []) {
+    // Misread entries are reported here too: whether they block is decided once the plan is known.
+    if (problem.severity === 'warning' || problem.misreadEntry !== undefined) {
+      warnings.push(`live aws-auth ${problem.key}${problem.index === undefined ? '' : `[${problem.index}]`}: ${problem.message}`);
+    }
+  }
+  if (ownership.problem !== undefined && ownership.mode === 'full') warnings.push(ownership.problem);
+  if (binaryDataKeys.length > 0) {
+    warnings.push(
+      `live aws-auth has binaryData (${binaryDataKeys.join(', ')}); the authenticator reads only data, and the hub keeps binaryData as it is`,
+    );
+  }
+  return warnings;
+}
+
+/** Why the listings the plan needs are missing, one line each. */
+function incompleteListings(input: PlanInput): string[] {
+  const { cluster } = input;
+  return [
+    ...(input.roles.complete ? [] : [`listing the SSO roles of account ${cluster.account} failed: ${input.roles.reason}`]),
+    ...(input.nodes.complete ? [] : [`listing the node roles of cluster ${cluster.name} failed: ${input.nodes.reason}`]),
+  ];
+}
+
+type PlanBase = Pick<Plan, 'drift' | 'clusterId' | 'create' | 'resourceVersion' | 'desiredHash' | 'warnings'>;
+
+/** A plan blocked before anything was planned: nothing to write, nothing resolved. */
+function blockedBeforePlanning(base: PlanBase, refusals: readonly GuardRefusal[]): Plan {
+  return {
+    ...base,
+    action: 'blocked',
+    changes: EMPTY_CHANGES,
+    data: undefined,
+    annotations: {},
+    resolutions: [],
+    unresolved: [],
+    ambiguous: [],
+    refusals,
+  };
+}
+
+/**
+ * The file's entries for the cluster, with its permission sets resolved against the account's SSO
+ * roles; `keepLive` holds the keys of live entries to keep as they are (an ambiguous set's candidates).
+ */
+function desiredEntries(
+  cluster: ClusterSpec,
+  roles: readonly IamRole[],
+): { readonly entries: Entry[]; readonly resolutions: Resolution[]; readonly keepLive: ReadonlySet<string> } {
+  const index = SsoRoleIndex.of(roles, cluster.partition, cluster.account);
   const resolutions: Resolution[] = [];
   const desired: Entry[] = [];
   const keepLive = new Set<string>();
@@ -189,22 +229,29 @@ export function plan(input: PlanInput): Plan {
   }
   for (const user of cluster.mapUsers) desired.push({ kind: 'user', ...user });
   for (const account of cluster.mapAccounts) desired.push({ kind: 'account', account });
+  return { entries: desired, resolutions, keepLive };
+}
 
-  const nodes = nodeMappings([...input.nodes.items, ...cluster.nodeRoles.map((roleArn) => ({ kind: 'extra' as const, roleArn }))]);
-  warnings.push(...nodes.warnings);
-
-  // What the hub itself writes: the file's entries win over node mappings for the same role.
-  const liveEntries = live === null ? [] : allEntries(live);
+/**
+ * What the hub itself writes: the file's entries win over node mappings for the same role; under
+ * merge, an entry someone else wrote is left to them (reported in `warnings`).
+ */
+function hubEntries(
+  desired: readonly Entry[],
+  nodeEntries: readonly Extract<Entry, { kind: 'role' }>[],
+  liveEntries: readonly Entry[],
+  ownership: LiveOwnership,
+  warnings: string[],
+): { readonly next: ReadonlyMap<string, Entry>; readonly hubWritten: ReadonlySet<string>; readonly nodeWritten: ReadonlySet<string> } {
   const liveByKey = new Map(liveEntries.map((entry) => [entryKey(entry), entry] as const));
   const next = new Map<string, Entry>();
   const leftAlone = new Set<string>();
   const write = (entry: Entry): void => {
     const key = entryKey(entry);
     if (next.has(key) || leftAlone.has(key)) return;
-    const current = liveByKey.get(key);
     // Under merge, an entry someone else wrote is never changed: an identical one is adopted, a
     // different one stays as it is and the file's version waits (reported).
-    if (cluster.ownership === 'merge' && current !== undefined && !owned.has(key) && !sameGrant(current, entry)) {
+    if (leftToItsWriter(ownership, key, liveByKey.get(key), entry)) {
       warnings.push(
         `${entrySubject(entry)} is mapped in aws-auth by someone else (not in the hub's ownership record); under merge ownership the hub leaves it as it is`,
       );
@@ -215,23 +262,36 @@ export function plan(input: PlanInput): Plan {
   };
   for (const entry of desired) write(entry);
   const fromFile = new Set(next.keys());
-  for (const entry of nodes.entries) write(reconcileNodeEntry(entry, liveByKey.get(entryKey(entry))));
+  for (const entry of nodeEntries) write(reconcileNodeEntry(entry, liveByKey.get(entryKey(entry))));
   const hubWritten = new Set(next.keys());
   const nodeWritten = new Set([...hubWritten].filter((key) => !fromFile.has(key)));
+  return { next, hubWritten, nodeWritten };
+}
 
-  // What stays from live.
-  const hubKey = input.hubPrincipalArn === undefined ? undefined : `role:${arnKey(input.hubPrincipalArn)}`;
+/** The hub's entries, then what stays from live: entries someone else owns, node entries, the hub's own role, ambiguous candidates. */
+function withKeptLive(
+  written: ReadonlyMap<string, Entry>,
+  liveEntries: readonly Entry[],
+  ownership: LiveOwnership,
+  keep: { readonly hubKey: string | undefined; readonly keepLive: ReadonlySet<string> },
+): Map<string, Entry> {
+  const next = new Map(written);
   for (const entry of liveEntries) {
     const key = entryKey(entry);
     if (next.has(key)) continue;
-    const foreign = cluster.ownership === 'merge' && !owned.has(key);
-    if (foreign || isNodeEntry(entry) || key === hubKey || keepLive.has(key)) next.set(key, entry);
+    if (isForeign(ownership, key) || isNodeEntry(entry) || key === keep.hubKey || keep.keepLive.has(key)) next.set(key, entry);
   }
+  return next;
+}
 
-  const changes = diff(liveEntries, [...next.values()], cluster.account);
-  const entries = [...next.values()];
-  const ownedAfter = JSON.stringify([...hubWritten].sort());
-  const ownershipChanged = cluster.ownership === 'merge' && observed !== null && observed.annotations[OWNED_ANNOTATION] !== ownedAfter;
+/**
+ * The whole new data: the live keys other than the three mapping keys kept as they are, the mapping
+ * keys rendered from `entries`; and the bytes the kept keys (and binaryData) take.
+ */
+function newData(
+  observed: ObservedAwsAuth | null,
+  entries: readonly Entry[],
+): { readonly data: Record<string, string>; readonly rendered: ReturnType<typeof renderAwsAuth>; readonly keptBytes: number } {
   const rendered = renderAwsAuth(entries);
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(observed?.data ?? {})) {
@@ -239,40 +299,16 @@ export function plan(input: PlanInput): Plan {
   }
   const keptBytes = configMapDataBytes(data, observed?.binaryData);
   Object.assign(data, rendered);
+  return { data, rendered, keptBytes };
+}
 
+/** The permission sets that resolved to no role, and those that resolved to several. */
+function resolutionSummary(resolutions: readonly Resolution[]): Pick<Plan, 'unresolved' | 'ambiguous'> {
   const unresolved = resolutions.filter((r) => r.status === 'unresolved').map((r) => r.permissionSet);
   const ambiguous = resolutions.flatMap((r) =>
     r.status === 'ambiguous' ? [{ permissionSet: r.permissionSet, candidates: r.candidates }] : [],
   );
-  const annotations = {
-    [OWNED_ANNOTATION]: ownedAfter,
-    [DESIRED_HASH_ANNOTATION]: cluster.desiredHash,
-    [APPLIED_AT_ANNOTATION]: input.now.toISOString(),
-    [DATA_HASH_ANNOTATION]: mappingDataHash(data),
-  };
-  // Before the hub's first write there is no record of what it wrote: whatever live entries the write
-  // changes or removes were written by hand (or another tool), and setting them back is drift too.
-  const firstWriteReverts = observed !== null && writtenHash === undefined && changes.changed.length + changes.removed.length > 0;
-  const common = { ...base, drift: base.drift || firstWriteReverts, resolutions, unresolved, ambiguous, annotations, data };
-
-  const misread = checkMisread(live, hubWritten, input.allowRepair === true);
-  if (misread.length > 0) return { ...common, action: 'blocked', changes, refusals: misread };
-  const changed = changes.added.length + changes.removed.length + changes.changed.length > 0;
-  if (!changed && !ownershipChanged) {
-    return { ...common, action: 'noop', changes, refusals: [] };
-  }
-  const refusals = checkWrite({
-    live: liveEntries,
-    next: entries,
-    hubWritten,
-    nodeWritten,
-    removed: changes.removed,
-    rendered,
-    hubPrincipalArn: input.hubPrincipalArn,
-    maxRemovalRatio: input.guard.maxRemovalRatio,
-    keptBytes,
-  });
-  return { ...common, action: refusals.length > 0 ? 'blocked' : 'write', changes, refusals };
+  return { unresolved, ambiguous };
 }
 
 /**

@@ -8,30 +8,7 @@
  * hold a pass past its deadline (reconcile stops waiting), only keep a connection a little longer.
  */
 import type { Partition } from './arn.js';
-import type { HistoryEntry } from './history.js';
-import type { NodeRoleSource } from './node-mappings.js';
-import type { ObservedAwsAuth } from './plan.js';
-import type { IamRole } from './sso.js';
-
-/** Identifies one cluster. */
-export interface ClusterRef {
-  readonly account: string;
-  readonly region: string;
-  readonly name: string;
-  readonly partition: Partition;
-}
-
-export type AuthenticationMode = 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
-
-/** What DescribeCluster says about how to reach a cluster. */
-export interface ClusterEndpoint {
-  readonly endpoint: string;
-  /** PEM of the cluster's certificate authority. */
-  readonly caPem: string;
-  readonly authenticationMode: AuthenticationMode;
-  /** Set when this is what the directory kept from an earlier pass, not an answer from EKS just now. */
-  readonly cached?: boolean;
-}
+import type { ClusterEndpoint, ClusterRef, HistoryEntry, IamRole, NodeRoleSource, ObservedAwsAuth } from './world.js';
 
 /**
  * Opens (and caches) the hub's session in a target account; fails when the account cannot be entered.

@@ -2,16 +2,8 @@
  * Resolving IAM Identity Center permission set names to the role that Identity Center created for
  * them in one account. Pure: the caller lists the account's roles and passes them in.
  */
-import { type Partition, REGION_PATTERN, roleArnWithoutPath } from './arn.js';
-
-/** An IAM role as `ListRoles` returns it. */
-export interface IamRole {
-  readonly roleName: string;
-  readonly path: string;
-  readonly arn: string;
-  readonly roleId: string;
-  readonly createDate: Date | string;
-}
+import { type Partition, REGION_PATTERN, roleArn } from './arn.js';
+import type { IamRole } from './world.js';
 
 export const SSO_PATH_PREFIX = '/aws-reserved/sso.amazonaws.com/';
 const SSO_ROLE_NAME = /^AWSReservedSSO_(.+)_([0-9a-f]{16})$/;
@@ -119,7 +111,7 @@ export class SsoRoleIndex {
       if (!isSsoPath(role.path)) continue;
       const permissionSet = permissionSetOfRoleName(role.roleName);
       if (permissionSet === undefined) continue;
-      const arn = roleArnWithoutPath(partition, account, role.roleName);
+      const arn = roleArn(partition, account, role.roleName);
       const existing = this.byPermissionSet.get(permissionSet);
       if (existing === undefined) this.byPermissionSet.set(permissionSet, [arn]);
       else if (!existing.includes(arn)) existing.push(arn);

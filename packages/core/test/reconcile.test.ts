@@ -1,17 +1,15 @@
 /** The reconcile pass against in-memory ports that behave like the real backends (versions, conflicts, failures). */
+import { InMemoryAwsAuthStore, inMemoryPorts, ssoRole } from '@eks-auth-hub/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type AwsAuthStore,
-  type AwsAuthWrite,
   type ClusterEndpoint,
   type ClusterRef,
   ConflictError,
-  type HistoryEntry,
+  type DesiredState,
   HubError,
-  type IamRole,
   type NodeRoleSource,
   notReplaced,
-  type ObservedAwsAuth,
   PlanMemo,
   type Ports,
   parseAwsAuth,
@@ -42,116 +40,36 @@ function hubFile(extra = ''): string {
 ${extra}`;
 }
 
-const ssoRole = (account: string, set: string, suffix: string): IamRole => ({
-  roleName: `AWSReservedSSO_${set}_${suffix}`,
-  path: '/aws-reserved/sso.amazonaws.com/',
-  arn: `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_${set}_${suffix}`,
-  roleId: 'AROA',
-  createDate: '2025-01-01T00:00:00Z',
-});
-
-class InMemoryAwsAuthStore implements AwsAuthStore {
-  readonly objects = new Map<string, ObservedAwsAuth>();
-  readonly histories = new Map<string, { entries: readonly HistoryEntry[]; resourceVersion: string }>();
-  private version = 1;
-  writes = 0;
-  /** The principal the store authenticates as: verify() fails, as the API server would, when live aws-auth does not map it to system:masters. */
-  principal: string | undefined;
-  /** Called before each write: lets a test change the object in between (another writer). */
-  beforeWrite: ((key: string) => void) | undefined;
-
-  static key(c: ClusterRef): string {
-    return `${c.account}/${c.region}/${c.name}`;
-  }
-
-  put(key: string, data: Record<string, string>, annotations: Record<string, string> = {}, immutable?: boolean): void {
-    this.objects.set(key, {
-      data: { ...data },
-      annotations: { ...annotations },
-      resourceVersion: String(++this.version),
-      ...(immutable === undefined ? {} : { immutable }),
-    });
-  }
-
-  async read(c: ClusterRef): Promise<ObservedAwsAuth | null> {
-    const o = this.objects.get(InMemoryAwsAuthStore.key(c));
-    return o === undefined ? null : { ...o, data: { ...o.data }, annotations: { ...o.annotations } };
-  }
-
-  async verify(c: ClusterRef): Promise<void> {
-    if (this.principal === undefined) return;
-    const data = this.objects.get(InMemoryAwsAuthStore.key(c))?.data ?? {};
-    const mapped = parseAwsAuth(data).mapRoles.some(
-      (r) => r.rolearn.toLowerCase() === this.principal?.toLowerCase() && r.groups.includes('system:masters'),
-    );
-    if (!mapped) throw new HubError('terminal', 'kube.unauthorized', `read kube-system/aws-auth of ${c.name}: HTTP 401 Unauthorized`);
-  }
-
-  async readHistory(c: ClusterRef): Promise<{ entries: readonly HistoryEntry[]; resourceVersion: string } | null> {
-    return this.histories.get(InMemoryAwsAuthStore.key(c)) ?? null;
-  }
-
-  async writeHistory(
-    c: ClusterRef,
-    _e: ClusterEndpoint,
-    entries: readonly HistoryEntry[],
-    resourceVersion: string | undefined,
-  ): Promise<void> {
-    const key = InMemoryAwsAuthStore.key(c);
-    if (this.histories.get(key)?.resourceVersion !== resourceVersion) throw new ConflictError(`history conflict on ${key}`);
-    this.histories.set(key, { entries: [...entries], resourceVersion: String(++this.version) });
-  }
-
-  async write(c: ClusterRef, _e: ClusterEndpoint, change: AwsAuthWrite): Promise<void> {
-    const key = InMemoryAwsAuthStore.key(c);
-    this.beforeWrite?.(key);
-    const current = this.objects.get(key);
-    if (change.create ? current !== undefined : current?.resourceVersion !== change.resourceVersion) {
-      throw new ConflictError(`conflict on ${key}`);
-    }
-    if (current?.immutable === true) {
-      throw new HubError(
-        'terminal',
-        'kube.rejected',
-        `replace kube-system/aws-auth of ${c.name}: HTTP 422 Invalid: data: Forbidden: field is immutable when \`immutable\` is set`,
-      );
-    }
-    this.writes += 1;
-    this.put(key, { ...change.data }, { ...change.annotations }, current?.immutable);
-  }
-}
-
 function fakePorts(
   options: { refused?: string[]; listingFails?: string[]; apiOnly?: string[]; nodes?: Record<string, NodeRoleSource[]> } = {},
+  fleet: DesiredState = state,
 ) {
+  const fakes = inMemoryPorts();
+  for (const account of new Set(fleet.clusters.map((c) => c.account)))
+    fakes.roles.put(account, [ssoRole(account, 'Admin', '0123456789abcdef')]);
+  for (const c of fleet.clusters) {
+    fakes.clusters.put(c, {
+      authenticationMode: options.apiOnly?.includes(c.name) ? 'API' : 'API_AND_CONFIG_MAP',
+      nodeRoles: options.nodes?.[c.name] ?? [],
+    });
+  }
+  for (const account of options.refused ?? []) fakes.sessions.refuse(account);
+  for (const account of options.listingFails ?? []) fakes.roles.failListing(account);
   const calls = {
-    open: 0,
-    forgotten: 0,
-    list: [] as string[],
+    get open(): number {
+      return fakes.sessions.opened.length;
+    },
+    list: fakes.roles.listed,
     inFlightPerAccount: new Map<string, number>(),
     maxPerAccount: 0,
     inFlight: 0,
     maxInFlight: 0,
   };
-  let tick = 0;
-  const store = new InMemoryAwsAuthStore();
+  const store = fakes.awsAuth;
   const ports: Ports = {
-    clock: { now: () => new Date(Date.UTC(2026, 0, 1) + tick++ * 1000) },
-    sessions: {
-      async open(account) {
-        calls.open += 1;
-        if (options.refused?.includes(account))
-          throw new HubError('terminal', 'aws.access-denied', `sts:AssumeRole in ${account}: AccessDenied`);
-      },
-    },
-    roles: {
-      async listSsoRoles(account) {
-        calls.list.push(account);
-        if (options.listingFails?.includes(account)) throw new HubError('transient', 'aws.throttled', 'iam:ListRoles: Throttling');
-        return [ssoRole(account, 'Admin', '0123456789abcdef')];
-      },
-    },
+    ...fakes,
     clusters: {
+      // Counts the describes in flight, overall and per account, each held for a turn of the event loop.
       async describe(c) {
         const n = (calls.inFlightPerAccount.get(c.account) ?? 0) + 1;
         calls.inFlightPerAccount.set(c.account, n);
@@ -161,20 +79,11 @@ function fakePorts(
         await new Promise((resolve) => setImmediate(resolve));
         calls.inFlightPerAccount.set(c.account, n - 1);
         calls.inFlight -= 1;
-        return {
-          endpoint: `https://${c.name}`,
-          caPem: 'PEM',
-          authenticationMode: options.apiOnly?.includes(c.name) ? 'API' : 'API_AND_CONFIG_MAP',
-        };
+        return fakes.clusters.describe(c);
       },
-      async nodeRoles(c) {
-        return options.nodes?.[c.name] ?? [];
-      },
-      forget() {
-        calls.forgotten += 1;
-      },
+      nodeRoles: (c) => fakes.clusters.nodeRoles(c),
+      forget: (c) => fakes.clusters.forget(c),
     },
-    awsAuth: store,
   };
   return { ports, store, calls };
 }
@@ -270,7 +179,7 @@ describe('reconcile', () => {
 `,
       'hub.yaml',
     );
-    const { ports, calls } = fakePorts();
+    const { ports, calls } = fakePorts({}, many);
     // An account is open from its role listing until its last cluster is done.
     const pending = new Map<string, number>();
     let open = 0;

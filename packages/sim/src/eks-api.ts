@@ -1,5 +1,6 @@
 /** The simulated EKS: clusters, node groups and Fargate profiles (list and describe), in REST-JSON. */
 import type { ServerResponse } from 'node:http';
+import { roleArn } from '@eks-auth-hub/core';
 import { authorize } from './aws-authorize.js';
 import { type AwsApiContext, decodeMarker, encodeMarker, type RawRequest, sendJson } from './aws-protocol.js';
 import { parseRawQuery } from './sigv4.js';
@@ -103,7 +104,7 @@ export function handleEks(
             createdAt: epochSeconds(c.createdAt),
             version: c.version,
             endpoint: c.endpointOverride ?? `${ctx.kubeBaseUrl()}/k8s/${c.id}`,
-            roleArn: `arn:${world.partition}:iam::${c.account}:role/eks-cluster-role`,
+            roleArn: roleArn(world.partition, c.account, 'eks-cluster-role'),
             status: 'ACTIVE',
             certificateAuthority: { data: ctx.caData },
             platformVersion: 'eks.1',

@@ -2,6 +2,7 @@
  * Large generated worlds for tests and the benchmark: N accounts × M clusters × R permission sets,
  * the same for the same seed.
  */
+import { roleArn } from '@eks-auth-hub/core';
 import { Random } from './random.js';
 import type { WorldFileInput } from './world-schema.js';
 
@@ -46,7 +47,7 @@ export function generateWorld(options: GenerateOptions): WorldFileInput {
   const permissionSets = generatedPermissionSets(options.ssoRolesPerAccount);
   const accounts = Array.from({ length: options.accounts }, (_, i) => {
     const id = generatedAccountId(i);
-    const role = (name: string): string => `arn:aws:iam::${id}:role/${name}`;
+    const role = (name: string): string => roleArn('aws', id, name);
     const clusters = Array.from({ length: options.clustersPerAccount }, (_, k) => {
       const windows = random.chance(0.1);
       const fargate = random.chance(0.2);

@@ -4,6 +4,7 @@
  * The shapes of what it holds are in `world-model.ts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { roleArn } from '@eks-auth-hub/core';
 import type { ConfigMapContent, ConfigMapObject } from './configmap.js';
 import { Random } from './random.js';
 import { SimError } from './sim-error.js';
@@ -103,7 +104,7 @@ export class World {
   }
 
   roleArn(account: string, path: string, name: string): string {
-    return `arn:${this.partition}:iam::${account}:role${path}${name}`;
+    return roleArn(this.partition, account, name, path);
   }
 
   addRole(
