@@ -325,7 +325,7 @@ export function diff(live: readonly Entry[], next: readonly Entry[], account: st
     const before = liveByKey.get(entryKey(entry));
     if (before !== undefined && !sameGrant(before, entry)) changed.push({ before, after: entry });
   }
-  // Pair re-provisioned SSO roles (only a removal can be paired: nothing to do when nothing goes).
+  // Pair SSO roles re-created with a new suffix (only a removal can be paired: nothing to do when nothing goes).
   if (removed.length === 0) return { added, removed, changed };
   const ssoKey = (entry: Entry): string | undefined => {
     if (entry.kind !== 'role') return undefined;

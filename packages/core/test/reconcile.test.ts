@@ -495,7 +495,7 @@ describe('reconcile across passes', () => {
     const strip = (r: typeof fresh): unknown => r.clusters.map(({ durationMs: _d, ...rest }) => rest);
     expect(strip(remembered)).toEqual(strip(fresh));
 
-    suffix = 'fedcba9876543210'; // re-provisioned: the listing differs, so every plan is made again
+    suffix = 'fedcba9876543210'; // reassigned (a new role suffix): the listing differs, so every plan is made again
     expect(await pass('p4')).toMatchObject({ applied: 4 });
     expect(memo.hits).toBe(4);
     expect(await pass('p5')).toMatchObject({ unchanged: 4 });

@@ -1,5 +1,6 @@
 /** What a pass reports: each cluster's outcome and result, the pass's report, and a rollback's result. */
 import type { Entry } from '../aws-auth/entry.js';
+import type { ErrorCode } from '../error-code.js';
 import type { ErrorKind } from '../errors.js';
 import type { GuardRefusal } from '../guard.js';
 import type { ChangeSet } from '../plan.js';
@@ -21,7 +22,7 @@ export interface ClusterResult {
   readonly ambiguous: readonly { readonly permissionSet: string; readonly candidates: readonly string[] }[];
   readonly refusals: readonly GuardRefusal[];
   readonly warnings: readonly string[];
-  readonly error?: { readonly kind: ErrorKind; readonly code: string; readonly message: string };
+  readonly error?: { readonly kind: ErrorKind; readonly code: ErrorCode; readonly message: string };
   /** Whether the write created the ConfigMap. */
   readonly created: boolean;
   /** The live mappings had been edited since the hub's last write (and, if applied, were set back). */
@@ -60,7 +61,7 @@ export interface PassReport<C extends ClusterEntry = ClusterResult> {
   /** The part of the fleet the pass covered (`selectionLabel`), when not all of it. */
   readonly shard?: string;
   /** Set when the pass's deadline signal ended it (`pass.timeout`, `hub.stopping`): clusters it caught failed with that code. */
-  readonly cutShort?: string;
+  readonly cutShort?: ErrorCode;
 }
 
 export interface RollbackResult {
@@ -68,7 +69,7 @@ export interface RollbackResult {
   readonly outcome: 'applied' | 'unchanged' | 'blocked' | 'failed';
   readonly version: number;
   readonly refusals: readonly GuardRefusal[];
-  readonly error?: { readonly kind: ErrorKind; readonly code: string; readonly message: string };
+  readonly error?: { readonly kind: ErrorKind; readonly code: ErrorCode; readonly message: string };
   readonly lockout?: ClusterResult['lockout'];
 }
 
