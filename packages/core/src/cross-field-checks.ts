@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { ACCOUNT_PATTERN, ACCOUNT_PLACEHOLDER, type Partition, parseIamArn, partitionOfRegion, REGION_PATTERN } from './arn.js';
-import { formatPath } from './yaml-source.js';
+import { formatPath } from './config-issues.js';
 
 export function addIssue(ctx: z.RefinementCtx, message: string, path: readonly PropertyKey[] = []): void {
   ctx.addIssue({ code: 'custom', message, path: [...path] });

@@ -8,11 +8,11 @@
  */
 import { z } from 'zod';
 import { ACCOUNT_PATTERN, ACCOUNT_PLACEHOLDER, IAM_NAME_PATTERN, PARTITIONS, parseIamArn, REGION_PATTERN, roleArn } from './arn.js';
+import { suggestion } from './config-issues.js';
 import { addIssue, crossFieldChecks } from './cross-field-checks.js';
 import { parseDuration } from './duration.js';
 import { VISIBLE_TEXT_PATTERN } from './printable.js';
 import { ALLOWED_TEMPLATES_TEXT, checkMappedName, checkUserName, USER_TEMPLATES_TEXT } from './templates.js';
-import { suggestion } from './yaml-source.js';
 
 export const API_VERSION = 'eks-auth-hub/v1';
 

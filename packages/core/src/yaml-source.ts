@@ -8,7 +8,6 @@ import {
   type Document,
   isAlias,
   isMap,
-  isPair,
   isScalar,
   isSeq,
   Lexer,
@@ -18,9 +17,10 @@ import {
   visit,
   type YAMLError,
 } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { firstLine, type Locate, presentable, rangeStart, toConfigIssues } from './config-issues.js';
 import type { ConfigIssue, SourceLocation } from './errors.js';
-import { clip, describeChar, escapeInvisible } from './printable.js';
+import { decodeUtf8, positionOf, unreadableChar } from './yaml-text.js';
 import { unclosedProblems } from './yaml-unclosed.js';
 
 /** Files larger than this are refused before parsing, unless the caller sets another limit. */
@@ -29,9 +29,6 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_NESTING = 64;
 /** Values that aliases may add in all when the YAML becomes data (guards against alias bombs). */
 export const MAX_ALIAS_EXPANSION = 100_000;
-/** Longest field path and message shown; longer text taken from the file is cut. */
-const MAX_PATH_CHARS = 120;
-const MAX_MESSAGE_CHARS = 300;
 
 /**
  * How the YAML is read: YAML 1.2 core schema whatever `%YAML` says (no 1.1 timestamps, binary, sets
@@ -57,8 +54,6 @@ export interface YamlLoadOptions {
   readonly what: string;
   readonly maxBytes?: number;
 }
-
-type Locate = (offset: number) => SourceLocation;
 
 /**
  * Parses YAML (text, or the file's bytes, which must be UTF-8) and validates it with a zod schema.
@@ -158,80 +153,7 @@ function loadUnchecked<S extends z.ZodType>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the text
-
-type Decoded =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly line: number; readonly column: number; readonly message: string };
-
-/** UTF-8 bytes → text. A leading byte-order mark is dropped; UTF-16 and invalid bytes are located problems. */
-function decodeUtf8(bytes: Uint8Array): Decoded {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return {
-      ok: false,
-      line: 1,
-      column: 1,
-      message: 'the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8',
-    };
-  }
-  try {
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    // Find the first replacement character that stands for invalid bytes, not for a U+FFFD in the file.
-    const lossy = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-    const encoder = new TextEncoder();
-    for (let i = lossy.indexOf('\ufffd'); i >= 0; i = lossy.indexOf('\ufffd', i + 1)) {
-      const byteOffset = encoder.encode(lossy.slice(0, i)).length;
-      if (bytes[byteOffset] === 0xef && bytes[byteOffset + 1] === 0xbf && bytes[byteOffset + 2] === 0xbd) continue;
-      const { line, column } = positionOf(lossy, i);
-      const byte = (bytes[byteOffset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-      return {
-        ok: false,
-        line,
-        column,
-        message: `the file is not UTF-8 text: byte 0x${byte} at byte offset ${byteOffset} is not part of a UTF-8 character; save the file as UTF-8`,
-      };
-    }
-    return { ok: false, line: 1, column: 1, message: 'the file is not UTF-8 text; save it as UTF-8' };
-  }
-}
-
-/**
- * Characters a YAML file may not hold anywhere, even in comments: control characters other than
- * tab and line breaks (YAML forbids them; often a sign of a binary file), line separators (YAML
- * does not break lines there, editors do), bidirectional controls (they make the text display
- * differently from what it says), unpaired surrogates, and a carriage return without a line feed.
- */
-// eslint-disable-next-line no-control-regex
-const UNREADABLE =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\p{Cs}]|\r(?!\n)/u;
-
-function unreadableChar(text: string): { readonly offset: number; readonly message: string } | undefined {
-  const found = UNREADABLE.exec(text);
-  if (found === null) return undefined;
-  const char = found[0];
-  if (char === '\r')
-    return { offset: found.index, message: 'a carriage return (U+000D) without a line feed: save the file with LF or CRLF line endings' };
-  const why = /[\u2028\u2029]/.test(char)
-    ? 'YAML does not break lines there though editors do; use a plain line break'
-    : /\p{Cc}/u.test(char)
-      ? 'a YAML file holds only printable text (is this a binary file?)'
-      : /\p{Cs}/u.test(char)
-        ? 'it is not text'
-        : 'it makes the text display in another order than it is read; remove it';
-  return { offset: found.index, message: `the file contains ${describeChar(char)}, which YAML text may not hold: ${why}` };
-}
-
-/** 1-based line and column of `offset` in `text`. */
-function positionOf(text: string, offset: number): { readonly line: number; readonly column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line += 1;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
-}
+// Parsing
 
 type Parsed =
   | { readonly kind: 'one' | 'several'; readonly doc: Document.Parsed; readonly secondAt: number }
@@ -381,144 +303,4 @@ function checkAliases(doc: Document.Parsed, locate: Locate): ConfigIssue[] {
   };
   sizeOf(doc.contents);
   return issues;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Schema issues
-
-function toConfigIssues(issue: z.core.$ZodIssue, doc: Document.Parsed, locate: Locate, schema: z.ZodType): ConfigIssue[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const path = [...issue.path, key];
-      const allowed = allowedKeys(schema, issue.path).filter((k) => !issue.keys.includes(k));
-      const hint = suggestion(key, allowed);
-      return {
-        location: locate(keyOffset(doc, issue.path, key) ?? nodeOffset(doc, issue.path)),
-        path: formatPath(path),
-        message: `unknown key "${clip(key, 60)}"${hint}${allowed.length > 0 ? `; allowed keys here: ${allowed.join(', ')}` : ''}`,
-      };
-    });
-  }
-  return [{ location: locate(nodeOffset(doc, issue.path)), path: formatPath(issue.path), message: issue.message }];
-}
-
-/** Offset of the deepest node that exists along `path` (the node itself when it exists). */
-function nodeOffset(doc: Document.Parsed, path: readonly PropertyKey[]): number {
-  let node: unknown = doc.contents;
-  let offset = rangeStart(node) ?? 0;
-  for (const segment of path) {
-    const next = child(node, segment);
-    if (next === undefined) break;
-    node = next;
-    offset = rangeStart(node) ?? offset;
-  }
-  return offset;
-}
-
-function keyOffset(doc: Document.Parsed, path: readonly PropertyKey[], key: string): number | undefined {
-  let node: unknown = doc.contents;
-  for (const segment of path) {
-    node = child(node, segment);
-    if (node === undefined) return undefined;
-  }
-  if (!isMap(node)) return undefined;
-  const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
-  return pair === undefined ? undefined : rangeStart(pair.key);
-}
-
-function child(node: unknown, segment: PropertyKey): unknown {
-  if (isMap(node)) {
-    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
-    return pair?.value ?? undefined;
-  }
-  if (isSeq(node) && typeof segment === 'number') return node.items[segment];
-  return undefined;
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as Node | null | undefined)?.range;
-  return range === undefined || range === null ? undefined : range[0];
-}
-
-/** ` (did you mean "X"?)` for a word one or two edits away from an allowed one. */
-export function suggestion(key: string, allowed: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 3;
-}
-
-/**
- * Issues as shown to a reader: invisible characters escaped, text from the file cut to a readable
- * length, repeats dropped, in file order.
- */
-function presentable(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  const out: ConfigIssue[] = [];
-  for (const issue of issues) {
-    const shown = {
-      location: issue.location,
-      path: clip(escapeInvisible(issue.path), MAX_PATH_CHARS),
-      message: clip(escapeInvisible(issue.message), MAX_MESSAGE_CHARS),
-    };
-    const key = `${shown.location.line}:${shown.location.column}:${shown.path}:${shown.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(shown);
-  }
-  return out.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column || a.path.localeCompare(b.path));
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]?.trim() ?? message;
-}
-
-/** `['clusters', 0, 'mapRoles', 2]` → `clusters[0].mapRoles[2]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
-}
-
-/** The keys the strict mapping at `path` accepts (for "did you mean" hints), read from the schema. */
-export function allowedKeys(root: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType = root;
-  for (const segment of path) {
-    const inner = unwrap(schema);
-    if (inner instanceof z.ZodArray && typeof segment === 'number') schema = inner.element as z.ZodType;
-    else if (inner instanceof z.ZodObject && typeof segment === 'string' && segment in inner.shape) {
-      schema = inner.shape[segment] as z.ZodType;
-    } else return [];
-  }
-  const inner = unwrap(schema);
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
-  return current;
 }
