@@ -1,0 +1,33 @@
+/** The demo world and desired state (config/sim), loaded as the tests use them. */
+import { readFileSync } from 'node:fs';
+import { type DesiredState, loadDesiredState } from '@eks-auth-hub/core';
+import { type ClusterRef, loadWorldFile, type WorldFile } from '@eks-auth-hub/sim';
+import { demoHubFile, demoWorldFile } from './paths.js';
+
+export function demoWorld(): WorldFile {
+  const loaded = loadWorldFile(readFileSync(demoWorldFile, 'utf8'), demoWorldFile);
+  if (!loaded.ok) throw new Error(`the demo world does not load: ${JSON.stringify(loaded.issues)}`);
+  return loaded.world;
+}
+
+export function demoHubText(): string {
+  return readFileSync(demoHubFile, 'utf8');
+}
+
+/** A desired-state file's text, loaded (throws when it does not load). */
+export function loadState(text: string, file: string): DesiredState {
+  const result = loadDesiredState(text, file);
+  if (!result.ok) throw new Error(`the desired state does not load: ${result.error.message}`);
+  return result.state;
+}
+
+export function demoHub(): DesiredState {
+  return loadState(demoHubText(), demoHubFile);
+}
+
+/** The simulator's reference to a cluster of the desired state, by name. */
+export function refOf(state: DesiredState, name: string): ClusterRef {
+  const spec = state.clusters.find((c) => c.name === name);
+  if (spec === undefined) throw new Error(`no cluster ${name} in the desired state`);
+  return { account: spec.account, region: spec.region, cluster: spec.name };
+}
