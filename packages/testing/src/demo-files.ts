@@ -15,10 +15,30 @@ export function demoHubText(): string {
 }
 
 /** A desired-state file's text, loaded (throws when it does not load). */
-export function loadState(text: string, file: string): DesiredState {
+export function loadState(text: string, file = demoHubFile): DesiredState {
   const result = loadDesiredState(text, file);
   if (!result.ok) throw new Error(`the desired state does not load: ${result.error.message}`);
   return result.state;
+}
+
+/** The demo world's accounts (config/sim/demo-world.yaml). */
+export const PAYMENTS = '111122223333';
+export const ANALYTICS = '444455556666';
+export const PLATFORM = '555566667777';
+
+export interface Replace {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The demo desired state, with each `from` replaced by its `to` in the text (each `from` must occur). */
+export function demoState(...replacements: readonly Replace[]): DesiredState {
+  let text = demoHubText();
+  for (const { from, to } of replacements) {
+    if (!text.includes(from)) throw new Error(`the demo desired state holds no ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return loadState(text, demoHubFile);
 }
 
 export function demoHub(): DesiredState {

@@ -4,7 +4,27 @@
  */
 export { AMBIENT_AWS_SETTINGS, childAwsEnv, pointAwsEnvAt } from './aws-env.js';
 export { type ChildOptions, type Exited, exitWithin, jsonLines, runToEnd, type Started, start } from './child-process.js';
-export { demoHub, demoHubText, demoWorld, loadState, refOf } from './demo-files.js';
+export {
+  ANALYTICS,
+  demoHub,
+  demoHubText,
+  demoState,
+  demoWorld,
+  loadState,
+  PAYMENTS,
+  PLATFORM,
+  type Replace,
+  refOf,
+} from './demo-files.js';
+export {
+  type Exposition,
+  familyOf,
+  maybeValueOf,
+  parseExposition,
+  type Sample,
+  samplesOf,
+  sampleValue,
+} from './exposition.js';
 export {
   type FirstLineChild,
   type FirstLineOptions,
@@ -15,6 +35,7 @@ export {
 } from './first-line.js';
 export { freePort } from './free-port.js';
 export { type GeneratedHubOptions, generatedHubYaml } from './generated-hub-yaml.js';
+export { type HttpAnswer, http, scrape } from './http.js';
 export { demoHubFile, demoWorldFile, hubBin, repoRoot, simBin } from './paths.js';
 export { withoutPath } from './role-arn.js';
 export { SimControlClient } from './sim-control-client.js';

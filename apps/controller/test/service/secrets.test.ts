@@ -8,9 +8,9 @@
 
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler } from '../../apps/controller/src/lambda.js';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { createHandler } from '../../src/lambda.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   demoHubFile,
   demoState,

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_CONFIGMAP, type HistoryEntry, type PassReport, readHistory } from '@eks-auth-hub/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { StatusView } from '../../apps/controller/src/status.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { StatusView } from '../../src/status.js';
 import {
   bin,
   demoHubFile,

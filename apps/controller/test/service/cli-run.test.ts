@@ -98,7 +98,7 @@ describe('eks-auth-hub run (built program)', () => {
   it('an invalid config file: exit 1, every located problem on stderr, no stack trace, no request made', async () => {
     const requests = Object.values(h.sim.control.counters()).reduce((n, c) => n + c.calls, 0);
     const port = await freePort();
-    const file = 'test/service/fixtures/invalid-hub.yaml';
+    const file = 'apps/controller/test/service/fixtures/invalid-hub.yaml';
     const exited = await runToEnd(process.execPath, [bin, 'run', '--config', file, '--listen', `127.0.0.1:${port}`], h.sim.env(), 15_000);
     expect(exited.code).toBe(1);
     expect(exited.stdout).toBe('');

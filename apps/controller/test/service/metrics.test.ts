@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   ANALYTICS,
   demoState,
