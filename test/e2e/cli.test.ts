@@ -14,7 +14,6 @@ import {
   assumeSpoke,
   bin,
   type CliRun,
-  calls,
   DEMO_DISPUTED,
   demoHub,
   demoHubFile,
@@ -27,12 +26,13 @@ import {
   snapshot,
   ssoRoleArn,
   useSimulator,
+  writesSeen,
 } from './helpers.js';
 
 const h = useSimulator(demoWorld);
 const state = demoHub();
 const names = state.clusters.map((c) => c.name);
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+const writes = (): number => writesSeen(h.sim);
 const cli = (...args: string[]): Promise<CliRun> => runCli(args, h.sim.env());
 const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 

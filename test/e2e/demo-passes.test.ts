@@ -7,7 +7,6 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import {
-  calls,
   DEMO_DISPUTED,
   demoHub,
   demoWorld,
@@ -26,6 +25,7 @@ import {
   snapshot,
   ssoRoleArn,
   useSimulator,
+  writesSeen,
 } from './helpers.js';
 
 const h = useSimulator(demoWorld);
@@ -33,7 +33,7 @@ const state = demoHub();
 const names = state.clusters.map((c) => c.name);
 const refs = () => names.map((n) => refOf(state, n));
 const everyone = (value: string): Record<string, string> => Object.fromEntries(names.map((n) => [n, value]));
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+const writes = (): number => writesSeen(h.sim);
 
 const prod = refOf(state, 'payments-prod');
 const staging = refOf(state, 'payments-staging');

@@ -23,13 +23,14 @@ import {
   snapshot,
   ssoRoleArn,
   useSimulator,
+  writesSeen,
 } from './helpers.js';
 
 const h = useSimulator(demoWorld);
 const state = demoHub();
 const names = state.clusters.map((c) => c.name);
 const everyone = (value: string): Record<string, string> => Object.fromEntries(names.map((n) => [n, value]));
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+const writes = (): number => writesSeen(h.sim);
 
 describe('a throttled IAM listing', { timeout: 15_000 }, () => {
   it('blocks every write that depends on it (incomplete-listing) and touches no cluster', async () => {
