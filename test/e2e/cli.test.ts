@@ -15,9 +15,7 @@ import {
   bin,
   type CliRun,
   DEMO_DISPUTED,
-  demoHub,
   demoHubFile,
-  demoWorld,
   expectConverged,
   hubAccess,
   kubeApi,
@@ -25,14 +23,10 @@ import {
   runCli,
   snapshot,
   ssoRoleArn,
-  useSimulator,
-  writesSeen,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
-const writes = (): number => writesSeen(h.sim);
+const { h, state, names, writes } = useDemoWorld();
 const cli = (...args: string[]): Promise<CliRun> => runCli(args, h.sim.env());
 const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 

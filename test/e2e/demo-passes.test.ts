@@ -8,8 +8,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   DEMO_DISPUTED,
-  demoHub,
-  demoWorld,
   e2ePorts,
   expectConverged,
   explain,
@@ -24,16 +22,11 @@ import {
   resultOf,
   snapshot,
   ssoRoleArn,
-  useSimulator,
-  writesSeen,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
+const { h, state, names, everyone, writes } = useDemoWorld();
 const refs = () => names.map((n) => refOf(state, n));
-const everyone = (value: string): Record<string, string> => Object.fromEntries(names.map((n) => [n, value]));
-const writes = (): number => writesSeen(h.sim);
 
 const prod = refOf(state, 'payments-prod');
 const staging = refOf(state, 'payments-staging');

@@ -17,7 +17,17 @@ import {
   reconcile,
 } from '@eks-auth-hub/core';
 import type { ClusterRef, Simulator } from '@eks-auth-hub/sim';
-import { hubBin, loadState as loadFile, repoRoot, withoutPath } from '@eks-auth-hub/testing';
+import {
+  demoHub,
+  demoWorld,
+  expectedNodeEntry,
+  hubBin,
+  loadState as loadFile,
+  repoRoot,
+  withoutPath,
+  writesSeen,
+} from '@eks-auth-hub/testing';
+import { type SimHandle, useSimulator } from '@eks-auth-hub/testing/vitest';
 import * as K8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -34,10 +44,35 @@ export {
   withoutPath,
   writesSeen,
 } from '@eks-auth-hub/testing';
-export { useSimulator } from '@eks-auth-hub/testing/vitest';
+export { useSimulator };
 
 export function loadState(text: string, file = 'e2e-hub.yaml'): DesiredState {
   return loadFile(text, file);
+}
+
+export interface DemoWorld {
+  readonly h: SimHandle;
+  readonly state: DesiredState;
+  /** The desired state's cluster names, in the file's order. */
+  readonly names: string[];
+  /** name → `value` for every cluster of the desired state. */
+  everyone(value: string): Record<string, string>;
+  /** Kubernetes writes the simulator answered so far. */
+  writes(): number;
+}
+
+/** The demo world in a simulator for the test file (see useSimulator), and the demo desired state. */
+export function useDemoWorld(): DemoWorld {
+  const h = useSimulator(demoWorld);
+  const state = demoHub();
+  const names = state.clusters.map((c) => c.name);
+  return {
+    h,
+    state,
+    names,
+    everyone: (value) => Object.fromEntries(names.map((n) => [n, value])),
+    writes: () => writesSeen(h.sim),
+  };
 }
 
 /** Ports over the network with no retries to hide behind and short timeouts. */
@@ -166,16 +201,7 @@ export function expectedRoles(sim: Simulator, spec: ClusterSpec): MappedRole[] {
   for (const arn of spec.nodeRoles) node(arn).ec2 = true;
   for (const n of nodes.values()) {
     if (out.some((e) => e.rolearn.toLowerCase() === n.rolearn.toLowerCase())) continue; // the file's entry wins
-    out.push({
-      rolearn: n.rolearn,
-      username: n.ec2 ? 'system:node:{{EC2PrivateDNSName}}' : 'system:node:{{SessionName}}',
-      groups: [
-        'system:bootstrappers',
-        'system:nodes',
-        ...(n.fargate ? ['system:node-proxier'] : []),
-        ...(n.windows ? ['eks:kube-proxy-windows'] : []),
-      ],
-    });
+    out.push(expectedNodeEntry(n));
   }
   return out;
 }

@@ -21,6 +21,7 @@ import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
 import { generatedPermissionSets, generateWorld, Random, SPOKE_ROLE, World, type WorldFileInput, worldSchema } from '@eks-auth-hub/sim';
 import {
   SimControlClient as Control,
+  expectedNodeEntry,
   generatedHubYaml,
   hubBin,
   type SimulatorProcess,
@@ -281,16 +282,7 @@ function desiredEntries(model: Model, cluster: ClusterModel): LiveRole[] {
   if (ro !== null && ro !== undefined) out.push({ rolearn: ro, username: 'ro:{{SessionName}}', groups: ['viewers'] });
   for (const n of model.nodeRolesOf(cluster).values()) {
     if (out.some((e) => key(e.rolearn) === key(n.rolearn))) continue;
-    out.push({
-      rolearn: n.rolearn,
-      username: n.ec2 ? 'system:node:{{EC2PrivateDNSName}}' : 'system:node:{{SessionName}}',
-      groups: [
-        'system:bootstrappers',
-        'system:nodes',
-        ...(n.fargate ? ['system:node-proxier'] : []),
-        ...(n.windows ? ['eks:kube-proxy-windows'] : []),
-      ],
-    });
+    out.push(expectedNodeEntry(n));
   }
   return out;
 }

@@ -36,6 +36,7 @@ export {
 export { freePort } from './free-port.js';
 export { type GeneratedHubOptions, generatedHubYaml } from './generated-hub-yaml.js';
 export { type HttpAnswer, http, scrape } from './http.js';
+export { type ExpectedEntry, expectedNodeEntry, type NodeRoleUse } from './node-entry.js';
 export { demoHubFile, demoWorldFile, hubBin, repoRoot, simBin } from './paths.js';
 export { withoutPath } from './role-arn.js';
 export { SimControlClient } from './sim-control-client.js';

@@ -3,10 +3,12 @@
  * and HTTP come from the test kit (@eks-auth-hub/testing, re-exported here); what is the service's
  * own is here: hand edits of the live mapRoles, an in-memory pino logger and the reports' outcomes.
  */
-import type { ClusterEntry, PassReport } from '@eks-auth-hub/core';
+import { createAwsPorts } from '@eks-auth-hub/aws';
+import type { ClusterEntry, DesiredState, PassReport } from '@eks-auth-hub/core';
 import type { ClusterRef, Simulator } from '@eks-auth-hub/sim';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, type Logger } from '../../src/logging.js';
+import { type RunningHub, startHub } from '../../src/run.js';
 
 export {
   ANALYTICS,
@@ -16,10 +18,12 @@ export {
   demoWorld,
   type Exited,
   type Exposition,
+  exitWithin,
   familyOf,
   freePort,
   http,
   hubBin as bin,
+  jsonLines,
   loadState,
   maybeValueOf,
   PAYMENTS,
@@ -41,6 +45,21 @@ export {
 export { useSimulator } from '@eks-auth-hub/testing/vitest';
 
 export const SPOKE_ROLE = 'eks-auth-hub-spoke';
+
+/**
+ * startHub on a free local port with passes an hour apart (the tests ask for passes), and the adapters
+ * as startHub builds them but without retries: one AWS call is one request on the wire, and a
+ * throttled listing fails at once.
+ */
+export function startHubWithoutRetries(state: DesiredState, logger: Logger): Promise<RunningHub> {
+  return startHub({
+    state,
+    listen: { host: '127.0.0.1', port: 0 },
+    logger,
+    intervalMs: 3_600_000,
+    makePorts: (observer) => createAwsPorts({ hub: state.hub, observer, maxAttempts: 1 }),
+  });
+}
 
 interface MapRole {
   rolearn: string;
