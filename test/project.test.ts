@@ -1,4 +1,8 @@
-/** Project hygiene: the README's commands are the ones CI runs, its first screen is the map, the docs' links lead somewhere, and the linter (run in CI) refuses skipped or focused tests. */
+/**
+ * Project hygiene: the README's commands are the ones CI runs, its first screen is the map, the docs' links lead
+ * somewhere, the linter (run in CI) refuses skipped or focused tests, and `pnpm test:unit` is a part of `pnpm test`
+ * that starts no child process.
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -6,8 +10,33 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '@eks-auth-hub/controller';
 import { CLUSTER_OUTCOMES, GUARD_RULES, loadDesiredState } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
+import full from '../vitest.config.js';
+import { UNIT_TESTS } from '../vitest.unit.config.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// A vitest include pattern of the forms this repository uses (a star, a double star and a slash) as a regular expression.
+function globRegex(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i += 1) {
+    const c = glob[i] ?? '';
+    if (glob.startsWith('**/', i)) {
+      source += '(?:.*/)?';
+      i += 2;
+    } else if (c === '*') source += '[^/]*';
+    else source += /[a-zA-Z0-9/_-]/.test(c) ? c : `\\${c}`;
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** Every file below `dir`, relative to the repository, outside node_modules and dist. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) return [];
+    const path = join(dir, e.name);
+    return e.isDirectory() ? filesBelow(path) : [relative(repo, path)];
+  });
+}
 
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim());
@@ -137,5 +166,18 @@ describe('project', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('pnpm test:unit runs a part of pnpm test: each of its files is in the whole suite, none starts a child process', () => {
+    const files = ['packages', 'apps'].flatMap((d) => filesBelow(join(repo, d)));
+    const unit = files.filter((f) => UNIT_TESTS.some((g) => globRegex(g).test(f)));
+    const whole = files.filter((f) => (full.test?.include ?? []).some((g) => globRegex(g).test(f)));
+    for (const glob of UNIT_TESTS)
+      expect(
+        unit.some((f) => globRegex(glob).test(f)),
+        glob,
+      ).toBe(true);
+    expect(unit.filter((f) => !whole.includes(f))).toEqual([]);
+    expect(unit.filter((f) => /from 'node:child_process'/.test(readFileSync(join(repo, f), 'utf8')))).toEqual([]);
   });
 });

@@ -2,15 +2,12 @@
  * The simulator as a user starts it: `pnpm sim --world FILE` prints one JSON line with the hub
  * principal's environment first, and the real SDK works with exactly that environment.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { type FirstLineChild, spawnFirstLine } from '@eks-auth-hub/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -26,19 +23,10 @@ afterEach(() => {
   }
 });
 
-function start(command: string, args: string[]): { child: ChildProcess; firstLine: Promise<string>; stderr: () => string } {
-  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.push(child);
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`exited with ${String(code)}: ${err}`)));
-  });
-  firstLine.catch(() => undefined); // a test that expects an exit does not read the line
-
-  return { child, firstLine, stderr: () => err };
+function start(command: string, args: string[]): FirstLineChild {
+  const started = spawnFirstLine(command, args, { env: process.env, detached: true });
+  children.push(started.child);
+  return started;
 }
 
 describe('pnpm sim', () => {

@@ -13,8 +13,9 @@
 import { readdirSync } from 'node:fs';
 import { createAwsPorts } from '@eks-auth-hub/aws';
 import { reconcile } from '@eks-auth-hub/core';
+import { demoState } from '@eks-auth-hub/testing';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { describe, expect, it } from 'vitest';
-import { demoState, useSimulator } from '../service/helpers.js';
 import {
   allows,
   asList,

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot as repo } from '@eks-auth-hub/testing';
 import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
-import { repo } from '../service/child.js';
 
 export const TEMPLATE_DIR = join(repo, 'deploy', 'cloudformation');
 

@@ -10,7 +10,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   demoHubFile,
   demoState,
@@ -19,13 +18,14 @@ import {
   http,
   PAYMENTS,
   refOf,
-  repo,
+  repoRoot as repo,
   runToEnd,
   sampleValue,
   scrape,
-  useSimulator,
   waitFor,
-} from '../service/helpers.js';
+} from '@eks-auth-hub/testing';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 interface Service {
   readonly child: ReturnType<typeof spawn>;

@@ -8,10 +8,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ANALYTICS, demoHubFile, demoState, PAYMENTS, refOf, repoRoot as repo, writesSeen } from '@eks-auth-hub/testing';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambda, type LambdaBuild } from '../../deploy/build-lambda.js';
-import { ANALYTICS, demoHubFile, demoState, PAYMENTS, refOf, repo, useSimulator, writesSeen } from '../service/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hub-lambda-'));
 const task = mkdtempSync(join(work, 'task-'));

@@ -11,11 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { type AwsPorts, MAX_AWS_ANSWER_BYTES, MAX_KUBE_ANSWER_BYTES } from '@eks-auth-hub/aws';
 import { makeCertificates } from '@eks-auth-hub/sim';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demoHub, demoWorld, e2ePorts, explain, pass, redirect, refOf, resultOf, useSimulator } from './helpers.js';
+import { e2ePorts, explain, pass, redirect, refOf, resultOf, useDemoWorld } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
+const { h, state, names } = useDemoWorld();
 
 beforeAll(async () => {
   // Every cluster gets its aws-auth first, so there is one to pad.

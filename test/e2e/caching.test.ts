@@ -5,10 +5,9 @@
 
 import { type PassReport, PlanMemo, reconcile } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
-import { demoHub, demoWorld, e2ePorts, expectConverged, explain, refOf, resultOf, useSimulator } from './helpers.js';
+import { e2ePorts, expectConverged, explain, refOf, resultOf, useDemoWorld } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
+const { h, state } = useDemoWorld();
 const ports = e2ePorts(state);
 const memo = new PlanMemo();
 let n = 0;

@@ -14,11 +14,8 @@ import {
   assumeSpoke,
   bin,
   type CliRun,
-  calls,
   DEMO_DISPUTED,
-  demoHub,
   demoHubFile,
-  demoWorld,
   expectConverged,
   hubAccess,
   kubeApi,
@@ -26,13 +23,10 @@ import {
   runCli,
   snapshot,
   ssoRoleArn,
-  useSimulator,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+const { h, state, names, writes } = useDemoWorld();
 const cli = (...args: string[]): Promise<CliRun> => runCli(args, h.sim.env());
 const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 

@@ -8,10 +8,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import {
-  calls,
   DEMO_DISPUTED,
-  demoHub,
-  demoWorld,
   e2ePorts,
   expectConverged,
   explain,
@@ -26,15 +23,11 @@ import {
   resultOf,
   snapshot,
   ssoRoleArn,
-  useSimulator,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
+const { h, state, names, everyone, writes } = useDemoWorld();
 const refs = () => names.map((n) => refOf(state, n));
-const everyone = (value: string): Record<string, string> => Object.fromEntries(names.map((n) => [n, value]));
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
 
 const prod = refOf(state, 'payments-prod');
 const staging = refOf(state, 'payments-staging');

@@ -10,10 +10,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ALLOWED_ENDPOINT_HOSTS_ENV, createAwsPorts } from '@eks-auth-hub/aws';
 import { isHubError } from '@eks-auth-hub/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHub, demoWorld, e2ePorts, explain, outcomes, pass, refOf, resultOf, useSimulator } from './helpers.js';
+import { e2ePorts, explain, outcomes, pass, refOf, resultOf, useDemoWorld } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
+const { h, state } = useDemoWorld();
 
 /** A TCP listener on another loopback address that counts connections and bytes. */
 interface Recorder {

@@ -23,13 +23,14 @@ import {
   pass,
   snapshot,
   useSimulator,
+  writesSeen,
 } from './helpers.js';
 
 describe('generated world: 20 accounts × 5 clusters', { timeout: 20_000 }, () => {
   const world = generateWorld({ accounts: 20, clustersPerAccount: 5, ssoRolesPerAccount: 40 });
   const h = useSimulator(() => world);
   const state = loadState(generatedHubYaml(world), 'generated-hub.yaml');
-  const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+  const writes = (): number => writesSeen(h.sim);
 
   it('is 100 clusters in 20 accounts', () => {
     expect(state.clusters).toHaveLength(100);

@@ -7,9 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   calls,
   DEMO_DISPUTED,
-  demoHub,
   demoHubFile,
-  demoWorld,
   expectConverged,
   explain,
   hubAccess,
@@ -22,14 +20,10 @@ import {
   runCli,
   snapshot,
   ssoRoleArn,
-  useSimulator,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
-const everyone = (value: string): Record<string, string> => Object.fromEntries(names.map((n) => [n, value]));
-const writes = (): number => calls(h.sim, 'k8s:update') + calls(h.sim, 'k8s:create') + calls(h.sim, 'k8s:patch');
+const { h, state, names, everyone, writes } = useDemoWorld();
 
 describe('a throttled IAM listing', { timeout: 15_000 }, () => {
   it('blocks every write that depends on it (incomplete-listing) and touches no cluster', async () => {

@@ -4,9 +4,6 @@
  * simulator's side of the wire (the live ConfigMaps, an independent client authenticating).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AwsPorts, createAwsPorts, mintClusterToken } from '@eks-auth-hub/aws';
 import {
@@ -15,66 +12,66 @@ import {
   type ClusterResult,
   type ClusterSpec,
   type DesiredState,
-  loadDesiredState,
   type PassReport,
   type Ports,
   reconcile,
 } from '@eks-auth-hub/core';
-import { loadWorldFile, type SimClusterRef, type Simulator, startSimulator, type WorldFile, type WorldFileInput } from '@eks-auth-hub/sim';
+import type { SimClusterRef, Simulator } from '@eks-auth-hub/sim';
+import {
+  demoHub,
+  demoWorld,
+  expectedNodeEntry,
+  hubBin,
+  loadState as loadFile,
+  repoRoot,
+  withoutPath,
+  writesSeen,
+} from '@eks-auth-hub/testing';
+import { type SimHandle, useSimulator } from '@eks-auth-hub/testing/vitest';
 import * as K8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
-export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const bin = join(repo, 'apps', 'controller', 'dist', 'main.js');
-export const demoHubFile = join(repo, 'config', 'sim', 'demo-hub.yaml');
-
-export function demoWorld(): WorldFile {
-  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
-  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
-  if (!loaded.ok) throw new Error(`demo world does not load: ${JSON.stringify(loaded.issues)}`);
-  return loaded.world;
-}
+export {
+  demoHub,
+  demoHubFile,
+  demoWorld,
+  generatedHubYaml,
+  hubBin as bin,
+  refOf,
+  repoRoot as repo,
+  simCount as calls,
+  withoutPath,
+  writesSeen,
+} from '@eks-auth-hub/testing';
+export { useSimulator };
 
 export function loadState(text: string, file = 'e2e-hub.yaml'): DesiredState {
-  const result = loadDesiredState(text, file);
-  if (!result.ok) throw new Error(`desired state does not load: ${result.error.message}`);
-  return result.state;
+  return loadFile(text, file);
 }
 
-export function demoHub(): DesiredState {
-  return loadState(readFileSync(demoHubFile, 'utf8'), demoHubFile);
+export interface DemoWorld {
+  readonly h: SimHandle;
+  readonly state: DesiredState;
+  /** The desired state's cluster names, in the file's order. */
+  readonly names: string[];
+  /** name → `value` for every cluster of the desired state. */
+  everyone(value: string): Record<string, string>;
+  /** Kubernetes writes the simulator answered so far. */
+  writes(): number;
 }
 
-// -------------------------------------------------------------------------------------------------
-// The simulator, with process.env pointing the SDK at it for the file's lifetime.
-
-export interface SimHandle {
-  readonly sim: Simulator;
-}
-
-/**
- * Starts a simulator in beforeAll (after which `handle.sim` is set) and points the SDK's standard
- * settings at it; restores the environment and stops it in afterAll.
- */
-export function useSimulator(world: () => WorldFile | WorldFileInput, region = 'eu-west-1'): { get sim(): Simulator } {
-  let sim: Simulator | undefined;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    sim = await startSimulator({ world: world() });
-    for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'])
-      delete process.env[key];
-    Object.assign(process.env, sim.env(region));
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await sim?.close();
-  });
+/** The demo world in a simulator for the test file (see useSimulator), and the demo desired state. */
+export function useDemoWorld(): DemoWorld {
+  const h = useSimulator(demoWorld);
+  const state = demoHub();
+  const names = state.clusters.map((c) => c.name);
   return {
-    get sim(): Simulator {
-      if (sim === undefined) throw new Error('the simulator is not started yet');
-      return sim;
-    },
+    h,
+    state,
+    names,
+    everyone: (value) => Object.fromEntries(names.map((n) => [n, value])),
+    writes: () => writesSeen(h.sim),
   };
 }
 
@@ -134,12 +131,6 @@ export interface MappedRole {
   readonly groups: readonly string[];
 }
 
-export function refOf(state: DesiredState, name: string): SimClusterRef {
-  const spec = state.clusters.find((c) => c.name === name);
-  if (spec === undefined) throw new Error(`no cluster ${name} in the desired state`);
-  return { account: spec.account, region: spec.region, cluster: spec.name };
-}
-
 function yamlList(text: string | undefined): Record<string, unknown>[] {
   if (text === undefined || text.trim() === '') return [];
   const value: unknown = parseYaml(text);
@@ -179,11 +170,6 @@ export function ssoRoleArn(sim: Simulator, account: string, permissionSet: strin
   return `arn:aws:iam::${account}:role/${roles[0].name}`;
 }
 
-/** A role ARN without its path, as aws-auth must hold it. */
-export function withoutPath(arn: string): string {
-  return arn.replace(/^(arn:[^:]+:iam::[0-9]{12}:role\/)(?:.*\/)?([^/]+)$/, '$1$2');
-}
-
 /**
  * What a converged aws-auth must map for a cluster, computed from the desired state and the
  * simulator's world (not from the hub's code): every file mapping with its permission set resolved to
@@ -215,16 +201,7 @@ export function expectedRoles(sim: Simulator, spec: ClusterSpec): MappedRole[] {
   for (const arn of spec.nodeRoles) node(arn).ec2 = true;
   for (const n of nodes.values()) {
     if (out.some((e) => e.rolearn.toLowerCase() === n.rolearn.toLowerCase())) continue; // the file's entry wins
-    out.push({
-      rolearn: n.rolearn,
-      username: n.ec2 ? 'system:node:{{EC2PrivateDNSName}}' : 'system:node:{{SessionName}}',
-      groups: [
-        'system:bootstrappers',
-        'system:nodes',
-        ...(n.fargate ? ['system:node-proxier'] : []),
-        ...(n.windows ? ['eks:kube-proxy-windows'] : []),
-      ],
-    });
+    out.push(expectedNodeEntry(n));
   }
   return out;
 }
@@ -294,10 +271,6 @@ export function snapshot(sim: Simulator): Record<string, LiveSnapshot> {
     };
   }
   return out;
-}
-
-export function calls(sim: Simulator, operation: string): number {
-  return sim.control.counters()[operation]?.calls ?? 0;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -390,7 +363,7 @@ export interface CliRun {
 export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: childEnv, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [hubBin, ...args], { cwd: repoRoot, env: childEnv, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -398,38 +371,7 @@ export function runCli(args: readonly string[], env: Record<string, string>): Pr
 }
 
 // -------------------------------------------------------------------------------------------------
-// Desired state for a generated world.
-
-/**
- * A desired-state file for every cluster of a generated world: the defaults map the
- * AdministratorAccess and ReadOnly permission sets; the hub assumes eks-auth-hub-spoke with the
- * generator's ExternalId.
- */
-export function generatedHubYaml(world: WorldFileInput, options: { concurrency?: number; accountConcurrency?: number } = {}): string {
-  const lines = [
-    'apiVersion: eks-auth-hub/v1',
-    'hub:',
-    '  roleName: eks-auth-hub-spoke',
-    '  externalId: example-external-id',
-    `  concurrency: ${options.concurrency ?? 16}`,
-    `  accountConcurrency: ${options.accountConcurrency ?? 5}`,
-    'defaults:',
-    '  mapRoles:',
-    '    - permissionset: AdministratorAccess',
-    '      username: "admin:{{SessionName}}"',
-    '      groups: [system:masters]',
-    '    - permissionset: ReadOnly',
-    '      username: "ro:{{SessionName}}"',
-    '      groups: [viewers]',
-    'clusters:',
-  ];
-  for (const account of world.accounts ?? []) {
-    for (const cluster of account.clusters ?? []) {
-      lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region} }`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
+// Generated worlds.
 
 /** clusterId (`account/region/name`) → outcome: names repeat across accounts in generated worlds. */
 export function outcomesById(report: PassReport): Record<string, string> {

@@ -757,7 +757,7 @@ const hubYaml = [
   '',
 ].join('\n');
 
-const h = useSimulator(world, REGION);
+const h = useSimulator(world, { region: REGION });
 const state = loadState(hubYaml, 'hostile-hub.yaml');
 /**
  * Real ports, one set per pass as one CLI run. The simulator answers from this same process, so

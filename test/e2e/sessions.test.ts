@@ -9,15 +9,14 @@
 import { createAwsPorts, type RequestObserver } from '@eks-auth-hub/aws';
 import { type PassReport, reconcile } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
-import { demoHub, demoWorld, explain, outcomes, refOf, snapshot, useSimulator } from './helpers.js';
+import { explain, outcomes, refOf, snapshot, useDemoWorld } from './helpers.js';
 
 const PAYMENTS = '111122223333';
 const PLATFORM = '555566667777';
 const SPOKE = 'eks-auth-hub-spoke';
 const ACCOUNTS = [PAYMENTS, '444455556666', PLATFORM];
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
+const { h, state } = useDemoWorld();
 const refreshed: string[] = [];
 const observer: RequestObserver = { aws: () => undefined, kube: () => undefined, sessionRefresh: (reason) => refreshed.push(reason) };
 const ports = createAwsPorts({

@@ -17,8 +17,8 @@ import { generatedAccountId, generateWorld, type Simulator, SPOKE_ROLE } from '@
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type PassSummary } from '../../apps/controller/src/lambda.js';
+import { memoryLogger } from '../../apps/controller/test/service/helpers.js';
 import { loadTemplate } from '../deploy/cloudformation.js';
-import { memoryLogger } from '../service/helpers.js';
 import { e2ePorts, generatedHubYaml, loadState, runCli, snapshot, useSimulator } from './helpers.js';
 
 const world = generateWorld({ accounts: 12, clustersPerAccount: 3, ssoRolesPerAccount: 10, seed: 11 });

@@ -27,9 +27,7 @@ import {
   type CliRun,
   calls,
   DEMO_DISPUTED,
-  demoHub,
   demoHubFile,
-  demoWorld,
   expectConverged,
   explain,
   liveMapRoles,
@@ -40,12 +38,10 @@ import {
   resultOf,
   runCli,
   snapshot,
-  useSimulator,
+  useDemoWorld,
 } from './helpers.js';
 
-const h = useSimulator(demoWorld);
-const state = demoHub();
-const names = state.clusters.map((c) => c.name);
+const { h, state, names } = useDemoWorld();
 
 let passes = 0;
 function run(ports: Ports, label = 'pass'): Promise<PassReport> {

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliRun, demoHubFile, demoWorld, runCli, useSimulator } from './helpers.js';
+import { type CliRun, demoHubFile, runCli, useDemoWorld } from './helpers.js';
 
-const h = useSimulator(demoWorld);
+const { h } = useDemoWorld();
 const show = (run: CliRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 
 function fileWith(from: string, to: string): string {

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  assumeRoleArgs,
   assumeRoleOutput,
   type Credentials,
-  EXTERNAL_ID,
   Interop,
   kubeGet,
   PAYMENTS_ACCOUNT,
@@ -16,7 +16,6 @@ import {
   parseOutput,
   REGION,
   SESSION_NAME,
-  SPOKE_ROLE_ARN,
 } from './harness.js';
 
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/';
@@ -77,22 +76,7 @@ function ssoRoleNames(): string[] {
 describe('aws sts', () => {
   it('assume-role with the external id returns credentials the CLI can use', async () => {
     const before = Date.now();
-    const stdout = await interop.awsOk(
-      [
-        'sts',
-        'assume-role',
-        ...endpoint(),
-        '--role-arn',
-        SPOKE_ROLE_ARN,
-        '--role-session-name',
-        SESSION_NAME,
-        '--external-id',
-        EXTERNAL_ID,
-        '--output',
-        'json',
-      ],
-      interop.hub,
-    );
+    const stdout = await interop.awsOk(assumeRoleArgs(interop.sim.awsEndpoint), interop.hub);
     const out = parseOutput(assumeRoleOutput, stdout, 'aws sts assume-role');
     expect(out.AssumedRoleUser.Arn).toBe(`arn:aws:sts::${PAYMENTS_ACCOUNT}:assumed-role/eks-auth-hub-spoke/${SESSION_NAME}`);
     expect(out.AssumedRoleUser.AssumedRoleId).toMatch(new RegExp(`^AROA[A-Z0-9]+:${SESSION_NAME}$`));
@@ -104,22 +88,7 @@ describe('aws sts', () => {
   });
 
   it('assume-role without the right external id fails with AccessDenied', async () => {
-    const result = await interop.aws(
-      [
-        'sts',
-        'assume-role',
-        ...endpoint(),
-        '--role-arn',
-        SPOKE_ROLE_ARN,
-        '--role-session-name',
-        SESSION_NAME,
-        '--external-id',
-        'wrong',
-        '--output',
-        'json',
-      ],
-      interop.hub,
-    );
+    const result = await interop.aws(assumeRoleArgs(interop.sim.awsEndpoint, 'wrong'), interop.hub);
     expect(result.code, result.stderr).not.toBe(0);
     expect(result.stderr).toMatch(/AccessDenied/);
     expect(result.stderr).toContain('not authorized to perform: sts:AssumeRole');

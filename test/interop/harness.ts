@@ -122,6 +122,24 @@ export const SESSION_NAME = 'interop';
 export const PAYMENTS_PROD: SimClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-prod' };
 export const PAYMENTS_STAGING: SimClusterRef = { account: PAYMENTS_ACCOUNT, region: REGION, cluster: 'payments-staging' };
 
+/** `aws sts assume-role` of the spoke role in the payments account, with `externalId`, JSON output. */
+export function assumeRoleArgs(awsEndpoint: string, externalId = EXTERNAL_ID): string[] {
+  return [
+    'sts',
+    'assume-role',
+    '--endpoint-url',
+    awsEndpoint,
+    '--role-arn',
+    SPOKE_ROLE_ARN,
+    '--role-session-name',
+    SESSION_NAME,
+    '--external-id',
+    externalId,
+    '--output',
+    'json',
+  ];
+}
+
 export const assumeRoleOutput = z.object({
   Credentials: z.object({
     AccessKeyId: z.string().min(16),
@@ -199,23 +217,7 @@ export class Interop {
 
   /** The spoke role's session in the payments account, obtained with `aws sts assume-role`. */
   async assumeSpoke(): Promise<Credentials> {
-    const stdout = await this.awsOk(
-      [
-        'sts',
-        'assume-role',
-        '--endpoint-url',
-        this.sim.awsEndpoint,
-        '--role-arn',
-        SPOKE_ROLE_ARN,
-        '--role-session-name',
-        SESSION_NAME,
-        '--external-id',
-        EXTERNAL_ID,
-        '--output',
-        'json',
-      ],
-      this.hub,
-    );
+    const stdout = await this.awsOk(assumeRoleArgs(this.sim.awsEndpoint), this.hub);
     const { Credentials: c } = parseOutput(assumeRoleOutput, stdout, 'aws sts assume-role');
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
   }

@@ -12,20 +12,26 @@
  * Exit 0 only when no invariant was violated and the first pass after the faults converged every cluster.
  * The last stdout line is one JSON object with the figures. See README.md in this folder.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClusterResult, PassReport } from '@eks-auth-hub/core';
 import { generatedPermissionSets, generateWorld, Random, SPOKE_ROLE, World, type WorldFileInput, worldSchema } from '@eks-auth-hub/sim';
+import {
+  SimControlClient as Control,
+  expectedNodeEntry,
+  generatedHubYaml,
+  hubBin,
+  type SimulatorProcess,
+  simBin,
+  sleep,
+  start,
+  startSimulatorProcess,
+  withoutPath,
+} from '@eks-auth-hub/testing';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const simBin = join(repo, 'packages', 'sim', 'dist', 'main.js');
-const hubBin = join(repo, 'apps', 'controller', 'dist', 'main.js');
 
 // -------------------------------------------------------------------------------------------------
 // Options.
@@ -93,13 +99,8 @@ function options(argv: readonly string[]): Options {
 const DESIRED_SETS = ['AdministratorAccess', 'ReadOnly'] as const;
 const SSO_PATH = /^\/aws-reserved\/sso\.amazonaws\.com\/(?:([a-z0-9-]+)\/)?$/;
 
-/** A role ARN without its path, as aws-auth must hold it. */
-function withoutPath(arn: string): string {
-  return arn.replace(/^(arn:[^:]+:iam::[0-9]{12}:role\/)(?:.*\/)?([^/]+)$/, '$1$2');
-}
 const key = (arn: string): string => arn.toLowerCase();
 const roleName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
@@ -135,60 +136,20 @@ async function pool<T, R>(items: readonly T[], limit: number, run: (item: T) => 
 // -------------------------------------------------------------------------------------------------
 // The simulator process and its control API.
 
-interface SimProcess {
-  readonly child: ChildProcess;
-  readonly env: Record<string, string>;
-  readonly awsEndpoint: string;
-  readonly stderr: () => string;
-}
-
-async function startSim(o: Options): Promise<SimProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      simBin,
-      '--accounts',
-      String(o.accounts),
-      '--clusters-per-account',
-      String(o.clustersPerAccount),
-      '--sso-roles',
-      String(o.ssoRoles),
-      '--seed',
-      String(o.seed),
-      '--port',
-      '0',
-    ],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-    if (err.length > 1_000_000) err = err.slice(-500_000);
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the simulator exited (${String(code)}) before it was ready: ${err}`)));
-  });
-  // Keep draining its stdout so it never blocks on a full pipe.
-  lines.on('line', () => undefined);
-  const ready = JSON.parse(first) as { env: Record<string, string>; awsEndpoint: string };
-  return { child, env: ready.env, awsEndpoint: ready.awsEndpoint, stderr: () => err };
-}
-
-class Control {
-  constructor(private readonly base: string) {}
-
-  async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string>): Promise<T> {
-    const url = `${this.base}/_sim/${path}${query === undefined ? '' : `?${new URLSearchParams(query).toString()}`}`;
-    const res = await fetch(url, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} /_sim/${path}: HTTP ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  }
+function startSim(o: Options): Promise<SimulatorProcess> {
+  return startSimulatorProcess(process.execPath, [
+    simBin,
+    '--accounts',
+    String(o.accounts),
+    '--clusters-per-account',
+    String(o.clustersPerAccount),
+    '--sso-roles',
+    String(o.ssoRoles),
+    '--seed',
+    String(o.seed),
+    '--port',
+    '0',
+  ]);
 }
 
 interface FaultSpec {
@@ -311,33 +272,6 @@ class Model {
   }
 }
 
-/** The desired-state file for the generated world (as test/e2e/helpers.ts generatedHubYaml). */
-function hubYaml(file: WorldFileInput, passTimeoutMs: number): string {
-  const lines = [
-    'apiVersion: eks-auth-hub/v1',
-    'hub:',
-    `  roleName: ${SPOKE_ROLE}`,
-    '  externalId: example-external-id',
-    '  concurrency: 16',
-    '  accountConcurrency: 5',
-    `  passTimeout: ${passTimeoutMs / 1000}s`,
-    'defaults:',
-    '  mapRoles:',
-    '    - permissionset: AdministratorAccess',
-    '      username: "admin:{{SessionName}}"',
-    '      groups: [system:masters]',
-    '    - permissionset: ReadOnly',
-    '      username: "ro:{{SessionName}}"',
-    '      groups: [viewers]',
-    'clusters:',
-  ];
-  for (const account of file.accounts ?? []) {
-    for (const cluster of account.clusters ?? [])
-      lines.push(`  - { name: ${cluster.name}, account: "${account.id}", region: ${cluster.region ?? ''} }`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 /** What aws-auth must hold once converged (the desired file's entries, resolved, plus node roles). */
 function desiredEntries(model: Model, cluster: ClusterModel): LiveRole[] {
   const out: LiveRole[] = [];
@@ -348,16 +282,7 @@ function desiredEntries(model: Model, cluster: ClusterModel): LiveRole[] {
   if (ro !== null && ro !== undefined) out.push({ rolearn: ro, username: 'ro:{{SessionName}}', groups: ['viewers'] });
   for (const n of model.nodeRolesOf(cluster).values()) {
     if (out.some((e) => key(e.rolearn) === key(n.rolearn))) continue;
-    out.push({
-      rolearn: n.rolearn,
-      username: n.ec2 ? 'system:node:{{EC2PrivateDNSName}}' : 'system:node:{{SessionName}}',
-      groups: [
-        'system:bootstrappers',
-        'system:nodes',
-        ...(n.fargate ? ['system:node-proxier'] : []),
-        ...(n.windows ? ['eks:kube-proxy-windows'] : []),
-      ],
-    });
+    out.push(expectedNodeEntry(n));
   }
   return out;
 }
@@ -466,23 +391,9 @@ function startHub(
   watchdogMs: number,
   termAfterMs?: number,
 ): HubStart {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'])
-    delete childEnv[name];
   const started = performance.now();
-  const child = spawn(process.execPath, [hubBin, command, '--config', hubFile, '--output', 'json'], {
-    cwd: repo,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const hub = start(process.execPath, [hubBin, command, '--config', hubFile, '--output', 'json'], env, { cleanAws: true });
+  const child = hub.child;
   let killed = false;
   let overran = false;
   const killTimer =
@@ -501,32 +412,30 @@ function startHub(
       child.kill('SIGKILL');
     }
   }, watchdogMs);
-  const done = new Promise<HubRun>((resolve) => {
-    child.once('close', (code, signal) => {
-      if (killTimer !== undefined) clearTimeout(killTimer);
-      clearTimeout(watchdog);
-      const exitAfterTermMs = term?.exitedAfterMs();
-      let report: PassReport | undefined;
-      if (!killed && !overran) {
-        try {
-          report = JSON.parse(out) as PassReport;
-        } catch {
-          report = undefined;
-        }
+  const done = hub.exited.then(({ code, signal, stdout: out, stderr: err }): HubRun => {
+    if (killTimer !== undefined) clearTimeout(killTimer);
+    clearTimeout(watchdog);
+    const exitAfterTermMs = term?.exitedAfterMs();
+    let report: PassReport | undefined;
+    if (!killed && !overran) {
+      try {
+        report = JSON.parse(out) as PassReport;
+      } catch {
+        report = undefined;
       }
-      resolve({
-        label,
-        code,
-        signal,
-        stdout: out,
-        stderr: err,
-        durationMs: performance.now() - started,
-        killed,
-        overran,
-        ...(exitAfterTermMs === undefined ? {} : { exitAfterTermMs }),
-        ...(report === undefined ? {} : { report }),
-      });
-    });
+    }
+    return {
+      label,
+      code,
+      signal,
+      stdout: out,
+      stderr: err,
+      durationMs: performance.now() - started,
+      killed,
+      overran,
+      ...(exitAfterTermMs === undefined ? {} : { exitAfterTermMs }),
+      ...(report === undefined ? {} : { report }),
+    };
   });
   return { child, done };
 }
@@ -1287,7 +1196,7 @@ async function main(): Promise<number> {
   const model = new Model(file);
   const work = mkdtempSync(join(tmpdir(), 'eks-auth-hub-soak-'));
   const hubFile = join(work, 'hub.yaml');
-  writeFileSync(hubFile, hubYaml(file, passTimeoutMs(o)));
+  writeFileSync(hubFile, generatedHubYaml(file, { passTimeoutMs: passTimeoutMs(o) }));
   const clusterCount = model.clusters.length;
   log(
     `soak: ${o.accounts} accounts × ${o.clustersPerAccount} clusters = ${clusterCount} clusters, ${o.passes} fault passes, seed ${o.seed}, work folder ${work}`,

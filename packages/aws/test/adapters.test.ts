@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClusterRef, ConflictError, SessionError } from '@eks-auth-hub/core';
-import { loadWorldFile, type Simulator, startSimulator, type WorldFile } from '@eks-auth-hub/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorldFile } from '@eks-auth-hub/sim';
+import { demoWorld } from '@eks-auth-hub/testing';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { describe, expect, it } from 'vitest';
 import { type AwsPorts, createAwsPorts, KubeAwsAuthStore } from '../src/index.js';
 import { rejection } from './rejection.js';
 
@@ -18,25 +20,13 @@ const staging: ClusterRef = { ...prod, name: 'payments-staging' };
 const analytics: ClusterRef = { account: '444455556666', region: 'us-east-1', name: 'analytics', partition: 'aws' };
 
 function world(pageSize: number): WorldFile {
-  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
-  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
-  if (!loaded.ok) throw new Error('demo world does not load');
-  return { ...loaded.world, settings: { maxListRolesPageSize: pageSize, maxEksPageSize: 1 } };
+  return { ...demoWorld(), settings: { maxListRolesPageSize: pageSize, maxEksPageSize: 1 } };
 }
 
-let sim: Simulator;
 let clock = Date.now();
-const saved = { ...process.env };
 const ports = (): AwsPorts => createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, clock: { now: () => new Date(clock) } });
 
-beforeAll(async () => {
-  sim = await startSimulator({ world: world(2) });
-  Object.assign(process.env, sim.env('eu-west-1'));
-});
-afterAll(async () => {
-  process.env = saved;
-  await sim.close();
-});
+const h = useSimulator(() => world(2));
 
 describe('StsAccountSessions', () => {
   it('assumes the spoke role once per account and reuses the session until shortly before expiry', async () => {
@@ -73,14 +63,14 @@ describe('StsAccountSessions', () => {
     const account = '444455556666';
     await p.sessions.open(account, 'aws');
     await p.sessions.open(account, 'aws'); // the next pass: the session is kept from the last one
-    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    h.sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     const listings = await Promise.all([1, 2, 3].map(() => p.roles.listSsoRoles(account, 'aws')));
     expect(listings.every((roles) => roles.length > 0)).toBe(true);
     expect(p.sessions.assumeRoleCalls).toBe(2);
     expect(p.sessions.refreshes).toBe(1);
     // Refused again in the same pass: no second renewal, the refusal is the call's error.
     await new Promise((resolve) => setTimeout(resolve, 5));
-    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    h.sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     expect(await rejection(p.roles.listSsoRoles(account, 'aws'))).toMatchObject({ code: 'aws.access-denied' });
     expect(p.sessions.assumeRoleCalls).toBe(2);
     // The next pass may renew it again.
@@ -94,14 +84,14 @@ describe('StsAccountSessions', () => {
     const account = '444455556666';
     await p.sessions.open(account, 'aws');
     await new Promise((resolve) => setTimeout(resolve, 5));
-    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    h.sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     expect((await p.clusters.describe(analytics)).endpoint).toMatch(/^https:/);
     expect(p.sessions.assumeRoleCalls).toBe(2);
     // Without open() (the CLI's token command, the recovery role) a refusal is never renewed.
     const outside = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, sessionRefreshBackoffMs: 10 });
     await outside.sessions.credentials(account, 'aws');
     await new Promise((resolve) => setTimeout(resolve, 5));
-    sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
+    h.sim.control.revokeSessions(account, 'eks-auth-hub-spoke');
     const error = await rejection(outside.clusters.describe(analytics));
     expect(error).toMatchObject({ code: 'aws.access-denied' });
     expect(error.message).toContain(
@@ -116,19 +106,19 @@ describe('IamRoleDirectory', () => {
   it('lists every SSO role across pages (simulator pages of 2), paths included', async () => {
     const p = ports();
     const roles = await p.roles.listSsoRoles('111122223333', 'aws');
-    const expected = [...sim.world.account('111122223333').roles.values()].filter((r) => r.permissionSet !== undefined);
+    const expected = [...h.sim.world.account('111122223333').roles.values()].filter((r) => r.permissionSet !== undefined);
     expect(roles.map((r) => r.arn).sort()).toEqual(expected.map((r) => r.arn).sort());
     expect(roles.some((r) => r.path === '/aws-reserved/sso.amazonaws.com/eu-west-1/')).toBe(true);
     expect(p.roles.listRolesCalls).toBe(Math.ceil(expected.length / 2));
   });
 
   it('turns a throttled listing into a transient error, never a short list', async () => {
-    sim.control.setFault('iam:ListRoles', { throttleRate: 1 });
+    h.sim.control.setFault('iam:ListRoles', { throttleRate: 1 });
     try {
       const error = await rejection(ports().roles.listSsoRoles('111122223333', 'aws'));
       expect(error).toMatchObject({ kind: 'transient', code: 'aws.throttled' });
     } finally {
-      sim.control.clearFaults();
+      h.sim.control.clearFaults();
     }
   });
 });
@@ -137,7 +127,7 @@ describe('EksClusterDirectory', () => {
   it('describes a cluster: endpoint, CA and authentication mode', async () => {
     const endpoint = await ports().clusters.describe(prod);
     expect(endpoint.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/k8s\/[0-9a-f]+$/);
-    expect(endpoint.caPem).toBe(sim.caPem);
+    expect(endpoint.caPem).toBe(h.sim.caPem);
     expect(endpoint.authenticationMode).toBe('API_AND_CONFIG_MAP');
   });
 
@@ -183,7 +173,7 @@ describe('KubeAwsAuthStore', () => {
       data: { ...data, notes: 'x' },
       annotations: { a: '2' },
     });
-    expect(sim.control.readAwsAuth({ account: analytics.account, region: analytics.region, cluster: analytics.name })).toMatchObject({
+    expect(h.sim.control.readAwsAuth({ account: analytics.account, region: analytics.region, cluster: analytics.name })).toMatchObject({
       data: { notes: 'x' },
       annotations: { a: '2' },
     });
@@ -202,7 +192,7 @@ describe('KubeAwsAuthStore', () => {
     const ref = { account: staging.account, region: staging.region, cluster: staging.name };
     const p = ports();
     const endpoint = await p.clusters.describe(staging);
-    const cluster = sim.world.cluster(staging.account, staging.region, staging.name);
+    const cluster = h.sim.world.cluster(staging.account, staging.region, staging.name);
     const live = cluster.configMaps.get('kube-system/aws-auth');
     if (live === undefined) throw new Error('no aws-auth');
     live.labels = { team: 'payments' };
@@ -214,7 +204,7 @@ describe('KubeAwsAuthStore', () => {
       annotations: { b: '1' },
     });
     expect(cluster.configMaps.get('kube-system/aws-auth')?.labels).toEqual({ team: 'payments' });
-    expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ b: '1' });
+    expect(h.sim.control.readAwsAuth(ref)?.annotations).toEqual({ b: '1' });
   });
 
   it('reads binaryData and immutable, and keeps what it does not manage when it replaces, even without its own copy of the object', async () => {
@@ -223,7 +213,7 @@ describe('KubeAwsAuthStore', () => {
     const managedFields = [
       { manager: 'eksctl', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } },
     ];
-    sim.control.putConfigMap(ref, {
+    h.sim.control.putConfigMap(ref, {
       metadata: {
         name: 'aws-auth',
         namespace: 'kube-system',
@@ -248,7 +238,7 @@ describe('KubeAwsAuthStore', () => {
       data: { mapRoles: '[]', 'notes.md': 'ask #platform' },
       annotations: { b: '2' },
     });
-    const after = sim.control.readConfigMap(ref, 'kube-system', 'aws-auth');
+    const after = h.sim.control.readConfigMap(ref, 'kube-system', 'aws-auth');
     expect(after).toMatchObject({
       metadata: {
         labels: { team: 'payments' },
@@ -265,7 +255,7 @@ describe('KubeAwsAuthStore', () => {
       p.awsAuth.write(staging, endpoint, { create: false, resourceVersion: read?.resourceVersion, data: {}, annotations: {} }),
     );
     expect(stale).toBeInstanceOf(ConflictError);
-    sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: read?.data ?? {} });
+    h.sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: read?.data ?? {} });
   });
 
   it('keeps the last read object of the most recently read clusters only; a write whose read was let go reads it again and still keeps every field', async () => {
@@ -273,7 +263,7 @@ describe('KubeAwsAuthStore', () => {
     const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000 });
     const store = new KubeAwsAuthStore(p.tokens, { maxAttempts: 1, readsKept: 1 });
     const endpoint = await p.clusters.describe(staging);
-    const live = sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth');
+    const live = h.sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth');
     if (live === undefined) throw new Error('no aws-auth');
     live.labels = { team: 'platform' };
     const read = await store.read(staging, endpoint);
@@ -294,16 +284,16 @@ describe('KubeAwsAuthStore', () => {
       annotations: { c: '2' },
     });
     expect(store.calls).toEqual({ get: 4, update: 2 });
-    expect(sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth')?.labels).toEqual({
+    expect(h.sim.world.cluster(staging.account, staging.region, staging.name).configMaps.get('kube-system/aws-auth')?.labels).toEqual({
       team: 'platform',
     });
-    expect(sim.control.readAwsAuth(ref)?.annotations).toEqual({ c: '2' });
+    expect(h.sim.control.readAwsAuth(ref)?.annotations).toEqual({ c: '2' });
   });
 
   it('reports the API server refusing a write to an immutable aws-auth with its reason', async () => {
     const ref = { account: staging.account, region: staging.region, cluster: staging.name };
     const data = { mapRoles: '[]' };
-    sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data, immutable: true });
+    h.sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data, immutable: true });
     try {
       const p = ports();
       const endpoint = await p.clusters.describe(staging);
@@ -321,17 +311,17 @@ describe('KubeAwsAuthStore', () => {
       expect(error.message).toBe(
         'replace kube-system/aws-auth of payments-staging: HTTP 422 Invalid: ConfigMap "aws-auth" is invalid: data: Forbidden: field is immutable when `immutable` is set',
       );
-      expect(sim.control.readAwsAuth(ref)?.data).toEqual(data);
+      expect(h.sim.control.readAwsAuth(ref)?.data).toEqual(data);
     } finally {
-      sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data });
+      h.sim.control.putConfigMap(ref, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data });
     }
   });
 
   it('is refused with a terminal error when the live aws-auth does not map the hub', async () => {
     // payments-prod was created by another role: only its aws-auth lets the hub in.
     const ref = { account: prod.account, region: prod.region, cluster: prod.name };
-    const before = sim.control.readAwsAuth(ref);
-    sim.control.editAwsAuth(ref, { mapRoles: '[]' });
+    const before = h.sim.control.readAwsAuth(ref);
+    h.sim.control.editAwsAuth(ref, { mapRoles: '[]' });
     try {
       const p = ports();
       const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
@@ -339,7 +329,7 @@ describe('KubeAwsAuthStore', () => {
       expect(error.message).toContain('HTTP 401 Unauthorized');
       expect(error.message).toContain('docs/deploy.md "6. Onboarding a cluster"');
     } finally {
-      sim.control.editAwsAuth(ref, before?.data ?? {});
+      h.sim.control.editAwsAuth(ref, before?.data ?? {});
     }
   });
 
@@ -352,27 +342,27 @@ describe('KubeAwsAuthStore', () => {
   });
 
   it('gives up on a hanging API server after its timeout, as a transient error', async () => {
-    sim.control.setFault('k8s:get', { hangRate: 1 });
+    h.sim.control.setFault('k8s:get', { hangRate: 1 });
     try {
       const p = createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 300 });
       const endpoint = await p.clusters.describe(prod);
       const error = await rejection(p.awsAuth.read(prod, endpoint));
       expect(error).toMatchObject({ kind: 'transient', code: 'kube.timeout' });
     } finally {
-      sim.control.clearFaults();
+      h.sim.control.clearFaults();
     }
   });
 
   it('tries a 5xx or a reset connection again within the pass, and succeeds once the server answers', async () => {
     for (const fault of [{ errorRate: 1 }, { resetRate: 1 }]) {
-      sim.control.setFault('k8s:get', fault);
+      h.sim.control.setFault('k8s:get', fault);
       const outcomes: string[] = [];
       try {
         const observer = {
           aws: (): void => undefined,
           kube: (verb: string, code: string): void => {
             outcomes.push(`${verb} ${code}`);
-            sim.control.clearFaults(); // the server recovers after the first failure
+            h.sim.control.clearFaults(); // the server recovers after the first failure
           },
         };
         const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000, observer });
@@ -381,13 +371,13 @@ describe('KubeAwsAuthStore', () => {
         expect(observedAuth?.data['mapRoles']).toContain('rolearn');
         expect(outcomes).toEqual([fault.errorRate === 1 ? 'get 500' : 'get network', 'get 200']);
       } finally {
-        sim.control.clearFaults();
+        h.sim.control.clearFaults();
       }
     }
   });
 
   it('gives up after maxAttempts and never retries a refusal', async () => {
-    sim.control.setFault('k8s:get', { errorRate: 1 });
+    h.sim.control.setFault('k8s:get', { errorRate: 1 });
     try {
       const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
       const endpoint = await p.clusters.describe(prod);
@@ -395,23 +385,23 @@ describe('KubeAwsAuthStore', () => {
       expect(error).toMatchObject({ kind: 'transient', code: 'kube.unavailable' });
       expect(p.awsAuth.calls['get']).toBe(3);
     } finally {
-      sim.control.clearFaults();
+      h.sim.control.clearFaults();
     }
     const ref = { account: prod.account, region: prod.region, cluster: prod.name };
-    const before = sim.control.readAwsAuth(ref);
-    sim.control.editAwsAuth(ref, { mapRoles: '[]' });
+    const before = h.sim.control.readAwsAuth(ref);
+    h.sim.control.editAwsAuth(ref, { mapRoles: '[]' });
     try {
       const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 2_000 });
       const error = await rejection(p.awsAuth.read(prod, await p.clusters.describe(prod)));
       expect(error).toMatchObject({ code: 'kube.unauthorized' });
       expect(p.awsAuth.calls['get']).toBe(1);
     } finally {
-      sim.control.editAwsAuth(ref, before?.data ?? {});
+      h.sim.control.editAwsAuth(ref, before?.data ?? {});
     }
   });
 
   it('never leaks a secret or token into an error message', async () => {
-    sim.control.setFault('k8s:get', { errorRate: 1 });
+    h.sim.control.setFault('k8s:get', { errorRate: 1 });
     try {
       const p = ports();
       const endpoint = await p.clusters.describe(prod);
@@ -421,7 +411,7 @@ describe('KubeAwsAuthStore', () => {
       for (const secret of [creds.secretAccessKey, creds.sessionToken, await p.tokens.token(prod)])
         expect(error.message).not.toContain(secret);
     } finally {
-      sim.control.clearFaults();
+      h.sim.control.clearFaults();
     }
   });
 });

@@ -4,36 +4,19 @@
  * the call ends after its attempts with `aws.timeout` (never an empty listing), and the pass's signal
  * ends a call in flight at once, on the AWS side and on the Kubernetes side.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type ClusterRef, HubError } from '@eks-auth-hub/core';
-import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { callDeadline, callDeadlineMs, createAwsPorts } from '../src/index.js';
 import { rejection } from './rejection.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
 const prod: ClusterRef = { account: '111122223333', region: 'eu-west-1', name: 'payments-prod', partition: 'aws' };
 
-let sim: Simulator;
-const saved = { ...process.env };
+const h = useSimulator();
+afterEach(() => h.sim.control.clearFaults());
 
-beforeAll(async () => {
-  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
-  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
-  if (!loaded.ok) throw new Error('demo world does not load');
-  sim = await startSimulator({ world: loaded.world });
-  Object.assign(process.env, sim.env('eu-west-1'));
-});
-afterEach(() => sim.control.clearFaults());
-afterAll(async () => {
-  process.env = saved;
-  await sim.close();
-});
-
-const hangs = (operation: string): number => sim.control.counters()[operation]?.outcomes['hang'] ?? 0;
+const hangs = (operation: string): number => h.sim.control.counters()[operation]?.outcomes['hang'] ?? 0;
 
 /** Resolves once the simulator holds `n` unanswered requests of `operation`. */
 async function hanging(operation: string, n = 1): Promise<void> {
@@ -51,7 +34,7 @@ describe('an AWS call that gets no answer', () => {
       const p = createAwsPorts({ hub, maxAttempts: 2, requestTimeoutMs: 1_000 });
       // The session first (unless that is what hangs), so only `operation` meets the fault.
       if (operation !== 'sts:AssumeRole') await p.sessions.open(prod.account, 'aws');
-      sim.control.setFault(operation, { hangRate: 1 });
+      h.sim.control.setFault(operation, { hangRate: 1 });
       const error = await rejection(call(p));
       expect(error).toMatchObject({ kind: 'transient', code: 'aws.timeout' });
       // Both attempts were made and both hung: the request timeout ended each, as an error.
@@ -83,7 +66,7 @@ describe('an AWS call that gets no answer', () => {
 describe("the pass's signal", () => {
   it('ends an AWS call in flight at once, whatever its request timeout', async () => {
     const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 120_000 });
-    sim.control.setFault('sts:AssumeRole', { hangRate: 1 });
+    h.sim.control.setFault('sts:AssumeRole', { hangRate: 1 });
     const pass = new AbortController();
     const before = hangs('sts:AssumeRole');
     const call = rejection(p.sessions.open('444455556666', 'aws', pass.signal));
@@ -104,7 +87,7 @@ describe("the pass's signal", () => {
       const p = createAwsPorts({ hub, maxAttempts: 3, requestTimeoutMs: 120_000 });
       const endpoint = await p.clusters.describe(prod);
       const history = method === 'writeHistory' ? await p.awsAuth.readHistory(prod, endpoint) : null;
-      sim.control.setFault(operation, { hangRate: 1 });
+      h.sim.control.setFault(operation, { hangRate: 1 });
       const pass = new AbortController();
       const before = hangs(operation);
       const call = rejection(

@@ -3,15 +3,11 @@
  * (the simulator's counters) when nothing changed, when node groups come and go, after the expiry,
  * and beyond its bound.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ClusterRef } from '@eks-auth-hub/core';
-import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type AwsPorts, type AwsPortsOptions, createAwsPorts } from '../src/index.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
 const prod: ClusterRef = { account: '111122223333', region: 'eu-west-1', name: 'payments-prod', partition: 'aws' };
 const staging: ClusterRef = { ...prod, name: 'payments-staging' };
@@ -21,29 +17,17 @@ const simRef = (c: ClusterRef): { account: string; region: string; cluster: stri
   cluster: c.name,
 });
 
-let sim: Simulator;
 let clock = Date.now();
-const saved = { ...process.env };
 const ports = (cache: AwsPortsOptions['clusterCache'] = {}): AwsPorts =>
   createAwsPorts({ hub, maxAttempts: 1, requestTimeoutMs: 2_000, clock: { now: () => new Date(clock) }, clusterCache: cache });
 
-beforeAll(async () => {
-  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
-  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
-  if (!loaded.ok) throw new Error('demo world does not load');
-  sim = await startSimulator({ world: loaded.world });
-  Object.assign(process.env, sim.env('eu-west-1'));
-});
-afterAll(async () => {
-  process.env = saved;
-  await sim.close();
-});
-beforeEach(() => sim.control.resetCounters());
+const h = useSimulator();
+beforeEach(() => h.sim.control.resetCounters());
 
 /** EKS calls the simulator answered since the last reset, by operation. */
 function eks(): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(sim.control.counters())
+    Object.entries(h.sim.control.counters())
       .filter(([operation]) => operation.startsWith('eks:'))
       .map(([operation, count]) => [operation.slice(4), count.calls]),
   );
@@ -59,7 +43,7 @@ describe('EksClusterDirectory across passes', () => {
     const roles = await p.clusters.nodeRoles(prod);
     expect(first.cached).toBeUndefined();
     expect(eks()).toMatchObject({ DescribeCluster: 1, DescribeNodegroup: 2, DescribeFargateProfile: 1 });
-    sim.control.resetCounters();
+    h.sim.control.resetCounters();
 
     const again = await p.clusters.describe(prod);
     expect(again).toEqual({ ...first, cached: true });
@@ -72,22 +56,22 @@ describe('EksClusterDirectory across passes', () => {
     const p = ports();
     await p.clusters.describe(staging);
     await p.clusters.nodeRoles(staging);
-    sim.control.addNodegroup(simRef(staging), 'gpu', 'arn:aws:iam::111122223333:role/gpu-node');
-    sim.control.resetCounters();
+    h.sim.control.addNodegroup(simRef(staging), 'gpu', 'arn:aws:iam::111122223333:role/gpu-node');
+    h.sim.control.resetCounters();
     let roles = await p.clusters.nodeRoles(staging);
     expect(roleOf(roles, 'gpu')).toBe('arn:aws:iam::111122223333:role/gpu-node');
     expect(eks()).toMatchObject({ DescribeNodegroup: 1 });
 
-    sim.control.removeNodegroup(simRef(staging), 'gpu');
+    h.sim.control.removeNodegroup(simRef(staging), 'gpu');
     roles = await p.clusters.nodeRoles(staging);
     expect(roleOf(roles, 'gpu')).toBeUndefined();
 
-    sim.control.addNodegroup(simRef(staging), 'gpu', 'arn:aws:iam::111122223333:role/gpu-node-v2');
-    sim.control.resetCounters();
+    h.sim.control.addNodegroup(simRef(staging), 'gpu', 'arn:aws:iam::111122223333:role/gpu-node-v2');
+    h.sim.control.resetCounters();
     roles = await p.clusters.nodeRoles(staging);
     expect(roleOf(roles, 'gpu')).toBe('arn:aws:iam::111122223333:role/gpu-node-v2');
     expect(eks()).toMatchObject({ DescribeNodegroup: 1 });
-    sim.control.removeNodegroup(simRef(staging), 'gpu');
+    h.sim.control.removeNodegroup(simRef(staging), 'gpu');
   });
 
   it('asks EKS again once what it kept has expired', async () => {
@@ -95,7 +79,7 @@ describe('EksClusterDirectory across passes', () => {
     await p.clusters.describe(prod);
     await p.clusters.nodeRoles(prod);
     clock += 29 * 60_000;
-    sim.control.resetCounters();
+    h.sim.control.resetCounters();
     await p.clusters.describe(prod);
     await p.clusters.nodeRoles(prod);
     expect(eks()).not.toHaveProperty('DescribeCluster');
@@ -118,14 +102,14 @@ describe('EksClusterDirectory across passes', () => {
   it('forgets a cluster on request and learns the new endpoint of one created again', async () => {
     const p = ports();
     const before = await p.clusters.describe(staging);
-    const ngs = sim.world.cluster(staging.account, staging.region, staging.name).nodegroups;
+    const ngs = h.sim.world.cluster(staging.account, staging.region, staging.name).nodegroups;
     const saved = [...ngs.values()];
-    sim.control.recreateCluster(simRef(staging));
+    h.sim.control.recreateCluster(simRef(staging));
     expect((await p.clusters.describe(staging)).endpoint).toBe(before.endpoint); // kept: not asked
     p.clusters.forget(staging);
     const after = await p.clusters.describe(staging);
     expect(after.endpoint).not.toBe(before.endpoint);
     expect(after.cached).toBeUndefined();
-    for (const ng of saved) sim.control.addNodegroup(simRef(staging), ng.name, ng.nodeRole, ng.amiType);
+    for (const ng of saved) h.sim.control.addNodegroup(simRef(staging), ng.name, ng.nodeRole, ng.amiType);
   });
 });

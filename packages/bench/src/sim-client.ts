@@ -2,48 +2,31 @@
  * The benchmark's simulator, each side's own process (`sim-process.ts`): start it and read its first
  * line, stop it, call its control API, and read its counters.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { SimControlClient, type SimulatorProcess, startSimulatorProcess, stopChild } from '@eks-auth-hub/testing';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export interface Sim {
-  readonly child: ChildProcess;
-  readonly env: Record<string, string>;
-  readonly awsEndpoint: string;
+export interface Sim extends SimulatorProcess {
+  readonly control: SimControlClient;
 }
 
 export async function startSim(worldFile: string): Promise<Sim> {
-  const child = spawn(process.execPath, [...process.execArgv, join(here, 'sim-process.js'), worldFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const sim = await startSimulatorProcess(process.execPath, [...process.execArgv, join(here, 'sim-process.js'), worldFile], {
+    cwd: process.cwd(),
+    env: process.env,
+    inheritStderr: true,
   });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the simulator exited (${String(code)}) before it was ready`)));
-  });
-  lines.on('line', () => undefined);
-  const ready = JSON.parse(first) as { env: Record<string, string>; awsEndpoint: string };
-  return { child, env: ready.env, awsEndpoint: ready.awsEndpoint };
+  return { ...sim, control: new SimControlClient(sim.awsEndpoint) };
 }
 
-export async function stopSim(sim: Sim): Promise<void> {
-  if (sim.child.exitCode !== null || sim.child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => sim.child.once('exit', () => resolve()));
-  sim.child.kill('SIGTERM');
-  await gone;
+export function stopSim(sim: Sim): Promise<void> {
+  return stopChild(sim.child);
 }
 
-export async function control<T>(sim: Sim, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${sim.awsEndpoint}/_sim/${path}`, {
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} /_sim/${path}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+export function control<T>(sim: Sim, method: string, path: string, body?: unknown): Promise<T> {
+  return sim.control.call<T>(method, path, body);
 }
 
 /** The simulator's counters: calls by operation, and the calls that did not end `ok`/2xx. */

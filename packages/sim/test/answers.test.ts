@@ -5,10 +5,11 @@
  */
 import { request } from 'node:https';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpDate } from '../src/http-date.js';
-import { type SimClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import type { SimClusterRef } from '../src/index.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, iam } from './helpers.js';
 import { clusterEndpoint } from './wire.js';
 
@@ -16,19 +17,15 @@ const PAYMENTS = '111122223333';
 const STAGING: SimClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
 const NS = 'default';
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let spoke: Creds;
 let endpoint: string;
 let token: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  spoke = await assumeSpoke(sim, PAYMENTS);
-  endpoint = await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging');
+  spoke = await assumeSpoke(h.sim, PAYMENTS);
+  endpoint = await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-staging');
   token = await clusterToken(spoke, 'payments-staging');
-});
-afterAll(async () => {
-  await sim.close();
 });
 
 /** One raw request to the cluster's API server: status, body text and headers. */
@@ -45,7 +42,7 @@ function kube(
       url,
       {
         method,
-        ca: sim.caPem,
+        ca: h.sim.caPem,
         headers: {
           authorization: `Bearer ${token}`,
           ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
@@ -81,7 +78,7 @@ describe('ConfigMap answers', () => {
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
         for (const o of ops) {
           const path = `/api/v1/namespaces/${NS}/configmaps/${o.name}`;
-          const live = sim.control.readConfigMap(STAGING, NS, o.name);
+          const live = h.sim.control.readConfigMap(STAGING, NS, o.name);
           if (o.kind === 'put') {
             const body = {
               apiVersion: 'v1',
@@ -96,10 +93,10 @@ describe('ConfigMap answers', () => {
           } else if (o.kind === 'delete') {
             await kube('DELETE', path);
           } else if (o.kind === 'hand') {
-            sim.control.putConfigMap(STAGING, { metadata: { name: o.name, namespace: NS }, data: { hand: o.value } });
+            h.sim.control.putConfigMap(STAGING, { metadata: { name: o.name, namespace: NS }, data: { hand: o.value } });
           }
           const got = await kube('GET', path);
-          const fresh = sim.control.readConfigMap(STAGING, NS, o.name);
+          const fresh = h.sim.control.readConfigMap(STAGING, NS, o.name);
           if (fresh === null) expect(got.status).toBe(404);
           else {
             expect(got.status).toBe(200);
@@ -114,19 +111,19 @@ describe('ConfigMap answers', () => {
 
 describe('ListRoles answers', () => {
   it('list each role as written afresh, through roles created, deleted and created again', async () => {
-    const client = iam(sim, spoke);
+    const client = iam(h.sim, spoke);
     const list = async (): Promise<string[]> =>
       ((await client.send(new ListRolesCommand({ PathPrefix: '/answers/' }))).Roles ?? []).map(
         (r) => `${r.RoleName} ${r.Arn} ${r.RoleId} ${r.Path}`,
       );
     expect(await list()).toEqual([]);
-    sim.control.createRole(PAYMENTS, 'answers-a', '/answers/');
-    sim.control.createRole(PAYMENTS, 'answers-b', '/answers/x/');
+    h.sim.control.createRole(PAYMENTS, 'answers-a', '/answers/');
+    h.sim.control.createRole(PAYMENTS, 'answers-b', '/answers/x/');
     const first = await list();
     expect(first.map((r) => r.split(' ')[0])).toEqual(['answers-a', 'answers-b']);
     expect(await list()).toEqual(first);
-    sim.control.deleteRole(PAYMENTS, 'answers-a');
-    sim.control.createRole(PAYMENTS, 'answers-a', '/answers/other/');
+    h.sim.control.deleteRole(PAYMENTS, 'answers-a');
+    h.sim.control.createRole(PAYMENTS, 'answers-a', '/answers/other/');
     const second = await list();
     expect(second.map((r) => r.split(' ')[0])).toEqual(['answers-b', 'answers-a']);
     expect(second[1]).toContain('/answers/other/');

@@ -4,9 +4,9 @@
  * size, overlap and base64 rules; immutability; deletion held by finalizers.
  */
 import { request } from 'node:https';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assumeSpoke, type Creds, clusterToken, demoWorld } from './helpers.js';
 import { caught, clusterEndpoint, expectStatus, freshClient } from './wire.js';
 
@@ -14,16 +14,12 @@ const PAYMENTS = '111122223333';
 const NS = 'fields';
 const MIB = 1024 * 1024;
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let api: CoreV1Api;
 let spoke: Creds;
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  spoke = await assumeSpoke(sim, PAYMENTS);
-  api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
-});
-afterAll(async () => {
-  await sim.close();
+  spoke = await assumeSpoke(h.sim, PAYMENTS);
+  api = await freshClient(h.sim, await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
 });
 
 const read = (name: string): Promise<V1ConfigMap> => api.readNamespacedConfigMap({ name, namespace: NS });
@@ -39,15 +35,15 @@ function configMap(name: string, fields: Omit<V1ConfigMap, 'metadata'> & { metad
 
 /** A raw request body, for what client-node's typed models would not send. */
 async function rawCreate(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const cluster = sim.world.cluster(PAYMENTS, 'eu-west-1', 'payments-staging');
+  const cluster = h.sim.world.cluster(PAYMENTS, 'eu-west-1', 'payments-staging');
   const token = await clusterToken(spoke, 'payments-staging');
   return new Promise((resolve, reject) => {
     const text = JSON.stringify(body);
     const req = request(
-      `${sim.kubeEndpoint}/k8s/${cluster.id}/api/v1/namespaces/${NS}/configmaps`,
+      `${h.sim.kubeEndpoint}/k8s/${cluster.id}/api/v1/namespaces/${NS}/configmaps`,
       {
         method: 'POST',
-        ca: sim.caPem,
+        ca: h.sim.caPem,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
       },
       (res) => {

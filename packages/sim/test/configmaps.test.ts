@@ -1,24 +1,20 @@
 /** ConfigMaps through client-node: create, read, list, replace (resourceVersion rules), merge patch, delete, Status errors. */
 
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assumeSpoke, demoWorld } from './helpers.js';
 import { caught, clusterEndpoint, expectStatus, freshClient } from './wire.js';
 
 const PAYMENTS = '111122223333';
 const NS = 'default';
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let api: CoreV1Api;
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  const spoke = await assumeSpoke(sim, PAYMENTS);
+  const spoke = await assumeSpoke(h.sim, PAYMENTS);
   // payments-staging was created by the spoke: it may do anything there.
-  api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
-});
-afterAll(async () => {
-  await sim.close();
+  api = await freshClient(h.sim, await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
 });
 
 function configMap(name: string, data: Record<string, string>, resourceVersion?: string): V1ConfigMap {

@@ -3,8 +3,9 @@ import { get as httpsGet } from 'node:https';
 import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsAuthState, type OperationCount, type Simulator, startSimulator } from '../src/index.js';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AwsAuthState, OperationCount } from '../src/index.js';
 import { assumeSpoke, type Creds, demoWorld, eks, hubCreds, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 
@@ -12,18 +13,14 @@ const PAYMENTS = '111122223333';
 const SSO = '/aws-reserved/sso.amazonaws.com/';
 const STAGING = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let spoke: Creds;
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  spoke = await assumeSpoke(sim, PAYMENTS);
-});
-afterAll(async () => {
-  await sim.close();
+  spoke = await assumeSpoke(h.sim, PAYMENTS);
 });
 
 async function roles(prefix = '/'): Promise<Role[]> {
-  const out = await iam(sim, spoke).send(new ListRolesCommand({ PathPrefix: prefix, MaxItems: 1000 }));
+  const out = await iam(h.sim, spoke).send(new ListRolesCommand({ PathPrefix: prefix, MaxItems: 1000 }));
   expect(out.IsTruncated).toBe(false);
   return out.Roles ?? [];
 }
@@ -32,7 +29,7 @@ describe('permission sets and roles', () => {
   it('reassigning a permission set (last assignment removed, a new one made) replaces its role with a new suffix, visible through ListRoles', async () => {
     const before = (await roles(SSO)).find((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'));
     expect(before?.Path).toBe(`${SSO}eu-west-1/`);
-    const { status, json } = await control(sim, 'POST', 'permission-sets/reassign', { account: PAYMENTS, permissionSet: 'ReadOnly' });
+    const { status, json } = await control(h.sim, 'POST', 'permission-sets/reassign', { account: PAYMENTS, permissionSet: 'ReadOnly' });
     expect(status).toBe(200);
     const answer = json as { removed: string[]; roleArn: string };
     expect(answer.removed).toEqual([before?.Arn]);
@@ -48,18 +45,18 @@ describe('permission sets and roles', () => {
   });
 
   it('assigning a new permission set and creating or deleting a role show up in ListRoles', async () => {
-    const provisioned = await control(sim, 'POST', 'permission-sets/assign', { account: PAYMENTS, permissionSet: 'Auditors' });
+    const provisioned = await control(h.sim, 'POST', 'permission-sets/assign', { account: PAYMENTS, permissionSet: 'Auditors' });
     expect(provisioned.status).toBe(200);
     const { roleArn } = provisioned.json as { roleArn: string };
     expect((await roles(SSO)).map((r) => r.Arn)).toContain(roleArn);
 
-    expect((await control(sim, 'POST', 'roles', { account: PAYMENTS, name: 'made-by-test', path: '/tests/' })).status).toBe(200);
+    expect((await control(h.sim, 'POST', 'roles', { account: PAYMENTS, name: 'made-by-test', path: '/tests/' })).status).toBe(200);
     expect((await roles('/tests/')).map((r) => r.RoleName)).toEqual(['made-by-test']);
-    const duplicate = await control(sim, 'POST', 'roles', { account: PAYMENTS, name: 'MADE-BY-TEST' });
+    const duplicate = await control(h.sim, 'POST', 'roles', { account: PAYMENTS, name: 'MADE-BY-TEST' });
     expect(duplicate).toMatchObject({ status: 409, json: { error: 'EntityAlreadyExists' } });
-    expect((await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).status).toBe(200);
+    expect((await control(h.sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).status).toBe(200);
     expect(await roles('/tests/')).toEqual([]);
-    expect(await control(sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).toMatchObject({
+    expect(await control(h.sim, 'DELETE', 'roles', { account: PAYMENTS, name: 'made-by-test' })).toMatchObject({
       status: 404,
       json: { error: 'NoSuchEntity' },
     });
@@ -67,7 +64,7 @@ describe('permission sets and roles', () => {
 
   it('reassigning or provisioning a permission set that is not provisioned is a 404', async () => {
     for (const operation of ['reassign', 'provision']) {
-      const { status, json } = await control(sim, 'POST', `permission-sets/${operation}`, {
+      const { status, json } = await control(h.sim, 'POST', `permission-sets/${operation}`, {
         account: PAYMENTS,
         permissionSet: 'NeverAssigned',
       });
@@ -79,7 +76,7 @@ describe('permission sets and roles', () => {
   it('provisioning a permission set (ProvisionPermissionSet) keeps its role: the same ARN, role id and suffix in ListRoles', async () => {
     const before = (await roles(SSO)).filter((r) => r.RoleName?.startsWith('AWSReservedSSO_PowerUserAccess_'));
     expect(before).toHaveLength(1);
-    const { status, json } = await control(sim, 'POST', 'permission-sets/provision', {
+    const { status, json } = await control(h.sim, 'POST', 'permission-sets/provision', {
       account: PAYMENTS,
       permissionSet: 'PowerUserAccess',
     });
@@ -94,19 +91,19 @@ describe('node groups', () => {
   it('added and removed node groups show up in EKS', async () => {
     const ref = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-staging' };
     const nodeRole = `arn:aws:iam::${PAYMENTS}:role/karpenter-node`;
-    expect((await control(sim, 'POST', 'nodegroups', { ...ref, name: 'arm', nodeRole, amiType: 'AL2023_ARM_64_STANDARD' })).status).toBe(
+    expect((await control(h.sim, 'POST', 'nodegroups', { ...ref, name: 'arm', nodeRole, amiType: 'AL2023_ARM_64_STANDARD' })).status).toBe(
       200,
     );
-    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-staging' }))).nodegroups).toEqual([
+    expect((await eks(h.sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-staging' }))).nodegroups).toEqual([
       'linux',
       'arm',
     ]);
-    const ng = (await eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })))
+    const ng = (await eks(h.sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })))
       .nodegroup;
     expect(ng).toMatchObject({ nodeRole, amiType: 'AL2023_ARM_64_STANDARD' });
-    expect((await control(sim, 'DELETE', 'nodegroups', { ...ref, name: 'arm' })).status).toBe(200);
+    expect((await control(h.sim, 'DELETE', 'nodegroups', { ...ref, name: 'arm' })).status).toBe(200);
     const gone = await caught(
-      eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })),
+      eks(h.sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'arm' })),
     );
     expect(gone).toBeInstanceOf(ResourceNotFoundException);
   });
@@ -114,10 +111,10 @@ describe('node groups', () => {
 
 describe('aws-auth hand edits', () => {
   it('an edit is what client-node reads next; deleting it makes the read 404', async () => {
-    const api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
+    const api = await freshClient(h.sim, await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
     const before = await readAwsAuth(api);
     const data = { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/ci-deployer\n  username: edited\n  groups: [system:masters]\n' };
-    const edited = await control(sim, 'PUT', 'aws-auth', { ...STAGING, data, annotations: { 'edited-by': 'hand' } });
+    const edited = await control(h.sim, 'PUT', 'aws-auth', { ...STAGING, data, annotations: { 'edited-by': 'hand' } });
     expect(edited.status).toBe(200);
     const state = edited.json as AwsAuthState;
     expect(state.data).toEqual(data);
@@ -128,17 +125,17 @@ describe('aws-auth hand edits', () => {
     expect(read.metadata?.resourceVersion).toBe(state.resourceVersion);
     expect(read.metadata?.resourceVersion).not.toBe(before.metadata?.resourceVersion);
 
-    const fetched = await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`);
+    const fetched = await control(h.sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`);
     expect(fetched).toEqual({ status: 200, json: state });
 
-    expect(await control(sim, 'PUT', 'aws-auth', { ...STAGING, data: null })).toEqual({ status: 200, json: null });
+    expect(await control(h.sim, 'PUT', 'aws-auth', { ...STAGING, data: null })).toEqual({ status: 200, json: null });
     expectStatus(await caught(readAwsAuth(api)), 404, 'NotFound');
-    expect((await control(sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`)).json).toBeNull();
+    expect((await control(h.sim, 'GET', `aws-auth?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging`)).json).toBeNull();
   });
 
   it('plants a whole ConfigMap (binaryData, immutable, foreign metadata) that client-node then reads as planted', async () => {
     // payments-staging was created by the spoke: what aws-auth holds does not decide its access.
-    const api = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
+    const api = await freshClient(h.sim, await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-staging'), spoke, 'payments-staging');
     const data = { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/ci-deployer\n  username: ci\n  groups: [deployers]\n' };
     const object = {
       metadata: {
@@ -153,7 +150,7 @@ describe('aws-auth hand edits', () => {
       binaryData: { 'logo.png': 'iVBORw==' },
       immutable: true,
     };
-    const planted = await control(sim, 'PUT', 'configmaps', { ...STAGING, object });
+    const planted = await control(h.sim, 'PUT', 'configmaps', { ...STAGING, object });
     expect(planted.status).toBe(200);
     const read = await readAwsAuth(api);
     expect(read).toMatchObject({ data, binaryData: object.binaryData, immutable: true });
@@ -164,20 +161,20 @@ describe('aws-auth hand edits', () => {
       finalizers: ['example.com/keep'],
     });
     const fetched = await control(
-      sim,
+      h.sim,
       'GET',
       `configmaps?account=${PAYMENTS}&region=eu-west-1&cluster=payments-staging&namespace=kube-system&name=aws-auth`,
     );
     expect(fetched).toEqual({ status: 200, json: planted.json });
 
-    const refused = await control(sim, 'PUT', 'configmaps', {
+    const refused = await control(h.sim, 'PUT', 'configmaps', {
       ...STAGING,
       object: { ...object, data: { ...object.data, 'logo.png': 'x' } },
     });
     expect(refused.status).toBe(400);
     expect((refused.json as { message: string }).message).toContain('duplicate of key present in binaryData');
     expect((await readAwsAuth(api)).metadata?.resourceVersion).toBe(read.metadata?.resourceVersion);
-    const replanted = await control(sim, 'PUT', 'configmaps', {
+    const replanted = await control(h.sim, 'PUT', 'configmaps', {
       ...STAGING,
       object: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data },
     });
@@ -187,16 +184,16 @@ describe('aws-auth hand edits', () => {
   });
 
   it('refuses an unknown cluster and a malformed body', async () => {
-    const unknown = await control(sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'nope', data: {} });
+    const unknown = await control(h.sim, 'PUT', 'aws-auth', { account: PAYMENTS, region: 'eu-west-1', cluster: 'nope', data: {} });
     expect(unknown).toMatchObject({ status: 404, json: { error: 'ResourceNotFoundException' } });
-    const malformed = await control(sim, 'PUT', 'aws-auth', {
+    const malformed = await control(h.sim, 'PUT', 'aws-auth', {
       account: PAYMENTS,
       region: 'eu-west-1',
       cluster: 'payments-staging',
       data: { k: 1 },
     });
     expect(malformed).toMatchObject({ status: 400, json: { error: 'BadRequest' } });
-    const invalid = await control(sim, 'PUT', 'aws-auth', {
+    const invalid = await control(h.sim, 'PUT', 'aws-auth', {
       account: PAYMENTS,
       region: 'eu-west-1',
       cluster: 'payments-staging',
@@ -206,19 +203,19 @@ describe('aws-auth hand edits', () => {
       status: 422,
       json: { error: 'Invalid', message: expect.stringContaining('data[not a key]: Invalid value') },
     });
-    expect((await control(sim, 'GET', 'no-such-route')).status).toBe(404);
+    expect((await control(h.sim, 'GET', 'no-such-route')).status).toBe(404);
   });
 });
 
 describe('counters and clock', () => {
   it('counts calls per operation, by outcome', async () => {
-    expect((await control(sim, 'POST', 'counters/reset')).status).toBe(200);
+    expect((await control(h.sim, 'POST', 'counters/reset')).status).toBe(200);
     await roles();
     await roles('/eks/');
-    await sts(sim, spoke).send(new GetCallerIdentityCommand({}));
-    await caught(sts(sim, { ...hubCreds(sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
-    await caught(eks(sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
-    const { status, json } = await control(sim, 'GET', 'counters');
+    await sts(h.sim, spoke).send(new GetCallerIdentityCommand({}));
+    await caught(sts(h.sim, { ...hubCreds(h.sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    await caught(eks(h.sim, spoke).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
+    const { status, json } = await control(h.sim, 'GET', 'counters');
     expect(status).toBe(200);
     expect(json).toEqual({
       'eks:DescribeNodegroup': { calls: 1, outcomes: { ResourceNotFoundException: 1 } },
@@ -228,33 +225,33 @@ describe('counters and clock', () => {
   });
 
   it('counts authenticated calls per principal: a session under its role, a key under its user', async () => {
-    expect((await control(sim, 'POST', 'counters/reset')).status).toBe(200);
-    const session = await assumeSpoke(sim, PAYMENTS);
+    expect((await control(h.sim, 'POST', 'counters/reset')).status).toBe(200);
+    const session = await assumeSpoke(h.sim, PAYMENTS);
     await roles();
-    await caught(eks(sim, session).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
+    await caught(eks(h.sim, session).send(new DescribeNodegroupCommand({ clusterName: 'payments-staging', nodegroupName: 'none' })));
     // A request whose signature fails names no principal.
-    await caught(sts(sim, { ...hubCreds(sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
-    const { status, json } = await control(sim, 'GET', 'principals');
+    await caught(sts(h.sim, { ...hubCreds(h.sim), secretAccessKey: 'w'.repeat(40) }).send(new GetCallerIdentityCommand({})));
+    const { status, json } = await control(h.sim, 'GET', 'principals');
     expect(status).toBe(200);
     expect(json).toEqual({
       [`arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`]: { 'eks:DescribeNodegroup': 1, 'iam:ListRoles': 1 },
-      [sim.world.hub.arn]: { 'sts:AssumeRole': 1 },
+      [h.sim.world.hub.arn]: { 'sts:AssumeRole': 1 },
     });
   });
 
   it('moving the clock forward expires sessions', async () => {
-    const session = await assumeSpoke(sim, PAYMENTS);
-    expect((await control(sim, 'POST', 'clock', { advanceSeconds: 3700 })).status).toBe(200);
+    const session = await assumeSpoke(h.sim, PAYMENTS);
+    expect((await control(h.sim, 'POST', 'clock', { advanceSeconds: 3700 })).status).toBe(200);
     try {
-      expectSdkError(await caught(sts(sim, session).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', 403);
+      expectSdkError(await caught(sts(h.sim, session).send(new GetCallerIdentityCommand({}))), 'ExpiredToken', 403);
     } finally {
-      await control(sim, 'POST', 'clock', { advanceSeconds: -3700 });
+      await control(h.sim, 'POST', 'clock', { advanceSeconds: -3700 });
     }
-    expect((await sts(sim, session).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);
+    expect((await sts(h.sim, session).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);
   });
 
   it('lists every cluster', async () => {
-    const { json } = await control(sim, 'GET', 'clusters');
+    const { json } = await control(h.sim, 'GET', 'clusters');
     expect(json).toHaveLength(6);
     expect(json).toContainEqual({ account: '555566667777', region: 'eu-central-1', cluster: 'sandbox' });
   });
@@ -263,24 +260,24 @@ describe('counters and clock', () => {
 describe('clusters created again', () => {
   it('a cluster deleted and created again under the same name has a new endpoint and creation time, and nothing inside', async () => {
     const ref = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-prod' };
-    const before = (await eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
-    expect((await control(sim, 'POST', 'clusters/recreate', ref)).status).toBe(200);
-    const after = (await eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
+    const before = (await eks(h.sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
+    expect((await control(h.sim, 'POST', 'clusters/recreate', ref)).status).toBe(200);
+    const after = (await eks(h.sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))).cluster;
     expect(after?.arn).toBe(before?.arn);
     expect(after?.endpoint).not.toBe(before?.endpoint);
     expect(after?.createdAt?.getTime()).toBeGreaterThan(before?.createdAt?.getTime() ?? Infinity);
-    expect((await eks(sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }))).nodegroups).toEqual([]);
-    expect(sim.control.readAwsAuth(ref)).toBeNull();
+    expect((await eks(h.sim, spoke).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }))).nodegroups).toEqual([]);
+    expect(h.sim.control.readAwsAuth(ref)).toBeNull();
     // The old endpoint serves nothing any more; the new one does.
     const status = (endpoint: string | undefined): Promise<number> =>
       new Promise((resolve, reject) => {
-        httpsGet(`${endpoint ?? ''}/version`, { ca: sim.caPem }, (res) => {
+        httpsGet(`${endpoint ?? ''}/version`, { ca: h.sim.caPem }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         }).on('error', reject);
       });
     expect(await status(before?.endpoint)).toBe(404);
     expect(await status(after?.endpoint)).toBe(200);
-    expect((await control(sim, 'POST', 'clusters/recreate', { ...ref, cluster: 'nope' })).status).toBe(404);
+    expect((await control(h.sim, 'POST', 'clusters/recreate', { ...ref, cluster: 'nope' })).status).toBe(404);
   });
 });

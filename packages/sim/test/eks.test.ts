@@ -10,8 +10,9 @@ import {
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator, type WorldFileInput } from '../src/index.js';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WorldFileInput } from '../src/index.js';
 import { assumeSpoke, type Creds, demoWorld, eks, hubCreds } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 
@@ -41,27 +42,23 @@ function world(): WorldFileInput {
   };
 }
 
-let sim: Simulator;
+const h = useSimulator(world, { env: false });
 let payments: Creds;
 let analytics: Creds;
 let platform: Creds;
 beforeAll(async () => {
-  sim = await startSimulator({ world: world() });
   [payments, analytics, platform] = await Promise.all([
-    assumeSpoke(sim, PAYMENTS),
-    assumeSpoke(sim, ANALYTICS),
-    assumeSpoke(sim, PLATFORM),
+    assumeSpoke(h.sim, PAYMENTS),
+    assumeSpoke(h.sim, ANALYTICS),
+    assumeSpoke(h.sim, PLATFORM),
   ]);
-});
-afterAll(async () => {
-  await sim.close();
 });
 
 async function listClusters(creds: Creds, region: string, maxResults?: number): Promise<string[][]> {
   const pages: string[][] = [];
   let nextToken: string | undefined;
   do {
-    const out = await eks(sim, creds, region).send(
+    const out = await eks(h.sim, creds, region).send(
       new ListClustersCommand({ ...(maxResults === undefined ? {} : { maxResults }), ...(nextToken === undefined ? {} : { nextToken }) }),
     );
     pages.push(out.clusters ?? []);
@@ -77,7 +74,7 @@ describe('ListClusters', () => {
     expect((await listClusters(analytics, 'us-east-1')).flat()).toEqual(['analytics']);
     expect((await listClusters(analytics, 'eu-west-1')).flat()).toEqual(['ml-training']);
     expect((await listClusters(platform, 'eu-central-1')).flat()).toEqual(['platform-tools', 'sandbox']);
-    expect((await listClusters(hubCreds(sim), 'eu-west-1')).flat()).toEqual([]);
+    expect((await listClusters(hubCreds(h.sim), 'eu-west-1')).flat()).toEqual([]);
   });
 
   it('pages with nextToken under the page cap, every cluster once', async () => {
@@ -90,10 +87,10 @@ describe('ListClusters', () => {
   });
 
   it('refuses maxResults out of range and a nextToken it did not issue', async () => {
-    const tooMany = await caught(eks(sim, analytics, 'us-west-2').send(new ListClustersCommand({ maxResults: 101 })));
+    const tooMany = await caught(eks(h.sim, analytics, 'us-west-2').send(new ListClustersCommand({ maxResults: 101 })));
     expect(tooMany).toBeInstanceOf(InvalidParameterException);
     expectSdkError(tooMany, 'InvalidParameterException', 400);
-    const badToken = await caught(eks(sim, analytics, 'us-west-2').send(new ListClustersCommand({ nextToken: 'garbage' })));
+    const badToken = await caught(eks(h.sim, analytics, 'us-west-2').send(new ListClustersCommand({ nextToken: 'garbage' })));
     expect(badToken).toBeInstanceOf(InvalidParameterException);
     expectSdkError(badToken, 'InvalidParameterException', 400);
   });
@@ -101,15 +98,15 @@ describe('ListClusters', () => {
 
 describe('DescribeCluster', () => {
   it('reports endpoint, CA, authentication mode and creation time', async () => {
-    const out = await eks(sim, payments).send(new DescribeClusterCommand({ name: 'payments-prod' }));
+    const out = await eks(h.sim, payments).send(new DescribeClusterCommand({ name: 'payments-prod' }));
     const c = out.cluster;
     expect(c?.name).toBe('payments-prod');
     expect(c?.arn).toBe(`arn:aws:eks:eu-west-1:${PAYMENTS}:cluster/payments-prod`);
     expect(c?.status).toBe('ACTIVE');
     expect(c?.version).toBe('1.31');
-    expect(c?.endpoint).toMatch(new RegExp(`^${sim.kubeEndpoint.replace(/[.]/g, '\\.')}/k8s/[0-9a-f]+$`));
+    expect(c?.endpoint).toMatch(new RegExp(`^${h.sim.kubeEndpoint.replace(/[.]/g, '\\.')}/k8s/[0-9a-f]+$`));
     const ca = Buffer.from(c?.certificateAuthority?.data ?? '', 'base64').toString('utf8');
-    expect(ca).toBe(sim.caPem);
+    expect(ca).toBe(h.sim.caPem);
     expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(c?.accessConfig?.authenticationMode).toBe('API_AND_CONFIG_MAP');
     expect(c?.createdAt).toBeInstanceOf(Date);
@@ -117,10 +114,10 @@ describe('DescribeCluster', () => {
   });
 
   it('reports each cluster its own mode, version and endpoint', async () => {
-    const ml = (await eks(sim, analytics).send(new DescribeClusterCommand({ name: 'ml-training' }))).cluster;
+    const ml = (await eks(h.sim, analytics).send(new DescribeClusterCommand({ name: 'ml-training' }))).cluster;
     expect(ml?.accessConfig?.authenticationMode).toBe('CONFIG_MAP');
     expect(ml?.version).toBe('1.30');
-    const sandbox = (await eks(sim, platform, 'eu-central-1').send(new DescribeClusterCommand({ name: 'sandbox' }))).cluster;
+    const sandbox = (await eks(h.sim, platform, 'eu-central-1').send(new DescribeClusterCommand({ name: 'sandbox' }))).cluster;
     expect(sandbox?.accessConfig?.authenticationMode).toBe('API');
     expect(sandbox?.endpoint).not.toBe(ml?.endpoint);
   });
@@ -131,7 +128,7 @@ describe('DescribeCluster', () => {
       [payments, 'us-east-1', 'payments-prod'],
       [analytics, 'eu-west-1', 'payments-prod'],
     ] as const) {
-      const error = await caught(eks(sim, creds, region).send(new DescribeClusterCommand({ name })));
+      const error = await caught(eks(h.sim, creds, region).send(new DescribeClusterCommand({ name })));
       expect(error).toBeInstanceOf(ResourceNotFoundException);
       const e = expectSdkError(error, 'ResourceNotFoundException', 404);
       expect(e.message).toContain(name);
@@ -141,47 +138,47 @@ describe('DescribeCluster', () => {
 
 describe('node groups and Fargate profiles', () => {
   it('lists and describes node groups', async () => {
-    const list = await eks(sim, payments).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }));
+    const list = await eks(h.sim, payments).send(new ListNodegroupsCommand({ clusterName: 'payments-prod' }));
     expect(list.nodegroups).toEqual(['linux-general', 'windows']);
     const linux = (
-      await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'linux-general' }))
+      await eks(h.sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'linux-general' }))
     ).nodegroup;
     expect(linux?.nodeRole).toBe(`arn:aws:iam::${PAYMENTS}:role/eks/payments-node`);
     expect(linux?.amiType).toBe('AL2023_x86_64_STANDARD');
     expect(linux?.clusterName).toBe('payments-prod');
     expect(linux?.createdAt).toBeInstanceOf(Date);
     const windows = (
-      await eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'windows' }))
+      await eks(h.sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'windows' }))
     ).nodegroup;
     expect(windows?.nodeRole).toBe(`arn:aws:iam::${PAYMENTS}:role/payments-windows-node`);
     expect(windows?.amiType).toBe('WINDOWS_CORE_2022_x86_64');
     const missing = await caught(
-      eks(sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'gpu' })),
+      eks(h.sim, payments).send(new DescribeNodegroupCommand({ clusterName: 'payments-prod', nodegroupName: 'gpu' })),
     );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
-    const noCluster = await caught(eks(sim, payments).send(new ListNodegroupsCommand({ clusterName: 'nope' })));
+    const noCluster = await caught(eks(h.sim, payments).send(new ListNodegroupsCommand({ clusterName: 'nope' })));
     expect(noCluster).toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('lists and describes Fargate profiles', async () => {
-    const list = await eks(sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-prod' }));
+    const list = await eks(h.sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-prod' }));
     expect(list.fargateProfileNames).toEqual(['batch']);
     const fp = (
-      await eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'batch' }))
+      await eks(h.sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'batch' }))
     ).fargateProfile;
     expect(fp?.podExecutionRoleArn).toBe(`arn:aws:iam::${PAYMENTS}:role/payments-pod-exec`);
     expect(fp?.clusterName).toBe('payments-prod');
     expect(
-      (await eks(sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-staging' }))).fargateProfileNames,
+      (await eks(h.sim, payments).send(new ListFargateProfilesCommand({ clusterName: 'payments-staging' }))).fargateProfileNames,
     ).toEqual([]);
     const missing = await caught(
-      eks(sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'nope' })),
+      eks(h.sim, payments).send(new DescribeFargateProfileCommand({ clusterName: 'payments-prod', fargateProfileName: 'nope' })),
     );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('pages node groups and Fargate profiles under the page cap', async () => {
-    const client = eks(sim, analytics, 'us-west-2');
+    const client = eks(h.sim, analytics, 'us-west-2');
     const groups: string[][] = [];
     let token: string | undefined;
     do {
@@ -203,25 +200,25 @@ describe('node groups and Fargate profiles', () => {
 
 describe('request authentication', () => {
   it('refuses a bad signature, an unknown key and a tampered session token', async () => {
-    const badSecret = await caught(eks(sim, { ...payments, secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})));
+    const badSecret = await caught(eks(h.sim, { ...payments, secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})));
     expectSdkError(badSecret, 'InvalidSignatureException', 403);
     const unknown = await caught(
-      eks(sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})),
+      eks(h.sim, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'z'.repeat(40) }).send(new ListClustersCommand({})),
     );
     expectSdkError(unknown, 'UnrecognizedClientException', 403);
     const tampered = await caught(
-      eks(sim, { ...payments, sessionToken: `${payments.sessionToken ?? ''}x` }).send(new ListClustersCommand({})),
+      eks(h.sim, { ...payments, sessionToken: `${payments.sessionToken ?? ''}x` }).send(new ListClustersCommand({})),
     );
     expectSdkError(tampered, 'UnrecognizedClientException', 403);
   });
 
   it('refuses an expired session with ExpiredTokenException', async () => {
-    sim.control.advanceClock(3700);
+    h.sim.control.advanceClock(3700);
     try {
-      const error = await caught(eks(sim, payments).send(new ListClustersCommand({})));
+      const error = await caught(eks(h.sim, payments).send(new ListClustersCommand({})));
       expectSdkError(error, 'ExpiredTokenException', 403);
     } finally {
-      sim.control.advanceClock(-3700);
+      h.sim.control.advanceClock(-3700);
     }
   });
 });

@@ -3,35 +3,32 @@
 import { DescribeClusterCommand, ListClustersCommand, ServerException } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { type CoreV1Api, FetchError } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Faults, type Simulator, startSimulator } from '../src/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Faults } from '../src/index.js';
 import { assumeSpoke, type Creds, demoWorld, eks, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 
 const PAYMENTS = '111122223333';
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let spoke: Creds;
 let kube: CoreV1Api;
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  spoke = await assumeSpoke(sim, PAYMENTS);
-  kube = await freshClient(sim, await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-prod'), spoke, 'payments-prod');
+  spoke = await assumeSpoke(h.sim, PAYMENTS);
+  kube = await freshClient(h.sim, await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-prod'), spoke, 'payments-prod');
 });
 afterEach(async () => {
-  expect((await control(sim, 'DELETE', 'faults')).status).toBe(200);
-});
-afterAll(async () => {
-  await sim.close();
+  expect((await control(h.sim, 'DELETE', 'faults')).status).toBe(200);
 });
 
 async function setFaults(specs: Record<string, Record<string, number>>): Promise<void> {
-  const { status } = await control(sim, 'PUT', 'faults', specs);
+  const { status } = await control(h.sim, 'PUT', 'faults', specs);
   expect(status).toBe(200);
 }
 
-const listRoles = (): Promise<unknown> => iam(sim, spoke).send(new ListRolesCommand({}));
+const listRoles = (): Promise<unknown> => iam(h.sim, spoke).send(new ListRolesCommand({}));
 
 describe('AWS faults', () => {
   it('throttleRate 1 answers the service throttling error; clearing faults restores', async () => {
@@ -41,24 +38,24 @@ describe('AWS faults', () => {
       expect(e.message).toBe('Rate exceeded');
     }
     // Only the named operation is affected.
-    expect((await sts(sim, spoke).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);
-    const injected = await control(sim, 'GET', 'faults/injected');
+    expect((await sts(h.sim, spoke).send(new GetCallerIdentityCommand({}))).Account).toBe(PAYMENTS);
+    const injected = await control(h.sim, 'GET', 'faults/injected');
     expect(injected.json).toMatchObject({ throttle: 3 });
 
-    await control(sim, 'DELETE', 'faults');
+    await control(h.sim, 'DELETE', 'faults');
     expect(await listRoles()).toMatchObject({ $metadata: { httpStatusCode: 200 } });
   });
 
   it('EKS throttling is ThrottlingException with 429', async () => {
     await setFaults({ 'eks:ListClusters': { throttleRate: 1 } });
-    expectSdkError(await caught(eks(sim, spoke).send(new ListClustersCommand({}))), 'ThrottlingException', 429);
+    expectSdkError(await caught(eks(h.sim, spoke).send(new ListClustersCommand({}))), 'ThrottlingException', 429);
   });
 
   it('errorRate 1 answers a 5xx server fault', async () => {
     await setFaults({ 'sts:GetCallerIdentity': { errorRate: 1 }, 'eks:*': { errorRate: 1 } });
-    const stsError = expectSdkError(await caught(sts(sim, spoke).send(new GetCallerIdentityCommand({}))), 'InternalFailure', 500);
+    const stsError = expectSdkError(await caught(sts(h.sim, spoke).send(new GetCallerIdentityCommand({}))), 'InternalFailure', 500);
     expect(stsError.$fault).toBe('server');
-    const eksError = await caught(eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' })));
+    const eksError = await caught(eks(h.sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' })));
     expect(eksError).toBeInstanceOf(ServerException);
     expectSdkError(eksError, 'ServerException', 500);
     // IAM is not covered by either spec.
@@ -72,7 +69,7 @@ describe('AWS faults', () => {
     const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
     expect(e.code).toBe('ECONNRESET');
     expect(e.$metadata?.httpStatusCode).toBeUndefined();
-    const counters = (await control(sim, 'GET', 'counters')).json as Record<string, { outcomes: Record<string, number> }>;
+    const counters = (await control(h.sim, 'GET', 'counters')).json as Record<string, { outcomes: Record<string, number> }>;
     expect(counters['iam:ListRoles']?.outcomes['reset']).toBe(1);
   });
 
@@ -80,7 +77,7 @@ describe('AWS faults', () => {
     await setFaults({ 'iam:ListRoles': { hangRate: 1 } });
     const client = new IAMClient({
       region: 'us-east-1',
-      endpoint: sim.awsEndpoint,
+      endpoint: h.sim.awsEndpoint,
       credentials: spoke,
       maxAttempts: 1,
       requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
@@ -91,24 +88,24 @@ describe('AWS faults', () => {
 
   it('latencyMs delays the answer', async () => {
     await setFaults({ 'eks:DescribeCluster': { latencyMs: 300 } });
-    const client = eks(sim, spoke);
+    const client = eks(h.sim, spoke);
     const started = performance.now();
     const out = await client.send(new DescribeClusterCommand({ name: 'payments-prod' }));
     expect(performance.now() - started).toBeGreaterThanOrEqual(295);
     expect(out.cluster?.name).toBe('payments-prod');
-    expect(((await control(sim, 'GET', 'faults/injected')).json as Record<string, number>)['latency']).toBeGreaterThanOrEqual(1);
+    expect(((await control(h.sim, 'GET', 'faults/injected')).json as Record<string, number>)['latency']).toBeGreaterThanOrEqual(1);
   });
 
   it('the most specific spec wins over a service and a global one', async () => {
     await setFaults({ '*': { errorRate: 1 }, 'eks:*': { throttleRate: 1 }, 'eks:ListClusters': {} });
-    expect((await eks(sim, spoke).send(new ListClustersCommand({}))).clusters).toEqual(['payments-prod', 'payments-staging']);
-    expectSdkError(await caught(eks(sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))), 'ThrottlingException', 429);
+    expect((await eks(h.sim, spoke).send(new ListClustersCommand({}))).clusters).toEqual(['payments-prod', 'payments-staging']);
+    expectSdkError(await caught(eks(h.sim, spoke).send(new DescribeClusterCommand({ name: 'payments-prod' }))), 'ThrottlingException', 429);
     expectSdkError(await caught(listRoles()), 'InternalFailure', 500);
   });
 
   it('refuses a rate outside 0..1 and an unknown fault kind', async () => {
-    expect((await control(sim, 'PUT', 'faults', { 'iam:ListRoles': { errorRate: 2 } })).status).toBe(400);
-    expect((await control(sim, 'PUT', 'faults', { 'iam:ListRoles': { explodeRate: 1 } })).status).toBe(400);
+    expect((await control(h.sim, 'PUT', 'faults', { 'iam:ListRoles': { errorRate: 2 } })).status).toBe(400);
+    expect((await control(h.sim, 'PUT', 'faults', { 'iam:ListRoles': { explodeRate: 1 } })).status).toBe(400);
     expect(await listRoles()).toMatchObject({ $metadata: { httpStatusCode: 200 } });
   });
 });
@@ -121,7 +118,7 @@ describe('Kubernetes faults', () => {
     expectStatus(await caught(readAwsAuth(kube)), 500, 'InternalError');
     // Writes are a different operation.
     expect((await kube.listNamespacedConfigMap({ namespace: 'kube-system' })).items).toHaveLength(1);
-    await control(sim, 'DELETE', 'faults');
+    await control(h.sim, 'DELETE', 'faults');
     expect((await readAwsAuth(kube)).metadata?.name).toBe('aws-auth');
   });
 

@@ -1,7 +1,4 @@
 /** Shared test helpers: load the demo world, SDK clients bound to the simulator, cluster tokens. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -10,16 +7,8 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Simulator } from '../src/index.js';
-import { loadWorldFile, type WorldFile } from '../src/index.js';
 
-export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-export function demoWorld(): WorldFile {
-  const file = join(repo, 'config', 'sim', 'demo-world.yaml');
-  const loaded = loadWorldFile(readFileSync(file, 'utf8'), file);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  return loaded.world;
-}
+export { demoWorld } from '@eks-auth-hub/testing';
 
 export interface Creds {
   readonly accessKeyId: string;

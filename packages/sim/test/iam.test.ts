@@ -1,8 +1,9 @@
 /** IAM ListRoles over the wire: PathPrefix, Marker/IsTruncated paging under a small page cap, MaxItems bounds, the signer's account. */
 
 import { type IAMClient, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator, type WorldFileInput } from '../src/index.js';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WorldFileInput } from '../src/index.js';
 import { assumeSpoke, type Creds, demoWorld, hubCreds, iam } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 
@@ -31,16 +32,12 @@ function world(): WorldFileInput {
   };
 }
 
-let sim: Simulator;
+const h = useSimulator(world, { env: false });
 let payments: Creds;
 let analytics: Creds;
 beforeAll(async () => {
-  sim = await startSimulator({ world: world() });
-  payments = await assumeSpoke(sim, PAYMENTS);
-  analytics = await assumeSpoke(sim, ANALYTICS);
-});
-afterAll(async () => {
-  await sim.close();
+  payments = await assumeSpoke(h.sim, PAYMENTS);
+  analytics = await assumeSpoke(h.sim, ANALYTICS);
 });
 
 interface Page {
@@ -69,8 +66,8 @@ const names = (pages: readonly Page[]): string[] => pages.flatMap((p) => p.roles
 
 describe('ListRoles', () => {
   it('pages through every role exactly once under the page cap', async () => {
-    const pages = await allPages(iam(sim, payments), { MaxItems: 1000 });
-    const expected = [...sim.world.account(PAYMENTS).roles.values()].map((r) => r.name);
+    const pages = await allPages(iam(h.sim, payments), { MaxItems: 1000 });
+    const expected = [...h.sim.world.account(PAYMENTS).roles.values()].map((r) => r.name);
     expect(expected.length).toBe(7 + 4 + BULK);
     const listed = names(pages);
     expect(new Set(listed).size).toBe(listed.length);
@@ -81,7 +78,7 @@ describe('ListRoles', () => {
   });
 
   it('returns the fields of each role', async () => {
-    const pages = await allPages(iam(sim, payments), { PathPrefix: '/eks/' });
+    const pages = await allPages(iam(h.sim, payments), { PathPrefix: '/eks/' });
     const [role] = pages.flatMap((p) => p.roles);
     expect(role).toMatchObject({ RoleName: 'payments-node', Path: '/eks/', Arn: `arn:aws:iam::${PAYMENTS}:role/eks/payments-node` });
     expect(role?.RoleId).toMatch(/^AROA[A-Z2-7]{17}$/);
@@ -89,14 +86,14 @@ describe('ListRoles', () => {
   });
 
   it('honours a MaxItems smaller than the cap', async () => {
-    const pages = await allPages(iam(sim, payments), { PathPrefix: '/bulk/', MaxItems: 1 });
+    const pages = await allPages(iam(h.sim, payments), { PathPrefix: '/bulk/', MaxItems: 1 });
     expect(pages).toHaveLength(BULK);
     for (const page of pages) expect(page.roles).toHaveLength(1);
     expect(names(pages)).toEqual(Array.from({ length: BULK }, (_, i) => `bulk-${String(i).padStart(2, '0')}`));
   });
 
   it('matches PathPrefix as a prefix, covering the regional Identity Center path', async () => {
-    const sso = await allPages(iam(sim, payments), { PathPrefix: SSO_PATH });
+    const sso = await allPages(iam(h.sim, payments), { PathPrefix: SSO_PATH });
     const roles = sso.flatMap((p) => p.roles);
     expect(roles.map((r) => r.RoleName).sort()).toEqual(
       ['AdministratorAccess', 'Data.Eng+Ops@Payments', 'PowerUserAccess', 'ReadOnly'].map((s) =>
@@ -104,36 +101,36 @@ describe('ListRoles', () => {
       ),
     );
     expect(roles.find((r) => r.RoleName?.startsWith('AWSReservedSSO_ReadOnly_'))?.Path).toBe(`${SSO_PATH}eu-west-1/`);
-    const regional = names(await allPages(iam(sim, payments), { PathPrefix: `${SSO_PATH}eu-west-1/` }));
+    const regional = names(await allPages(iam(h.sim, payments), { PathPrefix: `${SSO_PATH}eu-west-1/` }));
     expect(regional).toEqual([expect.stringMatching(/^AWSReservedSSO_ReadOnly_[0-9a-f]{16}$/)]);
     // A partial segment is still a prefix.
-    expect(names(await allPages(iam(sim, payments), { PathPrefix: '/bu' }))).toHaveLength(BULK);
-    expect(names(await allPages(iam(sim, payments), { PathPrefix: '/nothing-here/' }))).toEqual([]);
+    expect(names(await allPages(iam(h.sim, payments), { PathPrefix: '/bu' }))).toHaveLength(BULK);
+    expect(names(await allPages(iam(h.sim, payments), { PathPrefix: '/nothing-here/' }))).toEqual([]);
   });
 
   it('refuses MaxItems outside 1..1000', async () => {
     for (const MaxItems of [0, 1001]) {
-      const error = await caught(iam(sim, payments).send(new ListRolesCommand({ MaxItems })));
+      const error = await caught(iam(h.sim, payments).send(new ListRolesCommand({ MaxItems })));
       const e = expectSdkError(error, 'ValidationError', 400);
       expect(e.message).toContain('maxItems');
     }
   });
 
   it('refuses a Marker it did not issue', async () => {
-    const error = await caught(iam(sim, payments).send(new ListRolesCommand({ Marker: 'not-a-marker' })));
+    const error = await caught(iam(h.sim, payments).send(new ListRolesCommand({ Marker: 'not-a-marker' })));
     expectSdkError(error, 'ValidationError', 400);
   });
 
   it('lists the roles of the account the signer acts in', async () => {
-    const a = names(await allPages(iam(sim, payments)));
-    const b = names(await allPages(iam(sim, analytics)));
+    const a = names(await allPages(iam(h.sim, payments)));
+    const b = names(await allPages(iam(h.sim, analytics)));
     expect(a).toContain('payments-node');
     expect(a).not.toContain('analytics-node');
     expect(b).toContain('analytics-node');
     expect(b).not.toContain('payments-node');
     expect(b.some((n) => n.startsWith('bulk-'))).toBe(false);
-    expect([...b].sort()).toEqual([...sim.world.account(ANALYTICS).roles.values()].map((r) => r.name).sort());
+    expect([...b].sort()).toEqual([...h.sim.world.account(ANALYTICS).roles.values()].map((r) => r.name).sort());
     // The hub user acts in the management account, which holds no roles here.
-    expect(names(await allPages(iam(sim, hubCreds(sim))))).toEqual([]);
+    expect(names(await allPages(iam(h.sim, hubCreds(h.sim))))).toEqual([]);
   });
 });

@@ -5,8 +5,9 @@
  */
 
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimClusterRef, type Simulator, startSimulator } from '../src/index.js';
+import { useSimulator } from '@eks-auth-hub/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SimClusterRef } from '../src/index.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, hubCreds, kubeClient, sts } from './helpers.js';
 import { anonymousClient, caught, clusterEndpoint, expectStatus, expectUnauthorized, freshClient, readAwsAuth, roleEntry } from './wire.js';
 
@@ -16,25 +17,21 @@ const PLATFORM = '555566667777';
 const PROD: SimClusterRef = { account: PAYMENTS, region: 'eu-west-1', cluster: 'payments-prod' };
 const SPOKE_ARN = `arn:aws:iam::${PAYMENTS}:role/eks-auth-hub-spoke`;
 
-let sim: Simulator;
+const h = useSimulator(demoWorld, { env: false });
 let spoke: Creds;
 let prod: string;
 let prodAwsAuth: Record<string, string>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ world: demoWorld() });
-  spoke = await assumeSpoke(sim, PAYMENTS);
-  prod = await clusterEndpoint(sim, spoke, 'eu-west-1', 'payments-prod');
-  prodAwsAuth = sim.control.readAwsAuth(PROD)?.data ?? {};
-});
-afterAll(async () => {
-  await sim.close();
+  spoke = await assumeSpoke(h.sim, PAYMENTS);
+  prod = await clusterEndpoint(h.sim, spoke, 'eu-west-1', 'payments-prod');
+  prodAwsAuth = h.sim.control.readAwsAuth(PROD)?.data ?? {};
 });
 
 /** Reads payments-prod's aws-auth with `token`; the Status body of the refusal, or 'ok'. */
 async function readProd(token: string): Promise<'ok' | unknown> {
   try {
-    await readAwsAuth(kubeClient(prod, sim.caPem, token));
+    await readAwsAuth(kubeClient(prod, h.sim.caPem, token));
     return 'ok';
   } catch (error) {
     return error;
@@ -47,10 +44,10 @@ async function expect401(token: string): Promise<void> {
 
 /** Temporary credentials for a role in `account` that trusts the hub user (created on first use). */
 async function assumeTester(account: string, name = 'tester', path = '/'): Promise<Creds> {
-  if (sim.world.account(account).roles.get(name.toLowerCase()) === undefined) {
-    sim.control.createRole(account, name, path, [{ principal: sim.world.hub.arn }]);
+  if (h.sim.world.account(account).roles.get(name.toLowerCase()) === undefined) {
+    h.sim.control.createRole(account, name, path, [{ principal: h.sim.world.hub.arn }]);
   }
-  const out = await sts(sim, hubCreds(sim)).send(
+  const out = await sts(h.sim, hubCreds(h.sim)).send(
     new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role${path}${name}`, RoleSessionName: 'tester' }),
   );
   const c = out.Credentials;
@@ -61,7 +58,7 @@ describe('token verification', () => {
   it('accepts a token minted like aws eks get-token', async () => {
     const token = await clusterToken(spoke, 'payments-prod');
     expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
-    const cm = await readAwsAuth(kubeClient(prod, sim.caPem, token));
+    const cm = await readAwsAuth(kubeClient(prod, h.sim.caPem, token));
     expect(cm.metadata?.name).toBe('aws-auth');
     expect(cm.data?.['mapRoles']).toContain(SPOKE_ARN);
   });
@@ -117,7 +114,7 @@ describe('token verification', () => {
   });
 
   it('refuses a token signed by an expired session', async () => {
-    const short = await sts(sim, hubCreds(sim)).send(
+    const short = await sts(h.sim, hubCreds(h.sim)).send(
       new AssumeRoleCommand({
         RoleArn: SPOKE_ARN,
         RoleSessionName: 'eks-auth-hub',
@@ -131,34 +128,34 @@ describe('token verification', () => {
       secretAccessKey: c?.SecretAccessKey ?? '',
       sessionToken: c?.SessionToken ?? '',
     };
-    const lasting = await assumeSpoke(sim, PAYMENTS);
-    sim.control.advanceClock(1000);
+    const lasting = await assumeSpoke(h.sim, PAYMENTS);
+    h.sim.control.advanceClock(1000);
     try {
       // Both tokens are signed "now" on the simulator's clock: only the session differs.
-      const signingDate = new Date(sim.world.now());
+      const signingDate = new Date(h.sim.world.now());
       expect(await readProd(await clusterToken(lasting, 'payments-prod', { signingDate }))).toBe('ok');
       await expect401(await clusterToken(expiring, 'payments-prod', { signingDate }));
     } finally {
-      sim.control.advanceClock(-1000);
+      h.sim.control.advanceClock(-1000);
     }
   });
 
   it('refuses a request without a token', async () => {
-    expectUnauthorized(await caught(readAwsAuth(anonymousClient(prod, sim.caPem))));
+    expectUnauthorized(await caught(readAwsAuth(anonymousClient(prod, h.sim.caPem))));
   });
 });
 
 describe('authorisation from the live aws-auth', () => {
   it('lets the spoke in through its system:masters mapping, and refuses the unmapped hub user', async () => {
-    expect(sim.world.cluster(PAYMENTS, 'eu-west-1', 'payments-prod').creator).toBe(`arn:aws:iam::${PAYMENTS}:role/terraform`);
+    expect(h.sim.world.cluster(PAYMENTS, 'eu-west-1', 'payments-prod').creator).toBe(`arn:aws:iam::${PAYMENTS}:role/terraform`);
     expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
-    await expect401(await clusterToken(hubCreds(sim), 'payments-prod'));
+    await expect401(await clusterToken(hubCreds(h.sim), 'payments-prod'));
   });
 
   it('a mapping without system:masters is 403; with it, 200', async () => {
     const tester = await assumeTester(PAYMENTS);
     const testerArn = `arn:aws:iam::${PAYMENTS}:role/tester`;
-    const api = await freshClient(sim, prod, spoke, 'payments-prod');
+    const api = await freshClient(h.sim, prod, spoke, 'payments-prod');
     const current = await readAwsAuth(api);
     current.data = { ...current.data, mapRoles: `${current.data?.['mapRoles'] ?? ''}${roleEntry(testerArn, 'tester', ['viewers'])}` };
     await api.replaceNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system', body: current });
@@ -167,50 +164,50 @@ describe('authorisation from the live aws-auth', () => {
     expect(forbidden.message).toContain(testerArn);
     expect(forbidden.details).toMatchObject({ name: 'aws-auth', kind: 'configmaps' });
 
-    sim.control.editAwsAuth(PROD, {
+    h.sim.control.editAwsAuth(PROD, {
       ...prodAwsAuth,
       mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(testerArn, 'tester', ['system:masters'])}`,
     });
     expect(await readProd(await clusterToken(tester, 'payments-prod'))).toBe('ok');
 
     // Duplicate ARNs: the later entry wins.
-    sim.control.editAwsAuth(PROD, {
+    h.sim.control.editAwsAuth(PROD, {
       ...prodAwsAuth,
       mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(testerArn, 'tester', ['system:masters'])}${roleEntry(testerArn, 'tester', ['viewers'])}`,
     });
     expectStatus(await readProd(await clusterToken(tester, 'payments-prod')), 403, 'Forbidden');
-    sim.control.editAwsAuth(PROD, prodAwsAuth);
+    h.sim.control.editAwsAuth(PROD, prodAwsAuth);
   });
 
   it('matches ARNs without case but never a rolearn with a path', async () => {
     const pathed = await assumeTester(PAYMENTS, 'pathed-tester', '/team/');
-    sim.control.editAwsAuth(PROD, {
+    h.sim.control.editAwsAuth(PROD, {
       ...prodAwsAuth,
       mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(`arn:aws:iam::${PAYMENTS}:role/team/pathed-tester`, 'p', ['system:masters'])}`,
     });
     await expect401(await clusterToken(pathed, 'payments-prod'));
-    sim.control.editAwsAuth(PROD, {
+    h.sim.control.editAwsAuth(PROD, {
       ...prodAwsAuth,
       mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}${roleEntry(`arn:aws:iam::${PAYMENTS}:role/PATHED-TESTER`, 'p', ['system:masters'])}`,
     });
     expect(await readProd(await clusterToken(pathed, 'payments-prod'))).toBe('ok');
-    sim.control.editAwsAuth(PROD, prodAwsAuth);
+    h.sim.control.editAwsAuth(PROD, prodAwsAuth);
   });
 
   it('maps users through mapUsers', async () => {
-    await expect401(await clusterToken(hubCreds(sim), 'payments-prod'));
-    sim.control.editAwsAuth(PROD, {
+    await expect401(await clusterToken(hubCreds(h.sim), 'payments-prod'));
+    h.sim.control.editAwsAuth(PROD, {
       ...prodAwsAuth,
-      mapUsers: `- userarn: ${sim.world.hub.arn}\n  username: hub\n  groups: [system:masters]\n`,
+      mapUsers: `- userarn: ${h.sim.world.hub.arn}\n  username: hub\n  groups: [system:masters]\n`,
     });
-    expect(await readProd(await clusterToken(hubCreds(sim), 'payments-prod'))).toBe('ok');
-    sim.control.editAwsAuth(PROD, prodAwsAuth);
+    expect(await readProd(await clusterToken(hubCreds(h.sim), 'payments-prod'))).toBe('ok');
+    h.sim.control.editAwsAuth(PROD, prodAwsAuth);
   });
 
   it('invalid YAML in mapRoles drops every role mapping', async () => {
-    sim.control.editAwsAuth(PROD, { mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}- rolearn: [unclosed\n` });
+    h.sim.control.editAwsAuth(PROD, { mapRoles: `${prodAwsAuth['mapRoles'] ?? ''}- rolearn: [unclosed\n` });
     await expect401(await clusterToken(spoke, 'payments-prod'));
-    sim.control.editAwsAuth(PROD, prodAwsAuth);
+    h.sim.control.editAwsAuth(PROD, prodAwsAuth);
     expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
   });
 
@@ -218,11 +215,11 @@ describe('authorisation from the live aws-auth', () => {
     const mapRoles = prodAwsAuth['mapRoles'] ?? '';
     try {
       for (const text of [`\ufeff${mapRoles}`, mapRoles.replaceAll('\n', '\r\n'), mapRoles.replaceAll('\n', '\r')]) {
-        sim.control.editAwsAuth(PROD, { mapRoles: text });
+        h.sim.control.editAwsAuth(PROD, { mapRoles: text });
         expect(await readProd(await clusterToken(spoke, 'payments-prod')), JSON.stringify(text.slice(0, 3))).toBe('ok');
       }
     } finally {
-      sim.control.editAwsAuth(PROD, prodAwsAuth);
+      h.sim.control.editAwsAuth(PROD, prodAwsAuth);
     }
   });
 
@@ -230,28 +227,28 @@ describe('authorisation from the live aws-auth', () => {
     const spokeEntry = (separator: string): string =>
       `- rolearn: ${SPOKE_ARN}\n  username:${separator}hub\n  groups: [system:masters,\tviewers]\n`;
     try {
-      sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry('\t') });
+      h.sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry('\t') });
       await expect401(await clusterToken(spoke, 'payments-prod'));
-      sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry(' ') });
+      h.sim.control.editAwsAuth(PROD, { mapRoles: spokeEntry(' ') });
       expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
     } finally {
-      sim.control.editAwsAuth(PROD, prodAwsAuth);
+      h.sim.control.editAwsAuth(PROD, prodAwsAuth);
     }
   });
 
   it('binaryData is not read: a mapping there lets nobody in', async () => {
     const mapRoles = Buffer.from(prodAwsAuth['mapRoles'] ?? '').toString('base64');
     try {
-      sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, binaryData: { mapRoles } });
+      h.sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, binaryData: { mapRoles } });
       await expect401(await clusterToken(spoke, 'payments-prod'));
     } finally {
-      sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: prodAwsAuth });
+      h.sim.control.putConfigMap(PROD, { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: prodAwsAuth });
     }
     expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
   });
 
   it('a write that drops the writer’s own mapping really locks it out', async () => {
-    const api = await freshClient(sim, prod, spoke, 'payments-prod');
+    const api = await freshClient(h.sim, prod, spoke, 'payments-prod');
     const current = await readAwsAuth(api);
     const withoutSpoke = (current.data?.['mapRoles'] ?? '')
       .split(/(?=^- )/m)
@@ -265,46 +262,46 @@ describe('authorisation from the live aws-auth', () => {
 
     // The next read, with a freshly minted token, is refused: the spoke is no longer mapped.
     await expect401(await clusterToken(spoke, 'payments-prod'));
-    const retry = await caught(readAwsAuth(await freshClient(sim, prod, spoke, 'payments-prod')));
+    const retry = await caught(readAwsAuth(await freshClient(h.sim, prod, spoke, 'payments-prod')));
     expectUnauthorized(retry);
-    expect(sim.control.readAwsAuth(PROD)?.data['mapRoles']).toBe(withoutSpoke);
+    expect(h.sim.control.readAwsAuth(PROD)?.data['mapRoles']).toBe(withoutSpoke);
 
-    sim.control.editAwsAuth(PROD, prodAwsAuth);
+    h.sim.control.editAwsAuth(PROD, prodAwsAuth);
     expect(await readProd(await clusterToken(spoke, 'payments-prod'))).toBe('ok');
   });
 
   it('the cluster creator is admin without any aws-auth entry', async () => {
-    const analytics = await assumeSpoke(sim, ANALYTICS);
-    const ml = await clusterEndpoint(sim, analytics, 'eu-west-1', 'ml-training');
-    const state = sim.control.readAwsAuth({ account: ANALYTICS, region: 'eu-west-1', cluster: 'ml-training' });
+    const analytics = await assumeSpoke(h.sim, ANALYTICS);
+    const ml = await clusterEndpoint(h.sim, analytics, 'eu-west-1', 'ml-training');
+    const state = h.sim.control.readAwsAuth({ account: ANALYTICS, region: 'eu-west-1', cluster: 'ml-training' });
     expect(JSON.stringify(state?.data)).not.toContain('eks-auth-hub-spoke');
-    const cm = await readAwsAuth(await freshClient(sim, ml, analytics, 'ml-training'));
+    const cm = await readAwsAuth(await freshClient(h.sim, ml, analytics, 'ml-training'));
     expect(cm.data?.['mapRoles']).toContain('analytics-node');
     // Another identity with the same (absent) mapping is refused there.
     const tester = await assumeTester(ANALYTICS);
-    expectUnauthorized(await caught(readAwsAuth(await freshClient(sim, ml, tester, 'ml-training'))));
+    expectUnauthorized(await caught(readAwsAuth(await freshClient(h.sim, ml, tester, 'ml-training'))));
   });
 
   it('authentication mode API ignores aws-auth: only the creator gets in', async () => {
-    const platform = await assumeSpoke(sim, PLATFORM);
+    const platform = await assumeSpoke(h.sim, PLATFORM);
     const tester = await assumeTester(PLATFORM);
-    const sandbox = await clusterEndpoint(sim, platform, 'eu-central-1', 'sandbox');
-    const tools = await clusterEndpoint(sim, platform, 'eu-central-1', 'platform-tools');
+    const sandbox = await clusterEndpoint(h.sim, platform, 'eu-central-1', 'sandbox');
+    const tools = await clusterEndpoint(h.sim, platform, 'eu-central-1', 'platform-tools');
     const mapping = { mapRoles: roleEntry(`arn:aws:iam::${PLATFORM}:role/tester`, 'tester', ['system:masters']) };
 
     // The creator gets in (the cluster has no aws-auth yet) and writes one mapping the tester as admin.
-    const creator = await freshClient(sim, sandbox, platform, 'sandbox', 'eu-central-1');
+    const creator = await freshClient(h.sim, sandbox, platform, 'sandbox', 'eu-central-1');
     expectStatus(await caught(readAwsAuth(creator)), 404, 'NotFound');
     await creator.createNamespacedConfigMap({
       namespace: 'kube-system',
       body: { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: mapping },
     });
     expect((await readAwsAuth(creator)).data).toEqual(mapping);
-    expectUnauthorized(await caught(readAwsAuth(await freshClient(sim, sandbox, tester, 'sandbox', 'eu-central-1'))));
+    expectUnauthorized(await caught(readAwsAuth(await freshClient(h.sim, sandbox, tester, 'sandbox', 'eu-central-1'))));
 
     // The same mapping on an API_AND_CONFIG_MAP cluster lets the tester in.
-    sim.control.editAwsAuth({ account: PLATFORM, region: 'eu-central-1', cluster: 'platform-tools' }, mapping);
-    const viaMapping = await readAwsAuth(await freshClient(sim, tools, tester, 'platform-tools', 'eu-central-1'));
+    h.sim.control.editAwsAuth({ account: PLATFORM, region: 'eu-central-1', cluster: 'platform-tools' }, mapping);
+    const viaMapping = await readAwsAuth(await freshClient(h.sim, tools, tester, 'platform-tools', 'eu-central-1'));
     expect(viaMapping.data).toEqual(mapping);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHandler, type PassSummary } from '../../apps/controller/src/lambda.js';
+import { createHandler, type PassSummary } from '../../src/lambda.js';
 import { demoHubFile, demoState, memoryLogger, PAYMENTS, PLATFORM, refOf, repo, SPOKE_ROLE, useSimulator, writesSeen } from './helpers.js';
 
 const h = useSimulator();
@@ -136,7 +136,7 @@ describe('Lambda handler', () => {
   });
 
   it('a desired-state file that cannot be used fails the invocation with its located problems; the next one reads it again', async () => {
-    let file = join(repo, 'test', 'service', 'fixtures', 'invalid-hub.yaml');
+    let file = join(repo, 'apps', 'controller', 'test', 'service', 'fixtures', 'invalid-hub.yaml');
     const c = container(() => file);
     await expect(c.handler({})).rejects.toThrow(/desired-state file cannot be used: .*invalid-hub\.yaml:5:13: hub\.interval/s);
     expect(c.lines).toEqual([]);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../src/run.js';
 import { demoState, http, memoryLogger, sleep, useSimulator, waitFor } from './helpers.js';
 
 useSimulator();

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Exited, repoRoot as repo, runToEnd } from '@eks-auth-hub/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Exited, repo, runToEnd } from './child.js';
 
 const CLUSTERS = ['payments-prod', 'payments-staging', 'analytics', 'ml-training', 'platform-tools'];
 const ROLE = (name: string): string => `arn:aws:iam::111122223333:role/${name}`;

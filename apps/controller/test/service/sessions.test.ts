@@ -6,8 +6,8 @@
  * pass. The hub is built as `run` builds it (its default session backoff included).
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   ANALYTICS,
   demoState,

@@ -3,8 +3,8 @@
  * stop the loop, and stop() lets started clusters finish, returns, and ends the passes.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   demoState,
   explain,

@@ -10,15 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_CONFIGMAP, type HistoryEntry, type PassReport, readHistory } from '@eks-auth-hub/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { StatusView } from '../../apps/controller/src/status.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { StatusView } from '../../src/status.js';
 import {
   bin,
   demoHubFile,
   demoHubText,
   editMapRoles,
+  exitWithin,
   freePort,
   http,
+  jsonLines,
   loadState,
   memoryLogger,
   parseExposition,
@@ -107,15 +109,9 @@ describe('with every sts:AssumeRole hanging', () => {
     children.push(hub);
     await waitFor('a hanging AssumeRole', () => hangs('sts:AssumeRole') > before, 20_000, 20);
     hub.child.kill('SIGTERM');
-    const exited = await Promise.race([
-      hub.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000)),
-    ]);
+    const exited = await exitWithin(hub, 10_000);
     expect({ code: exited.code, signal: exited.signal }).toEqual({ code: 0, signal: null });
-    const messages = exited.stdout
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as { msg?: string; code?: string });
+    const messages = jsonLines<{ msg?: string; code?: string }>(exited.stdout);
     // The pass was ended for the stop, and said so.
     expect(messages.find((m) => m.msg === 'pass cut short')?.code).toBe('hub.stopping');
     expect(messages.at(-1)?.msg).toBe('hub stopped');

@@ -6,11 +6,10 @@
  * searched for the hub's secret key, every session's secret key and token, and cluster tokens.
  */
 
-import { createAwsPorts } from '@eks-auth-hub/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler } from '../../apps/controller/src/lambda.js';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import { createHandler } from '../../src/lambda.js';
+import { type RunningHub, startHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   demoHubFile,
   demoState,
@@ -21,6 +20,7 @@ import {
   outcomes,
   refOf,
   SPOKE_ROLE,
+  startHubWithoutRetries,
   useSimulator,
   waitFor,
 } from './helpers.js';
@@ -56,13 +56,7 @@ const lambda = createHandler({ configFile: () => demoHubFile, emit: (l) => lambd
 
 beforeAll(async () => {
   // Without retries, so the failing passes fail at once.
-  hub = await startHub({
-    state,
-    listen: { host: '127.0.0.1', port: 0 },
-    logger: log.logger,
-    intervalMs: 3_600_000,
-    makePorts: (observer) => createAwsPorts({ hub: state.hub, observer, maxAttempts: 1 }),
-  });
+  hub = await startHubWithoutRetries(state, log.logger);
 });
 
 afterAll(async () => {

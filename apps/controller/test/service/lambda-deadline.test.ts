@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHandler } from '../../apps/controller/src/lambda.js';
+import { createHandler } from '../../src/lambda.js';
 import { demoHubText, demoState, memoryLogger, simCount, useSimulator } from './helpers.js';
 
 const h = useSimulator();

@@ -9,7 +9,7 @@ import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../src/run.js';
 import {
   demoHubText,
   http,

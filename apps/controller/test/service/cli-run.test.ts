@@ -7,8 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   bin,
   demoState,
+  exitWithin,
   freePort,
   http,
+  jsonLines,
   parseExposition,
   refOf,
   runToEnd,
@@ -78,16 +80,10 @@ describe('eks-auth-hub run (built program)', () => {
     });
 
     expect(hub.child.kill('SIGTERM')).toBe(true);
-    const exited = await Promise.race([
-      hub.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit 10 s after SIGTERM')), 10_000)),
-    ]);
+    const exited = await exitWithin(hub, 10_000);
     expect({ code: exited.code, signal: exited.signal }).toEqual({ code: 0, signal: null });
     // Its log: JSON lines on stdout, from start to stop.
-    const messages = exited.stdout
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => (JSON.parse(l) as { msg?: string }).msg);
+    const messages = jsonLines<{ msg?: string }>(exited.stdout).map((l) => l.msg);
     expect(messages[0]).toBe('hub started');
     expect(messages).toContain('pass finished');
     expect(messages.at(-1)).toBe('hub stopped');
@@ -98,7 +94,7 @@ describe('eks-auth-hub run (built program)', () => {
   it('an invalid config file: exit 1, every located problem on stderr, no stack trace, no request made', async () => {
     const requests = Object.values(h.sim.control.counters()).reduce((n, c) => n + c.calls, 0);
     const port = await freePort();
-    const file = 'test/service/fixtures/invalid-hub.yaml';
+    const file = 'apps/controller/test/service/fixtures/invalid-hub.yaml';
     const exited = await runToEnd(process.execPath, [bin, 'run', '--config', file, '--listen', `127.0.0.1:${port}`], h.sim.env(), 15_000);
     expect(exited.code).toBe(1);
     expect(exited.stdout).toBe('');

@@ -3,7 +3,7 @@
  * simulator over real sockets, with a short interval so passes keep coming.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
+import { type RunningHub, startHub } from '../../src/run.js';
 import { demoState, http, memoryLogger, parseExposition, sampleValue, simCount, useSimulator, waitFor, writesSeen } from './helpers.js';
 
 const h = useSimulator();

@@ -6,10 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAwsPorts } from '@eks-auth-hub/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../../apps/controller/src/run.js';
-import type { PassSummary } from '../../apps/controller/src/status.js';
+import type { RunningHub } from '../../src/run.js';
+import type { PassSummary } from '../../src/status.js';
 import {
   ANALYTICS,
   demoState,
@@ -30,6 +29,7 @@ import {
   scrape,
   simCount,
   ssoRoleName,
+  startHubWithoutRetries,
   useSimulator,
   waitFor,
 } from './helpers.js';
@@ -111,13 +111,7 @@ beforeAll(async () => {
   h.sim.control.setFault('sts:AssumeRole', { latencyMs: 500 });
   // The adapters as startHub builds them, without retries: one AWS call is one request on the wire,
   // and a throttled listing fails at once.
-  hub = await startHub({
-    state,
-    listen: { host: '127.0.0.1', port: 0 },
-    logger: log.logger,
-    intervalMs: 3_600_000,
-    makePorts: (observer) => createAwsPorts({ hub: state.hub, observer, maxAttempts: 1 }),
-  });
+  hub = await startHubWithoutRetries(state, log.logger);
 });
 
 afterAll(async () => {
