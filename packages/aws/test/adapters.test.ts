@@ -10,7 +10,8 @@ import type { WorldFile } from '@eks-auth-hub/sim';
 import { demoWorld } from '@eks-auth-hub/testing';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { describe, expect, it } from 'vitest';
-import { type AwsPorts, createAwsPorts, KubeAwsAuthStore } from '../src/index.js';
+import { KubeAwsAuthStore } from '../src/kube-aws-auth-store.js';
+import { type AwsPorts, createAwsPorts } from '../src/ports.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

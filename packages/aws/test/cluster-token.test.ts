@@ -1,6 +1,7 @@
 import { verifyToken, World, worldSchema } from '@eks-auth-hub/sim';
 import { describe, expect, it } from 'vitest';
-import { ClusterTokens, execCredential, mintClusterToken, type SessionCredentials, TOKEN_PREFIX, TOKEN_REUSE_MS } from '../src/index.js';
+import { ClusterTokens, execCredential, mintClusterToken, TOKEN_PREFIX, TOKEN_REUSE_MS } from '../src/cluster-token.js';
+import type { SessionCredentials } from '../src/sessions.js';
 
 const credentials = {
   accessKeyId: 'ASIAEXAMPLEEXAMPLE12',

@@ -7,7 +7,8 @@
 import { type ClusterRef, HubError } from '@eks-auth-hub/core';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callDeadline, callDeadlineMs, createAwsPorts } from '../src/index.js';
+import { createAwsPorts } from '../src/ports.js';
+import { callDeadline, callDeadlineMs } from '../src/sdk-options.js';
 import { rejection } from './rejection.js';
 
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };

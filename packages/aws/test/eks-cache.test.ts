@@ -6,7 +6,7 @@
 import type { ClusterRef } from '@eks-auth-hub/core';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type AwsPorts, type AwsPortsOptions, createAwsPorts } from '../src/index.js';
+import { type AwsPorts, type AwsPortsOptions, createAwsPorts } from '../src/ports.js';
 
 const hub = { roleName: 'eks-auth-hub-spoke', externalId: 'example-external-id', sessionName: 'eks-auth-hub' };
 const prod: ClusterRef = { account: '111122223333', region: 'eu-west-1', name: 'payments-prod', partition: 'aws' };

@@ -1,6 +1,6 @@
 import { ConflictError, type ErrorCode, type ErrorKind } from '@eks-auth-hub/core';
 import { describe, expect, it } from 'vitest';
-import { fromAwsError, fromKubeError } from '../src/index.js';
+import { fromAwsError, fromKubeError } from '../src/errors.js';
 
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });

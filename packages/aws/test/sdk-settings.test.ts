@@ -16,14 +16,11 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { ClusterRef } from '@eks-auth-hub/core';
 import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AwsPorts,
-  createAwsPorts,
-  EksClusterDirectory,
-  IamRoleDirectory,
-  StsAccountSessions,
-  serviceClientSettings,
-} from '../src/index.js';
+import { EksClusterDirectory } from '../src/eks-cluster-directory.js';
+import { IamRoleDirectory } from '../src/iam-role-directory.js';
+import { type AwsPorts, createAwsPorts } from '../src/ports.js';
+import { serviceClientSettings } from '../src/sdk-options.js';
+import { StsAccountSessions } from '../src/sessions.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stsHostname } from '../src/index.js';
+import { stsHostname } from '../src/sts-endpoint.js';
 
 describe('stsHostname', () => {
   it.each([

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWorldFile, type Simulator, startSimulator } from '@eks-auth-hub/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tokenCredentials } from '../src/index.js';
+import { tokenCredentials } from '../src/token-credentials.js';
 import { rejection } from './rejection.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIamArn, isRegion, parseIamArn, partitionOfRegion, stripRolePath } from '../src/index.js';
+import { formatIamArn, isRegion, parseIamArn, partitionOfRegion, stripRolePath } from '../src/arn.js';
 
 describe('parseIamArn', () => {
   it.each([

@@ -8,7 +8,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoundedMemo, closedListItems, type Entry, parseAwsAuth, renderAwsAuth, renderList } from '../src/index.js';
+import type { Entry } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { closedListItems } from '../src/aws-auth/read-by-item.js';
+import { renderAwsAuth, renderList } from '../src/aws-auth/render.js';
+import { BoundedMemo } from '../src/bounded-memo.js';
 
 const ACCOUNT = '111122223333';
 /** Text that stresses YAML 1.1 quoting and reading. */

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  configMapDataBytes,
-  type Entry,
-  entryKey,
-  MAX_CONFIGMAP_DATA_BYTES,
-  parseAwsAuth,
-  refusedTab,
-  renderAwsAuth,
-  sameGrant,
-} from '../src/index.js';
+import { configMapDataBytes, MAX_CONFIGMAP_DATA_BYTES } from '../src/aws-auth/config-map.js';
+import { type Entry, entryKey, sameGrant } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { refusedTab } from '../src/aws-auth/read-yaml.js';
+import { renderAwsAuth } from '../src/aws-auth/render.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 

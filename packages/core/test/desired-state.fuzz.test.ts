@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { Document, isMap, isScalar, isSeq, type Node, parse, parseDocument, stringify } from 'yaml';
-import { ConfigError, INVISIBLE_CHAR, loadDesiredState, MAX_LISTED_ISSUES } from '../src/index.js';
+import { loadDesiredState } from '../src/desired-state.js';
+import { ConfigError, MAX_LISTED_ISSUES } from '../src/errors.js';
+import { INVISIBLE_CHAR } from '../src/printable.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const EXAMPLE = readFileSync(join(repo, 'config', 'hub.yaml'), 'utf8');

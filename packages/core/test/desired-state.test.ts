@@ -2,16 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  ConfigError,
-  type ConfigIssue,
-  formatConfigIssue,
-  loadDesiredState,
-  MAX_FILE_BYTES,
-  MAX_LISTED_ISSUES,
-  MAX_NESTING,
-  parseDesiredState,
-} from '../src/index.js';
+import { loadDesiredState, parseDesiredState } from '../src/desired-state.js';
+import { ConfigError, type ConfigIssue, formatConfigIssue, MAX_LISTED_ISSUES } from '../src/errors.js';
+import { MAX_FILE_BYTES, MAX_NESTING } from '../src/yaml-source.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -6,7 +6,7 @@
  * unquoted by the hub and read back as numbers (0o17, 0X1F, 0B101, +0O7). Used by the resolver's
  * table test and, as an independent check, by the interop suite against kubectl's decoding.
  */
-import type { GoYamlTag } from '../src/index.js';
+import type { GoYamlTag } from '../src/go-yaml-resolve.js';
 
 export type GoYamlCase = readonly [text: string, tag: GoYamlTag, value?: bigint | number | boolean];
 

@@ -7,7 +7,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isScalar, parseDocument, visit } from 'yaml';
-import { checkWrite, type Entry, entryKey, parseAwsAuth, plainReadsAsString, renderAwsAuth } from '../src/index.js';
+import { type Entry, entryKey } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { renderAwsAuth } from '../src/aws-auth/render.js';
+import { plainReadsAsString } from '../src/go-yaml-resolve.js';
+import { checkWrite } from '../src/guard.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 /** Strings made of the characters numbers, booleans, nulls and timestamps are written with. */

@@ -1,6 +1,6 @@
 /** go-yaml v2's plain-scalar resolver against the table of expected types in go-yaml-cases.ts. */
 import { describe, expect, it } from 'vitest';
-import { plainReadsAsString, resolveGoYamlPlain } from '../src/index.js';
+import { plainReadsAsString, resolveGoYamlPlain } from '../src/go-yaml-resolve.js';
 import { GO_YAML_CASES as CASES } from './go-yaml-cases.js';
 
 describe('go-yaml v2 plain-scalar resolution', () => {

@@ -1,16 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  checkPreconditions,
-  checkWrite,
-  type Entry,
-  entryKey,
-  parseAwsAuth,
-  parseDesiredState,
-  parseIamArn,
-  renderAwsAuth,
-  type WriteCheckInput,
-} from '../src/index.js';
+import { parseIamArn } from '../src/arn.js';
+import { type Entry, entryKey } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { renderAwsAuth } from '../src/aws-auth/render.js';
+import { parseDesiredState } from '../src/desired-state.js';
+import { checkPreconditions, checkWrite, type WriteCheckInput } from '../src/guard.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 const HUB = `${ARN}/eks-auth-hub-spoke`;

@@ -8,7 +8,8 @@ import {
   ssoRole,
 } from '@eks-auth-hub/core/testing';
 import { describe, expect, it } from 'vitest';
-import { type ClusterRef, ConflictError } from '../src/index.js';
+import { ConflictError } from '../src/errors.js';
+import type { ClusterRef } from '../src/world.js';
 
 const A = '111122223333';
 const ref: ClusterRef = { account: A, region: 'eu-west-1', name: 'a1', partition: 'aws' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNodeEntry, isWindowsAmiType, nodeMappings } from '../src/index.js';
+import { isNodeEntry, isWindowsAmiType, nodeMappings } from '../src/node-mappings.js';
 
 const ARN = 'arn:aws:iam::111122223333:role';
 

@@ -1,6 +1,9 @@
 /** The API server's 1 MiB limit, seen by the planner: what a write keeps (other keys, binaryData) counts too. */
 import { describe, expect, it } from 'vitest';
-import { MAX_CONFIGMAP_DATA_BYTES, type ObservedAwsAuth, parseDesiredState, plan } from '../src/index.js';
+import { MAX_CONFIGMAP_DATA_BYTES } from '../src/aws-auth/config-map.js';
+import { parseDesiredState } from '../src/desired-state.js';
+import { plan } from '../src/plan.js';
+import type { ObservedAwsAuth } from '../src/world.js';
 
 const cluster = parseDesiredState(
   `apiVersion: eks-auth-hub/v1

@@ -6,18 +6,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClusterSpec,
-  type DesiredRoleMapping,
-  type Entry,
-  hashOf,
-  type IamRole,
-  type NodeRoleSource,
-  type ObservedAwsAuth,
-  parseAwsAuth,
-  plan,
-  renderAwsAuth,
-} from '../src/index.js';
+import type { Entry } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { renderAwsAuth } from '../src/aws-auth/render.js';
+import { hashOf } from '../src/hash.js';
+import type { ClusterSpec, DesiredRoleMapping } from '../src/model.js';
+import { plan } from '../src/plan.js';
+import type { IamRole, NodeRoleSource, ObservedAwsAuth } from '../src/world.js';
 
 const ACCOUNT = '111122223333';
 const ARN = `arn:aws:iam::${ACCOUNT}:role`;

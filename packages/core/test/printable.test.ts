@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clip, escapeInvisible, INVISIBLE_CHAR, VISIBLE_TEXT_PATTERN } from '../src/index.js';
+import { clip, escapeInvisible, INVISIBLE_CHAR, VISIBLE_TEXT_PATTERN } from '../src/printable.js';
 
 describe('escapeInvisible', () => {
   it.each([

@@ -1,22 +1,16 @@
 /** The reconcile pass against in-memory ports that behave like the real backends (versions, conflicts, failures). */
 import { InMemoryAwsAuthStore, inMemoryPorts, ssoRole } from '@eks-auth-hub/core/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  type AwsAuthStore,
-  type ClusterEndpoint,
-  type ClusterRef,
-  ConflictError,
-  type DesiredState,
-  HubError,
-  type NodeRoleSource,
-  notReplaced,
-  PlanMemo,
-  type Ports,
-  parseAwsAuth,
-  parseDesiredState,
-  reconcile,
-  rollbackCluster,
-} from '../src/index.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { parseDesiredState } from '../src/desired-state.js';
+import { ConflictError, HubError } from '../src/errors.js';
+import { notReplaced } from '../src/history.js';
+import type { DesiredState } from '../src/model.js';
+import { PlanMemo } from '../src/plan-memo.js';
+import type { AwsAuthStore, Ports } from '../src/ports.js';
+import { reconcile } from '../src/reconcile/pass.js';
+import { rollbackCluster } from '../src/reconcile/rollback.js';
+import type { ClusterEndpoint, ClusterRef, NodeRoleSource } from '../src/world.js';
 
 const A = '111122223333';
 const B = '444455556666';

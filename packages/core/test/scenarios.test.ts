@@ -8,18 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import {
-  type Entry,
-  entrySubject,
-  type IamRole,
-  type Listing,
-  loadDesiredState,
-  type NodeRoleSource,
-  type ObservedAwsAuth,
-  parseAwsAuth,
-  plan,
-  SSO_PATH_PREFIX,
-} from '../src/index.js';
+import { type Entry, entrySubject } from '../src/aws-auth/entry.js';
+import { parseAwsAuth } from '../src/aws-auth/read.js';
+import { loadDesiredState } from '../src/desired-state.js';
+import { plan } from '../src/plan.js';
+import { SSO_PATH_PREFIX } from '../src/sso.js';
+import type { IamRole, Listing, NodeRoleSource, ObservedAwsAuth } from '../src/world.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scenarioDir = join(here, 'scenarios');

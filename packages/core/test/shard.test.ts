@@ -6,16 +6,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type DesiredState,
-  HubError,
-  MAX_SHARDS,
-  parseDesiredState,
-  parseShard,
-  selectClusters,
-  selectionLabel,
-  shardOfAccount,
-} from '../src/index.js';
+import { parseDesiredState } from '../src/desired-state.js';
+import { HubError } from '../src/errors.js';
+import type { DesiredState } from '../src/model.js';
+import { MAX_SHARDS, parseShard, selectClusters, selectionLabel, shardOfAccount } from '../src/shard.js';
 
 /** A desired state with `accounts` × `perAccount` clusters (accounts given as 12-digit IDs). */
 function fleet(accounts: readonly string[], perAccount: number): DesiredState {

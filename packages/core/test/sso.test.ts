@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type IamRole, isSsoPath, permissionSetOfRoleName, SsoRoleIndex } from '../src/index.js';
+import { isSsoPath, permissionSetOfRoleName, SsoRoleIndex } from '../src/sso.js';
+import type { IamRole } from '../src/world.js';
 
 const ACCOUNT = '111122223333';
 function role(roleName: string, path = '/aws-reserved/sso.amazonaws.com/'): IamRole {

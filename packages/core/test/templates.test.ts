@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkMappedName, checkUserName, parseDuration } from '../src/index.js';
+import { parseDuration } from '../src/duration.js';
+import { checkMappedName, checkUserName } from '../src/templates.js';
 
 describe('checkMappedName', () => {
   it.each([

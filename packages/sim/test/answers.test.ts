@@ -8,8 +8,8 @@ import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { SimClusterRef } from '../src/control.js';
 import { httpDate } from '../src/http-date.js';
-import type { SimClusterRef } from '../src/index.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, iam } from './helpers.js';
 import { clusterEndpoint } from './wire.js';
 

@@ -5,7 +5,8 @@ import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AwsAuthState, OperationCount } from '../src/index.js';
+import type { AwsAuthState } from '../src/control.js';
+import type { OperationCount } from '../src/faults.js';
 import { assumeSpoke, type Creds, demoWorld, eks, hubCreds, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { WorldFileInput } from '../src/index.js';
+import type { WorldFileInput } from '../src/world-schema.js';
 import { assumeSpoke, type Creds, demoWorld, eks, hubCreds } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 

@@ -6,7 +6,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { type CoreV1Api, FetchError } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Faults } from '../src/index.js';
+import { Faults } from '../src/faults.js';
 import { assumeSpoke, type Creds, demoWorld, eks, iam, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, expectStatus, freshClient, readAwsAuth } from './wire.js';
 

@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Simulator } from '../src/index.js';
+import type { Simulator } from '../src/simulator.js';
 
 export { demoWorld } from '@eks-auth-hub/testing';
 

@@ -3,7 +3,7 @@
 import { type IAMClient, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { WorldFileInput } from '../src/index.js';
+import type { WorldFileInput } from '../src/world-schema.js';
 import { assumeSpoke, type Creds, demoWorld, hubCreds, iam } from './helpers.js';
 import { caught, expectSdkError } from './wire.js';
 

@@ -7,7 +7,7 @@
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { useSimulator } from '@eks-auth-hub/testing/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SimClusterRef } from '../src/index.js';
+import type { SimClusterRef } from '../src/control.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, hubCreds, kubeClient, sts } from './helpers.js';
 import { anonymousClient, caught, clusterEndpoint, expectStatus, expectUnauthorized, freshClient, readAwsAuth, roleEntry } from './wire.js';
 

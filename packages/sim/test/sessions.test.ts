@@ -10,7 +10,7 @@ import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks
 import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/index.js';
+import { type Simulator, startSimulator } from '../src/simulator.js';
 import { assumeSpoke, type Creds, clusterToken, demoWorld, eks, hubCreds, iam, kubeClient, sts } from './helpers.js';
 import { caught, clusterEndpoint, control, expectSdkError, readAwsAuth } from './wire.js';
 

@@ -3,7 +3,7 @@
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import type { Simulator } from '../src/index.js';
+import type { Simulator } from '../src/simulator.js';
 import { type Creds, clusterToken, eks, kubeClient } from './helpers.js';
 
 /** The error `promise` rejects with; fails the test when it resolves. */

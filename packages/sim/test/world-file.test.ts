@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { generatedAccountId, generateWorld, loadWorldFile, World, worldSchema } from '../src/index.js';
+import { generatedAccountId, generateWorld } from '../src/generate.js';
+import { World } from '../src/world.js';
+import { loadWorldFile, worldSchema } from '../src/world-schema.js';
 import { demoWorld } from './helpers.js';
 
 describe('world files', () => {
