@@ -1,13 +1,14 @@
-export * from './bounded-answers.js';
-export * from './cluster-token.js';
-export * from './eks-cluster-directory.js';
-export * from './endpoint-hosts.js';
-export * from './errors.js';
-export * from './iam-role-directory.js';
-export * from './kube-agents.js';
-export * from './kube-aws-auth-store.js';
-export * from './ports.js';
-export * from './sdk-options.js';
-export * from './sessions.js';
-export * from './sts-endpoint.js';
-export * from './token-credentials.js';
+/** What the other packages use of @eks-auth-hub/aws: explicit names, nothing more (internals are imported from their modules). */
+export { MAX_AWS_ANSWER_BYTES, MAX_KUBE_ANSWER_BYTES } from './bounded-answers.js';
+export type { Credentials } from './cluster-token.js';
+export { execCredential, mintClusterToken } from './cluster-token.js';
+export { ALLOWED_ENDPOINT_HOSTS_ENV } from './endpoint-hosts.js';
+export { KubeAgents } from './kube-agents.js';
+export type { AwsPorts } from './ports.js';
+export { createAwsPorts } from './ports.js';
+export type { RequestObserver, SdkOptions } from './sdk-options.js';
+export { clientSettings, serviceClientSettings } from './sdk-options.js';
+export type { SessionCredentials } from './sessions.js';
+export { REFRESH_REASONS } from './sessions.js';
+export type { TokenCredentialsOptions } from './token-credentials.js';
+export { tokenCredentials } from './token-credentials.js';

@@ -1,3 +1,0 @@
-export * from './figures.js';
-export * from './options.js';
-export * from './world.js';
