@@ -16,7 +16,7 @@ import { type PassReport, reconcile, shardOfAccount } from '@eks-auth-hub/core';
 import { generatedAccountId, generateWorld, type Simulator, SPOKE_ROLE } from '@eks-auth-hub/sim';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
-import { createHandler, type PassSummary } from '../../apps/controller/src/lambda.js';
+import { createHandler, type LambdaPassResult } from '../../apps/controller/src/lambda.js';
 import { memoryLogger } from '../../apps/controller/test/service/helpers.js';
 import { loadTemplate } from '../deploy/cloudformation.js';
 import { e2ePorts, generatedHubYaml, loadState, runCli, snapshot, useSimulator } from './helpers.js';
@@ -151,7 +151,7 @@ async function execute(asl: Asl): Promise<Execution> {
       const log = memoryLogger('info');
       const handler = createHandler({ configFile: () => hubFile, logger: log.logger, emit: () => undefined });
       try {
-        const summary: PassSummary = await handler(args.Payload);
+        const summary: LambdaPassResult = await handler(args.Payload);
         outputs[index] = (await field(task['Output'], { input: event, result: { StatusCode: 200, Payload: summary } })) as Record<
           string,
           unknown

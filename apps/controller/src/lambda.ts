@@ -24,7 +24,8 @@ import { emfLine } from './lambda-emf.js';
 import { parseHubEvent } from './lambda-event.js';
 import { createLogger, type Logger, logPass } from './logging.js';
 
-export interface PassSummary {
+/** What one invocation returns: the pass's counts and the clusters that failed or were blocked. */
+export interface LambdaPassResult {
   readonly passId: string;
   /** The part of the fleet the invocation covered (`2/8`, `accounts …`); absent for the whole fleet. */
   readonly shard?: string;
@@ -43,7 +44,7 @@ export interface HandlerDeps {
   readonly emit?: (line: string) => void;
 }
 
-export function summarizePass(report: PassReport): PassSummary {
+export function summarizePass(report: PassReport): LambdaPassResult {
   return {
     passId: report.passId,
     ...(report.shard === undefined ? {} : { shard: report.shard }),
@@ -55,7 +56,7 @@ export function summarizePass(report: PassReport): PassSummary {
   };
 }
 
-export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?: LambdaContextLike) => Promise<PassSummary> {
+export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?: LambdaContextLike) => Promise<LambdaPassResult> {
   // A warm container keeps its ports (sessions, cluster descriptions) and no-op plans between invocations.
   let loaded: Promise<{ state: DesiredState; ports: Ports; memo: PlanMemo }> | undefined;
   const logger = deps.logger ?? createLogger();
@@ -125,4 +126,4 @@ export function createHandler(deps: HandlerDeps = {}): (event: unknown, context?
 }
 
 /** The Lambda entry point. */
-export const handler: (event: unknown, context?: LambdaContextLike) => Promise<PassSummary> = createHandler();
+export const handler: (event: unknown, context?: LambdaContextLike) => Promise<LambdaPassResult> = createHandler();

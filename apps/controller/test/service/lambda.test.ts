@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHandler, type PassSummary } from '../../src/lambda.js';
+import { createHandler, type LambdaPassResult } from '../../src/lambda.js';
 import { demoHubFile, demoState, memoryLogger, PAYMENTS, PLATFORM, refOf, repo, SPOKE_ROLE, useSimulator, writesSeen } from './helpers.js';
 
 const h = useSimulator();
@@ -13,7 +13,7 @@ const state = demoState();
 const names = state.clusters.map((c) => c.name);
 
 interface Invoker {
-  readonly handler: (event: unknown) => Promise<PassSummary>;
+  readonly handler: (event: unknown) => Promise<LambdaPassResult>;
   readonly lines: string[];
   readonly log: ReturnType<typeof memoryLogger>;
 }
