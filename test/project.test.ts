@@ -113,14 +113,21 @@ describe('project', () => {
     for (const outcome of CLUSTER_OUTCOMES) expect(operations, outcome).toContain(`\`${outcome}\``);
   });
 
-  it("docs/operations.md has a row for every command of the CLI's usage text", async () => {
+  it("docs/operations.md has a row for every command of the CLI's usage text, with every flag", async () => {
     let usage = '';
     await runCli(['--help'], { stdout: (line) => (usage += `${line}\n`), stderr: (line) => (usage += `${line}\n`) });
     const commandsSection = usage.slice(usage.indexOf('Commands:'), usage.indexOf('\n\n', usage.indexOf('Commands:')));
     const commands = [...commandsSection.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1] ?? '');
     expect(commands).toContain('plan');
     const operations = readFileSync(join(repo, 'docs', 'operations.md'), 'utf8');
-    for (const command of commands) expect(operations, command).toMatch(new RegExp(`^\\| \`pnpm hub ${command}\\b`, 'm'));
+    for (const command of commands) {
+      const row = new RegExp(`^\\| \`pnpm hub ${command}\\b[^\\n]*`, 'm').exec(operations)?.[0];
+      expect(row, command).toBeDefined();
+      // every flag the usage line offers is in the row's command column
+      const line = new RegExp(`^ {2}${command}\\b[^\\n]*`, 'm').exec(commandsSection)?.[0] ?? '';
+      const column = (row ?? '').split(' | ')[0] ?? '';
+      for (const flag of line.match(/--[a-z-]+/g) ?? []) expect(column, `${command} ${flag}`).toContain(flag);
+    }
   });
 
   it('the desired-state files shown in docs/configuration.md load', () => {
